@@ -1,0 +1,2 @@
+//! Migrations of the identity service.
+pub use sea_orm_migration::prelude::*;

@@ -1,0 +1,3 @@
+//! OData parser.
+#![allow(missing_docs)]
+pub mod ast;
