@@ -1,1 +1,4 @@
-//! Service.
+//! The identity users service.
+
+pub mod odata;
+pub mod tenancy;
