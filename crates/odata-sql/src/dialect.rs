@@ -1,0 +1,362 @@
+//! Per-backend SQL forms of OData semantics.
+//!
+//! Everything that differs between SQLite, PostgreSQL and MySQL/MariaDB is
+//! decided here, so that the rest of the translator builds one plan.
+
+use sea_query::{
+    Alias, BinOper, Expr, ExprTrait, Func, MysqlQueryBuilder, PostgresQueryBuilder,
+    SelectStatement, SqliteQueryBuilder, Values,
+};
+
+/// The SQL dialect a statement is built for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Backend {
+    /// SQLite (the service registers `odata_lower`/`odata_upper` on every
+    /// connection for Unicode-correct case mapping).
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+    /// MySQL or MariaDB (utf8mb4).
+    MySql,
+}
+
+impl Backend {
+    /// All backends, for tests and examples.
+    pub const ALL: [Backend; 3] = [Backend::Sqlite, Backend::Postgres, Backend::MySql];
+
+    /// SQL text with placeholders plus the bound values.
+    pub fn build(self, statement: &SelectStatement) -> (String, Values) {
+        match self {
+            Backend::Sqlite => statement.build(SqliteQueryBuilder),
+            Backend::Postgres => statement.build(PostgresQueryBuilder),
+            Backend::MySql => statement.build(MysqlQueryBuilder),
+        }
+    }
+
+    /// A custom SQL fragment; `template` uses `?` for each argument in order
+    /// (turned into `$n` for PostgreSQL).
+    pub(crate) fn custom(self, template: &str, args: Vec<Expr>) -> Expr {
+        match self {
+            Backend::Postgres => {
+                let mut out = String::with_capacity(template.len() + 4);
+                let mut n = 0;
+                for ch in template.chars() {
+                    if ch == '?' {
+                        n += 1;
+                        out.push('$');
+                        out.push_str(&n.to_string());
+                    } else {
+                        out.push(ch);
+                    }
+                }
+                Expr::cust_with_exprs(out, args)
+            }
+            Backend::Sqlite | Backend::MySql => Expr::cust_with_exprs(template.to_owned(), args),
+        }
+    }
+
+    /// A string operand in the form that compares and sorts by Unicode code
+    /// point (binary), whatever the column's collation.
+    pub(crate) fn binary_string(self, e: Expr) -> Expr {
+        match self {
+            Backend::Sqlite => e,
+            Backend::Postgres => self.custom("(? COLLATE \"C\")", vec![e]),
+            Backend::MySql => Expr::from(Func::cast_as(e, Alias::new("BINARY"))),
+        }
+    }
+
+    /// A string in a collation that is case-sensitive for character-based
+    /// functions (`INSTR` on MySQL counts characters, not bytes, this way).
+    fn char_exact(self, e: Expr) -> Expr {
+        match self {
+            Backend::MySql => {
+                self.custom("(CONVERT(? USING utf8mb4) COLLATE utf8mb4_bin)", vec![e])
+            }
+            Backend::Sqlite | Backend::Postgres => e,
+        }
+    }
+
+    /// Case-sensitive string equality (index-friendly where possible).
+    pub(crate) fn string_eq(self, l: Expr, r: Expr) -> Expr {
+        match self {
+            Backend::Sqlite | Backend::Postgres => l.eq(r),
+            // The plain `=` can use an index (case-insensitive collation),
+            // the binary one makes it exact.
+            Backend::MySql => l
+                .clone()
+                .eq(r.clone())
+                .and(self.binary_string(l).eq(self.binary_string(r))),
+        }
+    }
+
+    /// Null-safe equality: true when both are null, false when one is.
+    pub(crate) fn null_safe_eq(self, l: Expr, r: Expr, strings: bool) -> Expr {
+        let (l, r) = if strings {
+            (self.binary_string(l), self.binary_string(r))
+        } else {
+            (l, r)
+        };
+        match self {
+            Backend::Sqlite => l.binary(BinOper::Is, r),
+            Backend::Postgres => self.custom("(? IS NOT DISTINCT FROM ?)", vec![l, r]),
+            Backend::MySql => self.custom("(? <=> ?)", vec![l, r]),
+        }
+    }
+
+    /// Unicode-correct lower case.
+    pub(crate) fn lower(self, e: Expr) -> Expr {
+        match self {
+            Backend::Sqlite => Func::cust("odata_lower").arg(e).into(),
+            Backend::Postgres | Backend::MySql => Func::lower(e).into(),
+        }
+    }
+
+    /// Unicode-correct upper case.
+    pub(crate) fn upper(self, e: Expr) -> Expr {
+        match self {
+            Backend::Sqlite => Func::cust("odata_upper").arg(e).into(),
+            Backend::Postgres | Backend::MySql => Func::upper(e).into(),
+        }
+    }
+
+    /// 1-based position of `needle` in `hay` in characters, 0 when absent
+    /// (case-sensitive).
+    pub(crate) fn position(self, hay: Expr, needle: Expr) -> Expr {
+        match self {
+            Backend::Sqlite => Func::cust("instr").arg(hay).arg(needle).into(),
+            Backend::Postgres => Func::cust("strpos").arg(hay).arg(needle).into(),
+            Backend::MySql => Func::cust("INSTR")
+                .arg(self.char_exact(hay))
+                .arg(self.char_exact(needle))
+                .into(),
+        }
+    }
+
+    /// Case-sensitive `contains`.
+    pub(crate) fn contains(self, hay: Expr, needle: Expr) -> Expr {
+        self.byte_position(hay, needle).gt(0)
+    }
+
+    /// Case-sensitive `startswith`.
+    pub(crate) fn starts_with(self, hay: Expr, needle: Expr) -> Expr {
+        self.byte_position(hay, needle).eq(1)
+    }
+
+    /// Position where only "found" and "found at the start" matter (bytes
+    /// are enough on MySQL, and cheaper).
+    fn byte_position(self, hay: Expr, needle: Expr) -> Expr {
+        match self {
+            Backend::MySql => Func::cust("INSTR")
+                .arg(self.binary_string(hay))
+                .arg(self.binary_string(needle))
+                .into(),
+            Backend::Sqlite | Backend::Postgres => self.position(hay, needle),
+        }
+    }
+
+    /// Case-sensitive `endswith`.
+    pub(crate) fn ends_with(self, hay: Expr, needle: Expr) -> Expr {
+        match self {
+            Backend::Sqlite => {
+                let start = self
+                    .length(hay.clone())
+                    .sub(self.length(needle.clone()))
+                    .add(1);
+                Expr::from(Func::cust("substr").arg(hay).arg(start)).eq(needle)
+            }
+            Backend::Postgres => Expr::from(
+                Func::cust("right")
+                    .arg(hay)
+                    .arg(self.length(needle.clone())),
+            )
+            .eq(needle),
+            Backend::MySql => {
+                let hay = self.binary_string(hay);
+                let needle = self.binary_string(needle);
+                Expr::from(
+                    Func::cust("RIGHT")
+                        .arg(hay)
+                        .arg(Func::cust("LENGTH").arg(needle.clone())),
+                )
+                .eq(needle)
+            }
+        }
+    }
+
+    /// Length in characters.
+    pub(crate) fn length(self, e: Expr) -> Expr {
+        match self {
+            Backend::Sqlite => Func::cust("length").arg(e).into(),
+            Backend::Postgres => Func::cust("char_length").arg(e).into(),
+            Backend::MySql => Func::cust("CHAR_LENGTH").arg(e).into(),
+        }
+    }
+
+    /// Substring from a 1-based start, optionally limited in length.
+    pub(crate) fn substring(self, e: Expr, start_1: Expr, len: Option<Expr>) -> Expr {
+        let name = match self {
+            Backend::Sqlite | Backend::Postgres => "substr",
+            Backend::MySql => "SUBSTRING",
+        };
+        let mut f = Func::cust(name).arg(e).arg(start_1);
+        if let Some(len) = len {
+            f = f.arg(len);
+        }
+        f.into()
+    }
+
+    /// String concatenation (null if either is null).
+    pub(crate) fn concat(self, l: Expr, r: Expr) -> Expr {
+        match self {
+            Backend::Sqlite | Backend::Postgres => self.custom("(? || ?)", vec![l, r]),
+            Backend::MySql => Func::cust("CONCAT").arg(l).arg(r).into(),
+        }
+    }
+
+    /// Integer division truncating toward zero (null when dividing by zero).
+    pub(crate) fn int_div(self, l: Expr, r: Expr) -> Expr {
+        let r = nullif_zero(r);
+        match self {
+            Backend::Sqlite | Backend::Postgres => l.div(r),
+            Backend::MySql => self.custom("(? DIV ?)", vec![l, r]),
+        }
+    }
+
+    /// Decimal division (null when dividing by zero).
+    pub(crate) fn decimal_div(self, l: Expr, r: Expr) -> Expr {
+        let r = nullif_zero(r);
+        match self {
+            Backend::Sqlite => Expr::from(Func::cast_as(l, Alias::new("REAL"))).div(r),
+            Backend::Postgres => {
+                Expr::from(Func::cast_as(l, Alias::new("DOUBLE PRECISION"))).div(r)
+            }
+            Backend::MySql => l.div(r),
+        }
+    }
+
+    /// Remainder with the sign of the dividend (null when dividing by zero).
+    pub(crate) fn modulo(self, l: Expr, r: Expr) -> Expr {
+        l.modulo(nullif_zero(r))
+    }
+
+    /// A date/time part of a UTC timestamp as an integer.
+    pub(crate) fn date_part(self, part: DatePart, e: Expr) -> Expr {
+        match self {
+            Backend::Sqlite => {
+                let fmt = match part {
+                    DatePart::Year => "%Y",
+                    DatePart::Month => "%m",
+                    DatePart::Day => "%d",
+                    DatePart::Hour => "%H",
+                    DatePart::Minute => "%M",
+                    DatePart::Second => "%S",
+                };
+                Func::cast_as(
+                    Func::cust("strftime").arg(Expr::val(fmt)).arg(e),
+                    Alias::new("INTEGER"),
+                )
+                .into()
+            }
+            Backend::Postgres => {
+                let template = match part {
+                    DatePart::Year => "CAST(EXTRACT(YEAR FROM (? AT TIME ZONE 'UTC')) AS INTEGER)",
+                    DatePart::Month => {
+                        "CAST(EXTRACT(MONTH FROM (? AT TIME ZONE 'UTC')) AS INTEGER)"
+                    }
+                    DatePart::Day => "CAST(EXTRACT(DAY FROM (? AT TIME ZONE 'UTC')) AS INTEGER)",
+                    DatePart::Hour => "CAST(EXTRACT(HOUR FROM (? AT TIME ZONE 'UTC')) AS INTEGER)",
+                    DatePart::Minute => {
+                        "CAST(EXTRACT(MINUTE FROM (? AT TIME ZONE 'UTC')) AS INTEGER)"
+                    }
+                    DatePart::Second => {
+                        "CAST(FLOOR(EXTRACT(SECOND FROM (? AT TIME ZONE 'UTC'))) AS INTEGER)"
+                    }
+                };
+                self.custom(template, vec![e])
+            }
+            Backend::MySql => {
+                let name = match part {
+                    DatePart::Year => "YEAR",
+                    DatePart::Month => "MONTH",
+                    DatePart::Day => "DAY",
+                    DatePart::Hour => "HOUR",
+                    DatePart::Minute => "MINUTE",
+                    DatePart::Second => "SECOND",
+                };
+                Func::cust(name).arg(e).into()
+            }
+        }
+    }
+
+    /// The UTC date of a timestamp.
+    pub(crate) fn date_of(self, e: Expr) -> Expr {
+        match self {
+            Backend::Sqlite => Func::cust("date").arg(e).into(),
+            Backend::Postgres => self.custom("CAST((? AT TIME ZONE 'UTC') AS DATE)", vec![e]),
+            Backend::MySql => Func::cust("DATE").arg(e).into(),
+        }
+    }
+
+    /// `round` (half away from zero), `floor`, `ceiling` of a non-integer.
+    pub(crate) fn rounding(self, kind: Rounding, e: Expr) -> Expr {
+        match (self, kind) {
+            (Backend::Sqlite, Rounding::Round) => Func::cust("round").arg(e).into(),
+            // SQLite's floor/ceil need the optional math functions: spell them out.
+            (Backend::Sqlite, Rounding::Floor) => self.custom(
+                "(CAST(? AS INTEGER) - (? < CAST(? AS INTEGER)))",
+                vec![e.clone(), e.clone(), e],
+            ),
+            (Backend::Sqlite, Rounding::Ceiling) => self.custom(
+                "(CAST(? AS INTEGER) + (? > CAST(? AS INTEGER)))",
+                vec![e.clone(), e.clone(), e],
+            ),
+            (Backend::Postgres, Rounding::Round) => {
+                self.custom("ROUND(CAST(? AS NUMERIC))", vec![e])
+            }
+            (Backend::MySql, Rounding::Round) => Func::cust("ROUND").arg(e).into(),
+            (Backend::Postgres | Backend::MySql, Rounding::Floor) => {
+                Func::cust("FLOOR").arg(e).into()
+            }
+            (Backend::Postgres | Backend::MySql, Rounding::Ceiling) => {
+                Func::cust("CEILING").arg(e).into()
+            }
+        }
+    }
+
+    /// Space trimming on both sides.
+    pub(crate) fn trim(self, e: Expr) -> Expr {
+        match self {
+            Backend::Sqlite => Func::cust("trim").arg(e).into(),
+            Backend::Postgres | Backend::MySql => Func::cust("TRIM").arg(e).into(),
+        }
+    }
+
+    /// Whether `ORDER BY` needs explicit `NULLS FIRST/LAST` (PostgreSQL sorts
+    /// nulls last ascending by default; SQLite and MySQL sort them first).
+    pub(crate) fn needs_null_ordering(self) -> bool {
+        matches!(self, Backend::Postgres)
+    }
+}
+
+fn nullif_zero(e: Expr) -> Expr {
+    Func::cust("NULLIF").arg(e).arg(Expr::val(0)).into()
+}
+
+/// Date/time parts extracted by `year()` ... `second()`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DatePart {
+    Year,
+    Month,
+    Day,
+    Hour,
+    Minute,
+    Second,
+}
+
+/// `round`, `floor`, `ceiling`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Rounding {
+    Round,
+    Floor,
+    Ceiling,
+}

@@ -1,0 +1,987 @@
+//! From query options to a [`ReadPlan`], and from a plan to statements.
+
+use std::cell::Cell;
+
+use chrono::{DateTime, Utc};
+use odata_parser::ast::{
+    Expand, ExpandItem, ExpandSuffix, ExpandTarget, OrderBy, OrderByItem, PathSegment,
+    QueryOptions, Search, SearchExpr, Select, SelectItem, SortDirection, Span,
+};
+use sea_query::{
+    Alias, Expr, ExprTrait, Func, JoinType, NullOrdering, Order, Query, SelectStatement, Value,
+};
+
+use crate::dialect::Backend;
+use crate::error::TranslateError;
+use crate::expr::{ExprContext, ExprTranslator, Scope, Ty, percent_decode};
+use crate::schema::{EdmType, EntityType, Navigation, Property, PropertySource, Schema};
+
+/// The tenant every statement is restricted to. The column comes from the
+/// schema ([`EntityType::tenant_column`]); the value is bound.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TenantFilter {
+    /// The tenant id (e.g. `Value::Uuid`).
+    pub value: Value,
+}
+
+/// Alias of the parent key column in navigation and expand statements.
+pub const PARENT_COLUMN: &str = "__parent";
+/// Alias of the related entity's alternate key in navigation key statements.
+pub const RELATED_KEY_COLUMN: &str = "__key";
+
+/// The column alias under which the `i`-th order key is selected.
+pub fn order_key_alias(i: usize) -> String {
+    format!("__k{i}")
+}
+
+/// Builds [`ReadPlan`]s for one schema and backend.
+pub struct Translator<'s> {
+    schema: &'s dyn Schema,
+    backend: Backend,
+    now: DateTime<Utc>,
+}
+
+impl<'s> Translator<'s> {
+    /// A translator whose `now()` is the current time.
+    pub fn new(schema: &'s dyn Schema, backend: Backend) -> Self {
+        Translator {
+            schema,
+            backend,
+            now: Utc::now(),
+        }
+    }
+
+    /// The same translator with a fixed `now()` (for reproducible output).
+    pub fn with_now(mut self, now: DateTime<Utc>) -> Self {
+        self.now = now;
+        self
+    }
+
+    /// Checks and translates the options of a request on `entity_set`.
+    ///
+    /// `$skiptoken` is left to the caller (it is opaque to the translator:
+    /// the caller decodes it and passes the position to
+    /// [`ReadPlan::page_statement`]). Custom query options (no `$`) are not
+    /// interpreted, as OData allows.
+    pub fn plan(
+        &self,
+        entity_set: &str,
+        options: &QueryOptions,
+        tenant: TenantFilter,
+    ) -> Result<ReadPlan, TranslateError> {
+        let Some(set) = self.schema.entity_set(entity_set) else {
+            return Err(TranslateError::invalid(
+                "entity set",
+                Span::default(),
+                format!("unknown entity set `{entity_set}`"),
+            ));
+        };
+        let entity = &set.entity_type;
+        let QueryOptions {
+            filter,
+            select,
+            orderby,
+            top,
+            skip,
+            count,
+            expand,
+            search,
+            compute,
+            apply,
+            levels,
+            skiptoken: _,
+            deltatoken,
+            format,
+            schemaversion,
+            index,
+            id,
+            aliases,
+            custom: _,
+        } = options;
+
+        if let Some(compute) = compute {
+            return Err(TranslateError::unsupported(
+                "$compute",
+                compute.span,
+                "$compute is not supported",
+            ));
+        }
+        if let Some(apply) = apply {
+            return Err(TranslateError::unsupported(
+                "$apply",
+                apply.span,
+                "$apply is not supported",
+            ));
+        }
+        if levels.is_some() {
+            return Err(TranslateError::invalid(
+                "$levels",
+                Span::default(),
+                "$levels is only allowed inside $expand",
+            ));
+        }
+        if let Some(t) = deltatoken {
+            return Err(TranslateError::unsupported(
+                "$deltatoken",
+                t.span,
+                "delta queries are not supported",
+            ));
+        }
+        if let Some(f) = format {
+            let v = f.value.to_ascii_lowercase();
+            if !(v == "json"
+                || v.starts_with("application/json")
+                || v.starts_with("application%2fjson"))
+            {
+                return Err(TranslateError::unsupported(
+                    "$format",
+                    f.span,
+                    format!("only JSON is supported, not `{}`", f.value),
+                ));
+            }
+        }
+        if let Some(v) = schemaversion {
+            return Err(TranslateError::unsupported(
+                "$schemaversion",
+                v.span,
+                "schema versions are not supported",
+            ));
+        }
+        if let Some(i) = index {
+            return Err(TranslateError::unsupported(
+                "$index",
+                i.span,
+                "$index is not supported on reads",
+            ));
+        }
+        if let Some(i) = id {
+            return Err(TranslateError::unsupported(
+                "$id",
+                i.span,
+                "$id is not supported",
+            ));
+        }
+        let top = top
+            .map(|t| check_i64("$top", t.value, t.span))
+            .transpose()?;
+        let skip = skip
+            .map(|s| check_i64("$skip", s.value, s.span))
+            .transpose()?;
+
+        let next_alias = Cell::new(0);
+        let ctx = ExprContext {
+            schema: self.schema,
+            backend: self.backend,
+            tenant: &tenant.value,
+            now: self.now,
+            aliases,
+            next_alias: &next_alias,
+        };
+        let root = Scope {
+            entity,
+            alias: entity.table.clone(),
+        };
+        if root.key_column().is_none() {
+            return Err(TranslateError::unsupported(
+                "entity set",
+                Span::default(),
+                format!("{} has no single-column key", entity.name),
+            ));
+        }
+
+        let mut condition = root.column(&entity.tenant_column).eq(tenant.value.clone());
+        if let Some(filter) = filter {
+            let mut t = ExprTranslator::new(&ctx, "$filter", root.clone());
+            condition = condition.and(t.condition(filter)?);
+        }
+        if let Some(search) = search {
+            condition = condition.and(search_condition(self.backend, &root, search)?);
+        }
+
+        let order = match orderby {
+            Some(orderby) => order_keys(&ctx, &root, orderby)?,
+            None => Vec::new(),
+        };
+        let order = with_key(self.backend, &root, order);
+
+        let selection = selection(&root, select.as_ref())?;
+        let expand = match expand {
+            Some(expand) => expand_plans(&ctx, entity, expand)?,
+            None => Vec::new(),
+        };
+
+        Ok(ReadPlan {
+            backend: self.backend,
+            entity_set: set.name.clone(),
+            entity: entity.clone(),
+            tenant: tenant.value,
+            selection,
+            condition,
+            order,
+            top,
+            skip,
+            count: count.is_some_and(|c| c.value),
+            expand,
+        })
+    }
+}
+
+fn check_i64(option: &str, value: u64, span: Span) -> Result<u64, TranslateError> {
+    if value > i64::MAX as u64 {
+        Err(TranslateError::invalid(
+            option,
+            span,
+            format!("{option} must be at most {}", i64::MAX),
+        ))
+    } else {
+        Ok(value)
+    }
+}
+
+/// What a request selected.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Selection {
+    /// Structural properties, in schema order.
+    pub properties: Vec<Property>,
+    /// Navigation properties whose related keys are listed (`$select=roles`,
+    /// and all of them when nothing is selected).
+    pub navigations: Vec<Navigation>,
+}
+
+/// One sort key of a plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderKey {
+    /// The type of the key's value (to decode it from a row and to bind it
+    /// back in a seek condition).
+    pub edm_type: EdmType,
+    /// Descending?
+    pub descending: bool,
+    /// Whether the value can be null.
+    pub nullable: bool,
+    value: Expr,
+}
+
+/// A navigation expanded into objects.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExpandPlan {
+    /// The navigation property.
+    pub navigation: Navigation,
+    /// The related entity type.
+    pub target: EntityType,
+    /// Selected properties of the related entities.
+    pub properties: Vec<Property>,
+    condition: Option<Expr>,
+    order: Vec<(Expr, bool, bool)>,
+    tenant: Value,
+}
+
+/// A checked, translated read: filter (with tenant and search), order (ending
+/// with the key), selection, expansion, paging options.
+#[derive(Debug, Clone)]
+pub struct ReadPlan {
+    backend: Backend,
+    /// The entity set's name as the schema spells it.
+    pub entity_set: String,
+    /// The entity type.
+    pub entity: EntityType,
+    tenant: Value,
+    /// What to emit.
+    pub selection: Selection,
+    condition: Expr,
+    order: Vec<OrderKey>,
+    /// `$top`, if given.
+    pub top: Option<u64>,
+    /// `$skip`, if given.
+    pub skip: Option<u64>,
+    /// `$count=true`.
+    pub count: bool,
+    /// `$expand`ed navigations.
+    pub expand: Vec<ExpandPlan>,
+}
+
+impl ReadPlan {
+    /// The backend the statements are for.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The sort keys; the last one is the entity key.
+    pub fn order_keys(&self) -> &[OrderKey] {
+        &self.order
+    }
+
+    fn root(&self) -> Scope<'_> {
+        Scope {
+            entity: &self.entity,
+            alias: self.entity.table.clone(),
+        }
+    }
+
+    /// The key column of the entity.
+    pub fn key_column(&self) -> &str {
+        self.entity
+            .key
+            .first()
+            .and_then(|k| self.entity.property(k))
+            .and_then(Property::column_name)
+            .unwrap_or("id")
+    }
+
+    /// Columns to fetch: the key, the selected column-backed properties and
+    /// the inputs of selected computed properties.
+    fn fetch_columns(&self, properties: &[Property]) -> Vec<String> {
+        let mut cols = vec![self.key_column().to_owned()];
+        for p in properties {
+            match &p.source {
+                PropertySource::Column(c) => cols.push(c.clone()),
+                PropertySource::Computed { columns } => cols.extend(columns.iter().cloned()),
+                PropertySource::Constant(_) => {}
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        cols.retain(|c| seen.insert(c.clone()));
+        cols
+    }
+
+    fn base_select(&self) -> SelectStatement {
+        let root = self.root();
+        let mut q = Query::select();
+        for c in self.fetch_columns(&self.selection.properties) {
+            q.expr(root.column(&c));
+        }
+        q.from(Alias::new(self.entity.table.clone()));
+        q.and_where(self.condition.clone());
+        q.to_owned()
+    }
+
+    /// One page: rows after `after` (the order-key values of the previous
+    /// page's last row, see [`ReadPlan::order_keys`]), at most `limit` rows,
+    /// skipping `offset` (use it for the first page only). Order key values
+    /// are selected as [`order_key_alias`]`(i)`.
+    pub fn page_statement(
+        &self,
+        after: Option<&[Value]>,
+        limit: u64,
+        offset: u64,
+    ) -> Result<SelectStatement, TranslateError> {
+        let mut q = self.base_select();
+        for (i, key) in self.order.iter().enumerate() {
+            q.expr_as(key.value.clone(), Alias::new(order_key_alias(i)));
+        }
+        if let Some(after) = after {
+            if after.len() != self.order.len() {
+                return Err(TranslateError::invalid(
+                    "$skiptoken",
+                    Span::default(),
+                    "the $skiptoken does not belong to this query",
+                ));
+            }
+            q.and_where(seek_condition(self.backend, &self.order, after));
+        }
+        for key in &self.order {
+            order_by(
+                self.backend,
+                &mut q,
+                sort_form(self.backend, key.value.clone(), key.edm_type),
+                key.descending,
+                key.nullable,
+            );
+        }
+        q.limit(limit);
+        if offset > 0 {
+            q.offset(offset);
+        }
+        Ok(q)
+    }
+
+    /// `SELECT COUNT(*)` with the same filter, search and tenant.
+    pub fn count_statement(&self) -> SelectStatement {
+        let mut q = Query::select();
+        q.expr_as(Expr::cust("COUNT(*)"), Alias::new("count"))
+            .from(Alias::new(self.entity.table.clone()))
+            .and_where(self.condition.clone());
+        q.to_owned()
+    }
+
+    /// The one entity with this key (tenant, filter and search applied).
+    pub fn single_statement(&self, key: Value) -> SelectStatement {
+        let mut q = self.base_select();
+        q.and_where(self.root().column(self.key_column()).eq(key));
+        q.limit(1);
+        q
+    }
+
+    /// The alternate keys (e.g. `roleKey`) of the entities related through
+    /// `navigation` to each of `parents`: columns [`PARENT_COLUMN`] and
+    /// [`RELATED_KEY_COLUMN`]. `None` when the target has no alternate key.
+    pub fn navigation_keys_statement(
+        &self,
+        schema: &dyn Schema,
+        navigation: &Navigation,
+        parents: Vec<Value>,
+    ) -> Option<SelectStatement> {
+        let target = &schema.entity_set(&navigation.target_set)?.entity_type;
+        let alt = target.alternate_key.as_deref()?;
+        let alt_col = target.property(alt)?.column_name()?.to_owned();
+        let scope = Scope {
+            entity: target,
+            alias: "t".to_owned(),
+        };
+        let mut q = related_select(navigation, &scope, &self.tenant, parents)?;
+        q.expr_as(scope.column(&alt_col), Alias::new(RELATED_KEY_COLUMN));
+        Some(q)
+    }
+
+    /// The related entities of an expansion for each of `parents`: column
+    /// [`PARENT_COLUMN`] plus the target's selected columns.
+    pub fn expand_statement(&self, expand: &ExpandPlan, parents: Vec<Value>) -> SelectStatement {
+        let scope = Scope {
+            entity: &expand.target,
+            alias: "t".to_owned(),
+        };
+        let Some(mut q) = related_select(&expand.navigation, &scope, &expand.tenant, parents)
+        else {
+            // Unreachable for plans built by the translator (keys were checked).
+            let mut q = Query::select();
+            q.expr(Expr::val(1)).and_where(Expr::val(false));
+            return q;
+        };
+        let mut cols = vec![scope.key_column().unwrap_or("id").to_owned()];
+        for p in &expand.properties {
+            match &p.source {
+                PropertySource::Column(c) => cols.push(c.clone()),
+                PropertySource::Computed { columns } => cols.extend(columns.iter().cloned()),
+                PropertySource::Constant(_) => {}
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        cols.retain(|c| seen.insert(c.clone()));
+        for c in cols {
+            q.expr(scope.column(&c));
+        }
+        if let Some(cond) = &expand.condition {
+            q.and_where(cond.clone());
+        }
+        for (e, desc, nullable) in &expand.order {
+            order_by(self.backend, &mut q, e.clone(), *desc, *nullable);
+        }
+        q
+    }
+}
+
+/// `SELECT link.from AS __parent FROM link JOIN target t ... WHERE link.from IN (...) AND tenant`.
+fn related_select(
+    navigation: &Navigation,
+    scope: &Scope<'_>,
+    tenant: &Value,
+    parents: Vec<Value>,
+) -> Option<SelectStatement> {
+    let key = scope.key_column()?.to_owned();
+    let link = |c: &str| Expr::col((Alias::new("l"), Alias::new(c.to_owned())));
+    let mut q = Query::select();
+    q.expr_as(
+        link(&navigation.link.from_column),
+        Alias::new(PARENT_COLUMN),
+    )
+    .from_as(Alias::new(navigation.link.table.clone()), Alias::new("l"))
+    .join_as(
+        JoinType::InnerJoin,
+        Alias::new(scope.entity.table.clone()),
+        Alias::new(scope.alias.clone()),
+        link(&navigation.link.to_column).eq(scope.column(&key)),
+    )
+    .and_where(link(&navigation.link.from_column).is_in(parents))
+    .and_where(scope.column(&scope.entity.tenant_column).eq(tenant.clone()));
+    Some(q.to_owned())
+}
+
+/// The form an expression is sorted and compared in: binary for strings.
+fn sort_form(backend: Backend, e: Expr, ty: EdmType) -> Expr {
+    if ty == EdmType::String {
+        backend.binary_string(e)
+    } else {
+        e
+    }
+}
+
+/// `ORDER BY e` with nulls first ascending and last descending.
+fn order_by(backend: Backend, q: &mut SelectStatement, e: Expr, descending: bool, nullable: bool) {
+    let order = if descending { Order::Desc } else { Order::Asc };
+    if nullable && backend.needs_null_ordering() {
+        let nulls = if descending {
+            NullOrdering::Last
+        } else {
+            NullOrdering::First
+        };
+        q.order_by_expr_with_nulls(e, order, nulls);
+    } else {
+        q.order_by_expr(e, order);
+    }
+}
+
+/// Rows strictly after the position `after` in the order `keys` (nulls
+/// count as the smallest value).
+fn seek_condition(backend: Backend, keys: &[OrderKey], after: &[Value]) -> Expr {
+    let mut any: Option<Expr> = None;
+    for i in 0..keys.len() {
+        let mut term: Option<Expr> = None;
+        let mut push = |e: Expr| {
+            term = Some(match term.take() {
+                None => e,
+                Some(t) => t.and(e),
+            });
+        };
+        for j in 0..i {
+            let k = &keys[j];
+            let eq = if is_null(&after[j]) {
+                k.value.clone().is_null()
+            } else {
+                sort_form(backend, k.value.clone(), k.edm_type).eq(sort_form(
+                    backend,
+                    Expr::val(after[j].clone()),
+                    k.edm_type,
+                ))
+            };
+            push(eq);
+        }
+        let k = &keys[i];
+        let v = &after[i];
+        let after_i = match (k.descending, is_null(v)) {
+            (false, true) => Some(k.value.clone().is_not_null()),
+            (false, false) => Some(
+                sort_form(backend, k.value.clone(), k.edm_type).gt(sort_form(
+                    backend,
+                    Expr::val(v.clone()),
+                    k.edm_type,
+                )),
+            ),
+            (true, true) => None,
+            (true, false) => {
+                let lt = sort_form(backend, k.value.clone(), k.edm_type).lt(sort_form(
+                    backend,
+                    Expr::val(v.clone()),
+                    k.edm_type,
+                ));
+                Some(if k.nullable {
+                    lt.or(k.value.clone().is_null())
+                } else {
+                    lt
+                })
+            }
+        };
+        let Some(after_i) = after_i else { continue };
+        push(after_i);
+        if let Some(term) = term {
+            any = Some(match any {
+                None => term,
+                Some(a) => a.or(term),
+            });
+        }
+    }
+    any.unwrap_or_else(|| Expr::val(false))
+}
+
+fn is_null(v: &Value) -> bool {
+    match v {
+        Value::Bool(x) => x.is_none(),
+        Value::TinyInt(x) => x.is_none(),
+        Value::SmallInt(x) => x.is_none(),
+        Value::Int(x) => x.is_none(),
+        Value::BigInt(x) => x.is_none(),
+        Value::TinyUnsigned(x) => x.is_none(),
+        Value::SmallUnsigned(x) => x.is_none(),
+        Value::Unsigned(x) => x.is_none(),
+        Value::BigUnsigned(x) => x.is_none(),
+        Value::Float(x) => x.is_none(),
+        Value::Double(x) => x.is_none(),
+        Value::String(x) => x.is_none(),
+        Value::Char(x) => x.is_none(),
+        Value::Bytes(x) => x.is_none(),
+        Value::Json(x) => x.is_none(),
+        Value::ChronoDate(x) => x.is_none(),
+        Value::ChronoTime(x) => x.is_none(),
+        Value::ChronoDateTime(x) => x.is_none(),
+        Value::ChronoDateTimeUtc(x) => x.is_none(),
+        Value::ChronoDateTimeLocal(x) => x.is_none(),
+        Value::ChronoDateTimeWithTimeZone(x) => x.is_none(),
+        Value::Uuid(x) => x.is_none(),
+        _ => false,
+    }
+}
+
+fn order_keys(
+    ctx: &ExprContext<'_>,
+    root: &Scope<'_>,
+    orderby: &OrderBy,
+) -> Result<Vec<OrderKey>, TranslateError> {
+    let OrderBy { items, span: _ } = orderby;
+    let mut keys = Vec::with_capacity(items.len() + 1);
+    for item in items {
+        let OrderByItem {
+            expr,
+            direction,
+            span: _,
+        } = item;
+        let mut t = ExprTranslator::new(ctx, "$orderby", root.clone());
+        let typed = t.expr(expr)?;
+        let Ty::Edm(edm_type) = typed.ty else {
+            // Ordering by the null literal orders nothing.
+            continue;
+        };
+        keys.push(OrderKey {
+            edm_type,
+            descending: matches!(direction, Some(SortDirection::Desc)),
+            nullable: typed.nullable,
+            value: typed.expr,
+        });
+    }
+    Ok(keys)
+}
+
+fn with_key(_backend: Backend, root: &Scope<'_>, mut keys: Vec<OrderKey>) -> Vec<OrderKey> {
+    if let Some(key_col) = root.key_column() {
+        let edm_type = root
+            .entity
+            .key
+            .first()
+            .and_then(|k| root.entity.property(k))
+            .map(|p| p.edm_type)
+            .unwrap_or(EdmType::Guid);
+        keys.push(OrderKey {
+            edm_type,
+            descending: false,
+            nullable: false,
+            value: root.column(key_col),
+        });
+    }
+    keys
+}
+
+fn selection(root: &Scope<'_>, select: Option<&Select>) -> Result<Selection, TranslateError> {
+    let entity = root.entity;
+    let all = || Selection {
+        properties: entity.properties.clone(),
+        navigations: entity.navigations.clone(),
+    };
+    let Some(select) = select else {
+        return Ok(all());
+    };
+    let Select { items, span: _ } = select;
+    let mut props: Vec<String> = Vec::new();
+    let mut navs: Vec<String> = Vec::new();
+    for item in items {
+        match item {
+            SelectItem::Star(_) => return Ok(all()),
+            SelectItem::AllOperations(ident) => {
+                return Err(TranslateError::unsupported(
+                    "$select",
+                    ident.span,
+                    "selecting operations is not supported",
+                ));
+            }
+            SelectItem::Path {
+                segments,
+                options,
+                span,
+            } => {
+                if options.is_some() {
+                    return Err(TranslateError::unsupported(
+                        "$select",
+                        *span,
+                        "nested options in $select are not supported",
+                    ));
+                }
+                let name = single_member("$select", segments, *span)?;
+                if let Some(p) = entity.property(&name.name) {
+                    props.push(p.name.clone());
+                } else if let Some(n) = entity.navigation(&name.name) {
+                    navs.push(n.name.clone());
+                } else {
+                    return Err(TranslateError::invalid(
+                        "$select",
+                        name.span,
+                        format!("unknown property `{}` of {}", name.name, entity.name),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(Selection {
+        properties: entity
+            .properties
+            .iter()
+            .filter(|p| props.contains(&p.name))
+            .cloned()
+            .collect(),
+        navigations: entity
+            .navigations
+            .iter()
+            .filter(|n| navs.contains(&n.name))
+            .cloned()
+            .collect(),
+    })
+}
+
+fn single_member<'p>(
+    option: &str,
+    segments: &'p [PathSegment],
+    span: Span,
+) -> Result<&'p odata_parser::ast::Ident, TranslateError> {
+    match segments {
+        [PathSegment::Member { name, key: None }] => Ok(name),
+        [PathSegment::Member { name, key: Some(_) }] => Err(TranslateError::invalid(
+            option,
+            name.span,
+            format!("`{}` does not take a key predicate here", name.name),
+        )),
+        _ => Err(TranslateError::unsupported(
+            option,
+            span,
+            "only single property names are supported here",
+        )),
+    }
+}
+
+fn expand_plans(
+    ctx: &ExprContext<'_>,
+    entity: &EntityType,
+    expand: &Expand,
+) -> Result<Vec<ExpandPlan>, TranslateError> {
+    let Expand { items, span: _ } = expand;
+    let mut plans: Vec<ExpandPlan> = Vec::new();
+    for item in items {
+        let ExpandItem {
+            target,
+            options,
+            span,
+        } = item;
+        let navs: Vec<&Navigation> = match target {
+            ExpandTarget::Star { is_ref: true } => {
+                return Err(TranslateError::unsupported(
+                    "$expand",
+                    *span,
+                    "expanding references ($ref) is not supported",
+                ));
+            }
+            ExpandTarget::Star { is_ref: false } => entity.navigations.iter().collect(),
+            ExpandTarget::Path { segments, suffix } => {
+                match suffix {
+                    ExpandSuffix::None => {}
+                    ExpandSuffix::Ref => {
+                        return Err(TranslateError::unsupported(
+                            "$expand",
+                            *span,
+                            "expanding references ($ref) is not supported",
+                        ));
+                    }
+                    ExpandSuffix::Count => {
+                        return Err(TranslateError::unsupported(
+                            "$expand",
+                            *span,
+                            "expanding counts ($count) is not supported",
+                        ));
+                    }
+                }
+                let name = single_member("$expand", segments, *span)?;
+                let Some(nav) = entity.navigation(&name.name) else {
+                    return Err(TranslateError::invalid(
+                        "$expand",
+                        name.span,
+                        format!(
+                            "unknown navigation property `{}` of {}",
+                            name.name, entity.name
+                        ),
+                    ));
+                };
+                vec![nav]
+            }
+        };
+        for nav in navs {
+            if plans.iter().any(|p| p.navigation.name == nav.name) {
+                return Err(TranslateError::invalid(
+                    "$expand",
+                    *span,
+                    format!("`{}` is expanded twice", nav.name),
+                ));
+            }
+            plans.push(expand_plan(ctx, nav, options.as_deref(), *span)?);
+        }
+    }
+    Ok(plans)
+}
+
+fn expand_plan(
+    ctx: &ExprContext<'_>,
+    nav: &Navigation,
+    options: Option<&QueryOptions>,
+    span: Span,
+) -> Result<ExpandPlan, TranslateError> {
+    let Some(set) = ctx.schema.entity_set(&nav.target_set) else {
+        return Err(TranslateError::invalid(
+            "$expand",
+            span,
+            format!("the target set {} is not in the schema", nav.target_set),
+        ));
+    };
+    let target = &set.entity_type;
+    let scope = Scope {
+        entity: target,
+        alias: "t".to_owned(),
+    };
+    let mut plan = ExpandPlan {
+        navigation: nav.clone(),
+        target: target.clone(),
+        properties: target.properties.clone(),
+        condition: None,
+        order: Vec::new(),
+        tenant: ctx.tenant.clone(),
+    };
+    let mut explicit_order = false;
+    if let Some(options) = options {
+        let QueryOptions {
+            filter,
+            select,
+            orderby,
+            top,
+            skip,
+            count,
+            expand,
+            search,
+            compute,
+            apply,
+            levels,
+            skiptoken,
+            deltatoken,
+            format,
+            schemaversion,
+            index,
+            id,
+            aliases: _,
+            custom: _,
+        } = options;
+        let unsupported = [
+            ("$top", top.is_some()),
+            ("$skip", skip.is_some()),
+            ("$count", count.is_some()),
+            ("$expand", expand.is_some()),
+            ("$search", search.is_some()),
+            ("$compute", compute.is_some()),
+            ("$apply", apply.is_some()),
+            ("$levels", levels.is_some()),
+            ("$skiptoken", skiptoken.is_some()),
+            ("$deltatoken", deltatoken.is_some()),
+            ("$format", format.is_some()),
+            ("$schemaversion", schemaversion.is_some()),
+            ("$index", index.is_some()),
+            ("$id", id.is_some()),
+        ];
+        if let Some((name, _)) = unsupported.iter().find(|(_, present)| *present) {
+            return Err(TranslateError::unsupported(
+                "$expand",
+                span,
+                format!("{name} inside $expand is not supported"),
+            ));
+        }
+        if let Some(select) = select {
+            let sel = selection(&scope, Some(select))?;
+            if !sel.navigations.is_empty() && sel.properties.len() != target.properties.len() {
+                return Err(TranslateError::unsupported(
+                    "$expand",
+                    select.span,
+                    "selecting navigation properties inside $expand is not supported",
+                ));
+            }
+            plan.properties = sel.properties;
+        }
+        if let Some(filter) = filter {
+            let mut t = ExprTranslator::new(ctx, "$expand", scope.clone());
+            plan.condition = Some(t.condition(filter)?);
+        }
+        if let Some(orderby) = orderby {
+            for key in order_keys(ctx, &scope, orderby)? {
+                let e = sort_form(ctx.backend, key.value, key.edm_type);
+                plan.order.push((e, key.descending, key.nullable));
+            }
+            explicit_order = true;
+        }
+    }
+    let _ = explicit_order;
+    // Default order, and the tie-breaker: the alternate key case-insensitively,
+    // then exactly, then the key.
+    if let Some(alt) = target
+        .alternate_key
+        .as_deref()
+        .and_then(|a| target.property(a))
+        .and_then(Property::column_name)
+    {
+        let col = scope.column(alt);
+        plan.order.push((
+            ctx.backend.binary_string(ctx.backend.lower(col.clone())),
+            false,
+            false,
+        ));
+        plan.order
+            .push((ctx.backend.binary_string(col), false, false));
+    }
+    if let Some(key) = scope.key_column() {
+        plan.order.push((scope.column(key), false, false));
+    }
+    Ok(plan)
+}
+
+/// `$search`: every term must occur (case-insensitively, as a substring) in
+/// at least one searchable property.
+fn search_condition(
+    backend: Backend,
+    root: &Scope<'_>,
+    search: &Search,
+) -> Result<Expr, TranslateError> {
+    let Search { expr, span } = search;
+    let columns: Vec<String> = root
+        .entity
+        .searchable
+        .iter()
+        .filter_map(|name| root.entity.property(name))
+        .filter_map(|p| p.column_name().map(str::to_owned))
+        .collect();
+    if columns.is_empty() {
+        return Err(TranslateError::unsupported(
+            "$search",
+            *span,
+            format!("{} has no searchable properties", root.entity.name),
+        ));
+    }
+    search_expr(backend, root, &columns, expr)
+}
+
+fn search_expr(
+    backend: Backend,
+    root: &Scope<'_>,
+    columns: &[String],
+    expr: &SearchExpr,
+) -> Result<Expr, TranslateError> {
+    Ok(match expr {
+        SearchExpr::Term(text, span) | SearchExpr::Phrase(text, span) => {
+            let text = percent_decode(text)
+                .map_err(|m| TranslateError::invalid("$search", *span, m))?
+                .to_lowercase();
+            let mut any: Option<Expr> = None;
+            for c in columns {
+                let value: Expr = Func::coalesce([root.column(c), Expr::val(String::new())]).into();
+                let hit = backend.contains(backend.lower(value), Expr::val(text.clone()));
+                any = Some(match any {
+                    None => hit,
+                    Some(a) => a.or(hit),
+                });
+            }
+            any.unwrap_or_else(|| Expr::val(false))
+        }
+        SearchExpr::Not(inner, _) => search_expr(backend, root, columns, inner)?.not(),
+        SearchExpr::And(l, r, _) => {
+            search_expr(backend, root, columns, l)?.and(search_expr(backend, root, columns, r)?)
+        }
+        SearchExpr::Or(l, r, _) => {
+            search_expr(backend, root, columns, l)?.or(search_expr(backend, root, columns, r)?)
+        }
+    })
+}

@@ -1,0 +1,222 @@
+//! The schema the translator asks about names, types, keys and navigation.
+//!
+//! In the style of DataFusion's `ContextProvider`: the translator never knows
+//! a concrete model. A [`Schema`] lists entity sets; each [`EntityType`]
+//! describes its table, its tenant column, its properties (with their EDM
+//! types, nullability and maximum length, i.e. everything a CSDL document
+//! needs), its key and its navigation properties. The service implements it
+//! once; tests use a small mock.
+
+/// EDM primitive types the translator understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EdmType {
+    /// `Edm.String`.
+    String,
+    /// `Edm.Boolean`.
+    Boolean,
+    /// `Edm.Int32`.
+    Int32,
+    /// `Edm.Int64`.
+    Int64,
+    /// `Edm.Decimal`.
+    Decimal,
+    /// `Edm.Double`.
+    Double,
+    /// `Edm.Guid`.
+    Guid,
+    /// `Edm.DateTimeOffset` (stored in UTC).
+    DateTimeOffset,
+    /// `Edm.Date`.
+    Date,
+}
+
+impl EdmType {
+    /// The qualified CSDL name, e.g. `Edm.String`.
+    pub fn csdl_name(self) -> &'static str {
+        match self {
+            EdmType::String => "Edm.String",
+            EdmType::Boolean => "Edm.Boolean",
+            EdmType::Int32 => "Edm.Int32",
+            EdmType::Int64 => "Edm.Int64",
+            EdmType::Decimal => "Edm.Decimal",
+            EdmType::Double => "Edm.Double",
+            EdmType::Guid => "Edm.Guid",
+            EdmType::DateTimeOffset => "Edm.DateTimeOffset",
+            EdmType::Date => "Edm.Date",
+        }
+    }
+
+    /// Whether the type is numeric (takes part in arithmetic).
+    pub fn is_numeric(self) -> bool {
+        matches!(
+            self,
+            EdmType::Int32 | EdmType::Int64 | EdmType::Decimal | EdmType::Double
+        )
+    }
+
+    /// Whether the type is an integer type.
+    pub fn is_integer(self) -> bool {
+        matches!(self, EdmType::Int32 | EdmType::Int64)
+    }
+}
+
+/// Where a property's value comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PropertySource {
+    /// A column of the entity's table.
+    Column(String),
+    /// A constant, the same for every row (e.g. `isDeleted`, always false).
+    /// Filtering and sorting on it work; it is never read from the table.
+    Constant(sea_query::Value),
+    /// Computed by the service from the listed columns when it shapes the
+    /// record (e.g. `picture` from `has_picture` and `picture_url`). Such a
+    /// property can be selected but not filtered or sorted on (the
+    /// translator answers `Unsupported`).
+    Computed {
+        /// Columns the service needs to compute the value.
+        columns: Vec<String>,
+    },
+}
+
+/// One structural property of an entity type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Property {
+    /// The OData name (camelCase, as in the JSON).
+    pub name: String,
+    /// The EDM type.
+    pub edm_type: EdmType,
+    /// Whether the value may be null.
+    pub nullable: bool,
+    /// Maximum length of a string, if limited.
+    pub max_length: Option<u32>,
+    /// Where the value comes from.
+    pub source: PropertySource,
+    /// Annotation-style documentation (e.g. the meaning of enum integers).
+    pub description: Option<String>,
+}
+
+impl Property {
+    /// A column-backed property.
+    pub fn column(name: &str, column: &str, edm_type: EdmType, nullable: bool) -> Self {
+        Property {
+            name: name.to_owned(),
+            edm_type,
+            nullable,
+            max_length: None,
+            source: PropertySource::Column(column.to_owned()),
+            description: None,
+        }
+    }
+
+    /// The same property with a maximum length.
+    pub fn with_max_length(mut self, max_length: u32) -> Self {
+        self.max_length = Some(max_length);
+        self
+    }
+
+    /// The same property with a description.
+    pub fn with_description(mut self, description: &str) -> Self {
+        self.description = Some(description.to_owned());
+        self
+    }
+
+    /// The column name when the property is column-backed.
+    pub fn column_name(&self) -> Option<&str> {
+        match &self.source {
+            PropertySource::Column(c) => Some(c),
+            _ => None,
+        }
+    }
+}
+
+/// A many-to-many link table joining two entity tables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkTable {
+    /// The link table.
+    pub table: String,
+    /// Column referencing the source entity's key column.
+    pub from_column: String,
+    /// Column referencing the target entity's key column.
+    pub to_column: String,
+}
+
+/// A navigation property (always a collection through a link table here).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Navigation {
+    /// The OData name (`roles`, `groups`, `users`).
+    pub name: String,
+    /// The entity set of the targets.
+    pub target_set: String,
+    /// The link table.
+    pub link: LinkTable,
+    /// The name of the navigation property going back, if any.
+    pub partner: Option<String>,
+}
+
+/// An entity type bound to its entity set and table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntityType {
+    /// The entity type name (`User`).
+    pub name: String,
+    /// The table.
+    pub table: String,
+    /// The column holding the tenant id; every statement filters on it.
+    pub tenant_column: String,
+    /// Names of the key properties (in order).
+    pub key: Vec<String>,
+    /// A property that identifies an entity for people (`userKey`,
+    /// `roleKey`): related entities are listed by it.
+    pub alternate_key: Option<String>,
+    /// Structural properties, in the order of the JSON record.
+    pub properties: Vec<Property>,
+    /// Navigation properties.
+    pub navigations: Vec<Navigation>,
+    /// Properties `$search` matches (case-insensitive substring).
+    pub searchable: Vec<String>,
+}
+
+impl EntityType {
+    /// Finds a property, case-insensitively.
+    pub fn property(&self, name: &str) -> Option<&Property> {
+        self.properties
+            .iter()
+            .find(|p| p.name.eq_ignore_ascii_case(name))
+    }
+
+    /// Finds a navigation property, case-insensitively.
+    pub fn navigation(&self, name: &str) -> Option<&Navigation> {
+        self.navigations
+            .iter()
+            .find(|n| n.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The key properties.
+    pub fn key_properties(&self) -> impl Iterator<Item = &Property> {
+        self.key.iter().filter_map(|k| self.property(k))
+    }
+}
+
+/// An entity set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntitySet {
+    /// The set name (`Users`).
+    pub name: String,
+    /// Its entity type.
+    pub entity_type: EntityType,
+}
+
+/// What the translator needs to know about the model.
+pub trait Schema {
+    /// The CSDL namespace of the entity types.
+    fn namespace(&self) -> &str;
+
+    /// All entity sets.
+    fn entity_sets(&self) -> &[EntitySet];
+
+    /// An entity set by name, case-insensitively.
+    fn entity_set(&self, name: &str) -> Option<&EntitySet> {
+        self.entity_sets()
+            .iter()
+            .find(|s| s.name.eq_ignore_ascii_case(name))
+    }
+}
