@@ -280,6 +280,20 @@ pub enum PathSegment {
         /// Named parameters in order.
         params: Vec<(Ident, Expr)>,
     },
+    /// A `$filter(expr)` segment that filters the collection before the
+    /// next segment (`Addresses/$filter(endswith(Street,'St'))/$count`),
+    /// optionally followed by a key predicate
+    /// (`Products/$filter(Age gt 3)(ID='Sugar')`).
+    Filter {
+        /// The filter condition.
+        filter: Box<Expr>,
+        /// A key predicate written right after the `$filter(...)`.
+        key: Option<KeyPredicate>,
+    },
+    /// A trailing `aggregate(...)` segment on a collection (Data Aggregation
+    /// extension, `Sales/aggregate(Amount with sum)`, `$these/aggregate($count)`).
+    /// Always the last segment of a path.
+    Aggregate(Box<AggregateItem>),
 }
 
 /// A key predicate `(value)` or `(Name=value, ...)`.
@@ -522,6 +536,11 @@ pub enum JsonValue {
     Array(Vec<JsonValue>),
     /// An object, members in order.
     Object(Vec<(String, JsonValue)>),
+    /// An OData expression used as a JSON value (`valueInUrl = commonExpr`),
+    /// e.g. `[FirstName,LastName]` or `{"Country":$root/Countries('DE')}`.
+    /// Literals `null`, booleans and numbers are never wrapped here: they
+    /// become [`JsonValue::Null`], [`JsonValue::Bool`], [`JsonValue::Number`].
+    Expr(Box<Expr>),
 }
 
 // ---------------------------------------------------------------------------
@@ -546,6 +565,17 @@ pub enum SelectItem {
     Star(Span),
     /// `Namespace.*` (all operations of a namespace).
     AllOperations(Ident),
+    /// An action or function given with its parameter-name signature,
+    /// `Model.MostPopularName(Location,Kind)` (without a signature, an
+    /// operation name is a one-segment [`SelectItem::Path`]).
+    Operation {
+        /// The (optionally qualified) operation name.
+        name: Ident,
+        /// The parameter names.
+        parameters: Vec<Ident>,
+        /// Span of the item.
+        span: Span,
+    },
     /// A property path with optional nested options
     /// (`addresses($filter=...;$top=2)`).
     Path {
@@ -777,6 +807,20 @@ pub enum ApplyArg {
     Expr(Expr),
     /// A nested pipeline (e.g. the last argument of `ancestors`).
     Pipeline(Vec<Transformation>),
+    /// `argument as Alias` (`nest`, `addnested`, `join`, `outerjoin`).
+    Aliased {
+        /// The aliased argument (a pipeline or a path).
+        arg: Box<ApplyArg>,
+        /// The alias.
+        alias: Ident,
+    },
+    /// `name=value`: a parameter of a namespace-qualified custom
+    /// transformation (`Custom.condense(level=2)`).
+    Named(Ident, Expr),
+    /// A keyword argument written as words: `keep start`, `preorder`.
+    Keyword(Ident),
+    /// Sort items (the last argument of `traverse`).
+    OrderBy(OrderBy),
 }
 
 /// One item of `aggregate(...)`.
@@ -824,6 +868,9 @@ pub struct AggregateFrom {
     pub path: MemberPath,
     /// The method applied at that level (`None` for a custom aggregate).
     pub with: Option<Ident>,
+    /// Further grouping properties of the same clause
+    /// (`from Time,Product/Name with max`), after `path`.
+    pub more: Vec<MemberPath>,
 }
 
 /// One grouping item of `groupby`.
@@ -838,6 +885,15 @@ pub enum Grouping {
         all: bool,
         /// The paths.
         paths: Vec<MemberPath>,
+        /// Span of the rollup.
+        span: Span,
+    },
+    /// `rolluprecursive($root/Set, Hierarchy, Node/Path [, pipeline])`:
+    /// arguments in order (root expression, qualifier path, node path,
+    /// optional pipeline).
+    RollupRecursive {
+        /// The arguments.
+        args: Vec<ApplyArg>,
         /// Span of the rollup.
         span: Span,
     },
@@ -900,4 +956,6 @@ pub enum ResourceSegment {
     Each(Span),
     /// `$filter(expr)` path segment.
     Filter(Box<Expr>, Span),
+    /// `$query` (a POSTed query, OData 4.01).
+    Query(Span),
 }
