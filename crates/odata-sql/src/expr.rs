@@ -273,6 +273,8 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
                 "an entity (range variable or `$it`) cannot be used as a value",
             ));
         };
+        // The catch-all arm keeps later AST additions answered as unsupported.
+        #[allow(unreachable_patterns)]
         let name = match first {
             PathSegment::Member { name, key: None } => name,
             PathSegment::Member { name, key: Some(_) } => {
@@ -292,6 +294,11 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
                     name.span,
                     format!("bound functions are not supported (`{}`)", name.name),
                 ));
+            }
+            _ => {
+                return Err(
+                    self.unsupported(path.span, "this kind of path segment is not supported")
+                );
             }
         };
         if let Some(nav) = scope.entity.navigation(&name.name) {
@@ -1074,15 +1081,18 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
 
 /// The span of a path segment, when it has a name.
 fn segment_span(seg: &PathSegment) -> Option<Span> {
+    #[allow(unreachable_patterns)]
     match seg {
         PathSegment::Member { name, .. } => Some(name.span),
         PathSegment::TypeCast(ident) => Some(ident.span),
         PathSegment::Function { name, .. } => Some(name.span),
+        _ => None,
     }
 }
 
 fn json_to_literal(v: &odata_parser::ast::JsonValue, span: Span) -> Option<OExpr> {
     use odata_parser::ast::JsonValue;
+    #[allow(unreachable_patterns)]
     let lit = match v {
         JsonValue::Null => Literal::Null,
         JsonValue::Bool(b) => Literal::Boolean(*b),
@@ -1092,6 +1102,7 @@ fn json_to_literal(v: &odata_parser::ast::JsonValue, span: Span) -> Option<OExpr
         },
         JsonValue::String(s) => Literal::String(percent_encode_percent(s)),
         JsonValue::Array(_) | JsonValue::Object(_) => return None,
+        _ => return None,
     };
     Some(OExpr {
         kind: ExprKind::Literal(lit),

@@ -670,6 +670,8 @@ fn selection(root: &Scope<'_>, select: Option<&Select>) -> Result<Selection, Tra
     let mut props: Vec<String> = Vec::new();
     let mut navs: Vec<String> = Vec::new();
     for item in items {
+        // The catch-all arm keeps later AST additions answered as unsupported.
+        #[allow(unreachable_patterns)]
         match item {
             SelectItem::Star(_) => return Ok(all()),
             SelectItem::AllOperations(ident) => {
@@ -703,6 +705,13 @@ fn selection(root: &Scope<'_>, select: Option<&Select>) -> Result<Selection, Tra
                         format!("unknown property `{}` of {}", name.name, entity.name),
                     ));
                 }
+            }
+            _ => {
+                return Err(TranslateError::unsupported(
+                    "$select",
+                    select.span,
+                    "this kind of $select item is not supported",
+                ));
             }
         }
     }
