@@ -1,4 +1,25 @@
-//! The identity users service.
+//! The identity users service: configuration, domain types, storage
+//! (SeaORM), actix-web routes, the OData read glue and the CLI.
+//!
+//! ```no_run
+//! use identity_service::{configuration::Settings, startup::Application};
+//! # async fn run() -> anyhow::Result<()> {
+//! let settings = Settings { bind: "127.0.0.1:0".into(), demo: false, ..Settings::default() };
+//! let app = Application::build(settings).await?;
+//! println!("listening on http://127.0.0.1:{}", app.port());
+//! app.run_until_stopped().await?;
+//! # Ok(())
+//! # }
+//! ```
 
+pub mod cli;
+pub mod configuration;
+pub mod domain;
+pub mod error;
 pub mod odata;
+pub mod pictures;
+pub mod routes;
+pub mod startup;
+pub mod storage;
+pub mod telemetry;
 pub mod tenancy;

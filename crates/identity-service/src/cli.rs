@@ -1,0 +1,145 @@
+//! The `odata-users` command line (clap derive). `serve` is the default.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::configuration::Settings;
+use crate::domain::TenantKey;
+use crate::startup::Application;
+use crate::storage::{db, tenants};
+
+/// OData-first identity users service.
+#[derive(Debug, Parser)]
+#[command(name = "odata-users", version, about)]
+pub struct Cli {
+    /// Configuration file (default: ./odata-users.toml when present).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (the default).
+    Serve(ServeArgs),
+    /// Create or update the database schema, then exit.
+    Migrate,
+    /// Manage tenant+organization pairs.
+    Tenants {
+        #[command(subcommand)]
+        command: TenantsCommand,
+    },
+}
+
+#[derive(Debug, Default, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on (overrides APP_BIND); port 0 picks a free port.
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<String>,
+    /// Do not seed demo data into an empty database (same as APP_DEMO=false).
+    #[arg(long)]
+    pub no_demo: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantsCommand {
+    /// Create a tenant+organization pair (idempotent: an existing pair is reported, not an error).
+    Create {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        org: String,
+    },
+    /// List every tenant+organization pair.
+    List,
+}
+
+/// Entry point of the binary: parses arguments, runs the command.
+pub fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    crate::telemetry::init("info");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(run(cli))
+}
+
+/// Runs one parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut settings = Settings::load(cli.config.as_deref())?;
+    match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
+        Command::Serve(args) => {
+            if let Some(bind) = args.bind {
+                settings.bind = bind;
+            }
+            if args.no_demo {
+                settings.demo = false;
+            }
+            serve(settings).await
+        }
+        Command::Migrate => {
+            let conn = db::connect(&settings).await?;
+            db::migrate(&conn).await?;
+            println!("database migrated: {}", describe_db(&settings.database_url));
+            Ok(())
+        }
+        Command::Tenants { command } => {
+            let conn = db::connect(&settings).await?;
+            db::migrate(&conn).await?;
+            match command {
+                TenantsCommand::Create { tenant, org } => {
+                    let tenant = TenantKey::parse(&tenant, "tenant")?;
+                    let org = TenantKey::parse(&org, "org")?;
+                    let (scope, created) = tenants::create(&conn, &tenant, &org)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    let what = match created {
+                        tenants::Created::New => "created",
+                        tenants::Created::Existing => "exists",
+                    };
+                    println!("{what} tenant {} org {}", scope.tenant_key, scope.org_key);
+                    Ok(())
+                }
+                TenantsCommand::List => {
+                    for scope in tenants::list(&conn)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?
+                    {
+                        println!("{} {}", scope.tenant_key, scope.org_key);
+                    }
+                    Ok(())
+                }
+            }
+        }
+    }
+}
+
+fn describe_db(url: &str) -> String {
+    match db::sqlite_file(url) {
+        Some(file) => format!("SQLite {}", file.display()),
+        None => url.split("://").next().unwrap_or("database").to_owned(),
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let public_url = settings.public_url.clone();
+    let app = Application::build(settings).await?;
+    let address = app.address();
+    // The first stdout line is the contract scripts wait for.
+    println!("listening on http://{address}");
+    let base = public_url.unwrap_or_else(|| format!("http://{address}"));
+    println!(
+        "note: the API has no authentication yet; anyone who can reach {address} can read and change data{}",
+        if address.ip().is_loopback() {
+            " (bound to the loopback interface only)"
+        } else {
+            ""
+        }
+    );
+    println!("API 1 base: {base}/api/{{tenantKey}}/{{orgKey}}/identity");
+    app.run_until_stopped().await?;
+    tracing::info!("server stopped");
+    Ok(())
+}

@@ -1,0 +1,279 @@
+//! Settings of the service.
+//!
+//! Load order (later wins): built-in defaults, then the TOML file
+//! (`odata-users.toml` in the working directory when present, or the file
+//! given by `--config PATH`, which must exist), then environment variables.
+//! Every field is public so tests can build a `Settings` directly.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Deserialize;
+
+/// The default configuration file looked up in the working directory.
+pub const DEFAULT_CONFIG_FILE: &str = "odata-users.toml";
+
+/// Every setting of the server. Field names are the TOML keys.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Address to listen on (`APP_BIND`). Default `127.0.0.1:8080`: the API
+    /// has no authentication yet, so it is not exposed beyond the machine
+    /// unless asked. Port 0 picks a free port.
+    pub bind: String,
+    /// Database URL (`DATABASE_URL`): `sqlite://PATH?mode=rwc`,
+    /// `postgres://...` or `mysql://...`. Default
+    /// `sqlite://./data/odata-users.db?mode=rwc` (the directory is created).
+    pub database_url: String,
+    /// Base of absolute links (`Location`, `nextPageLink`, picture URLs,
+    /// invitation links), e.g. `https://id.example.com` (`APP_PUBLIC_URL`).
+    /// When unset, links are built from the request's scheme and Host.
+    pub public_url: Option<String>,
+    /// Directory where the file mail sink writes one `.eml` per message
+    /// when no SMTP server is configured (`APP_MAIL_OUTBOX`). Default `./data/outbox`.
+    pub mail_outbox: PathBuf,
+    /// SMTP server URL for invitations, e.g. `smtp://user:pass@host:587`
+    /// (`APP_SMTP_URL`). Unset: mail goes to `mail_outbox`.
+    pub smtp_url: Option<String>,
+    /// Lifetime of an invitation token in seconds (`APP_INVITATION_TTL_SECONDS`). Default 7 days.
+    pub invitation_ttl_seconds: u64,
+    /// Interval of the sweep that marks expired invitations (status 4), in
+    /// seconds (`APP_INVITATION_SWEEP_SECONDS`). Default 60.
+    pub invitation_sweep_seconds: u64,
+    /// Largest accepted picture in bytes of image data, after base64
+    /// decoding (`APP_MAX_PICTURE_BYTES`). Default 1 MiB; above it: 413.
+    pub max_picture_bytes: usize,
+    /// Seed demo data when `serve` finds an empty database (`APP_DEMO`,
+    /// `--no-demo`). Default true.
+    pub demo: bool,
+    /// Number of users the demo seeding creates. Default 1000.
+    pub demo_users: usize,
+    /// Base64 key used to sign tokens and skiptokens (`APP_SIGNING_KEY`).
+    /// Unset: a key is generated on first start and kept in the database so
+    /// every instance shares it.
+    pub signing_key: Option<String>,
+    /// Largest number of pooled database connections. Default 10 (SQLite: 8).
+    pub db_max_connections: u32,
+    /// Smallest number of pooled database connections kept open. Default 1.
+    pub db_min_connections: u32,
+    /// Seconds to wait for a free pooled connection before answering 503. Default 10.
+    pub db_acquire_timeout_seconds: u64,
+    /// Requests per minute per client once authentication exists
+    /// (`APP_RATE_LIMIT_PER_MINUTE`); 0 disables. Default 600.
+    pub rate_limit_per_minute: u32,
+    /// Longest accepted query string in bytes (414 above). Default 8192.
+    pub max_query_length: usize,
+    /// Largest accepted JSON body for requests without a picture, in
+    /// bytes. Bodies that may carry a picture get room for the base64 form
+    /// of `max_picture_bytes` on top. Default 64 KiB.
+    pub max_json_bytes: usize,
+    /// Seconds to let in-flight requests finish on shutdown. Default 30.
+    pub shutdown_timeout_seconds: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            bind: "127.0.0.1:8080".to_owned(),
+            database_url: "sqlite://./data/odata-users.db?mode=rwc".to_owned(),
+            public_url: None,
+            mail_outbox: PathBuf::from("./data/outbox"),
+            smtp_url: None,
+            invitation_ttl_seconds: 7 * 24 * 60 * 60,
+            invitation_sweep_seconds: 60,
+            max_picture_bytes: 1024 * 1024,
+            demo: true,
+            demo_users: 1000,
+            signing_key: None,
+            db_max_connections: 10,
+            db_min_connections: 1,
+            db_acquire_timeout_seconds: 10,
+            rate_limit_per_minute: 600,
+            max_query_length: 8192,
+            max_json_bytes: 64 * 1024,
+            shutdown_timeout_seconds: 30,
+        }
+    }
+}
+
+impl Settings {
+    /// Loads defaults, then the config file, then the process environment.
+    ///
+    /// `config` is the `--config PATH` argument: that file must exist.
+    /// Without it, `odata-users.toml` in the working directory is read when present.
+    pub fn load(config: Option<&Path>) -> anyhow::Result<Settings> {
+        let text =
+            match config {
+                Some(path) => Some(
+                    std::fs::read_to_string(path)
+                        .with_context(|| format!("cannot read config file {}", path.display()))?,
+                ),
+                None => {
+                    let path = Path::new(DEFAULT_CONFIG_FILE);
+                    if path.exists() {
+                        Some(std::fs::read_to_string(path).with_context(|| {
+                            format!("cannot read config file {}", path.display())
+                        })?)
+                    } else {
+                        None
+                    }
+                }
+            };
+        Self::from_sources(text.as_deref(), |name| std::env::var(name).ok())
+    }
+
+    /// Builds settings from an optional TOML text and an environment lookup
+    /// (injected so that tests do not touch the process environment).
+    pub fn from_sources(
+        toml_text: Option<&str>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<Settings> {
+        let mut settings = match toml_text {
+            Some(text) => toml::from_str::<Settings>(text).context("invalid configuration file")?,
+            None => Settings::default(),
+        };
+        settings.apply_env(env)?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+        if let Some(v) = env("DATABASE_URL") {
+            self.database_url = v;
+        }
+        if let Some(v) = env("APP_BIND") {
+            self.bind = v;
+        }
+        if let Some(v) = env("APP_PUBLIC_URL") {
+            self.public_url = non_empty(v);
+        }
+        if let Some(v) = env("APP_MAIL_OUTBOX") {
+            self.mail_outbox = PathBuf::from(v);
+        }
+        if let Some(v) = env("APP_SMTP_URL") {
+            self.smtp_url = non_empty(v);
+        }
+        if let Some(v) = env("APP_INVITATION_TTL_SECONDS") {
+            self.invitation_ttl_seconds = parse_env("APP_INVITATION_TTL_SECONDS", &v)?;
+        }
+        if let Some(v) = env("APP_INVITATION_SWEEP_SECONDS") {
+            self.invitation_sweep_seconds = parse_env("APP_INVITATION_SWEEP_SECONDS", &v)?;
+        }
+        if let Some(v) = env("APP_MAX_PICTURE_BYTES") {
+            self.max_picture_bytes = parse_env("APP_MAX_PICTURE_BYTES", &v)?;
+        }
+        if let Some(v) = env("APP_DEMO") {
+            self.demo = parse_bool("APP_DEMO", &v)?;
+        }
+        if let Some(v) = env("APP_SIGNING_KEY") {
+            self.signing_key = non_empty(v);
+        }
+        if let Some(v) = env("APP_RATE_LIMIT_PER_MINUTE") {
+            self.rate_limit_per_minute = parse_env("APP_RATE_LIMIT_PER_MINUTE", &v)?;
+        }
+        Ok(())
+    }
+
+    fn validate(&mut self) -> anyhow::Result<()> {
+        if let Some(url) = &self.public_url {
+            let trimmed = url.trim_end_matches('/');
+            if !(trimmed.starts_with("http://") || trimmed.starts_with("https://")) {
+                anyhow::bail!("public_url must start with http:// or https://, got {url:?}");
+            }
+            self.public_url = Some(trimmed.to_owned());
+        }
+        if self.invitation_sweep_seconds == 0 {
+            anyhow::bail!("invitation_sweep_seconds must be at least 1");
+        }
+        if self.db_max_connections == 0 {
+            anyhow::bail!("db_max_connections must be at least 1");
+        }
+        Ok(())
+    }
+
+    /// Limit of a JSON body that may carry a picture: base64 needs 4 bytes
+    /// per 3, a data URL adds a short prefix, and the rest of a user record fits
+    /// in `max_json_bytes`.
+    pub fn picture_json_limit(&self) -> usize {
+        self.max_picture_bytes
+            .div_ceil(3)
+            .saturating_mul(4)
+            .saturating_add(self.max_json_bytes)
+    }
+}
+
+fn non_empty(v: String) -> Option<String> {
+    if v.trim().is_empty() { None } else { Some(v) }
+}
+
+fn parse_env<T: std::str::FromStr>(name: &str, value: &str) -> anyhow::Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    value
+        .trim()
+        .parse::<T>()
+        .map_err(|e| anyhow::anyhow!("{name}={value:?} is not valid: {e}"))
+}
+
+fn parse_bool(name: &str, value: &str) -> anyhow::Result<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => anyhow::bail!("{name}={value:?} is not a boolean (true/false)"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    #[test]
+    fn defaults_without_file_or_env() {
+        let s = Settings::from_sources(None, env(&[])).unwrap();
+        assert_eq!(s, Settings::default());
+        assert_eq!(s.bind, "127.0.0.1:8080");
+        assert_eq!(s.max_picture_bytes, 1_048_576);
+        assert_eq!(s.invitation_ttl_seconds, 604_800);
+    }
+
+    #[test]
+    fn file_then_env_override() {
+        let file = "bind = \"0.0.0.0:9000\"\ndemo = false\nmax_picture_bytes = 10\n";
+        let s = Settings::from_sources(
+            Some(file),
+            env(&[
+                ("APP_BIND", "127.0.0.1:1"),
+                ("APP_PUBLIC_URL", "https://x.test/"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.bind, "127.0.0.1:1");
+        assert!(!s.demo);
+        assert_eq!(s.max_picture_bytes, 10);
+        assert_eq!(s.public_url.as_deref(), Some("https://x.test"));
+    }
+
+    #[test]
+    fn bad_values_are_errors() {
+        assert!(Settings::from_sources(None, env(&[("APP_DEMO", "maybe")])).is_err());
+        assert!(Settings::from_sources(None, env(&[("APP_MAX_PICTURE_BYTES", "-1")])).is_err());
+        assert!(Settings::from_sources(Some("nope = 1"), env(&[])).is_err());
+        assert!(Settings::from_sources(None, env(&[("APP_PUBLIC_URL", "ftp://x")])).is_err());
+    }
+
+    #[test]
+    fn picture_limit_leaves_room_for_base64() {
+        let s = Settings::default();
+        assert!(s.picture_json_limit() > s.max_picture_bytes * 4 / 3);
+    }
+}

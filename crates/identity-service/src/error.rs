@@ -1,0 +1,288 @@
+//! The one error type of the HTTP API and its one JSON body:
+//! `{"error":{"code":"...","message":"...","target":"...","details":[...]}}`
+//! (`target` and `details` omitted when empty). Internal causes are logged
+//! with tracing and never returned to the client.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+/// Seconds a client is asked to wait after a 503.
+const RETRY_AFTER_SECONDS: u32 = 5;
+
+/// One entry of `error.details`: typically one invalid field or one unknown key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrorDetail {
+    pub code: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+}
+
+impl ErrorDetail {
+    pub fn new(code: &str, message: impl Into<String>, target: Option<String>) -> Self {
+        ErrorDetail {
+            code: code.to_owned(),
+            message: message.into(),
+            target,
+        }
+    }
+}
+
+/// Every failure the API reports. Each variant documents its status.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: malformed request, invalid value, unknown key in a body.
+    #[error("{message}")]
+    BadRequest {
+        message: String,
+        target: Option<String>,
+        details: Vec<ErrorDetail>,
+    },
+    /// 404: the record (or route) does not exist.
+    #[error("{message}")]
+    NotFound { message: String },
+    /// 404 with code `TenantNotFound`: no such tenant+organization pair.
+    #[error("tenant '{tenant}' with organization '{org}' does not exist")]
+    TenantNotFound { tenant: String, org: String },
+    /// 405: the route exists but not with this method.
+    #[error("method {method} is not allowed on this resource")]
+    MethodNotAllowed { method: String },
+    /// 409: a unique key or e-mail is taken.
+    #[error("{message}")]
+    Conflict {
+        message: String,
+        target: Option<String>,
+    },
+    /// 410: the resource existed but is no longer usable (expired invitation).
+    #[error("{message}")]
+    Gone { message: String },
+    /// 413: the body or picture is larger than allowed.
+    #[error("{message}")]
+    PayloadTooLarge { message: String },
+    /// 414: the query string is longer than allowed.
+    #[error("{message}")]
+    UriTooLong { message: String },
+    /// 415: missing or non-JSON `Content-Type`, or a picture that is not an image.
+    #[error("{message}")]
+    UnsupportedMediaType { message: String },
+    /// 501: a feature (query option, function) that is not implemented.
+    #[error("{message}")]
+    NotImplemented {
+        message: String,
+        target: Option<String>,
+    },
+    /// 503 with `Retry-After`: the database cannot be reached.
+    #[error("the database is unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    /// 500: anything unexpected; the cause is logged, the client sees a generic message.
+    #[error("internal server error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    /// A 400 without details.
+    pub fn bad_request(message: impl Into<String>, target: Option<&str>) -> Self {
+        ApiError::BadRequest {
+            message: message.into(),
+            target: target.map(str::to_owned),
+            details: Vec::new(),
+        }
+    }
+
+    /// A 404 with a message.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        ApiError::NotFound {
+            message: message.into(),
+        }
+    }
+
+    /// A 409 with a message and the property it is about.
+    pub fn conflict(message: impl Into<String>, target: Option<&str>) -> Self {
+        ApiError::Conflict {
+            message: message.into(),
+            target: target.map(str::to_owned),
+        }
+    }
+
+    /// A 500 from any cause (logged when rendered).
+    pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
+        ApiError::Internal(cause.into())
+    }
+
+    /// The stable machine-readable code of the body.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest { .. } => "BadRequest",
+            ApiError::NotFound { .. } => "NotFound",
+            ApiError::TenantNotFound { .. } => "TenantNotFound",
+            ApiError::MethodNotAllowed { .. } => "MethodNotAllowed",
+            ApiError::Conflict { .. } => "Conflict",
+            ApiError::Gone { .. } => "Gone",
+            ApiError::PayloadTooLarge { .. } => "PayloadTooLarge",
+            ApiError::UriTooLong { .. } => "UriTooLong",
+            ApiError::UnsupportedMediaType { .. } => "UnsupportedMediaType",
+            ApiError::NotImplemented { .. } => "NotImplemented",
+            ApiError::Unavailable(_) => "ServiceUnavailable",
+            ApiError::Internal(_) => "InternalServerError",
+        }
+    }
+
+    fn target(&self) -> Option<&str> {
+        match self {
+            ApiError::BadRequest { target, .. }
+            | ApiError::Conflict { target, .. }
+            | ApiError::NotImplemented { target, .. } => target.as_deref(),
+            _ => None,
+        }
+    }
+
+    fn details(&self) -> &[ErrorDetail] {
+        match self {
+            ApiError::BadRequest { details, .. } => details,
+            _ => &[],
+        }
+    }
+}
+
+/// The serialized error body.
+#[derive(Debug, Serialize)]
+pub struct ErrorBody<'a> {
+    pub error: ErrorContent<'a>,
+}
+
+/// The content of `error` in the body.
+#[derive(Debug, Serialize)]
+pub struct ErrorContent<'a> {
+    pub code: &'a str,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub details: &'a [ErrorDetail],
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::NotFound { .. } | ApiError::TenantNotFound { .. } => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Gone { .. } => StatusCode::GONE,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
+            ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::NotImplemented { .. } => StatusCode::NOT_IMPLEMENTED,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            ApiError::Internal(cause) => tracing::error!(error = ?cause, "internal error"),
+            ApiError::Unavailable(cause) => tracing::warn!(error = ?cause, "database unavailable"),
+            _ => {}
+        }
+        let body = ErrorBody {
+            error: ErrorContent {
+                code: self.code(),
+                message: self.to_string(),
+                target: self.target(),
+                details: self.details(),
+            },
+        };
+        let mut response = HttpResponse::build(self.status_code());
+        if matches!(self, ApiError::Unavailable(_)) {
+            response.insert_header((header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS)));
+        }
+        response.json(body)
+    }
+}
+
+impl From<sea_orm::DbErr> for ApiError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        if is_connection_error(&err) {
+            ApiError::Unavailable(err.into())
+        } else {
+            ApiError::Internal(err.into())
+        }
+    }
+}
+
+impl From<sea_orm::TransactionError<ApiError>> for ApiError {
+    fn from(err: sea_orm::TransactionError<ApiError>) -> Self {
+        match err {
+            sea_orm::TransactionError::Connection(db) => db.into(),
+            sea_orm::TransactionError::Transaction(api) => api,
+        }
+    }
+}
+
+/// Whether a database error means "cannot reach the database" (503) rather
+/// than a failing statement (500).
+pub fn is_connection_error(err: &sea_orm::DbErr) -> bool {
+    matches!(
+        err,
+        sea_orm::DbErr::Conn(_) | sea_orm::DbErr::ConnectionAcquire(_)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::body::MessageBody;
+
+    fn body_of(err: &ApiError) -> serde_json::Value {
+        let bytes = err.error_response().into_body().try_into_bytes().unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[test]
+    fn bad_request_renders_target_and_details() {
+        let err = ApiError::BadRequest {
+            message: "unknown roles".into(),
+            target: Some("roles".into()),
+            details: vec![ErrorDetail::new(
+                "UnknownKey",
+                "no role 'x'",
+                Some("x".into()),
+            )],
+        };
+        assert_eq!(err.status_code(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            body_of(&err),
+            serde_json::json!({"error":{"code":"BadRequest","message":"unknown roles","target":"roles",
+                "details":[{"code":"UnknownKey","message":"no role 'x'","target":"x"}]}})
+        );
+    }
+
+    #[test]
+    fn empty_target_and_details_are_omitted() {
+        let err = ApiError::not_found("no user 'x'");
+        assert_eq!(
+            body_of(&err),
+            serde_json::json!({"error":{"code":"NotFound","message":"no user 'x'"}})
+        );
+    }
+
+    #[test]
+    fn internal_cause_is_not_returned() {
+        let err = ApiError::internal(anyhow::anyhow!("SELECT secret FROM t"));
+        let body = body_of(&err).to_string();
+        assert!(!body.contains("secret"));
+        assert_eq!(err.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn unavailable_has_retry_after() {
+        let err = ApiError::from(sea_orm::DbErr::Conn(sea_orm::RuntimeErr::Internal(
+            "down".into(),
+        )));
+        let response = err.error_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(response.headers().contains_key(header::RETRY_AFTER));
+    }
+}

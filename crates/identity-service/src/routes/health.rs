@@ -1,0 +1,25 @@
+//! `/health` (the process answers) and `/ready` (the database answers).
+
+use actix_web::{HttpResponse, web};
+use serde_json::json;
+
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(super::resource("/health").route(web::get().to(health)))
+        .service(super::resource("/ready").route(web::get().to(ready)));
+}
+
+/// Always 200 while the process serves requests.
+async fn health() -> HttpResponse {
+    HttpResponse::Ok().json(json!({"status": "ok"}))
+}
+
+/// 200 when the database answers a ping, else 503 with `Retry-After`.
+async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    match state.db.ping().await {
+        Ok(()) => Ok(HttpResponse::Ok().json(json!({"status": "ready", "database": "ok"}))),
+        Err(err) => Err(ApiError::Unavailable(err.into())),
+    }
+}

@@ -1,0 +1,226 @@
+//! HTTP routes, one file per resource, each with `configure(cfg)`.
+//!
+//! Case-insensitive literal segments: [`canonical_path`] runs in a
+//! middleware before routing and rewrites every literal segment it
+//! recognises (`API`, `Identity`, `USERS`, `addbyid`, `Picture`, ...) to
+//! its canonical spelling, so the route table itself stays plain. Keys and
+//! ids in the path are never rewritten (keys are looked up
+//! case-insensitively by storage instead; reserved words cannot be keys).
+
+pub mod extract;
+pub mod health;
+
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::{HttpRequest, HttpResponse, Resource, web};
+
+use crate::error::ApiError;
+use crate::odata::ReadContext;
+use crate::startup::AppState;
+
+/// Page size of API 1 lists (default and maximum).
+pub const API1_PAGE_SIZE: u64 = 100;
+
+/// The base path of API 1 under which users, roles and groups live.
+pub const IDENTITY_SCOPE: &str = "/api/{tenantKey}/{orgKey}/identity";
+
+/// Registers the API 1 routes under [`IDENTITY_SCOPE`].
+pub fn configure_identity(_cfg: &mut web::ServiceConfig) {}
+
+/// A resource whose unsupported methods answer 405 in the error body.
+pub fn resource(path: &str) -> Resource {
+    web::resource(path).default_service(web::to(method_not_allowed))
+}
+
+async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::MethodNotAllowed {
+        method: req.method().to_string(),
+    })
+}
+
+/// The app-wide default service: unknown routes are 404 in the error body.
+pub async fn unknown_route(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::not_found(format!(
+        "no route for {} {}",
+        req.method(),
+        req.path()
+    )))
+}
+
+/// JSON body extractor settings: 415 for a missing or non-JSON
+/// `Content-Type`, 413 above `limit`, 400 for malformed JSON; all in the
+/// one error body.
+pub fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit)
+        .content_type_required(true)
+        .error_handler(|err, _req| json_error(err).into())
+}
+
+fn json_error(err: JsonPayloadError) -> ApiError {
+    match err {
+        JsonPayloadError::ContentType => ApiError::UnsupportedMediaType {
+            message: "the request body must be JSON with Content-Type: application/json".into(),
+        },
+        JsonPayloadError::Overflow { limit }
+        | JsonPayloadError::OverflowKnownLength { limit, .. } => ApiError::PayloadTooLarge {
+            message: format!("the request body is larger than {limit} bytes"),
+        },
+        JsonPayloadError::Deserialize(e) if e.is_eof() && e.line() == 1 && e.column() == 0 => {
+            ApiError::bad_request("the request body is empty; a JSON value is required", None)
+        }
+        JsonPayloadError::Deserialize(e) => {
+            ApiError::bad_request(format!("the request body is not valid JSON: {e}"), None)
+        }
+        other => ApiError::bad_request(format!("cannot read the request body: {other}"), None),
+    }
+}
+
+/// Path parameter errors (e.g. a malformed percent-encoding) are 400.
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|err: PathError, _req| {
+        ApiError::bad_request(format!("invalid path: {err}"), None).into()
+    })
+}
+
+/// Query string errors are 400.
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err: QueryPayloadError, _req| {
+        ApiError::bad_request(format!("invalid query string: {err}"), None).into()
+    })
+}
+
+/// The base of absolute links: `APP_PUBLIC_URL` when set, else the
+/// request's scheme and host. No trailing slash.
+pub fn base_url(req: &HttpRequest, state: &AppState) -> String {
+    match &state.settings.public_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => {
+            let info = req.connection_info();
+            format!("{}://{}", info.scheme(), info.host())
+        }
+    }
+}
+
+/// The read context of API 1 for this request.
+pub fn read_context(req: &HttpRequest, state: &AppState) -> ReadContext {
+    ReadContext {
+        base_url: base_url(req, state),
+        path: req.path().to_owned(),
+        signing_key: state.signing_key.clone(),
+        page_size: API1_PAGE_SIZE,
+    }
+}
+
+/// Literal segments of the user routes after `users/{userKey}/`.
+const USER_ATTRIBUTES: &[&str] = &[
+    "picture",
+    "roles",
+    "groups",
+    "email",
+    "isActive",
+    "isTechnician",
+    "lastLogin",
+    "name",
+    "status",
+    "userKey",
+];
+const ROLE_ATTRIBUTES: &[&str] = &[
+    "roleKey",
+    "description",
+    "isAdministration",
+    "isDefault",
+    "isInternal",
+    "isActive",
+];
+const GROUP_ATTRIBUTES: &[&str] = &["groupKey", "name", "email", "notes", "isActive"];
+const MEMBERSHIP_OPERATIONS: &[&str] = &["add", "addById", "remove", "removeById"];
+
+fn canonical<'a>(segment: &str, words: &[&'a str]) -> Option<&'a str> {
+    words
+        .iter()
+        .find(|w| w.eq_ignore_ascii_case(segment) && **w != segment)
+        .copied()
+}
+
+/// The path with its literal segments in canonical case, or `None` when it
+/// is already canonical (or not one of ours).
+pub fn canonical_path(path: &str) -> Option<String> {
+    let mut segments: Vec<&str> = path.split('/').collect();
+    // segments[0] is the empty string before the leading '/'.
+    let mut changed = false;
+    let mut fix = |segments: &mut Vec<&str>, index: usize, words: &[&'static str]| {
+        if let Some(seg) = segments.get(index).copied()
+            && let Some(word) = canonical(seg, words)
+        {
+            segments[index] = word;
+            changed = true;
+        }
+    };
+    fix(&mut segments, 1, &["api", "health", "ready"]);
+    if segments.get(1) == Some(&"api") {
+        fix(&mut segments, 4, &["identity"]);
+        if segments.get(4) == Some(&"identity") {
+            fix(
+                &mut segments,
+                5,
+                &["users", "roles", "groups", "invitations"],
+            );
+            match segments.get(5).copied() {
+                Some("users") => {
+                    fix(&mut segments, 6, &["odata", "sendInvitation"]);
+                    fix(&mut segments, 7, USER_ATTRIBUTES);
+                    if matches!(segments.get(7).copied(), Some("roles" | "groups")) {
+                        fix(&mut segments, 8, MEMBERSHIP_OPERATIONS);
+                    }
+                }
+                Some("roles") => {
+                    fix(&mut segments, 6, &["odata"]);
+                    fix(&mut segments, 7, ROLE_ATTRIBUTES);
+                }
+                Some("groups") => {
+                    fix(&mut segments, 6, &["odata"]);
+                    fix(&mut segments, 7, GROUP_ATTRIBUTES);
+                }
+                Some("invitations") => fix(&mut segments, 7, &["accept"]),
+                _ => {}
+            }
+        }
+    }
+    changed.then(|| segments.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literal_segments_become_canonical() {
+        assert_eq!(
+            canonical_path("/API/acme/Main/IDENTITY/Users/ODATA").as_deref(),
+            Some("/api/acme/Main/identity/users/odata")
+        );
+        assert_eq!(
+            canonical_path("/api/t/o/identity/users/Jane/ROLES/addbyid").as_deref(),
+            Some("/api/t/o/identity/users/Jane/roles/addById")
+        );
+        assert_eq!(
+            canonical_path("/api/t/o/identity/users/sendinvitation").as_deref(),
+            Some("/api/t/o/identity/users/sendInvitation")
+        );
+        assert_eq!(
+            canonical_path("/api/t/o/identity/roles/Admin/ISDEFAULT").as_deref(),
+            Some("/api/t/o/identity/roles/Admin/isDefault")
+        );
+        assert_eq!(canonical_path("/HEALTH").as_deref(), Some("/health"));
+    }
+
+    #[test]
+    fn keys_and_canonical_paths_are_untouched() {
+        assert_eq!(canonical_path("/api/t/o/identity/users/JANE"), None);
+        assert_eq!(canonical_path("/api/t/o/identity/users/odata"), None);
+        // A key that happens to spell an attribute keeps its case.
+        assert_eq!(canonical_path("/api/t/o/identity/users/Name"), None);
+        assert_eq!(canonical_path("/api/t/o/odata/Users"), None);
+        assert_eq!(canonical_path("/api/t/o/identity/users/a/picture"), None);
+    }
+}

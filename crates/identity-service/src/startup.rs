@@ -1,0 +1,168 @@
+//! Building and running the HTTP application.
+
+use std::collections::HashMap;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::{Arc, RwLock};
+
+use actix_web::dev::{Server, Service, ServiceResponse};
+use actix_web::http::Uri;
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use sea_orm::DatabaseConnection;
+use tracing::Instrument;
+
+use crate::configuration::Settings;
+use crate::routes;
+use crate::storage::db;
+use crate::tenancy::TenantScope;
+
+/// The request id header: taken from the request when it is a sane token,
+/// else generated; echoed on the response and recorded in every log line.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Shared state of every worker (`web::Data<AppState>` in handlers).
+pub struct AppState {
+    /// The database pool.
+    pub db: DatabaseConnection,
+    /// The settings the application was built with.
+    pub settings: Arc<Settings>,
+    /// HMAC key for skiptokens and (later) JWTs; shared by every instance.
+    pub signing_key: Arc<Vec<u8>>,
+    tenants: RwLock<HashMap<(String, String), TenantScope>>,
+}
+
+impl AppState {
+    /// Builds the state from an open pool.
+    pub fn new(db: DatabaseConnection, settings: Settings, signing_key: Vec<u8>) -> AppState {
+        AppState {
+            db,
+            settings: Arc::new(settings),
+            signing_key: Arc::new(signing_key),
+            tenants: RwLock::new(HashMap::new()),
+        }
+    }
+
+    pub(crate) fn cached_tenant(&self, key: &(String, String)) -> Option<TenantScope> {
+        self.tenants.read().ok()?.get(key).cloned()
+    }
+
+    pub(crate) fn cache_tenant(&self, key: (String, String), scope: TenantScope) {
+        if let Ok(mut map) = self.tenants.write() {
+            map.insert(key, scope);
+        }
+    }
+}
+
+/// A bound, not yet running server.
+pub struct Application {
+    address: SocketAddr,
+    server: Server,
+    state: web::Data<AppState>,
+}
+
+impl Application {
+    /// Connects to the database, migrates it, loads the signing key, seeds
+    /// demo data when enabled and the database is empty, and binds
+    /// `settings.bind` (port 0 picks a free port).
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let db = db::connect(&settings).await?;
+        db::migrate(&db).await?;
+        let key = db::signing_key(&db, &settings).await?;
+        let listener = TcpListener::bind(&settings.bind)
+            .with_context(|| format!("cannot bind {}", settings.bind))?;
+        let address = listener.local_addr()?;
+        let state = web::Data::new(AppState::new(db, settings, key));
+        let server = run(listener, state.clone())?;
+        Ok(Application {
+            address,
+            server,
+            state,
+        })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    /// The bound address.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The shared state (database pool, settings).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until the process receives Ctrl-C/SIGTERM; in-flight requests
+    /// get `shutdown_timeout_seconds` to finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Server> {
+    let shutdown = state.settings.shutdown_timeout_seconds;
+    let json_limit = state.settings.max_json_bytes;
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(routes::json_config(json_limit))
+            .app_data(routes::path_config())
+            .app_data(routes::query_config())
+            .configure(routes::health::configure)
+            .service(web::scope(routes::IDENTITY_SCOPE).configure(routes::configure_identity))
+            .default_service(web::to(routes::unknown_route))
+            .wrap_fn(|mut req, srv| {
+                if let Some(path) = routes::canonical_path(req.path()) {
+                    let with_query = match req.query_string() {
+                        "" => path,
+                        q => format!("{path}?{q}"),
+                    };
+                    if let Ok(uri) = with_query.parse::<Uri>() {
+                        req.match_info_mut().get_mut().update(&uri);
+                        req.head_mut().uri = uri;
+                    }
+                }
+                let request_id = req
+                    .headers()
+                    .get(&REQUEST_ID)
+                    .and_then(|v| v.to_str().ok())
+                    .filter(|v| {
+                        !v.is_empty()
+                            && v.len() <= 64
+                            && v.bytes()
+                                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                    })
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+                let span = tracing::info_span!(
+                    "request",
+                    request_id = %request_id,
+                    method = %req.method(),
+                    path = %req.path(),
+                );
+                let started = std::time::Instant::now();
+                let fut = span.in_scope(|| srv.call(req));
+                async move {
+                    let mut response: ServiceResponse<_> = fut.await?;
+                    tracing::info!(
+                        status = response.status().as_u16(),
+                        elapsed_ms = started.elapsed().as_millis() as u64,
+                        "request finished"
+                    );
+                    if let Ok(value) = HeaderValue::from_str(&request_id) {
+                        response.headers_mut().insert(REQUEST_ID, value);
+                    }
+                    Ok(response)
+                }
+                .instrument(span)
+            })
+    })
+    .shutdown_timeout(shutdown)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

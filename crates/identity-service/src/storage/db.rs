@@ -1,0 +1,207 @@
+//! Connecting to the database: pool options, SQLite set-up (file
+//! directory, WAL, foreign keys, busy timeout, the `odata_lower`/`odata_upper`
+//! functions on every connection), migrations and the shared signing key.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use migration::{Migrator, MigratorTrait};
+use rand::RngCore;
+use sea_orm::sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+};
+use sea_orm::{
+    ActiveValue::Set, ConnectOptions, Database, DatabaseConnection, EntityTrait,
+    SqlxSqliteConnector,
+};
+
+use super::entities::settings;
+use super::sqlite_functions;
+use crate::configuration::Settings;
+
+/// The `settings` row that holds the base64 signing key.
+pub const SIGNING_KEY_SETTING: &str = "signing_key";
+
+/// Opens the pool for `settings.database_url` (SQLite, PostgreSQL or MySQL).
+pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    let url = settings.database_url.as_str();
+    if url.starts_with("sqlite:") {
+        connect_sqlite(settings).await
+    } else {
+        let mut options = ConnectOptions::new(url.to_owned());
+        options
+            .max_connections(settings.db_max_connections)
+            .min_connections(settings.db_min_connections)
+            .acquire_timeout(Duration::from_secs(settings.db_acquire_timeout_seconds))
+            .sqlx_logging(false);
+        Database::connect(options)
+            .await
+            .with_context(|| format!("cannot connect to {}", redact(url)))
+    }
+}
+
+async fn connect_sqlite(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    let url = settings.database_url.as_str();
+    let options =
+        SqliteConnectOptions::from_str(url).with_context(|| format!("invalid SQLite URL {url}"))?;
+    let options = options
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10));
+    let file = options.get_filename().to_owned();
+    if !is_memory(&file) {
+        create_parent_dir(&file)?;
+    }
+    let pool = SqlitePoolOptions::new()
+        .max_connections(settings.db_max_connections.min(8))
+        .min_connections(settings.db_min_connections)
+        .acquire_timeout(Duration::from_secs(settings.db_acquire_timeout_seconds))
+        .after_connect(|conn, _meta| Box::pin(sqlite_functions::register_on(conn)))
+        .connect_with(options)
+        .await
+        .with_context(|| format!("cannot open SQLite database {}", file.display()))?;
+    Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
+}
+
+fn is_memory(file: &std::path::Path) -> bool {
+    let s = file.to_string_lossy();
+    s.is_empty() || s == ":memory:" || s.starts_with("file::memory:")
+}
+
+fn create_parent_dir(file: &std::path::Path) -> anyhow::Result<()> {
+    if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create directory {}", parent.display()))?;
+    }
+    Ok(())
+}
+
+/// The URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let creds = &url[scheme_end + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    Migrator::up(db, None)
+        .await
+        .context("database migration failed")
+}
+
+/// The signing key: `APP_SIGNING_KEY` (settings) when given, else the key
+/// kept in the `settings` table, generated (32 random bytes) on first start.
+/// Concurrent first starts agree on one key: the insert ignores conflicts
+/// and the stored row is read back.
+pub async fn signing_key(db: &DatabaseConnection, settings: &Settings) -> anyhow::Result<Vec<u8>> {
+    if let Some(configured) = &settings.signing_key {
+        let key = STANDARD
+            .decode(configured.trim())
+            .context("APP_SIGNING_KEY must be base64")?;
+        if key.len() < 16 {
+            anyhow::bail!("APP_SIGNING_KEY must decode to at least 16 bytes");
+        }
+        return Ok(key);
+    }
+    if let Some(row) = settings::Entity::find_by_id(SIGNING_KEY_SETTING.to_owned())
+        .one(db)
+        .await?
+    {
+        return STANDARD
+            .decode(row.value.trim())
+            .context("the stored signing key is not base64");
+    }
+    let mut key = [0u8; 32];
+    rand::rng().fill_bytes(&mut key);
+    let model = settings::ActiveModel {
+        key: Set(SIGNING_KEY_SETTING.to_owned()),
+        value: Set(STANDARD.encode(key)),
+    };
+    settings::Entity::insert(model)
+        .on_conflict_do_nothing_on([settings::Column::Key])
+        .exec(db)
+        .await?;
+    let row = settings::Entity::find_by_id(SIGNING_KEY_SETTING.to_owned())
+        .one(db)
+        .await?
+        .context("the signing key row vanished")?;
+    STANDARD
+        .decode(row.value.trim())
+        .context("the stored signing key is not base64")
+}
+
+/// Where a SQLite URL points, for messages (`None` for other databases).
+pub fn sqlite_file(url: &str) -> Option<PathBuf> {
+    if !url.starts_with("sqlite:") {
+        return None;
+    }
+    SqliteConnectOptions::from_str(url)
+        .ok()
+        .map(|o| o.get_filename().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::{ConnectionTrait, Statement};
+
+    fn memory_settings() -> Settings {
+        Settings {
+            database_url: "sqlite::memory:".to_owned(),
+            db_max_connections: 1,
+            ..Settings::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn unicode_lower_and_upper_are_registered() {
+        let db = connect(&memory_settings()).await.unwrap();
+        let row = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT odata_lower('ÄÖÜ Straße') AS l, odata_upper('straße') AS u, odata_lower(NULL) IS NULL AS n",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.try_get::<String>("", "l").unwrap(), "äöü straße");
+        assert_eq!(row.try_get::<String>("", "u").unwrap(), "STRASSE");
+        assert!(row.try_get::<bool>("", "n").unwrap());
+    }
+
+    #[tokio::test]
+    async fn migrate_and_signing_key_is_stable() {
+        let settings = memory_settings();
+        let db = connect(&settings).await.unwrap();
+        migrate(&db).await.unwrap();
+        migrate(&db).await.unwrap();
+        let first = signing_key(&db, &settings).await.unwrap();
+        let second = signing_key(&db, &settings).await.unwrap();
+        assert_eq!(first.len(), 32);
+        assert_eq!(first, second);
+        let overridden = Settings {
+            signing_key: Some(STANDARD.encode([7u8; 32])),
+            ..settings
+        };
+        assert_eq!(signing_key(&db, &overridden).await.unwrap(), vec![7u8; 32]);
+    }
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("sqlite://x.db"), "sqlite://x.db");
+    }
+}

@@ -1,0 +1,34 @@
+//! `users`: the user records of every tenant.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "users")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub user_key: String,
+    pub user_key_norm: String,
+    pub name: String,
+    pub culture: String,
+    pub email: Option<String>,
+    pub email_norm: Option<String>,
+    pub is_technician: bool,
+    pub last_login: Option<DateTimeUtc>,
+    pub status: i32,
+    pub picture_url: Option<String>,
+    pub has_picture: bool,
+    pub is_active: bool,
+    pub is_system: bool,
+    pub created_by: Option<String>,
+    pub created_on: DateTimeUtc,
+    pub modified_by: Option<String>,
+    pub modified_on: DateTimeUtc,
+    pub version: i32,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

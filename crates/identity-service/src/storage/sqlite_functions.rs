@@ -1,0 +1,127 @@
+//! Unicode-correct `odata_lower(text)` / `odata_upper(text)` SQL functions
+//! for SQLite, whose built-in `lower()`/`upper()` only fold ASCII. They are
+//! registered on every connection of every pool (see [`super::db`]).
+//!
+//! This is the one module of the crate with `unsafe`: the SQLite C API.
+#![allow(unsafe_code)]
+
+use std::ffi::{CStr, c_int};
+use std::ptr::{NonNull, null_mut};
+
+use libsqlite3_sys as ffi;
+
+/// The names the translator emits for `tolower`/`toupper` on SQLite.
+pub const LOWER: &CStr = c"odata_lower";
+pub const UPPER: &CStr = c"odata_upper";
+
+/// Registers both functions on one pooled connection (the pool's
+/// `after_connect` hook calls this for every new connection).
+pub async fn register_on(
+    conn: &mut sea_orm::sqlx::SqliteConnection,
+) -> Result<(), sea_orm::sqlx::Error> {
+    let mut handle = conn.lock_handle().await?;
+    let raw = handle.as_raw_handle();
+    // SAFETY: the handle is locked for this connection (no other user while
+    // `handle` lives) and the connection stays open during the call.
+    unsafe { register(raw) }.map_err(|e| sea_orm::sqlx::Error::Configuration(e.into()))
+}
+
+/// Registers both functions on one connection.
+///
+/// # Safety
+///
+/// `db` must be a valid, open SQLite connection handle that is not used by
+/// another thread for the duration of the call (sqlx's `lock_handle`
+/// guarantees this).
+pub unsafe fn register(db: NonNull<ffi::sqlite3>) -> Result<(), String> {
+    for (name, func) in [
+        (LOWER, lower as unsafe extern "C" fn(_, _, _)),
+        (UPPER, upper as unsafe extern "C" fn(_, _, _)),
+    ] {
+        // SAFETY: `db` is valid per this function's contract; `name` is a
+        // NUL-terminated static string; the callback has the signature SQLite
+        // expects and uses no user data (null pointer, no destructor).
+        let rc = unsafe {
+            ffi::sqlite3_create_function_v2(
+                db.as_ptr(),
+                name.as_ptr(),
+                1,
+                ffi::SQLITE_UTF8 | ffi::SQLITE_DETERMINISTIC,
+                null_mut(),
+                Some(func),
+                None,
+                None,
+                None,
+            )
+        };
+        if rc != ffi::SQLITE_OK {
+            return Err(format!(
+                "sqlite3_create_function_v2({name:?}) failed with code {rc}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+unsafe extern "C" fn lower(
+    ctx: *mut ffi::sqlite3_context,
+    argc: c_int,
+    argv: *mut *mut ffi::sqlite3_value,
+) {
+    // SAFETY: called by SQLite with a valid context and `argc` arguments.
+    unsafe { map_text(ctx, argc, argv, str::to_lowercase) }
+}
+
+unsafe extern "C" fn upper(
+    ctx: *mut ffi::sqlite3_context,
+    argc: c_int,
+    argv: *mut *mut ffi::sqlite3_value,
+) {
+    // SAFETY: called by SQLite with a valid context and `argc` arguments.
+    unsafe { map_text(ctx, argc, argv, str::to_uppercase) }
+}
+
+/// NULL in, NULL out; otherwise the text value mapped by `f`.
+///
+/// # Safety
+/// `ctx` and `argv[0..argc]` must be the pointers SQLite passed to a scalar function.
+unsafe fn map_text(
+    ctx: *mut ffi::sqlite3_context,
+    argc: c_int,
+    argv: *mut *mut ffi::sqlite3_value,
+    f: fn(&str) -> String,
+) {
+    // SAFETY: SQLite passes `argc` valid value pointers in `argv` and a valid
+    // context; the text pointer returned by `sqlite3_value_text` stays valid
+    // until the next call on that value, and we copy it before returning;
+    // SQLITE_TRANSIENT makes SQLite copy the result buffer.
+    unsafe {
+        if argc != 1 {
+            ffi::sqlite3_result_error(ctx, c"expects one argument".as_ptr(), -1);
+            return;
+        }
+        let value = *argv;
+        if ffi::sqlite3_value_type(value) == ffi::SQLITE_NULL {
+            ffi::sqlite3_result_null(ctx);
+            return;
+        }
+        let text = ffi::sqlite3_value_text(value);
+        let len = ffi::sqlite3_value_bytes(value);
+        let bytes: &[u8] = if text.is_null() || len <= 0 {
+            &[]
+        } else {
+            std::slice::from_raw_parts(text, len as usize)
+        };
+        let mapped = f(&String::from_utf8_lossy(bytes));
+        let Ok(out_len) = c_int::try_from(mapped.len()) else {
+            ffi::sqlite3_result_error_toobig(ctx);
+            return;
+        };
+        ffi::sqlite3_result_text(
+            ctx,
+            mapped.as_ptr().cast(),
+            out_len,
+            ffi::SQLITE_TRANSIENT(),
+        );
+    }
+}

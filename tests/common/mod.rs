@@ -1,0 +1,223 @@
+//! Test harness: the real application on 127.0.0.1:0 with a fresh SQLite
+//! file database and mail outbox per test, no demo data, and one tenant
+//! `acme`/`main`. Logs stay quiet unless `TEST_LOG` is set.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::Once;
+
+use identity_service::configuration::Settings;
+use identity_service::domain::TenantKey;
+use identity_service::startup::Application;
+use identity_service::storage::tenants;
+use reqwest::{Response, StatusCode};
+use serde_json::Value;
+
+static TRACING: Once = Once::new();
+
+/// A running application and a client to talk to it.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`
+    pub address: String,
+    pub client: reqwest::Client,
+    /// The mail outbox directory (one `.eml` per message).
+    pub outbox: PathBuf,
+    /// The database URL (a SQLite file under a unique temp directory).
+    pub db_url: String,
+    /// `{address}/api/acme/main/identity`
+    pub base: String,
+    /// The temp directory holding the database and outbox, removed on drop.
+    pub dir: PathBuf,
+}
+
+/// Settings of a test application under `dir` (port 0, no demo data).
+pub fn test_settings(dir: &std::path::Path) -> Settings {
+    Settings {
+        bind: "127.0.0.1:0".to_owned(),
+        database_url: format!("sqlite://{}?mode=rwc", dir.join("test.db").display()),
+        mail_outbox: dir.join("outbox"),
+        demo: false,
+        db_max_connections: 4,
+        ..Settings::default()
+    }
+}
+
+/// A fresh unique temp directory.
+pub fn temp_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("odata-users-test-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).expect("create temp dir");
+    dir
+}
+
+/// Spawns the application with default test settings.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Spawns the application after letting `adjust` change the settings.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    TRACING.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            identity_service::telemetry::init("debug");
+        }
+    });
+    let dir = temp_dir();
+    let mut settings = test_settings(&dir);
+    adjust(&mut settings);
+    let outbox = settings.mail_outbox.clone();
+    let db_url = settings.database_url.clone();
+    let app = Application::build(settings)
+        .await
+        .expect("build the application");
+    let tenant = TenantKey::parse("acme", "tenant").expect("tenant key");
+    let org = TenantKey::parse("main", "org").expect("org key");
+    tenants::create(&app.state().db, &tenant, &org)
+        .await
+        .expect("create tenant acme/main");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        base: format!("{address}/api/acme/main/identity"),
+        address,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
+        outbox,
+        db_url,
+        dir,
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl TestApp {
+    /// `{base}/{path}` unless `path` is absolute (`http...`) or starts at the root (`/`).
+    pub fn url(&self, path: &str) -> String {
+        if path.starts_with("http://") || path.starts_with("https://") {
+            path.to_owned()
+        } else if path.starts_with('/') {
+            format!("{}{path}", self.address)
+        } else {
+            format!("{}/{path}", self.base)
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    pub async fn put_json(&self, path: &str, body: &Value) -> Response {
+        self.client
+            .put(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("PUT")
+    }
+
+    /// A request with a raw body and an optional `Content-Type`.
+    pub async fn send_raw(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &str,
+        content_type: Option<&str>,
+    ) -> Response {
+        let mut request = self
+            .client
+            .request(method, self.url(path))
+            .body(body.to_owned());
+        if let Some(ct) = content_type {
+            request = request.header("Content-Type", ct);
+        }
+        request.send().await.expect("request")
+    }
+
+    pub async fn delete(&self, path: &str) -> Response {
+        self.client
+            .delete(self.url(path))
+            .send()
+            .await
+            .expect("DELETE")
+    }
+
+    /// `GET users/odata?{query}` as JSON (asserts 200).
+    pub async fn get_users(&self, query: &str) -> Value {
+        let response = self.get(&format!("users/odata?{query}")).await;
+        json_of(response, StatusCode::OK).await
+    }
+
+    /// `GET users/{key_or_id}` as JSON (asserts 200).
+    pub async fn get_user(&self, key_or_id: &str) -> Value {
+        json_of(
+            self.get(&format!("users/{key_or_id}")).await,
+            StatusCode::OK,
+        )
+        .await
+    }
+
+    /// `POST users` (asserts 201) and returns the new id.
+    pub async fn create_user(&self, body: Value) -> String {
+        created_id(self.post_json("users", &body).await).await
+    }
+
+    /// `POST roles` (asserts 201) and returns the new id.
+    pub async fn create_role(&self, body: Value) -> String {
+        created_id(self.post_json("roles", &body).await).await
+    }
+
+    /// `POST groups` (asserts 201) and returns the new id.
+    pub async fn create_group(&self, body: Value) -> String {
+        created_id(self.post_json("groups", &body).await).await
+    }
+}
+
+/// Asserts the status and returns the JSON body.
+pub async fn json_of(response: Response, expected: StatusCode) -> Value {
+    let status = response.status();
+    let text = response.text().await.expect("body");
+    assert_eq!(status, expected, "unexpected status; body: {text}");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("body is not JSON ({e}): {text}"))
+}
+
+/// Asserts a 201 whose body is the id as a JSON string and returns it.
+pub async fn created_id(response: Response) -> String {
+    let location = response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = json_of(response, StatusCode::CREATED).await;
+    let id = body
+        .as_str()
+        .expect("201 body is the id as a JSON string")
+        .to_owned();
+    let location = location.expect("201 has a Location header");
+    assert!(
+        location.ends_with(&id),
+        "Location {location} does not end with {id}"
+    );
+    id
+}
+
+/// Asserts the status and the error code of an error body; returns the body.
+pub async fn assert_error(response: Response, expected: StatusCode, code: &str) -> Value {
+    let body = json_of(response, expected).await;
+    assert_eq!(body["error"]["code"], code, "error body: {body}");
+    assert!(body["error"]["message"].is_string(), "error body: {body}");
+    body
+}
