@@ -72,11 +72,12 @@ impl Parser<'_> {
                 .iter()
                 .take_while(|&&c| c.is_ascii_alphabetic())
                 .count();
-            let Some(op) = (if n > 0 {
+            let Some(op) = (if n > 0 && !self.peek_at(n).is_some_and(is_ident_char) {
                 op_from(&self.rest()[..n])
             } else {
                 None
             }) else {
+                let _ = self.fail("operator");
                 self.pos = save;
                 break;
             };
@@ -84,7 +85,7 @@ impl Parser<'_> {
                 Op::Bin(b) => b.precedence(),
                 Op::In => IN_PRECEDENCE,
             };
-            if prec < min || self.peek_at(n).is_some_and(is_ident_char) {
+            if prec < min {
                 self.pos = save;
                 break;
             }
@@ -92,7 +93,7 @@ impl Parser<'_> {
             let op_span = Span::new(ws, self.pos);
             if !self.rws() {
                 // `a eq` at the end, or `eq(`: not an operator here.
-                let _ = self.fail("whitespace");
+                let _ = self.fail("whitespace and an operand");
                 self.pos = save;
                 break;
             }
@@ -662,7 +663,6 @@ impl Parser<'_> {
         root: PathRoot,
         mut segments: Vec<PathSegment>,
     ) -> PResult<Expr> {
-        self.node()?;
         while self.peek() == Some(b'/') {
             self.pos += 1;
             let seg_start = self.pos;

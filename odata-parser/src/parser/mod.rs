@@ -139,6 +139,13 @@ impl<'a> Parser<'a> {
         Fail
     }
 
+    /// Names the option of the pending hard error.
+    pub(crate) fn set_hard_option(&mut self, name: String) {
+        if let Some(h) = &mut self.hard {
+            h.option = Some(name);
+        }
+    }
+
     /// Runs `f`; on a soft failure restores the position and returns `None`.
     #[inline]
     pub(crate) fn attempt<T>(

@@ -220,20 +220,14 @@ impl Parser<'_> {
                     self.pos = name_start + name_len;
                     return Err(self.fail("'='"));
                 }
-                return Err(self.hard_error_expected(
-                    ErrorKind::UnknownOption,
-                    start,
-                    "system query option",
-                ));
+                return Err(self.unknown_option(start, name_start + name_len));
             }
             return self.custom_option(q, start);
         }
         match known {
-            Some(Opt::Levels) | None if dollar => Err(self.hard_error_expected(
-                ErrorKind::UnknownOption,
-                start,
-                "system query option",
-            )),
+            Some(Opt::Levels) | None if dollar => {
+                Err(self.unknown_option(start, name_start + name_len))
+            }
             Some(Opt::Levels) | None => self.custom_option(q, start),
             Some(opt) => {
                 self.pos = name_start + name_len + 1;
@@ -241,6 +235,14 @@ impl Parser<'_> {
                 self.option_value(opt, q, start)
             }
         }
+    }
+
+    /// An unknown `$`-option, named in the error.
+    fn unknown_option(&mut self, start: usize, name_end: usize) -> super::Fail {
+        let name = self.text(start, name_end).to_string();
+        let f = self.hard_error_expected(ErrorKind::UnknownOption, start, "system query option");
+        self.set_hard_option(name);
+        f
     }
 
     /// `aliasAndValue = parameterAlias EQ parameterValue`
