@@ -77,14 +77,12 @@ pub struct Api1Page {
     pub count: Option<u64>,
 }
 
-pub use query_string::ParseError;
-
 /// Why a read failed.
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
     /// The query string is malformed (400).
     #[error("{0}")]
-    Parse(ParseError),
+    Parse(odata_parser::ParseError),
     /// The query is well-formed but wrong for the model: unknown property,
     /// wrong types, out-of-range value, bad `$skiptoken` (400).
     #[error("{message}")]

@@ -1,22 +1,10 @@
 //! The raw query string: parsing it into options, and rebuilding it for next
 //! links.
 
-use odata_parser::ast::{QueryOptions, Span, TextOption};
+use odata_parser::ast::QueryOptions;
+use odata_parser::{ParserOptions, parse_query};
 
 use super::QueryError;
-
-/// A malformed query string, with the byte offset of the problem.
-///
-/// (Becomes the parser's own error type once `odata_parser::parse_query`
-/// is available.)
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message} (at offset {offset})")]
-pub struct ParseError {
-    /// What is wrong.
-    pub message: String,
-    /// Byte offset in the raw query string.
-    pub offset: usize,
-}
 
 /// One `name=value` pair of the raw query string, as written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,27 +43,19 @@ pub(crate) fn is_option(raw_name: &str, name: &str) -> bool {
     raw_name != bare && bare.eq_ignore_ascii_case(name)
 }
 
-/// Parses the raw query string into options.
-pub(crate) fn parse(raw: &str) -> Result<QueryOptions, QueryError> {
-    let mut options = QueryOptions::default();
-    for opt in raw_options(raw) {
-        if is_option(opt.name, "skiptoken") {
-            let start = opt.offset + opt.name.len() + 1;
-            options.skiptoken = Some(TextOption {
-                value: opt.value.to_owned(),
-                span: Span::new(start, start + opt.value.len()),
-            });
-        } else if opt.name.starts_with('$') || opt.name.starts_with("%24") {
-            return Err(QueryError::NotSupported {
-                message: format!(
-                    "the query option `{}` is not available yet (the OData parser is not integrated)",
-                    opt.name
-                ),
-                target: Some(opt.name.to_owned()),
-            });
-        }
+/// Limits for query strings from the network.
+fn parser_options() -> ParserOptions {
+    ParserOptions {
+        max_input_len: 16 * 1024,
+        max_depth: 64,
+        max_nodes: 4_000,
+        max_expand_depth: 2,
     }
-    Ok(options)
+}
+
+/// Parses the raw query string (as it arrived, still percent-encoded).
+pub(crate) fn parse(raw: &str) -> Result<QueryOptions, QueryError> {
+    parse_query(raw, &parser_options()).map_err(QueryError::Parse)
 }
 
 /// The raw options that a next link keeps: everything but `$skip`, `$top`
