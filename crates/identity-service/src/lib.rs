@@ -14,8 +14,11 @@
 
 pub mod cli;
 pub mod configuration;
+pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod import;
+pub mod mail;
 pub mod odata;
 pub mod pictures;
 pub mod routes;
