@@ -1,0 +1,557 @@
+//! `odata-users import --tenant T --org O DIR`: loads the five CSV files that
+//! `shared/data/gen_users.py` writes (see its README for the format and the
+//! mapping rules) into one tenant+organization, creating it when absent.
+//!
+//! Every file is read and checked completely before anything is written, so a
+//! bad row stops the import with the file, line and column, and nothing of
+//! that file (nor of the files after it) is written. Each file is then written
+//! in its own transaction with multi-row INSERTs (see [`bulk`]).
+
+mod bulk;
+pub(crate) mod fields;
+mod rows;
+
+use std::collections::HashSet;
+use std::fmt;
+use std::fs::File;
+use std::io::{BufReader, IsTerminal};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use sea_query::{Alias, Expr, ExprTrait, Query};
+use uuid::Uuid;
+
+use crate::domain::TenantKey;
+use crate::storage::tenants;
+
+pub use bulk::LinkTable;
+pub use rows::{Parsed, parse_groups, parse_links, parse_roles, parse_users};
+
+/// A user as imported (or generated for the demo), already validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserRow {
+    pub id: Uuid,
+    pub user_key: String,
+    pub name: String,
+    pub culture: Option<String>,
+    pub is_technician: bool,
+    pub last_login: Option<DateTime<Utc>>,
+    pub email: Option<String>,
+    /// An external `http(s)` picture URL, kept as given.
+    pub picture_url: Option<String>,
+    /// 1 Active, 2 Inactive, 3 InvitationSent, 4 InvitationExpired.
+    pub status: i32,
+    pub is_active: bool,
+}
+
+/// A role; its flags are always imported as false.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoleRow {
+    pub id: Uuid,
+    pub role_key: String,
+    pub description: Option<String>,
+}
+
+/// A group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupRow {
+    pub id: Uuid,
+    pub group_key: String,
+    pub name: Option<String>,
+}
+
+/// A membership: a user and a role or group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LinkRow {
+    pub user_id: Uuid,
+    pub other_id: Uuid,
+}
+
+/// Everything one import (or the demo seed) writes into a tenant.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Dataset {
+    pub roles: Vec<RoleRow>,
+    pub groups: Vec<GroupRow>,
+    pub users: Vec<UserRow>,
+    pub user_roles: Vec<LinkRow>,
+    pub user_groups: Vec<LinkRow>,
+}
+
+/// Why a file cannot be imported; always names the file, and the line and
+/// column when the problem is in a row.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{file}: {message}")]
+    Header { file: String, message: String },
+    #[error("{file}: line {line}: {message}")]
+    Syntax {
+        file: String,
+        line: u64,
+        message: String,
+    },
+    #[error("{file}: line {line}, column {column} ({header}): {message}")]
+    Field {
+        file: String,
+        line: u64,
+        column: usize,
+        header: String,
+        message: String,
+    },
+    #[error("{file}: {source}")]
+    Io {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The five files, in the order they are imported.
+pub const USERS_FILE: &str = "peer.users-Users.csv";
+pub const ROLES_FILE: &str = "peer.users-Roles.csv";
+pub const GROUPS_FILE: &str = "peer.users-Groups.csv";
+pub const USER_ROLES_FILE: &str = "peer.users-UserRoles.csv";
+pub const USER_GROUPS_FILE: &str = "peer.users-UserGroups.csv";
+
+/// What one file contributed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileReport {
+    pub file: &'static str,
+    /// `None` when the file was not in the directory (skipped).
+    pub rows: Option<u64>,
+}
+
+/// The outcome of an import, printed by the CLI.
+#[derive(Debug, Clone)]
+pub struct ImportReport {
+    pub tenant_key: String,
+    pub org_key: String,
+    pub tenant_id: Uuid,
+    pub tenant_created: bool,
+    pub files: Vec<FileReport>,
+    pub elapsed: Duration,
+}
+
+impl ImportReport {
+    /// Rows imported from `file` (0 when skipped).
+    pub fn rows(&self, file: &str) -> u64 {
+        self.files
+            .iter()
+            .find(|f| f.file == file)
+            .and_then(|f| f.rows)
+            .unwrap_or(0)
+    }
+}
+
+impl fmt::Display for ImportReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "imported into tenant {}/{}{}:",
+            self.tenant_key,
+            self.org_key,
+            if self.tenant_created {
+                " (created)"
+            } else {
+                ""
+            }
+        )?;
+        for file in &self.files {
+            match file.rows {
+                Some(n) => writeln!(f, "  {:<28} {n:>9} rows", file.file)?,
+                None => writeln!(f, "  {:<28} {:>9}", file.file, "absent, skipped")?,
+            }
+        }
+        write!(f, "in {:.2} s", self.elapsed.as_secs_f64())
+    }
+}
+
+/// Imports the CSV files in `dir` into `tenant`/`org` (created when absent).
+pub async fn run(
+    db: &DatabaseConnection,
+    tenant: &str,
+    org: &str,
+    dir: &Path,
+) -> anyhow::Result<ImportReport> {
+    let started = Instant::now();
+    if !dir.is_dir() {
+        anyhow::bail!("{} is not a directory", dir.display());
+    }
+    let path = |name: &str| -> Option<PathBuf> {
+        let p = dir.join(name);
+        p.is_file().then_some(p)
+    };
+    let all = [
+        ROLES_FILE,
+        GROUPS_FILE,
+        USERS_FILE,
+        USER_ROLES_FILE,
+        USER_GROUPS_FILE,
+    ];
+    if all.iter().all(|f| path(f).is_none()) {
+        anyhow::bail!(
+            "{} holds none of the files {}",
+            dir.display(),
+            all.join(", ")
+        );
+    }
+
+    let (tenant_id, tenant_created) = ensure_tenant(db, tenant, org).await?;
+    let existing = Existing::load(db, tenant_id).await?;
+
+    // Read and check every file before writing anything.
+    let roles = match path(ROLES_FILE) {
+        Some(p) => Some(parse_roles(ROLES_FILE, open(&p, ROLES_FILE)?)?),
+        None => None,
+    };
+    let groups = match path(GROUPS_FILE) {
+        Some(p) => Some(parse_groups(GROUPS_FILE, open(&p, GROUPS_FILE)?)?),
+        None => None,
+    };
+    let users = match path(USERS_FILE) {
+        Some(p) => Some(parse_users(USERS_FILE, open(&p, USERS_FILE)?)?),
+        None => None,
+    };
+    if let Some(r) = &roles {
+        existing.check_roles(r)?;
+    }
+    if let Some(g) = &groups {
+        existing.check_groups(g)?;
+    }
+    if let Some(u) = &users {
+        existing.check_users(u)?;
+    }
+    let ids = |parsed: Option<&Vec<Uuid>>, old: &HashSet<Uuid>| -> HashSet<Uuid> {
+        let mut all = old.clone();
+        all.extend(parsed.into_iter().flatten().copied());
+        all
+    };
+    let user_ids = ids(
+        users
+            .as_ref()
+            .map(|u| u.rows.iter().map(|r| r.id).collect::<Vec<_>>())
+            .as_ref(),
+        &existing.user_ids,
+    );
+    let role_ids = ids(
+        roles
+            .as_ref()
+            .map(|r| r.rows.iter().map(|r| r.id).collect::<Vec<_>>())
+            .as_ref(),
+        &existing.role_ids,
+    );
+    let group_ids = ids(
+        groups
+            .as_ref()
+            .map(|g| g.rows.iter().map(|r| r.id).collect::<Vec<_>>())
+            .as_ref(),
+        &existing.group_ids,
+    );
+    let is_user = |id: &Uuid| user_ids.contains(id);
+    let user_roles = match path(USER_ROLES_FILE) {
+        Some(p) => {
+            let is_role = |id: &Uuid| role_ids.contains(id);
+            let input = open(&p, USER_ROLES_FILE)?;
+            let parsed = parse_links(USER_ROLES_FILE, input, "role_ID", &is_user, &is_role)?;
+            existing.check_links(USER_ROLES_FILE, &parsed, &existing.user_roles)?;
+            Some(parsed)
+        }
+        None => None,
+    };
+    let user_groups = match path(USER_GROUPS_FILE) {
+        Some(p) => {
+            let is_group = |id: &Uuid| group_ids.contains(id);
+            let input = open(&p, USER_GROUPS_FILE)?;
+            let parsed = parse_links(USER_GROUPS_FILE, input, "group_ID", &is_user, &is_group)?;
+            existing.check_links(USER_GROUPS_FILE, &parsed, &existing.user_groups)?;
+            Some(parsed)
+        }
+        None => None,
+    };
+
+    let stamp = bulk::Stamp {
+        tenant_id,
+        now: Utc::now(),
+        by: Some("import".to_owned()),
+    };
+    let show = std::io::stderr().is_terminal();
+    let mut files = Vec::new();
+    macro_rules! write_file {
+        ($file:expr, $parsed:expr, |$txn:ident, $rows:ident, $bar:ident| $insert:expr) => {{
+            let rows = match $parsed {
+                Some(parsed) => {
+                    let $rows = &parsed.rows;
+                    let $bar = progress_bar(show, $file, $rows.len());
+                    let $txn = db.begin().await?;
+                    let n = $insert
+                        .await
+                        .with_context(|| format!("{}: writing the rows failed", $file))?;
+                    $txn.commit()
+                        .await
+                        .with_context(|| format!("{}: commit failed", $file))?;
+                    $bar.finish();
+                    Some(n)
+                }
+                None => None,
+            };
+            files.push(FileReport { file: $file, rows });
+        }};
+    }
+    write_file!(ROLES_FILE, &roles, |txn, rows, bar| bulk::insert_roles(
+        &txn, &stamp, rows, &bar
+    ));
+    write_file!(GROUPS_FILE, &groups, |txn, rows, bar| bulk::insert_groups(
+        &txn, &stamp, rows, &bar
+    ));
+    write_file!(USERS_FILE, &users, |txn, rows, bar| bulk::insert_users(
+        &txn, &stamp, rows, &bar
+    ));
+    write_file!(USER_ROLES_FILE, &user_roles, |txn, rows, bar| {
+        bulk::insert_links(&txn, LinkTable::UserRoles, rows, &bar)
+    });
+    write_file!(USER_GROUPS_FILE, &user_groups, |txn, rows, bar| {
+        bulk::insert_links(&txn, LinkTable::UserGroups, rows, &bar)
+    });
+
+    Ok(ImportReport {
+        tenant_key: tenant.to_owned(),
+        org_key: org.to_owned(),
+        tenant_id,
+        tenant_created,
+        files,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// Writes a whole generated [`Dataset`] (the demo) into a tenant, one
+/// transaction, the same batched INSERTs as the import.
+pub(crate) async fn write_dataset<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+    data: &Dataset,
+    by: &str,
+) -> Result<(), sea_orm::DbErr> {
+    let stamp = bulk::Stamp {
+        tenant_id,
+        now: Utc::now(),
+        by: Some(by.to_owned()),
+    };
+    let quiet = ProgressBar::hidden();
+    bulk::insert_roles(db, &stamp, &data.roles, &quiet).await?;
+    bulk::insert_groups(db, &stamp, &data.groups, &quiet).await?;
+    bulk::insert_users(db, &stamp, &data.users, &quiet).await?;
+    bulk::insert_links(db, LinkTable::UserRoles, &data.user_roles, &quiet).await?;
+    bulk::insert_links(db, LinkTable::UserGroups, &data.user_groups, &quiet).await?;
+    Ok(())
+}
+
+fn open(path: &Path, file: &str) -> Result<BufReader<File>, ImportError> {
+    File::open(path)
+        .map(|f| BufReader::with_capacity(1 << 16, f))
+        .map_err(|source| ImportError::Io {
+            file: file.to_owned(),
+            source,
+        })
+}
+
+fn progress_bar(show: bool, file: &str, len: usize) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(len as u64), ProgressDrawTarget::stderr());
+    if let Ok(style) =
+        ProgressStyle::with_template("{prefix:<28} [{bar:30}] {pos:>8}/{len:8} {per_sec:>12}")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_prefix(file.to_owned());
+    bar
+}
+
+/// Finds the tenant+org (case-insensitively) or creates it, through the
+/// service's tenant storage; returns its id and whether it was created.
+pub(crate) async fn ensure_tenant(
+    db: &DatabaseConnection,
+    tenant: &str,
+    org: &str,
+) -> anyhow::Result<(Uuid, bool)> {
+    let tenant = TenantKey::parse(tenant, "tenant")?;
+    let org = TenantKey::parse(org, "org")?;
+    let (scope, created) = tenants::create(db, &tenant, &org).await.map_err(|e| {
+        anyhow::anyhow!("creating tenant {}/{}: {e}", tenant.as_str(), org.as_str())
+    })?;
+    Ok((scope.tenant_id, created == tenants::Created::New))
+}
+
+/// What the tenant already holds, so that conflicts are reported with the
+/// line of the offending row instead of as a failed INSERT.
+#[derive(Default)]
+struct Existing {
+    user_ids: HashSet<Uuid>,
+    user_keys: HashSet<String>,
+    user_emails: HashSet<String>,
+    role_ids: HashSet<Uuid>,
+    role_keys: HashSet<String>,
+    group_ids: HashSet<Uuid>,
+    group_keys: HashSet<String>,
+    user_roles: HashSet<LinkRow>,
+    user_groups: HashSet<LinkRow>,
+}
+
+impl Existing {
+    async fn load(db: &DatabaseConnection, tenant_id: Uuid) -> anyhow::Result<Self> {
+        let mut me = Self::default();
+        let tenant = || Expr::col(Alias::new("tenant_id")).eq(tenant_id);
+        let q = Query::select()
+            .columns(["id", "user_key_norm", "email_norm"].map(Alias::new))
+            .from(Alias::new("users"))
+            .and_where(tenant())
+            .to_owned();
+        for row in db.query_all(&q).await? {
+            me.user_ids.insert(row.try_get("", "id")?);
+            me.user_keys.insert(row.try_get("", "user_key_norm")?);
+            if let Some(e) = row.try_get::<Option<String>>("", "email_norm")? {
+                me.user_emails.insert(e);
+            }
+        }
+        for (table, key, ids, keys) in [
+            (
+                "roles",
+                "role_key_norm",
+                &mut me.role_ids,
+                &mut me.role_keys,
+            ),
+            (
+                "groups",
+                "group_key_norm",
+                &mut me.group_ids,
+                &mut me.group_keys,
+            ),
+        ] {
+            let q = Query::select()
+                .columns(["id", key].map(Alias::new))
+                .from(Alias::new(table))
+                .and_where(tenant())
+                .to_owned();
+            for row in db.query_all(&q).await? {
+                ids.insert(row.try_get("", "id")?);
+                keys.insert(row.try_get("", key)?);
+            }
+        }
+        for (table, other, links) in [
+            ("user_roles", "role_id", &mut me.user_roles),
+            ("user_groups", "group_id", &mut me.user_groups),
+        ] {
+            if me.user_ids.is_empty() {
+                break;
+            }
+            let q = Query::select()
+                .expr_as(
+                    Expr::col((Alias::new("l"), Alias::new("user_id"))),
+                    Alias::new("user_id"),
+                )
+                .expr_as(
+                    Expr::col((Alias::new("l"), Alias::new(other))),
+                    Alias::new("other_id"),
+                )
+                .from_as(Alias::new(table), Alias::new("l"))
+                .inner_join(
+                    Alias::new("users"),
+                    Expr::col((Alias::new("users"), Alias::new("id")))
+                        .equals((Alias::new("l"), Alias::new("user_id"))),
+                )
+                .and_where(Expr::col((Alias::new("users"), Alias::new("tenant_id"))).eq(tenant_id))
+                .to_owned();
+            for row in db.query_all(&q).await? {
+                links.insert(LinkRow {
+                    user_id: row.try_get("", "user_id")?,
+                    other_id: row.try_get("", "other_id")?,
+                });
+            }
+        }
+        Ok(me)
+    }
+
+    fn conflict<T>(
+        file: &str,
+        parsed: &Parsed<T>,
+        line: u64,
+        column: &str,
+        message: String,
+    ) -> ImportError {
+        let (column, header) = parsed.column(column);
+        ImportError::Field {
+            file: file.to_owned(),
+            line,
+            column,
+            header,
+            message,
+        }
+    }
+
+    fn check_users(&self, parsed: &Parsed<UserRow>) -> Result<(), ImportError> {
+        for (row, &line) in parsed.rows.iter().zip(&parsed.lines) {
+            if self.user_ids.contains(&row.id) {
+                let m = format!("a user with ID {} already exists in the tenant", row.id);
+                return Err(Self::conflict(USERS_FILE, parsed, line, "ID", m));
+            }
+            if self.user_keys.contains(&row.user_key.to_lowercase()) {
+                let m = format!("userKey '{}' already exists in the tenant", row.user_key);
+                return Err(Self::conflict(USERS_FILE, parsed, line, "userKey", m));
+            }
+            if let Some(email) = &row.email
+                && self.user_emails.contains(&email.to_lowercase())
+            {
+                let m = format!("email '{email}' already belongs to a user of the tenant");
+                return Err(Self::conflict(USERS_FILE, parsed, line, "email", m));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_roles(&self, parsed: &Parsed<RoleRow>) -> Result<(), ImportError> {
+        for (row, &line) in parsed.rows.iter().zip(&parsed.lines) {
+            if self.role_ids.contains(&row.id) {
+                let m = format!("a role with ID {} already exists in the tenant", row.id);
+                return Err(Self::conflict(ROLES_FILE, parsed, line, "ID", m));
+            }
+            if self.role_keys.contains(&row.role_key.to_lowercase()) {
+                let m = format!("roleKey '{}' already exists in the tenant", row.role_key);
+                return Err(Self::conflict(ROLES_FILE, parsed, line, "roleKey", m));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_groups(&self, parsed: &Parsed<GroupRow>) -> Result<(), ImportError> {
+        for (row, &line) in parsed.rows.iter().zip(&parsed.lines) {
+            if self.group_ids.contains(&row.id) {
+                let m = format!("a group with ID {} already exists in the tenant", row.id);
+                return Err(Self::conflict(GROUPS_FILE, parsed, line, "ID", m));
+            }
+            if self.group_keys.contains(&row.group_key.to_lowercase()) {
+                let m = format!("groupKey '{}' already exists in the tenant", row.group_key);
+                return Err(Self::conflict(GROUPS_FILE, parsed, line, "groupKey", m));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_links(
+        &self,
+        file: &str,
+        parsed: &Parsed<LinkRow>,
+        existing: &HashSet<LinkRow>,
+    ) -> Result<(), ImportError> {
+        for (row, &line) in parsed.rows.iter().zip(&parsed.lines) {
+            if existing.contains(row) {
+                let m = "this membership already exists in the tenant".to_owned();
+                return Err(Self::conflict(file, parsed, line, "user_ID", m));
+            }
+        }
+        Ok(())
+    }
+}

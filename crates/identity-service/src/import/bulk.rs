@@ -1,0 +1,215 @@
+//! Multi-row INSERTs of validated rows, in batches that stay under SQLite's
+//! limit of 32766 bound parameters per statement (PostgreSQL and MySQL allow
+//! 65535, so the same batches work everywhere).
+
+use chrono::{DateTime, Utc};
+use indicatif::ProgressBar;
+use sea_orm::{ConnectionTrait, DbErr};
+use sea_query::{Alias, Expr, Query, Value};
+use uuid::Uuid;
+
+use super::{GroupRow, LinkRow, RoleRow, UserRow};
+
+/// SQLite's default `SQLITE_MAX_VARIABLE_NUMBER` since 3.32.
+const MAX_PARAMS: usize = 32_766;
+/// Above this, bigger statements stop paying off (and cost memory).
+const MAX_ROWS: usize = 2_000;
+
+/// Who and when, for the base fields of every inserted row.
+#[derive(Debug, Clone)]
+pub struct Stamp {
+    pub tenant_id: Uuid,
+    pub now: DateTime<Utc>,
+    pub by: Option<String>,
+}
+
+impl Stamp {
+    const BASE_COLUMNS: [&'static str; 7] = [
+        "is_active",
+        "is_system",
+        "created_by",
+        "created_on",
+        "modified_by",
+        "modified_on",
+        "version",
+    ];
+
+    fn base(&self, is_active: bool) -> [Value; 7] {
+        [
+            is_active.into(),
+            false.into(),
+            self.by.clone().into(),
+            self.now.into(),
+            self.by.clone().into(),
+            self.now.into(),
+            1i32.into(),
+        ]
+    }
+}
+
+/// Inserts `rows` into `table`, one statement per batch, advancing `progress`.
+async fn insert_rows<C: ConnectionTrait>(
+    db: &C,
+    table: &str,
+    columns: &[&str],
+    rows: impl ExactSizeIterator<Item = Vec<Value>>,
+    progress: &ProgressBar,
+) -> Result<u64, DbErr> {
+    let per_batch = (MAX_PARAMS / columns.len()).clamp(1, MAX_ROWS);
+    let mut inserted = 0u64;
+    let mut rows = rows.peekable();
+    while rows.peek().is_some() {
+        let mut stmt = Query::insert();
+        stmt.into_table(Alias::new(table))
+            .columns(columns.iter().map(|c| Alias::new(*c)));
+        let mut n = 0u64;
+        for row in rows.by_ref().take(per_batch) {
+            stmt.values(row.into_iter().map(Expr::val))
+                .map_err(|e| DbErr::Custom(e.to_string()))?;
+            n += 1;
+        }
+        db.execute(&stmt).await?;
+        inserted += n;
+        progress.inc(n);
+    }
+    Ok(inserted)
+}
+
+pub async fn insert_users<C: ConnectionTrait>(
+    db: &C,
+    stamp: &Stamp,
+    rows: &[UserRow],
+    progress: &ProgressBar,
+) -> Result<u64, DbErr> {
+    let mut columns = vec![
+        "id",
+        "tenant_id",
+        "user_key",
+        "user_key_norm",
+        "name",
+        "culture",
+        "email",
+        "email_norm",
+        "is_technician",
+        "last_login",
+        "status",
+        "picture_url",
+        "has_picture",
+    ];
+    columns.extend(Stamp::BASE_COLUMNS);
+    let values = rows.iter().map(|u| {
+        let mut v: Vec<Value> = vec![
+            u.id.into(),
+            stamp.tenant_id.into(),
+            u.user_key.clone().into(),
+            u.user_key.to_lowercase().into(),
+            u.name.clone().into(),
+            u.culture.clone().into(),
+            u.email.clone().into(),
+            u.email.as_ref().map(|e| e.to_lowercase()).into(),
+            u.is_technician.into(),
+            u.last_login.into(),
+            u.status.into(),
+            u.picture_url.clone().into(),
+            false.into(),
+        ];
+        v.extend(stamp.base(u.is_active));
+        v
+    });
+    insert_rows(db, "users", &columns, values, progress).await
+}
+
+pub async fn insert_roles<C: ConnectionTrait>(
+    db: &C,
+    stamp: &Stamp,
+    rows: &[RoleRow],
+    progress: &ProgressBar,
+) -> Result<u64, DbErr> {
+    let mut columns = vec![
+        "id",
+        "tenant_id",
+        "role_key",
+        "role_key_norm",
+        "description",
+        "is_administration",
+        "is_default",
+        "is_internal",
+    ];
+    columns.extend(Stamp::BASE_COLUMNS);
+    let values = rows.iter().map(|r| {
+        let mut v: Vec<Value> = vec![
+            r.id.into(),
+            stamp.tenant_id.into(),
+            r.role_key.clone().into(),
+            r.role_key.to_lowercase().into(),
+            r.description.clone().into(),
+            false.into(),
+            false.into(),
+            false.into(),
+        ];
+        v.extend(stamp.base(true));
+        v
+    });
+    insert_rows(db, "roles", &columns, values, progress).await
+}
+
+pub async fn insert_groups<C: ConnectionTrait>(
+    db: &C,
+    stamp: &Stamp,
+    rows: &[GroupRow],
+    progress: &ProgressBar,
+) -> Result<u64, DbErr> {
+    let mut columns = vec![
+        "id",
+        "tenant_id",
+        "group_key",
+        "group_key_norm",
+        "name",
+        "email",
+        "notes",
+    ];
+    columns.extend(Stamp::BASE_COLUMNS);
+    let values = rows.iter().map(|g| {
+        let mut v: Vec<Value> = vec![
+            g.id.into(),
+            stamp.tenant_id.into(),
+            g.group_key.clone().into(),
+            g.group_key.to_lowercase().into(),
+            g.name.clone().into(),
+            Option::<String>::None.into(),
+            Option::<String>::None.into(),
+        ];
+        v.extend(stamp.base(true));
+        v
+    });
+    insert_rows(db, "groups", &columns, values, progress).await
+}
+
+/// Which membership table a link file fills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkTable {
+    UserRoles,
+    UserGroups,
+}
+
+impl LinkTable {
+    fn table_and_columns(self) -> (&'static str, [&'static str; 2]) {
+        match self {
+            Self::UserRoles => ("user_roles", ["user_id", "role_id"]),
+            Self::UserGroups => ("user_groups", ["user_id", "group_id"]),
+        }
+    }
+}
+
+pub async fn insert_links<C: ConnectionTrait>(
+    db: &C,
+    table: LinkTable,
+    rows: &[LinkRow],
+    progress: &ProgressBar,
+) -> Result<u64, DbErr> {
+    let (name, columns) = table.table_and_columns();
+    let values = rows
+        .iter()
+        .map(|l| vec![Value::from(l.user_id), Value::from(l.other_id)]);
+    insert_rows(db, name, &columns, values, progress).await
+}
