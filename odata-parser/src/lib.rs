@@ -44,6 +44,11 @@ mod print;
 #[doc(hidden)]
 pub mod conformance;
 
+/// The README's examples are compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+mod readme {}
+
 pub use error::{ErrorKind, Limit, ParseError};
 
 use ast::*;
