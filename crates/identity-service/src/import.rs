@@ -132,6 +132,8 @@ pub struct ImportReport {
     pub tenant_id: Uuid,
     pub tenant_created: bool,
     pub files: Vec<FileReport>,
+    /// Anything the operator should know (e.g. values that were defaulted).
+    pub notes: Vec<String>,
     pub elapsed: Duration,
 }
 
@@ -164,6 +166,9 @@ impl fmt::Display for ImportReport {
                 Some(n) => writeln!(f, "  {:<28} {n:>9} rows", file.file)?,
                 None => writeln!(f, "  {:<28} {:>9}", file.file, "absent, skipped")?,
             }
+        }
+        for note in &self.notes {
+            writeln!(f, "note: {note}")?;
         }
         write!(f, "in {:.2} s", self.elapsed.as_secs_f64())
     }
@@ -272,6 +277,15 @@ pub async fn run(
         None => None,
     };
 
+    let mut notes = Vec::new();
+    let without_culture = users
+        .as_ref()
+        .map_or(0, |u| u.rows.iter().filter(|r| r.culture.is_none()).count());
+    if without_culture > 0 && !bulk::culture_nullable() {
+        notes.push(format!(
+            "{without_culture} users have no culture; the schema requires one, so they got the default culture"
+        ));
+    }
     let stamp = bulk::Stamp {
         tenant_id,
         now: Utc::now(),
@@ -322,6 +336,7 @@ pub async fn run(
         tenant_id,
         tenant_created,
         files,
+        notes,
         elapsed: started.elapsed(),
     })
 }
