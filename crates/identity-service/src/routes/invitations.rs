@@ -1,0 +1,264 @@
+//! `POST users/sendInvitation` and `POST invitations/{token}/accept`.
+//!
+//! The invitation is stored (user, memberships, hashed token) in one
+//! transaction; the mail is sent after the commit. When delivery fails the
+//! answer is 500 (logged with the cause) although the user exists with
+//! status 3: calling `sendInvitation` again re-invites it with a new token,
+//! so retrying is the remedy and nothing is left half-done.
+
+use std::time::Duration;
+
+use actix_web::http::header::ACCEPT_LANGUAGE;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Value, json};
+
+use crate::domain::{Culture, DomainError, Email, EntityKey, UserName, invalid_fields};
+use crate::error::ApiError;
+use crate::mail::{self, MailSink};
+use crate::startup::AppState;
+use crate::storage::invitations::{self as store, Acceptance, Invite};
+use crate::tenancy::TenantScope;
+
+/// The sender of invitation mail unless the application provides a
+/// configured [`MailSink`] as app data.
+pub const DEFAULT_FROM: &str = "OData Users <no-reply@localhost>";
+
+/// Registers both routes; relative to the identity scope
+/// (`/api/{tenantKey}/{orgKey}/identity`). Must come before `users/{userKey}`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(super::resource("/users/sendInvitation").route(web::post().to(send_invitation)))
+        .service(super::resource("/invitations/{token}/accept").route(web::post().to(accept)));
+}
+
+/// The body properties of InvitedUser.
+const PROPERTIES: &[&str] = &["email", "name", "userKey", "culture", "roles", "groups"];
+
+/// Parses an InvitedUser body; every invalid property is reported at once.
+pub fn parse_invited_user(body: &Value, default_culture: Culture) -> Result<Invite, ApiError> {
+    let Some(object) = body.as_object() else {
+        return Err(ApiError::bad_request(
+            "the request body must be a JSON object",
+            None,
+        ));
+    };
+    let mut errors: Vec<DomainError> = object
+        .keys()
+        .filter(|k| !PROPERTIES.contains(&k.as_str()))
+        .map(|k| {
+            DomainError::new(
+                k,
+                format!(
+                    "unknown property; expected one of: {}",
+                    PROPERTIES.join(", ")
+                ),
+            )
+        })
+        .collect();
+    let mut string = |name: &str, required: bool| -> Option<String> {
+        match object.get(name) {
+            Some(Value::String(s)) => Some(s.clone()),
+            None | Some(Value::Null) => {
+                if required {
+                    errors.push(DomainError::new(name, "is required"));
+                }
+                None
+            }
+            Some(_) => {
+                errors.push(DomainError::new(name, "must be a string"));
+                None
+            }
+        }
+    };
+    let email = string("email", true);
+    let name = string("name", false);
+    let user_key = string("userKey", false);
+    let culture = string("culture", false);
+    let mut record = |result: Result<String, DomainError>| match result {
+        Ok(v) => Some(v),
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
+    let email = email.and_then(|e| record(Email::parse(&e, "email").map(Email::into_inner)));
+    let name = name.and_then(|n| record(UserName::parse(&n).map(UserName::into_inner)));
+    let user_key =
+        user_key.and_then(|k| record(EntityKey::parse(&k, "userKey").map(EntityKey::into_inner)));
+    let culture = culture.and_then(|c| record(Culture::parse(&c).map(Culture::into_inner)));
+    let mut keys = |name: &str| -> Option<Vec<String>> {
+        match object.get(name) {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(items)) => {
+                let keys: Option<Vec<String>> = items
+                    .iter()
+                    .map(|i| i.as_str().map(str::to_owned))
+                    .collect();
+                if keys.is_none() {
+                    errors.push(DomainError::new(name, "must be a JSON array of strings"));
+                }
+                keys
+            }
+            Some(_) => {
+                errors.push(DomainError::new(name, "must be a JSON array of strings"));
+                None
+            }
+        }
+    };
+    let roles = keys("roles");
+    let groups = keys("groups");
+    if !errors.is_empty() {
+        return Err(invalid_fields(errors));
+    }
+    let Some(email) = email else {
+        return Err(ApiError::bad_request("email: is required", Some("email")));
+    };
+    Ok(Invite {
+        email,
+        name,
+        user_key,
+        culture,
+        default_culture: default_culture.into_inner(),
+        roles,
+        groups,
+    })
+}
+
+/// `POST /api/{tenantKey}/{orgKey}/identity/users/sendInvitation`: 200 with
+/// the user id as a JSON string.
+pub async fn send_invitation(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    scope: TenantScope,
+    sink: Option<web::Data<MailSink>>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
+    let accept_language = req
+        .headers()
+        .get(ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    let invite = parse_invited_user(&body, Culture::from_accept_language(accept_language))?;
+    let ttl = Duration::from_secs(state.settings.invitation_ttl_seconds);
+    let issued = store::invite(&state.db, &scope, invite, ttl).await?;
+
+    let url = mail::accept_url(
+        &super::base_url(&req, &state),
+        &scope.tenant_key,
+        &scope.org_key,
+        &issued.token,
+    );
+    let sink = match sink {
+        Some(sink) => sink.get_ref().clone(),
+        None => MailSink::new(
+            state.settings.smtp_url.as_deref(),
+            &state.settings.mail_outbox,
+            DEFAULT_FROM,
+        )
+        .map_err(ApiError::internal)?,
+    };
+    let message = mail::invitation_message(
+        sink.from(),
+        &mail::Invitation {
+            to_email: &issued.email,
+            to_name: &issued.name,
+            tenant_key: &scope.tenant_key,
+            org_key: &scope.org_key,
+            accept_url: &url,
+            expires_at: issued.expires_at,
+        },
+    )
+    .map_err(ApiError::internal)?;
+    if let Err(error) = sink.send(&message).await {
+        tracing::error!(
+            %error,
+            user_id = %issued.user_id,
+            "the invitation is stored but its mail could not be delivered; sending the invitation again issues a new token"
+        );
+        return Err(ApiError::internal(error));
+    }
+    tracing::info!(user_id = %issued.user_id, created = issued.created, "invitation sent");
+    Ok(HttpResponse::Ok().json(issued.user_id.to_string()))
+}
+
+/// `POST /api/{tenantKey}/{orgKey}/identity/invitations/{token}/accept`:
+/// no body, no bearer token; 200 `{"id","status":1}`, 404 unknown or used,
+/// 410 expired.
+pub async fn accept(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    scope: TenantScope,
+) -> Result<HttpResponse, ApiError> {
+    let token = req.match_info().get("token").unwrap_or_default();
+    let plausible = !token.is_empty()
+        && token.len() <= 128
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let outcome = if plausible {
+        store::accept(&state.db, &scope, token).await?
+    } else {
+        Acceptance::Unknown
+    };
+    match outcome {
+        Acceptance::Accepted { user_id } => Ok(HttpResponse::Ok().json(json!({
+            "id": user_id.to_string(),
+            "status": store::STATUS_ACTIVE,
+        }))),
+        Acceptance::Expired { .. } => Err(ApiError::Gone {
+            message: "this invitation has expired; ask for a new one".into(),
+        }),
+        Acceptance::Unknown => Err(ApiError::not_found(
+            "no such invitation: the token is unknown, was already used or was replaced by a newer invitation",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn en() -> Culture {
+        Culture::from_accept_language(None)
+    }
+
+    #[test]
+    fn a_minimal_body_is_an_email() {
+        let invite = parse_invited_user(&json!({"email": "Ana@Example.pt"}), en()).expect("valid");
+        assert_eq!(invite.email, "Ana@Example.pt");
+        assert_eq!(
+            (invite.name, invite.user_key, invite.culture),
+            (None, None, None)
+        );
+        assert_eq!((invite.roles, invite.groups), (None, None));
+        assert_eq!(invite.default_culture, "en-US");
+    }
+
+    #[test]
+    fn every_property_is_checked() {
+        let invite = parse_invited_user(
+            &json!({"email": "a@b.co", "name": " Ana ", "userKey": "ana", "culture": "pt-pt",
+                    "roles": ["admin"], "groups": []}),
+            en(),
+        )
+        .expect("valid");
+        assert_eq!(invite.name.as_deref(), Some("Ana"));
+        assert_eq!(invite.culture.as_deref(), Some("pt-PT"));
+        assert_eq!(invite.roles, Some(vec!["admin".to_owned()]));
+        assert_eq!(invite.groups, Some(vec![]));
+
+        for bad in [
+            json!({}),
+            json!({"email": null}),
+            json!({"email": 3}),
+            json!({"email": "nope"}),
+            json!({"email": "a@b.co", "userKey": "a b"}),
+            json!({"email": "a@b.co", "name": "  "}),
+            json!({"email": "a@b.co", "culture": "en_US"}),
+            json!({"email": "a@b.co", "roles": "admin"}),
+            json!({"email": "a@b.co", "groups": [1]}),
+            json!({"email": "a@b.co", "status": 1}),
+            json!(["a@b.co"]),
+        ] {
+            assert!(parse_invited_user(&bad, en()).is_err(), "{bad}");
+        }
+    }
+}
