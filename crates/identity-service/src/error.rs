@@ -221,6 +221,30 @@ impl From<sea_orm::TransactionError<ApiError>> for ApiError {
     }
 }
 
+impl From<crate::odata::QueryError> for ApiError {
+    fn from(err: crate::odata::QueryError) -> Self {
+        use crate::odata::QueryError;
+        match err {
+            QueryError::Parse(parse) => ApiError::BadRequest {
+                message: parse.message(),
+                target: parse.option.clone(),
+                details: Vec::new(),
+            },
+            QueryError::Invalid {
+                message, target, ..
+            } => ApiError::BadRequest {
+                message,
+                target,
+                details: Vec::new(),
+            },
+            QueryError::NotSupported { message, target } => {
+                ApiError::NotImplemented { message, target }
+            }
+            QueryError::Database(db) => db.into(),
+        }
+    }
+}
+
 /// Whether a database error means "cannot reach the database" (503) rather
 /// than a failing statement (500).
 pub fn is_connection_error(err: &sea_orm::DbErr) -> bool {

@@ -13,7 +13,9 @@ mod user_name;
 pub use culture::Culture;
 pub use email::Email;
 pub use key::EntityKey;
-pub use new_user::{NewGroup, NewRole, NewUser, PictureInput, key_list, parse_last_login};
+pub use new_user::{
+    MAX_TEXT_CHARS, NewGroup, NewRole, NewUser, PictureInput, key_list, parse_last_login,
+};
 pub use status::UserStatus;
 pub use tenant_key::TenantKey;
 pub use user_name::UserName;

@@ -7,8 +7,12 @@
 //! ids in the path are never rewritten (keys are looked up
 //! case-insensitively by storage instead; reserved words cannot be keys).
 
+pub mod body;
 pub mod extract;
+pub mod groups;
 pub mod health;
+pub mod roles;
+pub mod users;
 
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::{HttpRequest, HttpResponse, Resource, web};
@@ -16,6 +20,7 @@ use actix_web::{HttpRequest, HttpResponse, Resource, web};
 use crate::error::ApiError;
 use crate::odata::ReadContext;
 use crate::startup::AppState;
+use crate::tenancy::TenantScope;
 
 /// Page size of API 1 lists (default and maximum).
 pub const API1_PAGE_SIZE: u64 = 100;
@@ -24,7 +29,115 @@ pub const API1_PAGE_SIZE: u64 = 100;
 pub const IDENTITY_SCOPE: &str = "/api/{tenantKey}/{orgKey}/identity";
 
 /// Registers the API 1 routes under [`IDENTITY_SCOPE`].
-pub fn configure_identity(_cfg: &mut web::ServiceConfig) {}
+pub fn configure_identity(cfg: &mut web::ServiceConfig) {
+    users::configure(cfg);
+    roles::configure(cfg);
+    groups::configure(cfg);
+}
+
+/// The 404 of a path that matched a pattern but names no route.
+pub fn no_route(req: &HttpRequest) -> ApiError {
+    ApiError::not_found(format!("no route for {} {}", req.method(), req.path()))
+}
+
+/// Percent-encodes one path segment (everything but RFC 3986 unreserved
+/// characters and a few safe sub-delimiters).
+pub fn encode_segment(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for byte in segment.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,=:@".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// The absolute URL of a record: `{base}/api/{tenant}/{org}/identity/{set}/{id}`.
+pub fn record_url(
+    req: &HttpRequest,
+    state: &AppState,
+    scope: &TenantScope,
+    set: &str,
+    id: uuid::Uuid,
+) -> String {
+    format!(
+        "{}/api/{}/{}/identity/{set}/{id}",
+        base_url(req, state),
+        encode_segment(&scope.tenant_key),
+        encode_segment(&scope.org_key)
+    )
+}
+
+/// A text attribute body: a string of at most `max_chars` characters, or `null`.
+pub fn optional_text(
+    body: &serde_json::Value,
+    attr: &str,
+    max_chars: usize,
+) -> Result<Option<String>, ApiError> {
+    match body {
+        serde_json::Value::Null => Ok(None),
+        serde_json::Value::String(s) => {
+            let n = s.chars().count();
+            if n > max_chars {
+                Err(ApiError::bad_request(
+                    format!("{attr} must be at most {max_chars} characters, got {n}"),
+                    Some(attr),
+                ))
+            } else {
+                Ok(Some(s.clone()))
+            }
+        }
+        _ => Err(ApiError::bad_request(
+            format!("{attr} must be a string or null"),
+            Some(attr),
+        )),
+    }
+}
+
+/// 201 with `Location` and the id as a JSON string.
+pub fn created(
+    req: &HttpRequest,
+    state: &AppState,
+    scope: &TenantScope,
+    set: &str,
+    id: uuid::Uuid,
+) -> HttpResponse {
+    HttpResponse::Created()
+        .insert_header((
+            actix_web::http::header::LOCATION,
+            record_url(req, state, scope, set, id),
+        ))
+        .json(id.to_string())
+}
+
+/// `GET {set}/odata`: `{"items":[...],"nextPageLink":...,"count":...}`
+/// (`count` always present, `null` unless requested).
+pub async fn page_response(
+    req: &HttpRequest,
+    state: &AppState,
+    scope: &TenantScope,
+    kind: crate::odata::EntityKind,
+) -> Result<HttpResponse, ApiError> {
+    let query = req.query_string();
+    if query.len() > state.settings.max_query_length {
+        return Err(ApiError::UriTooLong {
+            message: format!(
+                "the query string has {} bytes, more than the limit of {}",
+                query.len(),
+                state.settings.max_query_length
+            ),
+        });
+    }
+    let ctx = read_context(req, state);
+    let page = crate::odata::list(&state.db, scope, kind, query, &ctx).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "items": page.items,
+        "nextPageLink": page.next_page_link,
+        "count": page.count,
+    })))
+}
 
 /// A resource whose unsupported methods answer 405 in the error body.
 pub fn resource(path: &str) -> Resource {
@@ -123,6 +236,7 @@ const USER_ATTRIBUTES: &[&str] = &[
     "name",
     "status",
     "userKey",
+    "culture",
 ];
 const ROLE_ATTRIBUTES: &[&str] = &[
     "roleKey",

@@ -4,10 +4,18 @@
 
 pub mod db;
 pub mod entities;
+pub mod groups;
+pub mod invitations;
+pub mod memberships;
+pub mod roles;
 mod sqlite_functions;
 pub mod tenants;
+pub mod users;
 
-use sea_orm::{DbErr, SqlErr};
+use sea_orm::{
+    DatabaseConnection, DatabaseTransaction, DbErr, SqlErr, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
+};
 
 use crate::error::ApiError;
 
@@ -19,4 +27,16 @@ pub fn conflict_or(err: DbErr, message: impl Into<String>, target: &str) -> ApiE
     } else {
         err.into()
     }
+}
+
+/// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`, so two
+/// writers queue on the busy timeout instead of failing when a read
+/// transaction would have to upgrade to a write one.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, ApiError> {
+    Ok(db
+        .begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        })
+        .await?)
 }

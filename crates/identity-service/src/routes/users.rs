@@ -1,0 +1,346 @@
+//! API 1 user routes under `/api/{tenantKey}/{orgKey}/identity/users`.
+//! Literal segments (`odata`, `sendInvitation`) are registered before
+//! `{userKey}`; a GUID segment is an id, anything else a key.
+
+use actix_web::http::header::{self, ContentDisposition, DispositionParam, DispositionType};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::body::read_json;
+use super::{read_context, resource};
+use crate::domain::{
+    Culture, Email, EntityKey, NewUser, PictureInput, UserName, UserStatus, key_list,
+    parse_last_login,
+};
+use crate::error::ApiError;
+use crate::odata::{self, EntityKind};
+use crate::pictures;
+use crate::startup::AppState;
+use crate::storage::memberships::{Membership, Reference};
+use crate::storage::users::{self, MembershipOp, StoredPicture, UserChange};
+use crate::tenancy::TenantScope;
+
+/// The attributes `PUT users/{userKey}/{attr}` accepts.
+pub const SETTABLE: &[&str] = &[
+    "email",
+    "groups",
+    "isActive",
+    "isTechnician",
+    "lastLogin",
+    "name",
+    "picture",
+    "roles",
+    "status",
+    "userKey",
+    "culture",
+];
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/users/odata").route(web::get().to(list)))
+        .service(resource("/users").route(web::post().to(create)))
+        .service(
+            resource("/users/{user}")
+                .route(web::get().to(get))
+                .route(web::delete().to(delete)),
+        )
+        .service(
+            resource("/users/{user}/picture")
+                .route(web::get().to(get_picture))
+                .route(web::put().to(put_picture)),
+        )
+        .service(resource("/users/{user}/{attr}").route(web::put().to(put_attribute)))
+        .service(resource("/users/{user}/{collection}/{op}").route(web::post().to(membership)));
+}
+
+/// `GET users/odata`: one page, `{"items","nextPageLink","count"}`.
+async fn list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    scope: TenantScope,
+) -> Result<HttpResponse, ApiError> {
+    super::page_response(&req, &state, &scope, EntityKind::User).await
+}
+
+/// `GET users/{id|userKey}`.
+async fn get(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    scope: TenantScope,
+    path: web::Path<(String, String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (_, _, user) = path.into_inner();
+    let id = users::require(&state.db, &scope, &user).await?;
+    let ctx = read_context(&req, &state);
+    let record = odata::get_by_id(
+        &state.db,
+        &scope,
+        EntityKind::User,
+        id,
+        req.query_string(),
+        &ctx,
+    )
+    .await?
+    .ok_or_else(|| users::not_found(&user))?;
+    Ok(HttpResponse::Ok().json(record))
+}
+
+/// `POST users`: 201, `Location`, the id as a JSON string.
+async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    scope: TenantScope,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let body = read_json(&req, payload, state.settings.picture_json_limit()).await?;
+    let accept_language = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    let mut user = NewUser::from_json(&body, Culture::from_accept_language(accept_language))?;
+    let picture = match user.picture.take() {
+        Some(PictureInput::Value(raw)) => {
+            Some(pictures::decode(&raw, state.settings.max_picture_bytes)?)
+        }
+        Some(PictureInput::Clear) | None => None,
+    };
+    let id = users::create(&state.db, &scope, user, picture).await?;
+    Ok(super::created(&req, &state, &scope, "users", id))
+}
+
+/// `DELETE users/{id|userKey}`: 204 with memberships, picture and invitations.
+async fn delete(
+    state: web::Data<AppState>,
+    scope: TenantScope,
+    path: web::Path<(String, String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (_, _, user) = path.into_inner();
+    let id = users::require(&state.db, &scope, &user).await?;
+    if users::delete(&state.db, &scope, id).await? {
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(users::not_found(&user))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct PictureQuery {
+    #[serde(rename = "fileName", alias = "filename", alias = "FileName")]
+    file_name: Option<String>,
+}
+
+/// `GET users/{id}/picture?fileName=`: the stored image with its content
+/// type, a 302 to an external picture, or 404.
+async fn get_picture(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    scope: TenantScope,
+    path: web::Path<(String, String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (_, _, user) = path.into_inner();
+    let query = web::Query::<PictureQuery>::from_query(req.query_string())
+        .map_err(|e| ApiError::bad_request(format!("invalid query string: {e}"), None))?
+        .into_inner();
+    let id = users::require(&state.db, &scope, &user).await?;
+    match users::picture(&state.db, &scope, id).await? {
+        None => Err(users::not_found(&user)),
+        Some(None) => Err(ApiError::not_found(format!("user '{user}' has no picture"))),
+        Some(Some(StoredPicture::External(url))) => Ok(HttpResponse::Found()
+            .insert_header((header::LOCATION, url))
+            .finish()),
+        Some(Some(StoredPicture::Image { content_type, data })) => {
+            let name = file_name(query.file_name.as_deref(), &user, &content_type);
+            Ok(HttpResponse::Ok()
+                .content_type(content_type)
+                .insert_header(ContentDisposition {
+                    disposition: DispositionType::Inline,
+                    parameters: vec![DispositionParam::Filename(name)],
+                })
+                .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                .insert_header((header::CACHE_CONTROL, "private, no-cache"))
+                .body(data))
+        }
+    }
+}
+
+/// The download name: the client's `fileName` reduced to safe characters,
+/// else `{user}.{ext}`.
+fn file_name(requested: Option<&str>, user: &str, content_type: &str) -> String {
+    let clean = |s: &str| -> String {
+        s.chars()
+            .filter(|c| !c.is_control() && !matches!(c, '"' | '\\' | '/' | ';'))
+            .collect::<String>()
+            .trim()
+            .to_owned()
+    };
+    match requested.map(clean).filter(|s| !s.is_empty()) {
+        Some(name) => name,
+        None => format!("{}.{}", clean(user), pictures::extension(content_type)),
+    }
+}
+
+/// `PUT users/{userKey}/picture`: a data URL, base64 or `null`.
+async fn put_picture(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    scope: TenantScope,
+    path: web::Path<(String, String, String)>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let (_, _, user) = path.into_inner();
+    let body = read_json(&req, payload, state.settings.picture_json_limit()).await?;
+    let id = users::require(&state.db, &scope, &user).await?;
+    let change = picture_change(&body, state.settings.max_picture_bytes)?;
+    users::update(&state.db, &scope, id, change).await?;
+    Ok(HttpResponse::Ok().finish())
+}
+
+fn picture_change(body: &Value, max_bytes: usize) -> Result<UserChange, ApiError> {
+    match body {
+        Value::Null => Ok(UserChange::Picture(None)),
+        Value::String(raw) => Ok(UserChange::Picture(Some(pictures::decode(raw, max_bytes)?))),
+        _ => Err(ApiError::bad_request(
+            "picture must be a data URL or base64 string, or null",
+            Some("picture"),
+        )),
+    }
+}
+
+/// `PUT users/{userKey}/{attr}`: the body is the bare JSON value.
+async fn put_attribute(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    scope: TenantScope,
+    path: web::Path<(String, String, String, String)>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let (_, _, user, attr) = path.into_inner();
+    if !SETTABLE.contains(&attr.as_str()) {
+        return Err(ApiError::bad_request(
+            format!(
+                "'{attr}' is not a settable user attribute; expected one of: {}",
+                SETTABLE.join(", ")
+            ),
+            Some(&attr),
+        ));
+    }
+    let body = read_json(&req, payload, state.settings.max_json_bytes).await?;
+    let change = user_change(&attr, &body)?;
+    let id = users::require(&state.db, &scope, &user).await?;
+    users::update(&state.db, &scope, id, change).await?;
+    Ok(HttpResponse::Ok().finish())
+}
+
+fn expect_str<'a>(body: &'a Value, attr: &str, what: &str) -> Result<&'a str, ApiError> {
+    body.as_str()
+        .ok_or_else(|| ApiError::bad_request(format!("{attr} must be {what}"), Some(attr)))
+}
+
+fn expect_bool(body: &Value, attr: &str) -> Result<bool, ApiError> {
+    body.as_bool()
+        .ok_or_else(|| ApiError::bad_request(format!("{attr} must be true or false"), Some(attr)))
+}
+
+/// The change one `PUT users/{userKey}/{attr}` body asks for.
+fn user_change(attr: &str, body: &Value) -> Result<UserChange, ApiError> {
+    Ok(match attr {
+        "email" => match body {
+            Value::Null => UserChange::Email(None),
+            _ => UserChange::Email(Some(Email::parse(
+                expect_str(body, attr, "a string or null")?,
+                "email",
+            )?)),
+        },
+        "isActive" => UserChange::IsActive(expect_bool(body, attr)?),
+        "isTechnician" => UserChange::IsTechnician(expect_bool(body, attr)?),
+        "lastLogin" => UserChange::LastLogin(parse_last_login(body)?),
+        "name" => UserChange::Name(UserName::parse(expect_str(body, attr, "a string")?)?),
+        "status" => UserChange::Status(UserStatus::parse_settable(body)?),
+        "userKey" => UserChange::UserKey(EntityKey::parse(
+            expect_str(body, attr, "a string")?,
+            "userKey",
+        )?),
+        "culture" => UserChange::Culture(Culture::parse(expect_str(body, attr, "a string")?)?),
+        "roles" => UserChange::Roles(keys_or_null(body, attr)?),
+        "groups" => UserChange::Groups(keys_or_null(body, attr)?),
+        other => {
+            return Err(ApiError::bad_request(
+                format!("'{other}' is not a settable user attribute"),
+                Some(other),
+            ));
+        }
+    })
+}
+
+fn keys_or_null(body: &Value, attr: &str) -> Result<Vec<String>, ApiError> {
+    match body {
+        Value::Null => Ok(Vec::new()),
+        _ => Ok(key_list(body, attr)?),
+    }
+}
+
+/// `POST users/{userKey}/{roles|groups}/{add|addById|remove|removeById}`.
+async fn membership(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    scope: TenantScope,
+    path: web::Path<(String, String, String, String, String)>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let (_, _, user, collection, op) = path.into_inner();
+    let kind = match collection.as_str() {
+        "roles" => Membership::Roles,
+        "groups" => Membership::Groups,
+        _ => return Err(super::no_route(&req)),
+    };
+    let (op, by) = match op.as_str() {
+        "add" => (MembershipOp::Add, Reference::Keys),
+        "addById" => (MembershipOp::Add, Reference::Ids),
+        "remove" => (MembershipOp::Remove, Reference::Keys),
+        "removeById" => (MembershipOp::Remove, Reference::Ids),
+        _ => return Err(super::no_route(&req)),
+    };
+    let body = read_json(&req, payload, state.settings.max_json_bytes).await?;
+    let entries = key_list(&body, "value")?;
+    users::change_memberships(&state.db, &scope, &user, kind, op, by, &entries).await?;
+    Ok(HttpResponse::Ok().finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn attribute_bodies_are_typed() {
+        assert!(matches!(
+            user_change("name", &json!("Jane")),
+            Ok(UserChange::Name(_))
+        ));
+        assert!(user_change("name", &json!(5)).is_err());
+        assert!(user_change("isActive", &json!("true")).is_err());
+        assert!(matches!(
+            user_change("email", &json!(null)),
+            Ok(UserChange::Email(None))
+        ));
+        assert!(user_change("email", &json!("nope")).is_err());
+        assert!(user_change("status", &json!(3)).is_err());
+        assert!(
+            matches!(user_change("roles", &json!(["a"])), Ok(UserChange::Roles(r)) if r == ["a"])
+        );
+        assert!(user_change("roles", &json!("a")).is_err());
+        assert!(user_change("lastLogin", &json!("yesterday")).is_err());
+        assert!(user_change("userKey", &json!("odata")).is_err());
+    }
+
+    #[test]
+    fn download_names_are_sanitized() {
+        assert_eq!(file_name(Some("me.png"), "jane", "image/png"), "me.png");
+        assert_eq!(
+            file_name(Some("a\"b\r\n.png"), "jane", "image/png"),
+            "ab.png"
+        );
+        assert_eq!(file_name(None, "jane", "image/jpeg"), "jane.jpg");
+        assert_eq!(file_name(Some("  "), "jane", "image/gif"), "jane.gif");
+    }
+}

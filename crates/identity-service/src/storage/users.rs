@@ -1,0 +1,448 @@
+//! Writes of users (create, change one attribute, memberships, picture,
+//! delete) and the lookups the routes need. Every function takes the
+//! tenant scope; every statement filters on it.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QuerySelect,
+};
+use uuid::Uuid;
+
+use super::entities::{invitations, pictures, user_groups, user_roles, users};
+use super::memberships::{self, Membership, Reference};
+use super::{begin_write, conflict_or};
+use crate::domain::{Culture, Email, EntityKey, NewUser, UserName, UserStatus};
+use crate::error::{ApiError, ErrorDetail};
+use crate::pictures::Picture;
+use crate::tenancy::TenantScope;
+
+/// One attribute change of `PUT users/{userKey}/{attr}`.
+#[derive(Debug, Clone)]
+pub enum UserChange {
+    Email(Option<Email>),
+    IsActive(bool),
+    IsTechnician(bool),
+    LastLogin(Option<DateTime<Utc>>),
+    Name(UserName),
+    Status(UserStatus),
+    UserKey(EntityKey),
+    Culture(Culture),
+    /// `None` removes the picture.
+    Picture(Option<Picture>),
+    /// Role keys replacing the whole set.
+    Roles(Vec<String>),
+    /// Group keys replacing the whole set.
+    Groups(Vec<String>),
+}
+
+/// A user's picture as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoredPicture {
+    Image { content_type: String, data: Vec<u8> },
+    External(String),
+}
+
+/// The id of the user addressed by a route segment: a GUID is an id, anything
+/// else a key (matched case-insensitively). `None` when absent in the tenant.
+pub async fn resolve<C: ConnectionTrait>(
+    conn: &C,
+    scope: &TenantScope,
+    key_or_id: &str,
+) -> Result<Option<Uuid>, ApiError> {
+    let mut query = users::Entity::find()
+        .select_only()
+        .column(users::Column::Id)
+        .filter(users::Column::TenantId.eq(scope.tenant_id));
+    query = match Uuid::try_parse(key_or_id) {
+        Ok(id) => query.filter(users::Column::Id.eq(id)),
+        Err(_) => query.filter(users::Column::UserKeyNorm.eq(key_or_id.to_lowercase())),
+    };
+    Ok(query.into_tuple::<Uuid>().one(conn).await?)
+}
+
+/// Like [`resolve`], but 404 when absent.
+pub async fn require<C: ConnectionTrait>(
+    conn: &C,
+    scope: &TenantScope,
+    key_or_id: &str,
+) -> Result<Uuid, ApiError> {
+    resolve(conn, scope, key_or_id)
+        .await?
+        .ok_or_else(|| not_found(key_or_id))
+}
+
+/// The 404 of an unknown user.
+pub fn not_found(key_or_id: &str) -> ApiError {
+    ApiError::not_found(format!("no user with id or key '{key_or_id}'"))
+}
+
+async fn key_taken<C: ConnectionTrait>(
+    conn: &C,
+    scope: &TenantScope,
+    key: &EntityKey,
+    except: Option<Uuid>,
+) -> Result<bool, ApiError> {
+    let mut query = users::Entity::find()
+        .select_only()
+        .column(users::Column::Id)
+        .filter(users::Column::TenantId.eq(scope.tenant_id))
+        .filter(users::Column::UserKeyNorm.eq(key.normalized()));
+    if let Some(id) = except {
+        query = query.filter(users::Column::Id.ne(id));
+    }
+    Ok(query.into_tuple::<Uuid>().one(conn).await?.is_some())
+}
+
+async fn email_taken<C: ConnectionTrait>(
+    conn: &C,
+    scope: &TenantScope,
+    email: &Email,
+    except: Option<Uuid>,
+) -> Result<bool, ApiError> {
+    let mut query = users::Entity::find()
+        .select_only()
+        .column(users::Column::Id)
+        .filter(users::Column::TenantId.eq(scope.tenant_id))
+        .filter(users::Column::EmailNorm.eq(email.normalized()));
+    if let Some(id) = except {
+        query = query.filter(users::Column::Id.ne(id));
+    }
+    Ok(query.into_tuple::<Uuid>().one(conn).await?.is_some())
+}
+
+fn key_conflict(key: &EntityKey) -> ApiError {
+    ApiError::conflict(
+        format!("a user with key '{key}' already exists (keys are case-insensitive)"),
+        Some("userKey"),
+    )
+}
+
+fn email_conflict(email: &Email) -> ApiError {
+    ApiError::conflict(
+        format!("a user with e-mail '{email}' already exists (e-mails are case-insensitive)"),
+        Some("email"),
+    )
+}
+
+/// Creates a user with its memberships and picture in one transaction.
+/// 409 for a taken key or e-mail; 400 naming every unknown role and group.
+pub async fn create(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    user: NewUser,
+    picture: Option<Picture>,
+) -> Result<Uuid, ApiError> {
+    let txn = begin_write(db).await?;
+    if key_taken(&txn, scope, &user.user_key, None).await? {
+        return Err(key_conflict(&user.user_key));
+    }
+    if let Some(email) = &user.email
+        && email_taken(&txn, scope, email, None).await?
+    {
+        return Err(email_conflict(email));
+    }
+    let roles =
+        memberships::resolve(&txn, scope, Membership::Roles, Reference::Keys, &user.roles).await;
+    let groups = memberships::resolve(
+        &txn,
+        scope,
+        Membership::Groups,
+        Reference::Keys,
+        &user.groups,
+    )
+    .await;
+    let (role_ids, group_ids) = match (roles, groups) {
+        (Ok(r), Ok(g)) => (r, g),
+        (Err(a), Err(b)) => return Err(merge_unknown(a, b)),
+        (Err(e), _) | (_, Err(e)) => return Err(e),
+    };
+    let id = Uuid::new_v4();
+    let now = Utc::now();
+    let (has_picture, picture_url) = match &picture {
+        Some(Picture::Image { .. }) => (true, None),
+        Some(Picture::External(url)) => (false, Some(url.clone())),
+        None => (false, None),
+    };
+    let model = users::ActiveModel {
+        id: Set(id),
+        tenant_id: Set(scope.tenant_id),
+        user_key: Set(user.user_key.as_str().to_owned()),
+        user_key_norm: Set(user.user_key.normalized()),
+        name: Set(user.name.into_inner()),
+        culture: Set(user.culture.into_inner()),
+        email_norm: Set(user.email.as_ref().map(Email::normalized)),
+        email: Set(user.email.map(Email::into_inner)),
+        is_technician: Set(user.is_technician),
+        last_login: Set(user.last_login),
+        status: Set(user.status.as_i32()),
+        picture_url: Set(picture_url),
+        has_picture: Set(has_picture),
+        is_active: Set(user.is_active),
+        is_system: Set(false),
+        created_by: Set(None),
+        created_on: Set(now),
+        modified_by: Set(None),
+        modified_on: Set(now),
+        version: Set(1),
+    };
+    users::Entity::insert(model)
+        .exec_without_returning(&txn)
+        .await
+        .map_err(|e| {
+            conflict_or(
+                e,
+                "a user with this key or e-mail already exists",
+                "userKey",
+            )
+        })?;
+    memberships::add(&txn, Membership::Roles, id, &role_ids).await?;
+    memberships::add(&txn, Membership::Groups, id, &group_ids).await?;
+    if let Some(Picture::Image { content_type, data }) = picture {
+        store_image(&txn, id, content_type, data).await?;
+    }
+    txn.commit().await?;
+    Ok(id)
+}
+
+/// One 400 listing the unknown roles and the unknown groups.
+fn merge_unknown(roles: ApiError, groups: ApiError) -> ApiError {
+    let mut details: Vec<ErrorDetail> = Vec::new();
+    for err in [roles, groups] {
+        match err {
+            ApiError::BadRequest { details: d, .. } => details.extend(d),
+            other => return other,
+        }
+    }
+    ApiError::BadRequest {
+        message: format!(
+            "{} unknown roles or groups: nothing was changed",
+            details.len()
+        ),
+        target: None,
+        details,
+    }
+}
+
+async fn store_image<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+    content_type: &str,
+    data: Vec<u8>,
+) -> Result<(), ApiError> {
+    pictures::Entity::delete_by_id(user_id).exec(conn).await?;
+    pictures::Entity::insert(pictures::ActiveModel {
+        user_id: Set(user_id),
+        content_type: Set(content_type.to_owned()),
+        data: Set(data),
+        updated_on: Set(Utc::now()),
+    })
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
+}
+
+/// Applies one attribute change to an existing user (in one transaction),
+/// bumping `version` and `modified_on`.
+pub async fn update(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    user_id: Uuid,
+    change: UserChange,
+) -> Result<(), ApiError> {
+    let txn = begin_write(db).await?;
+    let mut update = users::Entity::update_many()
+        .filter(users::Column::Id.eq(user_id))
+        .filter(users::Column::TenantId.eq(scope.tenant_id));
+    match change {
+        UserChange::Email(email) => {
+            if let Some(email) = &email
+                && email_taken(&txn, scope, email, Some(user_id)).await?
+            {
+                return Err(email_conflict(email));
+            }
+            update = update
+                .col_expr(
+                    users::Column::EmailNorm,
+                    Expr::value(email.as_ref().map(Email::normalized)),
+                )
+                .col_expr(
+                    users::Column::Email,
+                    Expr::value(email.map(Email::into_inner)),
+                );
+        }
+        UserChange::IsActive(v) => {
+            update = update.col_expr(users::Column::IsActive, Expr::value(v))
+        }
+        UserChange::IsTechnician(v) => {
+            update = update.col_expr(users::Column::IsTechnician, Expr::value(v))
+        }
+        UserChange::LastLogin(v) => {
+            update = update.col_expr(users::Column::LastLogin, Expr::value(v))
+        }
+        UserChange::Name(v) => {
+            update = update.col_expr(users::Column::Name, Expr::value(v.into_inner()))
+        }
+        UserChange::Status(v) => {
+            update = update.col_expr(users::Column::Status, Expr::value(v.as_i32()))
+        }
+        UserChange::Culture(v) => {
+            update = update.col_expr(users::Column::Culture, Expr::value(v.into_inner()))
+        }
+        UserChange::UserKey(key) => {
+            if key_taken(&txn, scope, &key, Some(user_id)).await? {
+                return Err(key_conflict(&key));
+            }
+            update = update
+                .col_expr(users::Column::UserKeyNorm, Expr::value(key.normalized()))
+                .col_expr(users::Column::UserKey, Expr::value(key.into_inner()));
+        }
+        UserChange::Picture(picture) => {
+            let (has_picture, url) = match picture {
+                Some(Picture::Image { content_type, data }) => {
+                    store_image(&txn, user_id, content_type, data).await?;
+                    (true, None)
+                }
+                Some(Picture::External(url)) => {
+                    pictures::Entity::delete_by_id(user_id).exec(&txn).await?;
+                    (false, Some(url))
+                }
+                None => {
+                    pictures::Entity::delete_by_id(user_id).exec(&txn).await?;
+                    (false, None)
+                }
+            };
+            update = update
+                .col_expr(users::Column::HasPicture, Expr::value(has_picture))
+                .col_expr(users::Column::PictureUrl, Expr::value(url));
+        }
+        UserChange::Roles(keys) => {
+            let ids = memberships::resolve(&txn, scope, Membership::Roles, Reference::Keys, &keys)
+                .await?;
+            memberships::replace(&txn, Membership::Roles, user_id, &ids).await?;
+        }
+        UserChange::Groups(keys) => {
+            let ids = memberships::resolve(&txn, scope, Membership::Groups, Reference::Keys, &keys)
+                .await?;
+            memberships::replace(&txn, Membership::Groups, user_id, &ids).await?;
+        }
+    }
+    let result = update
+        .col_expr(
+            users::Column::Version,
+            Expr::col(users::Column::Version).add(1),
+        )
+        .col_expr(users::Column::ModifiedOn, Expr::value(Utc::now()))
+        .exec(&txn)
+        .await
+        .map_err(|e| conflict_or(e, "the key or e-mail is taken by another user", "userKey"))?;
+    if result.rows_affected == 0 {
+        return Err(ApiError::not_found(format!("no user with id '{user_id}'")));
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Operation of a membership call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MembershipOp {
+    Add,
+    Remove,
+}
+
+/// `POST users/{userKey}/{roles|groups}/{add|addById|remove|removeById}`:
+/// all-or-nothing and idempotent. Bumps the user's version when a link changed.
+pub async fn change_memberships(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    user_key_or_id: &str,
+    kind: Membership,
+    op: MembershipOp,
+    by: Reference,
+    entries: &[String],
+) -> Result<(), ApiError> {
+    let txn = begin_write(db).await?;
+    let user_id = require(&txn, scope, user_key_or_id).await?;
+    let ids = memberships::resolve(&txn, scope, kind, by, entries).await?;
+    let changed = match op {
+        MembershipOp::Add => memberships::add(&txn, kind, user_id, &ids).await?,
+        MembershipOp::Remove => memberships::remove(&txn, kind, user_id, &ids).await?,
+    };
+    if changed {
+        memberships::touch_user(&txn, scope, user_id).await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Deletes a user with its memberships, picture and invitations in one
+/// transaction. `false` when the user does not exist in the tenant.
+pub async fn delete(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    user_id: Uuid,
+) -> Result<bool, ApiError> {
+    let txn = begin_write(db).await?;
+    let exists = users::Entity::find()
+        .select_only()
+        .column(users::Column::Id)
+        .filter(users::Column::Id.eq(user_id))
+        .filter(users::Column::TenantId.eq(scope.tenant_id))
+        .into_tuple::<Uuid>()
+        .one(&txn)
+        .await?
+        .is_some();
+    if !exists {
+        return Ok(false);
+    }
+    user_roles::Entity::delete_many()
+        .filter(user_roles::Column::UserId.eq(user_id))
+        .exec(&txn)
+        .await?;
+    user_groups::Entity::delete_many()
+        .filter(user_groups::Column::UserId.eq(user_id))
+        .exec(&txn)
+        .await?;
+    pictures::Entity::delete_by_id(user_id).exec(&txn).await?;
+    invitations::Entity::delete_many()
+        .filter(invitations::Column::UserId.eq(user_id))
+        .filter(invitations::Column::TenantId.eq(scope.tenant_id))
+        .exec(&txn)
+        .await?;
+    users::Entity::delete_many()
+        .filter(users::Column::Id.eq(user_id))
+        .filter(users::Column::TenantId.eq(scope.tenant_id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// The picture of a user: the stored image, the external URL, or `None`.
+/// Outer `None` when the user does not exist.
+pub async fn picture(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    user_id: Uuid,
+) -> Result<Option<Option<StoredPicture>>, ApiError> {
+    let row: Option<(bool, Option<String>)> = users::Entity::find()
+        .select_only()
+        .column(users::Column::HasPicture)
+        .column(users::Column::PictureUrl)
+        .filter(users::Column::Id.eq(user_id))
+        .filter(users::Column::TenantId.eq(scope.tenant_id))
+        .into_tuple()
+        .one(db)
+        .await?;
+    let Some((has_picture, url)) = row else {
+        return Ok(None);
+    };
+    if has_picture && let Some(image) = pictures::Entity::find_by_id(user_id).one(db).await? {
+        return Ok(Some(Some(StoredPicture::Image {
+            content_type: image.content_type,
+            data: image.data,
+        })));
+    }
+    Ok(Some(url.map(StoredPicture::External)))
+}
