@@ -31,6 +31,22 @@ pub enum Command {
         #[command(subcommand)]
         command: TenantsCommand,
     },
+    /// Import users, roles, groups and memberships from the CSV files in DIR
+    /// (see ../shared/data/README.md); all-or-nothing per file.
+    Import {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        org: String,
+        /// Directory holding the peer.users-*.csv files.
+        dir: PathBuf,
+    },
+    /// Seed the demo tenant (demo/main) with generated users.
+    Demo {
+        /// Number of users to generate (default: demo_users, 1000).
+        #[arg(long)]
+        users: Option<usize>,
+    },
 }
 
 #[derive(Debug, Default, clap::Args)]
@@ -83,6 +99,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let conn = db::connect(&settings).await?;
             db::migrate(&conn).await?;
             println!("database migrated: {}", describe_db(&settings.database_url));
+            Ok(())
+        }
+        Command::Import { tenant, org, dir } => {
+            let conn = db::connect(&settings).await?;
+            db::migrate(&conn).await?;
+            let report = crate::import::run(&conn, &tenant, &org, &dir).await?;
+            println!("{report}");
+            Ok(())
+        }
+        Command::Demo { users } => {
+            let conn = db::connect(&settings).await?;
+            db::migrate(&conn).await?;
+            let info = crate::demo::run(&conn, users.unwrap_or(settings.demo_users)).await?;
+            let base = settings
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{}", settings.bind));
+            info.print_notes(&base);
             Ok(())
         }
         Command::Tenants { command } => {
@@ -138,7 +172,10 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             ""
         }
     );
-    println!("API 1 base: {base}/api/{{tenantKey}}/{{orgKey}}/identity");
+    match app.demo_info() {
+        Some(info) => info.print_notes(&base),
+        None => println!("API 1 base: {base}/api/{{tenantKey}}/{{orgKey}}/identity"),
+    }
     app.run_until_stopped().await?;
     tracing::info!("server stopped");
     Ok(())

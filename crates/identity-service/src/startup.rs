@@ -13,6 +13,8 @@ use sea_orm::DatabaseConnection;
 use tracing::Instrument;
 
 use crate::configuration::Settings;
+use crate::demo::DemoInfo;
+use crate::mail::MailSink;
 use crate::routes;
 use crate::storage::db;
 use crate::tenancy::TenantScope;
@@ -59,6 +61,8 @@ pub struct Application {
     address: SocketAddr,
     server: Server,
     state: web::Data<AppState>,
+    demo: Option<DemoInfo>,
+    sweeper: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -69,15 +73,27 @@ impl Application {
         let db = db::connect(&settings).await?;
         db::migrate(&db).await?;
         let key = db::signing_key(&db, &settings).await?;
+        let demo = crate::demo::seed_if_empty(&db, &settings)
+            .await
+            .context("seeding demo data")?;
+        let mail = MailSink::new(
+            settings.smtp_url.as_deref(),
+            &settings.mail_outbox,
+            crate::routes::invitations::DEFAULT_FROM,
+        )
+        .map_err(|e| anyhow::anyhow!("mail set-up failed: {e}"))?;
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("cannot bind {}", settings.bind))?;
         let address = listener.local_addr()?;
+        let sweeper = crate::storage::invitations::spawn_sweeper(db.clone(), &settings);
         let state = web::Data::new(AppState::new(db, settings, key));
-        let server = run(listener, state.clone())?;
+        let server = run(listener, state.clone(), web::Data::new(mail))?;
         Ok(Application {
             address,
             server,
             state,
+            demo,
+            sweeper,
         })
     }
 
@@ -96,19 +112,32 @@ impl Application {
         &self.state
     }
 
+    /// What demo seeding created at start-up, if it ran.
+    pub fn demo_info(&self) -> Option<&DemoInfo> {
+        self.demo.as_ref()
+    }
+
     /// Serves until the process receives Ctrl-C/SIGTERM; in-flight requests
-    /// get `shutdown_timeout_seconds` to finish.
+    /// get `shutdown_timeout_seconds` to finish. The invitation sweeper
+    /// stops with the server.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        self.sweeper.abort();
+        result
     }
 }
 
-fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Server> {
+fn run(
+    listener: TcpListener,
+    state: web::Data<AppState>,
+    mail: web::Data<MailSink>,
+) -> anyhow::Result<Server> {
     let shutdown = state.settings.shutdown_timeout_seconds;
     let json_limit = state.settings.max_json_bytes;
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            .app_data(mail.clone())
             .app_data(routes::json_config(json_limit))
             .app_data(routes::path_config())
             .app_data(routes::query_config())

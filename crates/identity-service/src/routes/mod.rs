@@ -11,6 +11,7 @@ pub mod body;
 pub mod extract;
 pub mod groups;
 pub mod health;
+pub mod invitations;
 pub mod roles;
 pub mod users;
 
@@ -30,6 +31,8 @@ pub const IDENTITY_SCOPE: &str = "/api/{tenantKey}/{orgKey}/identity";
 
 /// Registers the API 1 routes under [`IDENTITY_SCOPE`].
 pub fn configure_identity(cfg: &mut web::ServiceConfig) {
+    // Literal `users/sendInvitation` before `users/{userKey}`.
+    invitations::configure(cfg);
     users::configure(cfg);
     roles::configure(cfg);
     groups::configure(cfg);
