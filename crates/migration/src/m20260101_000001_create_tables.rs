@@ -110,7 +110,23 @@ enum Settings {
 }
 
 /// The base fields every `users`, `roles` and `groups` row carries.
-fn base_fields(table: &mut TableCreateStatement) -> &mut TableCreateStatement {
+/// A UTC timestamp column with at least millisecond precision on every
+/// backend: `timestamp with time zone` on PostgreSQL and SQLite, and
+/// `datetime(6)` on MySQL/MariaDB (whose `timestamp` keeps whole seconds and
+/// ends in 2038). Values are always written in UTC.
+fn utc_timestamp<T: IntoIden + 'static>(column: T, backend: DatabaseBackend) -> ColumnDef {
+    let mut def = ColumnDef::new(column);
+    match backend {
+        DatabaseBackend::MySql => def.custom(Alias::new("datetime(6)")),
+        _ => def.timestamp_with_time_zone(),
+    };
+    def
+}
+
+fn base_fields(
+    table: &mut TableCreateStatement,
+    backend: DatabaseBackend,
+) -> &mut TableCreateStatement {
     table
         .col(
             ColumnDef::new(Alias::new("is_active"))
@@ -129,21 +145,13 @@ fn base_fields(table: &mut TableCreateStatement) -> &mut TableCreateStatement {
                 .string_len(TEXT_LEN)
                 .null(),
         )
-        .col(
-            ColumnDef::new(Alias::new("created_on"))
-                .timestamp_with_time_zone()
-                .not_null(),
-        )
+        .col(utc_timestamp(Alias::new("created_on"), backend).not_null())
         .col(
             ColumnDef::new(Alias::new("modified_by"))
                 .string_len(TEXT_LEN)
                 .null(),
         )
-        .col(
-            ColumnDef::new(Alias::new("modified_on"))
-                .timestamp_with_time_zone()
-                .not_null(),
-        )
+        .col(utc_timestamp(Alias::new("modified_on"), backend).not_null())
         .col(
             ColumnDef::new(Alias::new("version"))
                 .integer()
@@ -191,11 +199,7 @@ impl MigrationTrait for Migration {
                             .string_len(KEY_LEN * 4)
                             .not_null(),
                     )
-                    .col(
-                        ColumnDef::new(Tenants::CreatedOn)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
+                    .col(utc_timestamp(Tenants::CreatedOn, backend).not_null())
                     .to_owned(),
             )
             .await?;
@@ -237,11 +241,7 @@ impl MigrationTrait for Migration {
                     .not_null()
                     .default(false),
             )
-            .col(
-                ColumnDef::new(Users::LastLogin)
-                    .timestamp_with_time_zone()
-                    .null(),
-            )
+            .col(utc_timestamp(Users::LastLogin, backend).null())
             .col(
                 ColumnDef::new(Users::Status)
                     .integer()
@@ -255,7 +255,7 @@ impl MigrationTrait for Migration {
                     .not_null()
                     .default(false),
             );
-        base_fields(&mut users).foreign_key(&mut tenant_fk(Users::Table, Users::TenantId));
+        base_fields(&mut users, backend).foreign_key(&mut tenant_fk(Users::Table, Users::TenantId));
         manager.create_table(users.to_owned()).await?;
         for (name, cols, unique) in [
             (
@@ -326,7 +326,7 @@ impl MigrationTrait for Migration {
                     .not_null()
                     .default(false),
             );
-        base_fields(&mut roles).foreign_key(&mut tenant_fk(Roles::Table, Roles::TenantId));
+        base_fields(&mut roles, backend).foreign_key(&mut tenant_fk(Roles::Table, Roles::TenantId));
         manager.create_table(roles.to_owned()).await?;
         manager
             .create_index(
@@ -359,7 +359,8 @@ impl MigrationTrait for Migration {
             .col(ColumnDef::new(Groups::Name).string_len(TEXT_LEN).null())
             .col(ColumnDef::new(Groups::Email).string_len(TEXT_LEN).null())
             .col(ColumnDef::new(Groups::Notes).text().null());
-        base_fields(&mut groups).foreign_key(&mut tenant_fk(Groups::Table, Groups::TenantId));
+        base_fields(&mut groups, backend)
+            .foreign_key(&mut tenant_fk(Groups::Table, Groups::TenantId));
         manager.create_table(groups.to_owned()).await?;
         manager
             .create_index(
@@ -472,11 +473,7 @@ impl MigrationTrait for Migration {
                             .not_null(),
                     )
                     .col(data.not_null())
-                    .col(
-                        ColumnDef::new(Pictures::UpdatedOn)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
+                    .col(utc_timestamp(Pictures::UpdatedOn, backend).not_null())
                     .foreign_key(
                         ForeignKey::create()
                             .from(Pictures::Table, Pictures::UserId)
@@ -505,27 +502,15 @@ impl MigrationTrait for Migration {
                             .string_len(64)
                             .not_null(),
                     )
-                    .col(
-                        ColumnDef::new(Invitations::ExpiresAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(Invitations::UsedAt)
-                            .timestamp_with_time_zone()
-                            .null(),
-                    )
+                    .col(utc_timestamp(Invitations::ExpiresAt, backend).not_null())
+                    .col(utc_timestamp(Invitations::UsedAt, backend).null())
                     .col(
                         ColumnDef::new(Invitations::Revoked)
                             .boolean()
                             .not_null()
                             .default(false),
                     )
-                    .col(
-                        ColumnDef::new(Invitations::CreatedOn)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
+                    .col(utc_timestamp(Invitations::CreatedOn, backend).not_null())
                     .foreign_key(&mut tenant_fk(Invitations::Table, Invitations::TenantId))
                     .foreign_key(
                         ForeignKey::create()
