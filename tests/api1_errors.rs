@@ -5,6 +5,7 @@ mod common;
 
 use common::{assert_error, json_of, spawn_app};
 use reqwest::StatusCode;
+use serde_json::json;
 
 #[tokio::test]
 async fn health_and_ready_answer() {
@@ -22,4 +23,147 @@ async fn unknown_route_is_404_in_the_error_body() {
     let request_id = response.headers().get("x-request-id").cloned();
     assert!(request_id.is_some(), "responses carry a request id");
     assert_error(response, StatusCode::NOT_FOUND, "NotFound").await;
+}
+
+#[tokio::test]
+async fn unknown_tenant_is_404_with_a_clear_message() {
+    let app = spawn_app().await;
+    let url = format!("{}/api/nope/main/identity/users/odata", app.address);
+    let body = assert_error(app.get(&url).await, StatusCode::NOT_FOUND, "TenantNotFound").await;
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("nope") && message.contains("main"),
+        "{message}"
+    );
+    // Writes to an unknown tenant are refused the same way.
+    let url = format!("{}/api/acme/other/identity/users", app.address);
+    let response = app
+        .post_json(
+            &url,
+            &json!({"userKey":"a","name":"A","isTechnician":false}),
+        )
+        .await;
+    assert_error(response, StatusCode::NOT_FOUND, "TenantNotFound").await;
+}
+
+#[tokio::test]
+async fn tenant_and_org_match_case_insensitively() {
+    let app = spawn_app().await;
+    let url = format!("{}/api/ACME/Main/identity/users", app.address);
+    let id = common::created_id(
+        app.post_json(
+            &url,
+            &json!({"userKey":"a","name":"A","isTechnician":false}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(app.get_user(&id).await["userKey"], "a");
+}
+
+#[tokio::test]
+async fn bodies_bad_json_empty_and_content_types() {
+    let app = spawn_app().await;
+    app.create_user(json!({"userKey":"jane","name":"Jane","isTechnician":false}))
+        .await;
+    let put = reqwest::Method::PUT;
+    let post = reqwest::Method::POST;
+    for (method, path) in [
+        (&post, "users"),
+        (&put, "users/jane/name"),
+        (&post, "roles"),
+    ] {
+        let response = app
+            .send_raw(method.clone(), path, "{not json", Some("application/json"))
+            .await;
+        assert_error(response, StatusCode::BAD_REQUEST, "BadRequest").await;
+        let response = app
+            .send_raw(method.clone(), path, "", Some("application/json"))
+            .await;
+        let body = assert_error(response, StatusCode::BAD_REQUEST, "BadRequest").await;
+        assert!(body["error"]["message"].as_str().unwrap().contains("empty"));
+        let response = app.send_raw(method.clone(), path, "\"Jane\"", None).await;
+        assert_error(
+            response,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UnsupportedMediaType",
+        )
+        .await;
+        let response = app
+            .send_raw(method.clone(), path, "\"Jane\"", Some("text/plain"))
+            .await;
+        assert_error(
+            response,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UnsupportedMediaType",
+        )
+        .await;
+    }
+    // JSON with parameters is JSON.
+    let response = app
+        .send_raw(
+            put,
+            "users/jane/name",
+            "\"Jane D\"",
+            Some("application/json; charset=utf-8"),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    // An over-long ordinary body is 413.
+    let long = format!("\"{}\"", "x".repeat(100_000));
+    let response = app
+        .send_raw(
+            reqwest::Method::PUT,
+            "users/jane/name",
+            &long,
+            Some("application/json"),
+        )
+        .await;
+    assert_error(response, StatusCode::PAYLOAD_TOO_LARGE, "PayloadTooLarge").await;
+}
+
+#[tokio::test]
+async fn wrong_method_is_405_in_the_error_body() {
+    let app = spawn_app().await;
+    let response = app.delete("users/odata").await;
+    assert_error(response, StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed").await;
+    let response = app.get("users/jane/name").await;
+    assert_error(response, StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed").await;
+}
+
+#[tokio::test]
+async fn query_errors_name_the_option_and_offset() {
+    let app = spawn_app().await;
+    let response = app.get("users/odata?$filter=name%20eq").await;
+    let body = assert_error(response, StatusCode::BAD_REQUEST, "BadRequest").await;
+    assert_eq!(body["error"]["target"], "$filter", "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("offset") && message.contains("expected"),
+        "{message}"
+    );
+
+    let response = app.get("users/odata?$filter=nosuchproperty%20eq%201").await;
+    assert_error(response, StatusCode::BAD_REQUEST, "BadRequest").await;
+    let response = app.get("users/odata?$top=-1").await;
+    assert_error(response, StatusCode::BAD_REQUEST, "BadRequest").await;
+
+    let long = format!("users/odata?$filter=name%20eq%20'{}'", "x".repeat(10_000));
+    let response = app.get(&long).await;
+    assert_error(response, StatusCode::URI_TOO_LONG, "UriTooLong").await;
+}
+
+#[tokio::test]
+async fn put_of_an_unknown_attribute_is_400() {
+    let app = spawn_app().await;
+    app.create_user(json!({"userKey":"jane","name":"Jane","isTechnician":false}))
+        .await;
+    let body = assert_error(
+        app.put_json("users/jane/favouriteColour", &json!("blue"))
+            .await,
+        StatusCode::BAD_REQUEST,
+        "BadRequest",
+    )
+    .await;
+    assert_eq!(body["error"]["target"], "favouriteColour");
 }
