@@ -198,9 +198,17 @@ impl Backend {
             Backend::Sqlite | Backend::Postgres => "substr",
             Backend::MySql => "SUBSTRING",
         };
-        let mut f = Func::cust(name).arg(e).arg(start_1);
+        // PostgreSQL has `substr(text, integer)` only: integer literals are
+        // bound as 64-bit.
+        let int = |x: Expr| -> Expr {
+            match self {
+                Backend::Postgres => Func::cast_as(x, Alias::new("INTEGER")).into(),
+                Backend::Sqlite | Backend::MySql => x,
+            }
+        };
+        let mut f = Func::cust(name).arg(e).arg(int(start_1));
         if let Some(len) = len {
-            f = f.arg(len);
+            f = f.arg(int(len));
         }
         f.into()
     }
