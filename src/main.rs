@@ -1,5 +1,5 @@
 //! The `odata-users` binary: everything lives in `identity_service::cli`.
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
     identity_service::cli::main()
 }

@@ -72,14 +72,23 @@ pub enum TenantsCommand {
     List,
 }
 
-/// Entry point of the binary: parses arguments, runs the command.
-pub fn main() -> anyhow::Result<()> {
+/// Entry point of the binary: parses arguments, runs the command, prints
+/// a failure as one `error: ...` line on stderr (exit code 1).
+pub fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    crate::telemetry::init("info");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    crate::telemetry::init("info,sea_orm_migration=warn");
+    let result = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .build()?;
-    runtime.block_on(run(cli))
+        .build()
+        .map_err(anyhow::Error::from)
+        .and_then(|runtime| runtime.block_on(run(cli)));
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
 
 /// Runs one parsed command line.

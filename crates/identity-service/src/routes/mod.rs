@@ -115,6 +115,15 @@ pub fn created(
         .json(id.to_string())
 }
 
+/// The JSON of an API 1 page, keys in the documented order.
+#[derive(serde::Serialize)]
+struct Api1PageBody<'a> {
+    items: &'a [serde_json::Value],
+    #[serde(rename = "nextPageLink")]
+    next_page_link: Option<&'a str>,
+    count: Option<u64>,
+}
+
 /// `GET {set}/odata`: `{"items":[...],"nextPageLink":...,"count":...}`
 /// (`count` always present, `null` unless requested).
 pub async fn page_response(
@@ -135,11 +144,11 @@ pub async fn page_response(
     }
     let ctx = read_context(req, state);
     let page = crate::odata::list(&state.db, scope, kind, query, &ctx).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "items": page.items,
-        "nextPageLink": page.next_page_link,
-        "count": page.count,
-    })))
+    Ok(HttpResponse::Ok().json(Api1PageBody {
+        items: &page.items,
+        next_page_link: page.next_page_link.as_deref(),
+        count: page.count,
+    }))
 }
 
 /// A resource whose unsupported methods answer 405 in the error body.
