@@ -36,7 +36,7 @@ async fn unknown_tenant_is_404_with_a_clear_message() {
         "{message}"
     );
     // Writes to an unknown tenant are refused the same way.
-    let url = format!("{}/api/acme/other/identity/users", app.address);
+    let url = format!("{}/api/{}/other/identity/users", app.address, app.tenant);
     let response = app
         .post_json(
             &url,
@@ -49,7 +49,11 @@ async fn unknown_tenant_is_404_with_a_clear_message() {
 #[tokio::test]
 async fn tenant_and_org_match_case_insensitively() {
     let app = spawn_app().await;
-    let url = format!("{}/api/ACME/Main/identity/users", app.address);
+    let url = format!(
+        "{}/api/{}/Main/identity/users",
+        app.address,
+        app.tenant.to_uppercase()
+    );
     let id = common::created_id(
         app.post_json(
             &url,

@@ -67,8 +67,8 @@ async fn invite_mails_an_accept_link_that_activates_the_user_once() {
     let (id, url) = invite_ok(&app, json!({"email": "Ana.Silva@Example.pt"})).await;
     assert!(
         url.starts_with(&format!(
-            "{}/api/acme/main/identity/invitations/",
-            app.address
+            "{}/api/{}/main/identity/invitations/",
+            app.address, app.tenant
         )),
         "absolute accept URL: {url}"
     );
@@ -300,14 +300,14 @@ async fn tokens_belong_to_their_tenant() {
     let db = db::connect(&db_settings(&app)).await.expect("connect");
     let other = TenantKey::parse("other", "tenant").expect("key");
     tenants::create(&db, &other, &other).await.expect("tenant");
-    let elsewhere = url.replace("/api/acme/main/", "/api/other/other/");
+    let elsewhere = url.replace(&format!("/api/{}/main/", app.tenant), "/api/other/other/");
     assert_error(
         accept(&app, &elsewhere).await,
         StatusCode::NOT_FOUND,
         "NotFound",
     )
     .await;
-    let nowhere = url.replace("/api/acme/main/", "/api/ghost/main/");
+    let nowhere = url.replace(&format!("/api/{}/main/", app.tenant), "/api/ghost/main/");
     assert_error(
         accept(&app, &nowhere).await,
         StatusCode::NOT_FOUND,

@@ -296,14 +296,19 @@ async fn list_shape_and_case_insensitive_segments() {
     assert!(page.get("count").is_some() && page["count"].is_null());
 
     let upper = format!(
-        "{}/API/ACME/MAIN/IDENTITY/USERS/ODATA?$count=true",
-        app.address
+        "{}/API/{}/MAIN/IDENTITY/USERS/ODATA?$count=true",
+        app.address,
+        app.tenant.to_uppercase()
     );
     let page = json_of(app.get(&upper).await, StatusCode::OK).await;
     assert_eq!(page["count"], 2);
     let user = json_of(
-        app.get(&format!("{}/Api/Acme/Main/Identity/Users/B", app.address))
-            .await,
+        app.get(&format!(
+            "{}/Api/{}/Main/Identity/Users/B",
+            app.address,
+            app.tenant.to_uppercase()
+        ))
+        .await,
         StatusCode::OK,
     )
     .await;
@@ -311,8 +316,8 @@ async fn list_shape_and_case_insensitive_segments() {
     let response = app
         .put_json(
             &format!(
-                "{}/api/acme/main/identity/users/b/ISTECHNICIAN",
-                app.address
+                "{}/api/{}/main/identity/users/b/ISTECHNICIAN",
+                app.address, app.tenant
             ),
             &json!(false),
         )

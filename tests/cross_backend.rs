@@ -162,13 +162,13 @@ fn generate_data(dir: &Path) {
     std::fs::write(&users, text).expect("append case rows");
 }
 
-/// Loads the data into `db_url` (tenant acme/main) and runs every query;
+/// Loads the data into `db_url` (the test tenant) and runs every query;
 /// returns one list of projected rows per query.
 async fn run_backend(label: &str, db_url: &str, data: &Path) -> Vec<Vec<Value>> {
     let url = db_url.to_owned();
     let app = spawn_app_with(move |s| s.database_url = url).await;
     let db = Database::connect(db_url).await.expect("connect for import");
-    identity_service::import::run(&db, "acme", "main", data)
+    identity_service::import::run(&db, &app.tenant, "main", data)
         .await
         .unwrap_or_else(|e| panic!("{label}: import failed: {e:#}"));
     let mut results = Vec::new();

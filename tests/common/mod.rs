@@ -1,6 +1,16 @@
-//! Test harness: the real application on 127.0.0.1:0 with a fresh SQLite
-//! file database and mail outbox per test, no demo data, and one tenant
-//! `acme`/`main`. Logs stay quiet unless `TEST_LOG` is set.
+//! Test harness: the real application on 127.0.0.1:0 with a fresh mail
+//! outbox per test, no demo data, and one tenant per test.
+//!
+//! The database comes from `ODATA_TEST_BACKEND`:
+//! - `sqlite` (default): a fresh SQLite file per test; the tenant is `acme`/`main`.
+//! - `postgres` / `mysql`: ONE uniquely named database per test binary on the
+//!   server of `ODATA_TEST_POSTGRES_URL` / `ODATA_TEST_MYSQL_URL` (defaults:
+//!   the local servers), created and migrated once; each test gets its own
+//!   tenant `acmeN`/`main` in it, so tests stay independent. Databases left by
+//!   earlier runs of the same binary whose process is gone are dropped first.
+//!
+//! Tests address the tenant through `TestApp::base`/`TestApp::tenant`, never
+//! by a literal. Logs stay quiet unless `TEST_LOG` is set.
 #![allow(dead_code)]
 
 use std::path::PathBuf;
@@ -22,10 +32,13 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The mail outbox directory (one `.eml` per message).
     pub outbox: PathBuf,
-    /// The database URL (a SQLite file under a unique temp directory).
+    /// The database URL (a SQLite file under a unique temp directory, or the
+    /// test binary's database on a server backend).
     pub db_url: String,
-    /// `{address}/api/acme/main/identity`
+    /// `{address}/api/{tenant}/main/identity`
     pub base: String,
+    /// The tenant key of this test (`acme` on SQLite, `acmeN` on a shared server database).
+    pub tenant: String,
     /// The temp directory holding the database and outbox, removed on drop.
     pub dir: PathBuf,
 }
@@ -54,6 +67,118 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
+/// The database backend the black-box tests run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestBackend {
+    Sqlite,
+    Postgres,
+    MySql,
+}
+
+/// `ODATA_TEST_BACKEND` (`sqlite`, `postgres`, `mysql`/`mariadb`).
+pub fn test_backend() -> TestBackend {
+    match std::env::var("ODATA_TEST_BACKEND").as_deref() {
+        Ok("postgres") | Ok("postgresql") => TestBackend::Postgres,
+        Ok("mysql") | Ok("mariadb") => TestBackend::MySql,
+        Ok("sqlite") | Ok("") | Err(_) => TestBackend::Sqlite,
+        Ok(other) => panic!("unknown ODATA_TEST_BACKEND={other} (sqlite, postgres, mysql)"),
+    }
+}
+
+static SERVER_DATABASE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+static BUILD_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+static TENANT_COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+
+/// The URL of this test binary's database on the server backend, created
+/// (and its leftovers from dead processes dropped) on first use.
+async fn server_database(backend: TestBackend) -> String {
+    SERVER_DATABASE
+        .get_or_init(|| async move {
+            use sea_orm::{ConnectionTrait, Database};
+            let (var, default, mysql) = match backend {
+                TestBackend::Postgres => (
+                    "ODATA_TEST_POSTGRES_URL",
+                    "postgres://postgres@127.0.0.1:5432/test",
+                    false,
+                ),
+                TestBackend::MySql => (
+                    "ODATA_TEST_MYSQL_URL",
+                    "mysql://root@127.0.0.1:3306/test",
+                    true,
+                ),
+                TestBackend::Sqlite => unreachable!("SQLite uses a file per test"),
+            };
+            let admin_url = std::env::var(var).unwrap_or_else(|_| default.to_owned());
+            let admin = Database::connect(&admin_url)
+                .await
+                .unwrap_or_else(|e| panic!("{backend:?} unreachable at {admin_url}: {e}"));
+            let binary = std::env::current_exe()
+                .ok()
+                .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+                .unwrap_or_default();
+            let binary: String = binary
+                .split('-')
+                .next()
+                .unwrap_or("tests")
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .take(40)
+                .collect();
+            let prefix = format!("odata_bb_{binary}_");
+            let list = if mysql {
+                "SELECT schema_name AS name FROM information_schema.schemata".to_owned()
+            } else {
+                "SELECT datname AS name FROM pg_database".to_owned()
+            };
+            let rows = admin
+                .query_all_raw(sea_orm::Statement::from_string(
+                    admin.get_database_backend(),
+                    list,
+                ))
+                .await
+                .expect("list databases");
+            for row in rows {
+                let Ok(name) = row.try_get::<String>("", "name") else {
+                    continue;
+                };
+                let Some(pid) = name.strip_prefix(&prefix) else {
+                    continue;
+                };
+                if pid.parse::<u32>().is_ok()
+                    && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+                {
+                    let _ = admin.execute_unprepared(&drop_sql(&name, mysql)).await;
+                }
+            }
+            let name = format!("{prefix}{}", std::process::id());
+            let _ = admin.execute_unprepared(&drop_sql(&name, mysql)).await;
+            let create = if mysql {
+                format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+            } else {
+                format!("CREATE DATABASE \"{name}\"")
+            };
+            admin
+                .execute_unprepared(&create)
+                .await
+                .unwrap_or_else(|e| panic!("create test database {name}: {e}"));
+            let base = admin_url
+                .rsplit_once('/')
+                .map(|(b, _)| b.to_owned())
+                .expect("database URL with a path");
+            format!("{base}/{name}")
+        })
+        .await
+        .clone()
+}
+
+fn drop_sql(name: &str, mysql: bool) -> String {
+    if mysql {
+        format!("DROP DATABASE IF EXISTS `{name}`")
+    } else {
+        format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")
+    }
+}
+
 /// Spawns the application after letting `adjust` change the settings.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     TRACING.call_once(|| {
@@ -63,21 +188,37 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     });
     let dir = temp_dir();
     let mut settings = test_settings(&dir);
+    let backend = test_backend();
+    let tenant_key = if backend == TestBackend::Sqlite {
+        "acme".to_owned()
+    } else {
+        settings.database_url = server_database(backend).await;
+        format!(
+            "acme{}",
+            TENANT_COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        )
+    };
     adjust(&mut settings);
     let outbox = settings.mail_outbox.clone();
     let db_url = settings.database_url.clone();
-    let app = Application::build(settings)
-        .await
-        .expect("build the application");
-    let tenant = TenantKey::parse("acme", "tenant").expect("tenant key");
+    // Migrations and the first-start signing key run once per database:
+    // build one application at a time.
+    let app = {
+        let _guard = BUILD_LOCK.lock().await;
+        Application::build(settings)
+            .await
+            .expect("build the application")
+    };
+    let tenant = TenantKey::parse(&tenant_key, "tenant").expect("tenant key");
     let org = TenantKey::parse("main", "org").expect("org key");
     tenants::create(&app.state().db, &tenant, &org)
         .await
-        .expect("create tenant acme/main");
+        .expect("create the test tenant");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     TestApp {
-        base: format!("{address}/api/acme/main/identity"),
+        base: format!("{address}/api/{tenant_key}/main/identity"),
+        tenant: tenant_key,
         address,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
