@@ -29,7 +29,7 @@ use serde_json::Value as Json;
 use uuid::Uuid;
 
 const USERS: usize = 300;
-const QUERIES: usize = 300;
+const QUERIES: usize = 200;
 
 // ---------------------------------------------------------------------------
 // Data
@@ -684,6 +684,76 @@ struct Query {
     skip: Option<usize>,
     select: Option<Vec<&'static str>>,
     count: bool,
+    search: Option<Search>,
+    expand_roles: bool,
+}
+
+/// A `$search` expression: terms match userKey, name or email
+/// case-insensitively as substrings.
+#[derive(Debug, Clone)]
+enum Search {
+    Term(String),
+    Phrase(String),
+    Not(Box<Search>),
+    And(Box<Search>, Box<Search>),
+    Or(Box<Search>, Box<Search>),
+}
+
+impl Search {
+    fn odata(&self) -> String {
+        match self {
+            Search::Term(t) => t.clone(),
+            Search::Phrase(p) => format!("\"{p}\""),
+            Search::Not(x) => format!("NOT {}", x.odata()),
+            Search::And(l, r) => format!("{} AND {}", l.odata(), r.odata()),
+            Search::Or(l, r) => format!("{} OR {}", l.odata(), r.odata()),
+        }
+    }
+    fn matches(&self, u: &User) -> bool {
+        match self {
+            Search::Term(t) | Search::Phrase(t) => {
+                let t = t.to_lowercase();
+                [
+                    Some(u.user_key.as_str()),
+                    Some(u.name.as_str()),
+                    u.email.as_deref(),
+                ]
+                .into_iter()
+                .any(|v| v.unwrap_or("").to_lowercase().contains(&t))
+            }
+            Search::Not(x) => !x.matches(u),
+            Search::And(l, r) => l.matches(u) && r.matches(u),
+            Search::Or(l, r) => l.matches(u) || r.matches(u),
+        }
+    }
+}
+
+fn gen_search_word(rng: &mut Rng, data: &Data) -> Search {
+    let u = rng.pick(&data.users);
+    let words: Vec<&str> = u.name.split(' ').collect();
+    let w: String = rng.pick(&words).chars().take(2 + rng.below(4)).collect();
+    let w = if rng.chance(30) { w.to_uppercase() } else { w };
+    if rng.chance(25) {
+        // A phrase across a space.
+        let tail: String = u.name.chars().skip(2).take(6).collect();
+        Search::Phrase(tail)
+    } else if w.chars().all(|c| c.is_ascii_alphabetic()) {
+        Search::Term(w)
+    } else {
+        Search::Phrase(w)
+    }
+}
+
+fn gen_search(rng: &mut Rng, data: &Data) -> Search {
+    let a = gen_search_word(rng, data);
+    let b = gen_search_word(rng, data);
+    match rng.below(5) {
+        0 => a,
+        1 => Search::And(Box::new(a), Box::new(b)),
+        2 => Search::Or(Box::new(a), Box::new(b)),
+        3 => Search::Not(Box::new(a)),
+        _ => Search::And(Box::new(a), Box::new(Search::Not(Box::new(b)))),
+    }
 }
 
 fn encode(s: &str) -> String {
@@ -739,6 +809,12 @@ impl Query {
         if let Some(sel) = &self.select {
             parts.push(format!("$select={}", sel.join(",")));
         }
+        if let Some(search) = &self.search {
+            parts.push(format!("$search={}", encode(&search.odata())));
+        }
+        if self.expand_roles {
+            parts.push("$expand=roles".to_owned());
+        }
         if self.count {
             parts.push(if self.top.is_some() {
                 "$inlinecount=allpages".to_owned()
@@ -759,6 +835,7 @@ impl Query {
                     .as_ref()
                     .is_none_or(|f| f.eval(u, data) == Some(true))
             })
+            .filter(|u| self.search.as_ref().is_none_or(|s| s.matches(u)))
             .collect();
         let count = rows.len();
         rows.sort_by(|a, b| {
@@ -830,6 +907,8 @@ fn gen_query(rng: &mut Rng, data: &Data) -> Query {
         skip,
         select,
         count: rng.chance(25),
+        search: rng.chance(15).then(|| gen_search(rng, data)),
+        expand_roles: rng.chance(10),
     }
 }
 
@@ -938,12 +1017,28 @@ where
                 keys.sort();
                 let mut want: Vec<&str> = sel.clone();
                 want.push("id");
+                if q.expand_roles && !want.contains(&"roles") {
+                    want.push("roles");
+                }
                 want.sort();
                 assert_eq!(keys, want, "query {n} `{raw}`: selected fields");
             }
             for f in fields.iter().chain(std::iter::once(&"id")) {
+                let got = obj.get(*f).cloned().unwrap_or(Json::Null);
+                let got = if *f == "roles" && q.expand_roles {
+                    // Expanded: objects in the same order as the key array.
+                    let objects = got.as_array().cloned().unwrap_or_default();
+                    for o in &objects {
+                        for k in ["id", "roleKey", "description", "isDefault", "version"] {
+                            assert!(o.get(k).is_some(), "query {n} `{raw}`: role without {k}");
+                        }
+                    }
+                    Json::Array(objects.iter().map(|o| o["roleKey"].clone()).collect())
+                } else {
+                    got
+                };
                 assert_eq!(
-                    obj.get(*f).cloned().unwrap_or(Json::Null),
+                    got,
                     expected_field(user, f, data),
                     "query {n} `{raw}`: field {f} of {}",
                     user.user_key
@@ -966,7 +1061,7 @@ async fn api1_queries_match_the_reference_on_sqlite_over_http() {
     let db = identity_service::storage::db::connect(&settings)
         .await
         .expect("connect");
-    identity_service::import::run(&db, "acme", "main", &data.dir)
+    identity_service::import::run(&db, &app.tenant, "main", &data.dir)
         .await
         .expect("import");
     let client = &app.client;
