@@ -308,7 +308,13 @@ impl Display for SearchExpr {
             }
         }
         match self {
+            // An operator word used as a term keeps its meaning in parentheses.
+            SearchExpr::Term(t, _) if matches!(t.as_str(), "AND" | "OR" | "NOT") => {
+                write!(f, "({t})")
+            }
             SearchExpr::Term(t, _) => f.write_str(t),
+            // Only `searchExpr-incomplete` can be empty: `''`.
+            SearchExpr::Phrase(p, _) if p.is_empty() => f.write_str("''"),
             SearchExpr::Phrase(p, _) => {
                 f.write_char('"')?;
                 for c in p.chars() {
@@ -698,8 +704,138 @@ impl Display for ResourceSegment {
     }
 }
 
+/// Would the parser read `s`, written as a path segment, back as a
+/// key-as-segment string? (Not a name, not a number, only `pchar`s.)
+fn raw_key_segment(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.is_empty()
+        || b.iter().all(u8::is_ascii_digit)
+        || (b.len() > 1 && b[0] == b'-' && b[1..].iter().all(u8::is_ascii_digit))
+    {
+        return false;
+    }
+    let allowed = |c: u8| {
+        c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'-' | b'.'
+                    | b'_'
+                    | b'~'
+                    | b'%'
+                    | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
+                    | b':'
+                    | b'@'
+            )
+    };
+    if !b.iter().all(|&c| allowed(c)) || b.contains(&b'/') {
+        return false;
+    }
+    // The parser's `qualified_len`: identifiers (letters, `_`, digits after
+    // the first, non-ASCII, `%8X`..`%FX`) joined by dots.
+    let ident_len = |mut i: usize| -> usize {
+        let start = i;
+        let mut chars = 0;
+        while i < b.len() {
+            let c = b[i];
+            let first = i == start;
+            if (c.is_ascii_alphabetic() || c == b'_' || c >= 0x80) || (!first && c.is_ascii_digit())
+            {
+                if !(0x80..0xC0).contains(&c) {
+                    chars += 1;
+                }
+                i += 1;
+            } else if c == b'%'
+                && i + 2 < b.len()
+                && matches!(b[i + 1], b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F')
+                && b[i + 2].is_ascii_hexdigit()
+            {
+                if !matches!(b[i + 1], b'8' | b'9' | b'a' | b'A' | b'b' | b'B') {
+                    chars += 1;
+                }
+                i += 3;
+            } else {
+                break;
+            }
+        }
+        if chars > 128 { 0 } else { i - start }
+    };
+    let mut n = if b[0].is_ascii_alphabetic() || b[0] == b'_' || b[0] >= 0x80 {
+        ident_len(0)
+    } else {
+        0
+    };
+    if n > 0 {
+        while n < b.len() && b[n] == b'.' {
+            let m = ident_len(n + 1);
+            if m == 0 {
+                break;
+            }
+            n += 1 + m;
+        }
+        if n == b.len() || b[n] == b'(' || s[n..].starts_with("%28") {
+            return false;
+        }
+    }
+    b[0] != b'$'
+}
+
+/// Can this key segment be written as `/value` and read back the same?
+fn raw_key(seg: &ResourceSegment) -> bool {
+    match seg {
+        ResourceSegment::KeySegment(e) => match &e.kind {
+            ExprKind::Literal(Literal::Integer(_)) => true,
+            ExprKind::Literal(Literal::Decimal(d)) => d
+                .trim_start_matches('-')
+                .bytes()
+                .all(|c| c.is_ascii_digit()),
+            ExprKind::Literal(Literal::String(s)) => raw_key_segment(s),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
 impl Display for ResourcePath {
+    /// Keys are written as segments (`/1`) where they must be (after a name
+    /// without key, or after another key segment) or where a run of keys
+    /// can be; otherwise in parentheses (`Model.Cast(1)`).
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        join(f, &self.segments, "/")
+        let mut prev_raw = false;
+        for (i, seg) in self.segments.iter().enumerate() {
+            if let (ResourceSegment::KeySegment(e), Some(prev)) =
+                (seg, i.checked_sub(1).map(|j| &self.segments[j]))
+            {
+                let must_raw =
+                    prev_raw || matches!(prev, ResourceSegment::Member { key: None, .. });
+                let run_raw = self.segments[i..]
+                    .iter()
+                    .take_while(|s| matches!(s, ResourceSegment::KeySegment(_)))
+                    .all(raw_key);
+                if must_raw || run_raw {
+                    write!(f, "/{seg}")?;
+                    prev_raw = true;
+                } else {
+                    write!(f, "({e})")?;
+                    prev_raw = false;
+                }
+                continue;
+            }
+            prev_raw = false;
+            if i > 0 {
+                f.write_char('/')?;
+            }
+            write!(f, "{seg}")?;
+        }
+        Ok(())
     }
 }

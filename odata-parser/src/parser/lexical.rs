@@ -218,18 +218,8 @@ impl<'a> Parser<'a> {
             }
         }
         if chars > 128 {
-            // Report the identifier as too long by matching only its legal prefix.
-            let mut n = 0;
-            let mut k = 0;
-            while k < i && n < 128 {
-                if r[k] == b'%' {
-                    k += 3;
-                } else {
-                    k += 1;
-                }
-                n += 1;
-            }
-            return k;
+            // `odataIdentifier` has at most 128 characters.
+            return 0;
         }
         i
     }

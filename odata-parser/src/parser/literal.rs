@@ -627,7 +627,9 @@ impl Parser<'_> {
                 }
                 b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => true,
                 b'-' | b'.' | b'_' | b'~' | b'!' | b'(' | b')' | b'*' | b'+' | b',' | b';'
-                | b'$' | b'&' | b'=' | b':' | b'@' | b' ' => true,
+                | b'$' | b'=' | b':' | b'@' | b' ' => true,
+                // `qchar-no-AMP-SQUOTE` in `searchExpr-incomplete` has no `&`.
+                b'&' => !dquote,
                 b'/' | b'?' => !self.in_resource_path,
                 b'"' => dquote,
                 c => c >= 0x80,

@@ -39,7 +39,11 @@ impl Parser<'_> {
     /// kept as a phrase.
     fn search_incomplete(&mut self) -> PResult<SearchExpr> {
         let start = self.pos;
-        let s = self.quoted_text(true)?;
+        let mut s = self.quoted_text(true)?;
+        // A phrase stores real double quotes (escapes resolved).
+        if s.contains('%') {
+            s = s.replace("%22", "\"");
+        }
         self.node()?;
         Ok(SearchExpr::Phrase(s, self.span(start)))
     }
@@ -233,9 +237,9 @@ impl Parser<'_> {
                 self.eat(b'"');
                 break;
             }
-            if self.at(b'\\') {
+            if self.peek() == Some(b'\\') {
                 let save = self.pos;
-                self.eat(b'\\');
+                self.pos += 1;
                 if self.at(b'"') || self.at(b'\\') {
                     out.push_str(self.text(seg, save));
                     out.push(if self.eat(b'"') {
