@@ -17,6 +17,7 @@ pub mod configuration;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod feed;
 pub mod import;
 pub mod mail;
 pub mod odata;

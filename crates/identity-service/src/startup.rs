@@ -143,6 +143,11 @@ fn run(
             .app_data(routes::query_config())
             .configure(routes::health::configure)
             .service(web::scope(routes::IDENTITY_SCOPE).configure(routes::configure_identity))
+            .service(
+                web::scope(crate::feed::FEED_SCOPE)
+                    .wrap(crate::feed::odata_version())
+                    .configure(crate::feed::configure),
+            )
             .default_service(web::to(routes::unknown_route))
             .wrap_fn(|mut req, srv| {
                 if let Some(path) = routes::canonical_path(req.path()) {

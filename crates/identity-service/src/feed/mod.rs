@@ -1,0 +1,44 @@
+//! API 2: the standard OData v4 feed of users, roles and groups under
+//! `/api/{tenantKey}/{orgKey}/odata/`, read by BI tools (Power BI, Excel,
+//! Tableau) and OData client libraries unmodified.
+//!
+//! The feed is a thin layer over the one read path ([`crate::odata::list`]
+//! and [`crate::odata::get_by_id`]): it parses the resource path with the
+//! parser's resource-path entry point, calls the read path with the feed's
+//! page size, and wraps the records in OData JSON (context URLs, `value`,
+//! `@odata.count`, `@odata.nextLink`, metadata levels). `$metadata` is
+//! generated from the same schema description the translator uses, with
+//! capability annotations found by probing the read path.
+//!
+//! Mounted in `startup` as
+//! `web::scope(FEED_SCOPE).wrap(odata_version()).configure(configure)`:
+//! every response of the scope, errors included, carries exactly one
+//! `OData-Version: 4.0`.
+
+mod capabilities;
+mod envelope;
+mod metadata;
+mod prefer;
+mod routes;
+
+use actix_web::middleware::DefaultHeaders;
+use actix_web::web;
+
+pub use capabilities::{Capabilities, SetCapabilities};
+pub use metadata::{csdl_json, csdl_xml};
+pub use prefer::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MetadataLevel, default_page_size};
+
+/// The feed's scope. The literal `odata` segment matches in any case, like
+/// every literal segment of the API.
+pub const FEED_SCOPE: &str = "/api/{tenantKey}/{orgKey}/{odata:(?i)odata}";
+
+/// Adds `OData-Version: 4.0` to every response of the scope that does not
+/// have one (the handlers never set it, so there is exactly one).
+pub fn odata_version() -> DefaultHeaders {
+    DefaultHeaders::new().add(("OData-Version", "4.0"))
+}
+
+/// Registers the feed's routes inside [`FEED_SCOPE`].
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    routes::configure(cfg);
+}
