@@ -47,6 +47,8 @@ struct User {
     email: Option<String>,
     status: i64,
     is_active: bool,
+    /// External picture URL, kept as given by the importer.
+    picture: Option<String>,
     roles: Vec<usize>,
 }
 
@@ -120,6 +122,7 @@ fn generate() -> Data {
                 email: opt(&r["email"]),
                 status: r["status"].parse().expect("status"),
                 is_active: r["isActive"] == "true",
+                picture: opt(&r["picture"]),
                 roles: Vec::new(),
             }
         })
@@ -858,7 +861,10 @@ impl Query {
     }
 }
 
-const SELECTABLE: [&str; 8] = [
+const SELECTABLE: [&str; 11] = [
+    "picture",
+    "isActive",
+    "isDeleted",
     "userKey",
     "name",
     "email",
@@ -926,6 +932,9 @@ fn expected_field(u: &User, field: &str, data: &Data) -> Json {
         "culture" => Json::String(u.culture.clone()),
         "status" => Json::from(u.status),
         "isTechnician" => Json::Bool(u.is_technician),
+        "isActive" => Json::Bool(u.is_active),
+        "isDeleted" => Json::Bool(false),
+        "picture" => u.picture.clone().map_or(Json::Null, Json::String),
         "lastLogin" => u.last_login.as_deref().map_or(Json::Null, |t| {
             let t = t.trim_end_matches('Z');
             let (secs, frac) = t.split_once('.').unwrap_or((t, ""));
