@@ -54,8 +54,21 @@ fn parser_options() -> ParserOptions {
 }
 
 /// Parses the raw query string (as it arrived, still percent-encoded).
+///
+/// A `+` is read as a space, the way HTML forms, `curl --data-urlencode` and
+/// most HTTP client libraries encode spaces in query strings; a literal plus
+/// (a time-zone offset, a signed number) is written `%2B`, as the OData URL
+/// conventions ask. One byte replaces one byte, so error offsets still point
+/// into the string the client sent.
 pub(crate) fn parse(raw: &str) -> Result<QueryOptions, QueryError> {
-    parse_query(raw, &parser_options()).map_err(QueryError::Parse)
+    let spaced;
+    let text = if raw.contains('+') {
+        spaced = raw.replace('+', " ");
+        spaced.as_str()
+    } else {
+        raw
+    };
+    parse_query(text, &parser_options()).map_err(QueryError::Parse)
 }
 
 /// The raw options that a next link keeps: everything but `$skip`, `$top`
@@ -83,6 +96,22 @@ mod tests {
             kept_for_next_link(raw),
             vec!["$filter=name%20eq%20'a'", "x=1"]
         );
+    }
+
+    #[test]
+    fn plus_is_a_space_and_percent_2b_a_plus() {
+        let q = parse("$filter=name+eq+'a+b'&$top=1").expect("parses");
+        assert_eq!(q.filter.expect("filter").to_string(), "name eq 'a b'");
+        let q = parse("$filter=lastLogin+ge+2026-01-01T00:00:00%2B01:00").expect("parses");
+        assert_eq!(
+            q.filter.expect("filter").to_string(),
+            "lastLogin ge 2026-01-01T00:00:00+01:00"
+        );
+        let err = match parse("$filter=name+eq") {
+            Err(QueryError::Parse(e)) => e,
+            other => panic!("expected a parse error, got {other:?}"),
+        };
+        assert_eq!(err.offset, 15);
     }
 
     #[test]
