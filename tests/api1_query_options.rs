@@ -1,0 +1,270 @@
+//! `GET users/odata` (and roles/groups) end to end: paging with signed
+//! skiptokens, `$top` above the page size, counts, `$select`/`$expand`
+//! shapes, single records, and the 400/501 answers.
+
+mod common;
+
+use std::path::Path;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+/// An application loaded with `gen_users.py 300`.
+async fn loaded_app() -> common::TestApp {
+    let app = common::spawn_app().await;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/gen_users.py");
+    assert!(script.is_file(), "missing {}", script.display());
+    let dir = app.dir.join("data");
+    let status = std::process::Command::new("python3")
+        .arg(&script)
+        .arg("300")
+        .arg(&dir)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap_or_else(|e| panic!("python3 is required: {e}"));
+    assert!(status.success());
+    let settings = identity_service::configuration::Settings {
+        database_url: app.db_url.clone(),
+        ..Default::default()
+    };
+    let db = identity_service::storage::db::connect(&settings)
+        .await
+        .expect("connect");
+    identity_service::import::run(&db, "acme", "main", &dir)
+        .await
+        .expect("import");
+    app
+}
+
+async fn get(app: &common::TestApp, path: &str) -> (StatusCode, Value) {
+    let resp = app.get(path).await;
+    let status = resp.status();
+    let body = resp.json().await.unwrap_or(Value::Null);
+    (status, body)
+}
+
+fn ids(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["id"].as_str().expect("id").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn paging_follows_signed_keyset_links_up_to_top() {
+    let app = loaded_app().await;
+
+    // $top above the page size: 100 + 100 + 50, links absolute, count in each page.
+    let (status, first) = get(
+        &app,
+        "users/odata?$orderby=name%20desc&$top=250&$count=true",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(first["items"].as_array().unwrap().len(), 100);
+    assert_eq!(first["count"], 300);
+    let link = first["nextPageLink"].as_str().expect("a next link");
+    let prefix = format!("{}/api/acme/main/identity/users/odata?", app.address);
+    assert!(link.starts_with(&prefix), "{link}");
+    assert!(link.contains("$skiptoken="), "{link}");
+    assert!(!link.contains("$top="), "{link}");
+    let (_, second) = get(&app, link).await;
+    assert_eq!(second["items"].as_array().unwrap().len(), 100);
+    assert_eq!(second["count"], 300);
+    let (_, third) = get(&app, second["nextPageLink"].as_str().unwrap()).await;
+    assert_eq!(third["items"].as_array().unwrap().len(), 50);
+    assert_eq!(third["nextPageLink"], Value::Null);
+
+    // The same rows as one unpaged order: no duplicates, no gaps.
+    let mut all = ids(&first);
+    all.extend(ids(&second));
+    all.extend(ids(&third));
+    let names: Vec<String> = [&first, &second, &third]
+        .iter()
+        .flat_map(|p| p["items"].as_array().unwrap().clone())
+        .map(|i| i["name"].as_str().unwrap().to_owned())
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(names, sorted, "code-point order, descending");
+    let mut unique = all.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 250);
+
+    // Without $top: every row, page by page; count null when not asked.
+    let (_, page) = get(&app, "users/odata").await;
+    assert_eq!(page["count"], Value::Null);
+    let mut seen = ids(&page);
+    let mut next = page["nextPageLink"].as_str().map(str::to_owned);
+    while let Some(link) = next {
+        let (status, page) = get(&app, &link).await;
+        assert_eq!(status, StatusCode::OK);
+        seen.extend(ids(&page));
+        next = page["nextPageLink"].as_str().map(str::to_owned);
+    }
+    assert_eq!(seen.len(), 300);
+
+    // $skip applies to the first page only; $top=0 is an empty page.
+    let (_, page) = get(&app, "users/odata?$skip=295&$inlinecount=allpages").await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 5);
+    assert_eq!(page["count"], 300);
+    assert_eq!(page["nextPageLink"], Value::Null);
+    let (_, page) = get(&app, "users/odata?$top=0").await;
+    assert_eq!(page["items"], serde_json::json!([]));
+    assert_eq!(page["nextPageLink"], Value::Null);
+}
+
+#[tokio::test]
+async fn skiptokens_are_tamper_checked_and_bound_to_their_query() {
+    let app = loaded_app().await;
+    let (_, first) = get(&app, "users/odata?$filter=status%20eq%201").await;
+    let link = first["nextPageLink"]
+        .as_str()
+        .expect("more than a page of status 1");
+    let token = link.split("$skiptoken=").nth(1).unwrap();
+
+    // Another query with this token.
+    let (status, body) = get(
+        &app,
+        &format!("users/odata?$filter=status%20eq%202&$skiptoken={token}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["target"], "$skiptoken");
+
+    // A changed token.
+    let mut forged = token.to_owned();
+    let c = if forged.starts_with('e') { "f" } else { "e" };
+    forged.replace_range(0..1, c);
+    let (status, _) = get(
+        &app,
+        &format!("users/odata?$filter=status%20eq%201&$skiptoken={forged}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = get(&app, "users/odata?$skiptoken=not-a-token").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn select_and_expand_shape_the_records() {
+    let app = loaded_app().await;
+    let (status, page) = get(
+        &app,
+        "users/odata?$select=userKey,roles&$filter=roles/$count%20ge%202&$top=3",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    for item in page["items"].as_array().unwrap() {
+        let mut keys: Vec<&str> = item
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort();
+        assert_eq!(keys, ["id", "roles", "userKey"]);
+        let roles: Vec<&str> = item["roles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_str().unwrap())
+            .collect();
+        assert!(roles.len() >= 2);
+        let mut sorted = roles.clone();
+        sorted.sort_by_key(|r| r.to_lowercase());
+        assert_eq!(roles, sorted, "role keys sorted case-insensitively");
+    }
+
+    let (_, page) = get(
+        &app,
+        "users/odata?$expand=roles($select=roleKey)&$filter=roles/any()&$top=2",
+    )
+    .await;
+    for item in page["items"].as_array().unwrap() {
+        let roles = item["roles"].as_array().unwrap();
+        assert!(!roles.is_empty());
+        for r in roles {
+            let mut keys: Vec<&str> = r.as_object().unwrap().keys().map(String::as_str).collect();
+            keys.sort();
+            assert_eq!(keys, ["id", "roleKey"]);
+        }
+        assert!(item["groups"].is_array(), "groups stay a key array");
+        assert!(item["createdOn"].as_str().unwrap().ends_with('Z'));
+    }
+
+    // One record by id, shaped by $select.
+    let id = ids(&page)[0].clone();
+    let (status, one) = get(&app, &format!("users/{id}?$select=name")).await;
+    assert_eq!(status, StatusCode::OK, "{one}");
+    let mut keys: Vec<&str> = one
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort();
+    assert_eq!(keys, ["id", "name"]);
+}
+
+#[tokio::test]
+async fn roles_and_groups_are_listed_through_the_same_engine() {
+    let app = loaded_app().await;
+    let (status, page) = get(&app, "roles/odata?$orderby=roleKey&$count=true").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["count"], 20);
+    let keys: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["roleKey"].as_str().unwrap())
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted);
+
+    let (status, page) = get(&app, "groups/odata?$search=a&$select=groupKey&$top=5").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(!page["items"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn invalid_queries_are_400_and_unsupported_ones_501() {
+    let app = common::spawn_app().await;
+    for (query, status, target) in [
+        (
+            "$filter=nmae%20eq%20'x'",
+            StatusCode::BAD_REQUEST,
+            "$filter",
+        ),
+        ("$filter=name%20eq%201", StatusCode::BAD_REQUEST, "$filter"),
+        ("$filter=name%20eq", StatusCode::BAD_REQUEST, "$filter"),
+        ("$orderby=nope", StatusCode::BAD_REQUEST, "$orderby"),
+        ("$select=nope", StatusCode::BAD_REQUEST, "$select"),
+        ("$top=-1", StatusCode::BAD_REQUEST, "$top"),
+        ("$top=99999999999999999999", StatusCode::BAD_REQUEST, "$top"),
+        (
+            "$apply=aggregate($count%20as%20n)",
+            StatusCode::NOT_IMPLEMENTED,
+            "$apply",
+        ),
+        (
+            "$filter=picture%20eq%20null",
+            StatusCode::NOT_IMPLEMENTED,
+            "$filter",
+        ),
+        ("$expand=roles/$ref", StatusCode::NOT_IMPLEMENTED, "$expand"),
+    ] {
+        let (got, body) = get(&app, &format!("users/odata?{query}")).await;
+        assert_eq!(got, status, "{query}: {body}");
+        assert_eq!(body["error"]["target"], target, "{query}: {body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
+    }
+}
