@@ -339,3 +339,24 @@ async fn tenants_are_isolated() {
     .await;
     assert!(body["error"]["message"].as_str().unwrap().contains("other"));
 }
+
+#[tokio::test]
+async fn keys_differing_in_accents_are_distinct_on_every_backend() {
+    let app = spawn_app().await;
+    let plain = app
+        .create_user(json!({"userKey":"resume","name":"Plain","isTechnician":false,"email":"resume@example.com"}))
+        .await;
+    let accented = app
+        .create_user(json!({"userKey":"résumé","name":"Accented","isTechnician":false,"email":"résumé@example.com"}))
+        .await;
+    assert_ne!(plain, accented);
+    assert_eq!(app.get_user("RÉSUMÉ").await["id"], accented);
+    assert_eq!(app.get_user("Resume").await["id"], plain);
+    let response = app
+        .post_json(
+            "users",
+            &json!({"userKey":"RÉSUMÉ","name":"Dup","isTechnician":false}),
+        )
+        .await;
+    assert_error(response, StatusCode::CONFLICT, "Conflict").await;
+}

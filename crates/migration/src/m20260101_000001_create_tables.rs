@@ -123,6 +123,19 @@ fn utc_timestamp<T: IntoIden + 'static>(column: T, backend: DatabaseBackend) -> 
     def
 }
 
+/// A `*_norm` column (the Rust `to_lowercase()` of a key or e-mail, which
+/// carries the case-insensitive uniqueness). Compared byte for byte on
+/// every backend: MySQL/MariaDB's default collation would also fold accents
+/// (`resume` = `résumé`) and make distinct keys collide.
+fn norm_column<T: IntoIden + 'static>(column: T, len: u32, backend: DatabaseBackend) -> ColumnDef {
+    let mut def = ColumnDef::new(column);
+    def.string_len(len);
+    if backend == DatabaseBackend::MySql {
+        def.extra("COLLATE utf8mb4_bin");
+    }
+    def
+}
+
 fn base_fields(
     table: &mut TableCreateStatement,
     backend: DatabaseBackend,
@@ -189,16 +202,8 @@ impl MigrationTrait for Migration {
                             .string_len(KEY_LEN)
                             .not_null(),
                     )
-                    .col(
-                        ColumnDef::new(Tenants::TenantKeyNorm)
-                            .string_len(KEY_LEN * 4)
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(Tenants::OrgKeyNorm)
-                            .string_len(KEY_LEN * 4)
-                            .not_null(),
-                    )
+                    .col(norm_column(Tenants::TenantKeyNorm, KEY_LEN * 4, backend).not_null())
+                    .col(norm_column(Tenants::OrgKeyNorm, KEY_LEN * 4, backend).not_null())
                     .col(utc_timestamp(Tenants::CreatedOn, backend).not_null())
                     .to_owned(),
             )
@@ -226,15 +231,11 @@ impl MigrationTrait for Migration {
                     .string_len(KEY_LEN)
                     .not_null(),
             )
-            .col(
-                ColumnDef::new(Users::UserKeyNorm)
-                    .string_len(KEY_LEN * 4)
-                    .not_null(),
-            )
+            .col(norm_column(Users::UserKeyNorm, KEY_LEN * 4, backend).not_null())
             .col(ColumnDef::new(Users::Name).string_len(TEXT_LEN).not_null())
             .col(ColumnDef::new(Users::Culture).string_len(64).not_null())
             .col(ColumnDef::new(Users::Email).string_len(TEXT_LEN).null())
-            .col(ColumnDef::new(Users::EmailNorm).string_len(TEXT_LEN).null())
+            .col(norm_column(Users::EmailNorm, TEXT_LEN * 2, backend).null())
             .col(
                 ColumnDef::new(Users::IsTechnician)
                     .boolean()
@@ -302,11 +303,7 @@ impl MigrationTrait for Migration {
                     .string_len(KEY_LEN)
                     .not_null(),
             )
-            .col(
-                ColumnDef::new(Roles::RoleKeyNorm)
-                    .string_len(KEY_LEN * 4)
-                    .not_null(),
-            )
+            .col(norm_column(Roles::RoleKeyNorm, KEY_LEN * 4, backend).not_null())
             .col(ColumnDef::new(Roles::Description).text().null())
             .col(
                 ColumnDef::new(Roles::IsAdministration)
@@ -351,11 +348,7 @@ impl MigrationTrait for Migration {
                     .string_len(KEY_LEN)
                     .not_null(),
             )
-            .col(
-                ColumnDef::new(Groups::GroupKeyNorm)
-                    .string_len(KEY_LEN * 4)
-                    .not_null(),
-            )
+            .col(norm_column(Groups::GroupKeyNorm, KEY_LEN * 4, backend).not_null())
             .col(ColumnDef::new(Groups::Name).string_len(TEXT_LEN).null())
             .col(ColumnDef::new(Groups::Email).string_len(TEXT_LEN).null())
             .col(ColumnDef::new(Groups::Notes).text().null());
