@@ -60,6 +60,15 @@ fn parser_options() -> ParserOptions {
 /// (a time-zone offset, a signed number) is written `%2B`, as the OData URL
 /// conventions ask. One byte replaces one byte, so error offsets still point
 /// into the string the client sent.
+///
+/// Clients that percent-encode every reserved character (curl
+/// `--data-urlencode`, Python's `urlencode`) also send `%2F` for the `/` of
+/// paths and lambdas, `%24` for the `$` of option names and `%3D` for the
+/// `=` of nested options, which the URL grammar does not treat as those
+/// characters. When the query does not parse as written and contains such
+/// escapes, it is parsed once more with them decoded (the meaning of string
+/// literals does not change: they are percent-decoded anyway); if that fails
+/// too, the error of the text as written is reported, with its offsets.
 pub(crate) fn parse(raw: &str) -> Result<QueryOptions, QueryError> {
     let spaced;
     let text = if raw.contains('+') {
@@ -68,7 +77,42 @@ pub(crate) fn parse(raw: &str) -> Result<QueryOptions, QueryError> {
     } else {
         raw
     };
-    parse_query(text, &parser_options()).map_err(QueryError::Parse)
+    match parse_query(text, &parser_options()) {
+        Ok(options) => Ok(options),
+        Err(error) => match decode_reserved(text) {
+            Some(decoded) => {
+                parse_query(&decoded, &parser_options()).map_err(|_| QueryError::Parse(error))
+            }
+            None => Err(QueryError::Parse(error)),
+        },
+    }
+}
+
+/// `text` with `%2F`, `%24` and `%3D` (any hex case) decoded, or `None`
+/// when it holds none of them.
+fn decode_reserved(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut changed = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        let decoded = match bytes.get(i..i + 3) {
+            Some([b'%', b'2', b'f' | b'F']) => Some('/'),
+            Some([b'%', b'2', b'4']) => Some('$'),
+            Some([b'%', b'3', b'd' | b'D']) => Some('='),
+            _ => None,
+        };
+        if let Some(c) = decoded {
+            out.push(c);
+            changed = true;
+            i += 3;
+        } else {
+            let ch = text[i..].chars().next()?;
+            out.push(ch);
+            i += ch.len_utf8();
+        }
+    }
+    changed.then_some(out)
 }
 
 /// The raw options that a next link keeps: everything but `$skip`, `$top`
@@ -112,6 +156,24 @@ mod tests {
             other => panic!("expected a parse error, got {other:?}"),
         };
         assert_eq!(err.offset, 15);
+    }
+
+    #[test]
+    fn fully_encoded_reserved_characters_are_understood() {
+        let q = parse("%24filter=roles%2Fany(r%3A+r%2FroleKey+eq+%27a%2Fb%27)&%24expand=roles(%24select%3DroleKey)")
+            .expect("parses");
+        assert_eq!(
+            q.filter.expect("filter").to_string(),
+            "roles/any(r:r/roleKey eq 'a/b')"
+        );
+        assert!(q.expand.is_some());
+        // An error is reported against the text as written.
+        let err = match parse("$filter=roles%2Fany(") {
+            Err(QueryError::Parse(e)) => e,
+            other => panic!("expected a parse error, got {other:?}"),
+        };
+        assert_eq!(err.option.as_deref(), Some("$filter"));
+        assert!(err.offset >= 13, "offset {} is in the raw text", err.offset);
     }
 
     #[test]
