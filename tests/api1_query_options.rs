@@ -268,3 +268,29 @@ async fn invalid_queries_are_400_and_unsupported_ones_501() {
         );
     }
 }
+
+#[tokio::test]
+async fn computed_properties_filter_sort_select_and_page() {
+    let app = loaded_app().await;
+    let mut lengths: Vec<(u64, String)> = Vec::new();
+    let mut next = Some(
+        "users/odata?$compute=length(name)%20as%20n&$select=name,n&$filter=n%20gt%205&$orderby=n%20desc"
+            .to_owned(),
+    );
+    while let Some(link) = next {
+        let (status, page) = get(&app, &link).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        for item in page["items"].as_array().unwrap() {
+            let name = item["name"].as_str().unwrap();
+            let n = item["n"].as_u64().expect("n is a number");
+            assert_eq!(n as usize, name.chars().count(), "{item}");
+            assert!(n > 5);
+            lengths.push((n, item["id"].as_str().unwrap().to_owned()));
+        }
+        next = page["nextPageLink"].as_str().map(str::to_owned);
+    }
+    assert!(lengths.len() > 100, "more than one page");
+    let mut sorted = lengths.clone();
+    sorted.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    assert_eq!(lengths, sorted, "n descending, then the key");
+}

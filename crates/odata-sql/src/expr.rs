@@ -79,6 +79,8 @@ pub(crate) struct ExprContext<'a> {
     pub(crate) tenant: &'a Value,
     pub(crate) now: DateTime<Utc>,
     pub(crate) aliases: &'a [AliasDef],
+    /// `$compute` results by alias, usable as properties of the top-level entity.
+    pub(crate) computed: &'a [(String, Typed)],
     /// Counter for subquery aliases, shared by every expression of a plan.
     pub(crate) next_alias: &'a Cell<usize>,
 }
@@ -309,6 +311,23 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
                     nav.name, nav.target_set, nav.name, nav.name, nav.name
                 ),
             ));
+        }
+        // `$compute` aliases are properties of the top-level (unaliased) entity.
+        if scope.alias == scope.entity.table
+            && let Some((_, computed)) = self
+                .ctx
+                .computed
+                .iter()
+                .find(|(alias, _)| alias.eq_ignore_ascii_case(&name.name))
+        {
+            if let Some(extra) = segments.get(1) {
+                let span = segment_span(extra).unwrap_or(path.span);
+                return Err(self.invalid(
+                    span,
+                    format!("`{}` is a primitive value and has no members", name.name),
+                ));
+            }
+            return Ok(computed.clone());
         }
         let prop = self.property(&scope, name)?;
         if let Some(extra) = segments.get(1) {

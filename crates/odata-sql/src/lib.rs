@@ -83,7 +83,7 @@ pub mod schema;
 pub use dialect::Backend;
 pub use error::TranslateError;
 pub use plan::{
-    ExpandPlan, OrderKey, PARENT_COLUMN, RELATED_KEY_COLUMN, ReadPlan, Selection, TenantFilter,
-    Translator, order_key_alias,
+    ComputedProperty, ExpandPlan, OrderKey, PARENT_COLUMN, RELATED_KEY_COLUMN, ReadPlan, Selection,
+    TenantFilter, Translator, computed_column_alias, order_key_alias,
 };
 pub use schema::Schema;

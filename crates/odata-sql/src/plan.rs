@@ -4,8 +4,8 @@ use std::cell::Cell;
 
 use chrono::{DateTime, Utc};
 use odata_parser::ast::{
-    Expand, ExpandItem, ExpandSuffix, ExpandTarget, OrderBy, OrderByItem, PathSegment,
-    QueryOptions, Search, SearchExpr, Select, SelectItem, SortDirection, Span,
+    Compute, ComputeItem, Expand, ExpandItem, ExpandSuffix, ExpandTarget, OrderBy, OrderByItem,
+    PathSegment, QueryOptions, Search, SearchExpr, Select, SelectItem, SortDirection, Span,
 };
 use sea_query::{
     Alias, Expr, ExprTrait, Func, JoinType, NullOrdering, Order, Query, SelectStatement, Value,
@@ -13,7 +13,7 @@ use sea_query::{
 
 use crate::dialect::Backend;
 use crate::error::TranslateError;
-use crate::expr::{ExprContext, ExprTranslator, Scope, Ty, percent_decode};
+use crate::expr::{ExprContext, ExprTranslator, Scope, Ty, Typed, percent_decode};
 use crate::schema::{EdmType, EntityType, Navigation, Property, PropertySource, Schema};
 
 /// The tenant every statement is restricted to. The column comes from the
@@ -99,13 +99,6 @@ impl<'s> Translator<'s> {
             custom: _,
         } = options;
 
-        if let Some(compute) = compute {
-            return Err(TranslateError::unsupported(
-                "$compute",
-                compute.span,
-                "$compute is not supported",
-            ));
-        }
         if let Some(apply) = apply {
             return Err(TranslateError::unsupported(
                 "$apply",
@@ -169,17 +162,54 @@ impl<'s> Translator<'s> {
             .transpose()?;
 
         let next_alias = Cell::new(0);
+        let root = Scope {
+            entity,
+            alias: entity.table.clone(),
+        };
+        let mut computed: Vec<(String, Typed)> = Vec::new();
+        if let Some(compute) = compute {
+            let Compute { items, span: _ } = compute;
+            for item in items {
+                let ComputeItem {
+                    expr,
+                    alias,
+                    span: _,
+                } = item;
+                let clash = entity.property(&alias.name).is_some()
+                    || entity.navigation(&alias.name).is_some()
+                    || computed
+                        .iter()
+                        .any(|(n, _)| n.eq_ignore_ascii_case(&alias.name));
+                if clash {
+                    return Err(TranslateError::invalid(
+                        "$compute",
+                        alias.span,
+                        format!("`{}` is already a property name", alias.name),
+                    ));
+                }
+                let earlier = computed.clone();
+                let ctx = ExprContext {
+                    schema: self.schema,
+                    backend: self.backend,
+                    tenant: &tenant.value,
+                    now: self.now,
+                    aliases,
+                    computed: &earlier,
+                    next_alias: &next_alias,
+                };
+                let mut t = ExprTranslator::new(&ctx, "$compute", root.clone());
+                let typed = t.expr(expr)?;
+                computed.push((alias.name.clone(), typed));
+            }
+        }
         let ctx = ExprContext {
             schema: self.schema,
             backend: self.backend,
             tenant: &tenant.value,
             now: self.now,
             aliases,
+            computed: &computed,
             next_alias: &next_alias,
-        };
-        let root = Scope {
-            entity,
-            alias: entity.table.clone(),
         };
         if root.key_column().is_none() {
             return Err(TranslateError::unsupported(
@@ -204,7 +234,7 @@ impl<'s> Translator<'s> {
         };
         let order = with_key(self.backend, &root, order);
 
-        let selection = selection(&root, select.as_ref())?;
+        let (selection, computed_columns) = top_selection(&root, select.as_ref(), &computed)?;
         let expand = match expand {
             Some(expand) => expand_plans(&ctx, entity, expand)?,
             None => Vec::new(),
@@ -216,6 +246,7 @@ impl<'s> Translator<'s> {
             entity: entity.clone(),
             tenant: tenant.value,
             selection,
+            computed: computed_columns,
             condition,
             order,
             top,
@@ -246,6 +277,101 @@ pub struct Selection {
     /// Navigation properties whose related keys are listed (`$select=roles`,
     /// and all of them when nothing is selected).
     pub navigations: Vec<Navigation>,
+    /// Selected `$compute` properties (only when named in `$select`),
+    /// fetched as [`computed_column_alias`]`(name)`.
+    pub computed: Vec<ComputedProperty>,
+}
+
+/// A selected `$compute` property.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComputedProperty {
+    /// The alias given in `$compute`.
+    pub name: String,
+    /// The type of its value (`Edm.String` for a bare `null`).
+    pub edm_type: EdmType,
+}
+
+/// The column alias under which a selected `$compute` property is fetched.
+pub fn computed_column_alias(name: &str) -> String {
+    format!("__c_{name}")
+}
+
+/// The selection of the top-level entity, with `$compute` aliases.
+fn top_selection(
+    root: &Scope<'_>,
+    select: Option<&Select>,
+    computed: &[(String, Typed)],
+) -> Result<(Selection, Vec<(String, Expr)>), TranslateError> {
+    let mut names: Vec<&odata_parser::ast::Ident> = Vec::new();
+    let mut rest: Option<Select> = None;
+    if let Some(select) = select {
+        let mut kept = select.clone();
+        kept.items.retain(|item| {
+            if let SelectItem::Path {
+                segments,
+                options: None,
+                ..
+            } = item
+                && let [PathSegment::Member { name, key: None }] = segments.as_slice()
+                && computed
+                    .iter()
+                    .any(|(n, _)| n.eq_ignore_ascii_case(&name.name))
+            {
+                return false;
+            }
+            true
+        });
+        for item in &select.items {
+            if let SelectItem::Path {
+                segments,
+                options: None,
+                ..
+            } = item
+                && let [PathSegment::Member { name, key: None }] = segments.as_slice()
+                && computed
+                    .iter()
+                    .any(|(n, _)| n.eq_ignore_ascii_case(&name.name))
+            {
+                names.push(name);
+            }
+        }
+        // Only computed properties selected: no structural property.
+        if kept.items.is_empty() {
+            let mut sel = Selection {
+                properties: Vec::new(),
+                navigations: Vec::new(),
+                computed: Vec::new(),
+            };
+            let exprs = computed_selection(&mut sel, &names, computed);
+            return Ok((sel, exprs));
+        }
+        rest = Some(kept);
+    }
+    let mut sel = selection(root, rest.as_ref())?;
+    let exprs = computed_selection(&mut sel, &names, computed);
+    Ok((sel, exprs))
+}
+
+fn computed_selection(
+    sel: &mut Selection,
+    names: &[&odata_parser::ast::Ident],
+    computed: &[(String, Typed)],
+) -> Vec<(String, Expr)> {
+    let mut exprs = Vec::new();
+    for (name, typed) in computed {
+        if names.iter().any(|n| n.name.eq_ignore_ascii_case(name)) {
+            let edm_type = match typed.ty {
+                Ty::Edm(t) => t,
+                Ty::Null => EdmType::String,
+            };
+            sel.computed.push(ComputedProperty {
+                name: name.clone(),
+                edm_type,
+            });
+            exprs.push((name.clone(), typed.expr.clone()));
+        }
+    }
+    exprs
 }
 
 /// One sort key of a plan.
@@ -287,6 +413,7 @@ pub struct ReadPlan {
     tenant: Value,
     /// What to emit.
     pub selection: Selection,
+    computed: Vec<(String, Expr)>,
     condition: Expr,
     order: Vec<OrderKey>,
     /// `$top`, if given.
@@ -348,6 +475,9 @@ impl ReadPlan {
         let mut q = Query::select();
         for c in self.fetch_columns(&self.selection.properties) {
             q.expr(root.column(&c));
+        }
+        for (name, e) in &self.computed {
+            q.expr_as(e.clone(), Alias::new(computed_column_alias(name)));
         }
         q.from(Alias::new(self.entity.table.clone()));
         q.and_where(self.condition.clone());
@@ -662,6 +792,7 @@ fn selection(root: &Scope<'_>, select: Option<&Select>) -> Result<Selection, Tra
     let all = || Selection {
         properties: entity.properties.clone(),
         navigations: entity.navigations.clone(),
+        computed: Vec::new(),
     };
     let Some(select) = select else {
         return Ok(all());
@@ -728,6 +859,7 @@ fn selection(root: &Scope<'_>, select: Option<&Select>) -> Result<Selection, Tra
             .filter(|n| navs.contains(&n.name))
             .cloned()
             .collect(),
+        computed: Vec::new(),
     })
 }
 
@@ -845,7 +977,6 @@ fn expand_plan(
         order: Vec::new(),
         tenant: ctx.tenant.clone(),
     };
-    let mut explicit_order = false;
     if let Some(options) = options {
         let QueryOptions {
             filter,
@@ -911,10 +1042,8 @@ fn expand_plan(
                 let e = sort_form(ctx.backend, key.value, key.edm_type);
                 plan.order.push((e, key.descending, key.nullable));
             }
-            explicit_order = true;
         }
     }
-    let _ = explicit_order;
     // Default order, and the tie-breaker: the alternate key case-insensitively,
     // then exactly, then the key.
     if let Some(alt) = target

@@ -200,6 +200,22 @@ snap!(top_and_skip, "$top=5&$skip=10&$orderby=status");
 snap!(search, "$search=ann OR \"bob smith\" AND NOT x");
 snap!(select_only_some, "$select=name,email");
 snap!(select_computed, "$select=picture");
+snap!(
+    compute,
+    "$compute=length(name) as n,tolower(email) as e&$select=name,n&$filter=n gt 3&$orderby=e desc"
+);
+
+#[test]
+fn computed_properties_are_selected_by_name_only() {
+    let p = plan("$compute=length(name) as n&$select=n", Backend::Sqlite).unwrap();
+    assert!(p.selection.properties.is_empty());
+    assert_eq!(p.selection.computed.len(), 1);
+    assert_eq!(p.selection.computed[0].edm_type, EdmType::Int32);
+    let p = plan("$compute=length(name) as n", Backend::Sqlite).unwrap();
+    assert!(p.selection.computed.is_empty());
+    invalid("$compute=length(name) as Name", "$compute", "Name");
+    invalid("$compute=nope as n", "$compute", "nope");
+}
 
 #[test]
 fn seek_after_a_position() {
@@ -426,11 +442,6 @@ fn unsupported_features_are_reported_not_ignored() {
         "$apply=aggregate($count as n)",
         "$apply",
         "aggregate($count as n)",
-    );
-    unsupported(
-        "$compute=length(name) as n",
-        "$compute",
-        "length(name) as n",
     );
     unsupported("$expand=roles/$ref", "$expand", "roles/$ref");
     unsupported("$expand=roles($top=1)", "$expand", "roles($top=1)");

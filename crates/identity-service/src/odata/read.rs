@@ -6,7 +6,7 @@ use odata_parser::ast::QueryOptions;
 use odata_sql::schema::EdmType;
 use odata_sql::{
     Backend, PARENT_COLUMN, RELATED_KEY_COLUMN, ReadPlan, TenantFilter, TranslateError, Translator,
-    order_key_alias,
+    computed_column_alias, order_key_alias,
 };
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult};
 use serde_json::{Map, Value as Json};
@@ -30,18 +30,25 @@ fn backend_of(db: &DatabaseConnection) -> Backend {
 impl From<TranslateError> for QueryError {
     fn from(e: TranslateError) -> Self {
         let span = e.span();
+        let offset = (span.end > 0).then_some(span.start);
+        // The position goes into the message too, so that every error body
+        // tells where the problem is.
+        let located = |message: String, target: &str| match offset {
+            Some(at) => format!("{message} (in {target} at offset {at})"),
+            None => message,
+        };
         match e {
             TranslateError::Invalid {
                 message, target, ..
             } => QueryError::Invalid {
-                message,
+                message: located(message, &target),
                 target: Some(target),
-                offset: (span.end > 0).then_some(span.start),
+                offset,
             },
             TranslateError::Unsupported {
                 message, target, ..
             } => QueryError::NotSupported {
-                message,
+                message: located(message, &target),
                 target: Some(target),
             },
         }
@@ -207,13 +214,14 @@ async fn shape(
     let mut records: Vec<Map<String, Json>> = Vec::with_capacity(rows.len());
     let mut ids: Vec<Uuid> = Vec::with_capacity(rows.len());
     for row in rows {
-        records.push(record(
-            row,
-            &plan.entity,
-            &plan.selection.properties,
-            scope,
-            ctx,
-        )?);
+        let mut rec = record(row, &plan.entity, &plan.selection.properties, scope, ctx)?;
+        for c in &plan.selection.computed {
+            rec.insert(
+                c.name.clone(),
+                decode(row, &computed_column_alias(&c.name), c.edm_type)?,
+            );
+        }
+        records.push(rec);
         ids.push(row.try_get::<Uuid>("", &key_col)?);
     }
     if ids.is_empty() {
