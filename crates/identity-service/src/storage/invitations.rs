@@ -514,7 +514,10 @@ pub fn spawn_sweeper(
 ) -> tokio::task::JoinHandle<()> {
     let every = Duration::from_secs(settings.invitation_sweep_seconds);
     tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(every.max(Duration::from_secs(1)));
+        // The first sweep runs one period after start-up, not at once, so
+        // that starting an instance does not sweep in the middle of others' work.
+        let every = every.max(Duration::from_secs(1));
+        let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;

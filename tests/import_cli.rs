@@ -1,0 +1,373 @@
+//! `odata-users import` and `odata-users demo` through the real binary, run
+//! against the test application's database (SQLite, or the server backend
+//! of `ODATA_TEST_BACKEND`), then the data read back over HTTP.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::{TestApp, assert_error, json_of, spawn_app, spawn_app_with, temp_dir};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const USERS: &str = "peer.users-Users.csv";
+const ROLES: &str = "peer.users-Roles.csv";
+const USER_ROLES: &str = "peer.users-UserRoles.csv";
+
+/// `python3 ../shared/data/gen_users.py N DIR` (the shared generator).
+fn generate(n: usize) -> PathBuf {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/gen_users.py");
+    assert!(
+        script.is_file(),
+        "the shared generator is missing: {}",
+        script.display()
+    );
+    let dir = temp_dir().join("data");
+    let out = Command::new("python3")
+        .arg(&script)
+        .arg(n.to_string())
+        .arg(&dir)
+        .output()
+        .expect("run python3");
+    assert!(out.status.success(), "gen_users.py failed: {out:?}");
+    dir
+}
+
+/// A fresh SQLite database URL in its own directory (for an empty database
+/// whatever the backend under test).
+fn fresh_db() -> String {
+    format!("sqlite://{}?mode=rwc", temp_dir().join("cli.db").display())
+}
+
+/// Runs the binary with `DATABASE_URL` set, from an empty directory (so no
+/// `odata-users.toml` is picked up).
+fn cli(db_url: &str, args: &[&str]) -> Output {
+    let cwd = temp_dir();
+    Command::new(env!("CARGO_BIN_EXE_odata-users"))
+        .args(args)
+        .env("DATABASE_URL", db_url)
+        .env("APP_DEMO", "false")
+        .env("RUST_LOG", "warn")
+        .current_dir(cwd)
+        .output()
+        .expect("run odata-users")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The data rows of a generated CSV file as header -> value maps (the
+/// generator never quotes: its values hold no commas or quotes).
+fn rows(dir: &Path, file: &str) -> Vec<HashMap<String, String>> {
+    let content = std::fs::read_to_string(dir.join(file)).expect("read csv");
+    let mut lines = content.lines();
+    let header: Vec<String> = lines
+        .next()
+        .expect("header")
+        .split(',')
+        .map(str::to_owned)
+        .collect();
+    lines
+        .map(|line| {
+            assert!(!line.contains('"'), "unexpected quoting in {line}");
+            header
+                .iter()
+                .cloned()
+                .zip(line.split(',').map(str::to_owned))
+                .collect()
+        })
+        .collect()
+}
+
+/// Replaces one field of a CSV file (`line` is 1-based, the header is line 1).
+fn corrupt(dir: &Path, file: &str, line: usize, column: usize, value: &str) {
+    let path = dir.join(file);
+    let content = std::fs::read_to_string(&path).expect("read csv");
+    let mut lines: Vec<String> = content.lines().map(str::to_owned).collect();
+    let mut fields: Vec<&str> = lines[line - 1].split(',').collect();
+    fields[column - 1] = value;
+    lines[line - 1] = fields.join(",");
+    std::fs::write(&path, lines.join("\n") + "\n").expect("write csv");
+}
+
+async fn count(app: &TestApp, url: &str) -> u64 {
+    let body = json_of(app.get(url).await, StatusCode::OK).await;
+    body["count"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no count in {body}"))
+}
+
+fn null_if_empty(s: &str) -> Value {
+    if s.is_empty() { Value::Null } else { json!(s) }
+}
+
+#[tokio::test]
+async fn import_loads_the_generated_files_and_refuses_a_second_run() {
+    let data = generate(50);
+    let app = spawn_app().await;
+    let db = app.db_url.clone();
+    let out = cli(
+        &db,
+        &[
+            "import",
+            "--tenant",
+            "Imp",
+            "--org",
+            "Main",
+            data.to_str().expect("utf-8 path"),
+        ],
+    );
+    let stdout = text(&out.stdout);
+    assert!(
+        out.status.success(),
+        "import failed: {}\n{stdout}",
+        text(&out.stderr)
+    );
+    assert!(stdout.contains(USERS) && stdout.contains("50"), "{stdout}");
+
+    let base = format!("{}/api/imp/main/identity", app.address);
+    assert_eq!(
+        count(&app, &format!("{base}/users/odata?$count=true&$top=1")).await,
+        50
+    );
+    assert_eq!(
+        count(&app, &format!("{base}/roles/odata?$count=true&$top=1")).await,
+        20
+    );
+    assert_eq!(
+        count(&app, &format!("{base}/groups/odata?$count=true&$top=1")).await,
+        50
+    );
+    // The tenant key is matched case-insensitively and kept as given.
+    assert_eq!(
+        count(
+            &app,
+            &format!(
+                "{}/api/IMP/MAIN/identity/users/odata?$count=true",
+                app.address
+            )
+        )
+        .await,
+        50
+    );
+
+    let role_keys: HashMap<String, String> = rows(&data, ROLES)
+        .into_iter()
+        .map(|r| (r["ID"].clone(), r["roleKey"].clone()))
+        .collect();
+    let links = rows(&data, USER_ROLES);
+    let users = rows(&data, USERS);
+    for row in users.iter().take(8) {
+        let user = json_of(
+            app.get(&format!("{base}/users/{}", row["ID"])).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(user["id"], json!(row["ID"]));
+        assert_eq!(user["userKey"], json!(row["userKey"]));
+        assert_eq!(user["name"], json!(row["name"]));
+        assert_eq!(user["email"], null_if_empty(&row["email"]));
+        assert_eq!(
+            user["picture"],
+            null_if_empty(&row["picture"]),
+            "external pictures are kept"
+        );
+        assert_eq!(user["lastLogin"], null_if_empty(&row["lastLogin"]));
+        assert_eq!(
+            user["status"],
+            json!(row["status"].parse::<i64>().expect("status"))
+        );
+        assert_eq!(user["isActive"], json!(row["isActive"] == "true"));
+        assert_eq!(user["isTechnician"], json!(row["isTechnician"] == "true"));
+        if !row["culture"].is_empty() {
+            assert_eq!(user["culture"], json!(row["culture"]));
+        }
+        let mut expected: Vec<String> = links
+            .iter()
+            .filter(|l| l["user_ID"] == row["ID"])
+            .map(|l| role_keys[&l["role_ID"]].clone())
+            .collect();
+        expected.sort_by_key(|k| k.to_lowercase());
+        assert_eq!(
+            user["roles"],
+            json!(expected),
+            "roles of {}",
+            row["userKey"]
+        );
+    }
+    // An empty culture stays null (the data README); while the schema
+    // requires a culture, the import stores the default one and says so.
+    let blank = users
+        .iter()
+        .find(|u| u["culture"].is_empty())
+        .expect("the generated data has a user without culture");
+    let user = json_of(
+        app.get(&format!("{base}/users/{}", blank["ID"])).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(
+        user["culture"].is_null() || (user["culture"] == "en-US" && stdout.contains("no culture")),
+        "culture {} / report {stdout}",
+        user["culture"]
+    );
+
+    let admin = json_of(
+        app.get(&format!("{base}/roles/admin")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(admin["description"], "Administrator");
+    assert_eq!(
+        (
+            &admin["isAdministration"],
+            &admin["isDefault"],
+            &admin["isInternal"]
+        ),
+        (&json!(false), &json!(false), &json!(false))
+    );
+
+    // Invited users are imported as they are, without an invitation.
+    let invited = users
+        .iter()
+        .find(|u| u["status"] == "3")
+        .expect("an invited user");
+    let user = json_of(
+        app.get(&format!("{base}/users/{}", invited["ID"])).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(user["status"], 3);
+
+    let again = cli(
+        &db,
+        &[
+            "import",
+            "--tenant",
+            "imp",
+            "--org",
+            "main",
+            data.to_str().expect("utf-8 path"),
+        ],
+    );
+    let stderr = text(&again.stderr);
+    assert!(
+        !again.status.success(),
+        "a second import of the same ids must fail"
+    );
+    assert!(
+        stderr.contains("already exists") && stderr.contains("line 2"),
+        "{stderr}"
+    );
+    assert_eq!(
+        count(&app, &format!("{base}/users/odata?$count=true&$top=1")).await,
+        50
+    );
+}
+
+#[tokio::test]
+async fn a_bad_row_names_file_line_and_column_and_nothing_is_imported() {
+    let data = generate(20);
+    corrupt(&data, USERS, 4, 7, "not-an-email");
+    let app = spawn_app().await;
+    let db = app.db_url.clone();
+    let dir = data.to_str().expect("utf-8 path");
+    let out = cli(&db, &["import", "--tenant", "bad", "--org", "main", dir]);
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success());
+    for needle in [USERS, "line 4", "column 7", "email", "not-an-email"] {
+        assert!(stderr.contains(needle), "{needle:?} missing from: {stderr}");
+    }
+
+    // A membership that points at no role: the error names that file.
+    let data2 = generate(20);
+    corrupt(
+        &data2,
+        USER_ROLES,
+        2,
+        2,
+        "0f8fad5b-d9cb-469f-a165-70867728950e",
+    );
+    let out = cli(
+        &db,
+        &[
+            "import",
+            "--tenant",
+            "bad",
+            "--org",
+            "main",
+            data2.to_str().expect("path"),
+        ],
+    );
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success());
+    for needle in [USER_ROLES, "line 2", "column 2", "role_ID"] {
+        assert!(stderr.contains(needle), "{needle:?} missing from: {stderr}");
+    }
+
+    // Nothing was written, not even the tenant.
+    let url = format!("{}/api/bad/main/identity/users/odata", app.address);
+    assert_error(app.get(&url).await, StatusCode::NOT_FOUND, "TenantNotFound").await;
+
+    // A directory without the files is an error too.
+    let empty = temp_dir();
+    let out = cli(
+        &db,
+        &[
+            "import",
+            "--tenant",
+            "bad",
+            "--org",
+            "main",
+            empty.to_str().expect("path"),
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains(USERS), "{}", text(&out.stderr));
+}
+
+#[tokio::test]
+async fn demo_seeds_the_demo_tenant_from_the_cli_and_on_an_empty_database() {
+    let app = spawn_app().await;
+    let db = app.db_url.clone();
+    let out = cli(&db, &["demo", "--users", "40"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "demo failed: {}", text(&out.stderr));
+    assert!(
+        stdout.contains("40 users") && stdout.contains("curl"),
+        "{stdout}"
+    );
+    let again = cli(&db, &["demo", "--users", "40"]);
+    assert!(!again.status.success(), "the demo tenant already has users");
+
+    let base = format!("{}/api/demo/main/identity", app.address);
+    assert_eq!(
+        count(&app, &format!("{base}/users/odata?$count=true&$top=1")).await,
+        40
+    );
+    assert_eq!(
+        count(&app, &format!("{base}/roles/odata?$count=true&$top=1")).await,
+        20
+    );
+
+    // serve on an empty database with demo data on: seeded before the
+    // harness adds its own tenant.
+    let seeded = spawn_app_with(|s| {
+        s.database_url = fresh_db();
+        s.demo = true;
+        s.demo_users = 25;
+    })
+    .await;
+    let base = format!("{}/api/demo/main/identity", seeded.address);
+    assert_eq!(
+        count(&seeded, &format!("{base}/users/odata?$count=true&$top=1")).await,
+        25
+    );
+    assert_eq!(
+        count(&seeded, &format!("{base}/groups/odata?$count=true&$top=1")).await,
+        50
+    );
+}
