@@ -14,10 +14,8 @@ use tracing::Instrument;
 
 use crate::configuration::Settings;
 use crate::demo::DemoInfo;
-use crate::error::ApiError;
 use crate::mail::MailSink;
 use crate::routes;
-use crate::routes::metrics::Metrics;
 use crate::storage::db;
 use crate::tenancy::TenantScope;
 
@@ -33,8 +31,6 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// HMAC key for skiptokens and (later) JWTs; shared by every instance.
     pub signing_key: Arc<Vec<u8>>,
-    /// Request counters of this instance (`/metrics`).
-    pub metrics: Arc<Metrics>,
     tenants: RwLock<HashMap<(String, String), TenantScope>>,
 }
 
@@ -45,7 +41,6 @@ impl AppState {
             db,
             settings: Arc::new(settings),
             signing_key: Arc::new(signing_key),
-            metrics: Arc::new(Metrics::default()),
             tenants: RwLock::new(HashMap::new()),
         }
     }
@@ -139,10 +134,7 @@ fn run(
 ) -> anyhow::Result<Server> {
     let shutdown = state.settings.shutdown_timeout_seconds;
     let json_limit = state.settings.max_json_bytes;
-    let max_query = state.settings.max_query_length;
-    let metrics = state.metrics.clone();
     let server = HttpServer::new(move || {
-        let metrics = metrics.clone();
         App::new()
             .app_data(state.clone())
             .app_data(mail.clone())
@@ -150,7 +142,6 @@ fn run(
             .app_data(routes::path_config())
             .app_data(routes::query_config())
             .configure(routes::health::configure)
-            .configure(routes::metrics::configure)
             .service(web::scope(routes::IDENTITY_SCOPE).configure(routes::configure_identity))
             .service(
                 web::scope(crate::feed::FEED_SCOPE)
@@ -158,7 +149,7 @@ fn run(
                     .configure(crate::feed::configure),
             )
             .default_service(web::to(routes::unknown_route))
-            .wrap_fn(move |mut req, srv| {
+            .wrap_fn(|mut req, srv| {
                 if let Some(path) = routes::canonical_path(req.path()) {
                     let with_query = match req.query_string() {
                         "" => path,
@@ -188,33 +179,14 @@ fn run(
                     path = %req.path(),
                 );
                 let started = std::time::Instant::now();
-                let query_length = req.query_string().len();
-                // Refuse an over-long query string before any routing work.
-                let fut = (query_length <= max_query).then(|| span.in_scope(|| srv.call(req)));
-                let metrics = metrics.clone();
-                metrics.begin();
+                let fut = span.in_scope(|| srv.call(req));
                 async move {
-                    let result = match fut {
-                        Some(fut) => fut.await,
-                        None => Err(ApiError::UriTooLong {
-                            message: format!(
-                                "the query string has {query_length} bytes, more than the limit of {max_query}"
-                            ),
-                        }
-                        .into()),
-                    };
-                    let status = match &result {
-                        Ok(response) => response.status(),
-                        Err(err) => err.as_response_error().status_code(),
-                    };
-                    metrics.finish(status.as_u16(), started.elapsed());
-                    let elapsed_ms = started.elapsed().as_millis() as u64;
-                    if status.is_server_error() {
-                        tracing::warn!(status = status.as_u16(), elapsed_ms, "request failed");
-                    } else {
-                        tracing::debug!(status = status.as_u16(), elapsed_ms, "request finished");
-                    }
-                    let mut response: ServiceResponse<_> = result?;
+                    let mut response: ServiceResponse<_> = fut.await?;
+                    tracing::info!(
+                        status = response.status().as_u16(),
+                        elapsed_ms = started.elapsed().as_millis() as u64,
+                        "request finished"
+                    );
                     if let Ok(value) = HeaderValue::from_str(&request_id) {
                         response.headers_mut().insert(REQUEST_ID, value);
                     }

@@ -12,7 +12,6 @@ pub mod extract;
 pub mod groups;
 pub mod health;
 pub mod invitations;
-pub mod metrics;
 pub mod roles;
 pub mod users;
 
@@ -133,8 +132,16 @@ pub async fn page_response(
     scope: &TenantScope,
     kind: crate::odata::EntityKind,
 ) -> Result<HttpResponse, ApiError> {
-    // Over-long query strings were refused (414) by the middleware.
     let query = req.query_string();
+    if query.len() > state.settings.max_query_length {
+        return Err(ApiError::UriTooLong {
+            message: format!(
+                "the query string has {} bytes, more than the limit of {}",
+                query.len(),
+                state.settings.max_query_length
+            ),
+        });
+    }
     let ctx = read_context(req, state);
     let page = crate::odata::list(&state.db, scope, kind, query, &ctx).await?;
     Ok(HttpResponse::Ok().json(Api1PageBody {
@@ -275,7 +282,7 @@ pub fn canonical_path(path: &str) -> Option<String> {
             changed = true;
         }
     };
-    fix(&mut segments, 1, &["api", "health", "ready", "metrics"]);
+    fix(&mut segments, 1, &["api", "health", "ready"]);
     if segments.get(1) == Some(&"api") {
         fix(&mut segments, 4, &["identity"]);
         if segments.get(4) == Some(&"identity") {
