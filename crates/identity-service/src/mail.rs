@@ -189,6 +189,7 @@ pub fn invitation_message(from: &Mailbox, inv: &Invitation<'_>) -> Result<Messag
         .to(to)
         .subject(format!("Invitation to {}/{}", inv.tenant_key, inv.org_key))
         .date_now()
+        .message_id(None)
         .singlepart(part)?)
 }
 
@@ -229,6 +230,7 @@ mod tests {
         );
         assert!(eml.contains("To: =?utf-8?"), "encoded display name: {eml}");
         assert!(eml.contains("Subject: Invitation to acme/main"));
+        assert!(eml.contains("Message-ID: <"), "{eml}");
     }
 
     #[test]
