@@ -323,11 +323,15 @@ impl Parser<'_> {
             let span = self.span(start);
             return self.literal_expr(l, span);
         }
-        if self.at(b'(') {
-            let lower = name.to_ascii_lowercase();
-            if let Some(arity) = builtin_arity(&lower) {
+        if self.at(b'(') && name.len() <= 18 {
+            let mut buf = [0u8; 18];
+            let lower = &mut buf[..name.len()];
+            lower.copy_from_slice(name.as_bytes());
+            lower.make_ascii_lowercase();
+            let lower = std::str::from_utf8(lower).unwrap_or_default();
+            if let Some(arity) = builtin_arity(lower) {
                 let id = Ident {
-                    name: lower,
+                    name: lower.to_string(),
                     span: self.span(start),
                 };
                 return self.call(start, id, arity);

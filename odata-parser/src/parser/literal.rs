@@ -517,62 +517,62 @@ impl Parser<'_> {
     /// (integers are the same without fraction and exponent).
     pub(crate) fn number(&mut self) -> PResult<Expr> {
         let start = self.pos;
-        let mut text = String::new();
-        let mut negative = false;
-        if self.eat_byte(b'-') {
-            negative = true;
-            text.push('-');
-        } else if self.eat(b'+') {
-            text.push('+');
+        let negative = self.eat_byte(b'-');
+        if !negative {
+            self.eat(b'+');
         }
         let Some((ds, de)) = self.digits() else {
             return Err(self.fail("number"));
         };
-        text.push_str(self.text(ds, de));
         let mut is_decimal = false;
         let mut is_double = false;
         if self.peek() == Some(b'.') {
             self.pos += 1;
-            let Some((fs, fe)) = self.digits() else {
+            if self.digits().is_none() {
                 return Err(self.fail("digit"));
-            };
-            text.push('.');
-            text.push_str(self.text(fs, fe));
+            }
             is_decimal = true;
         }
         if matches!(self.peek(), Some(b'e' | b'E')) {
             let save = self.pos;
             self.pos += 1;
-            let mut exp = String::from("e");
-            if self.eat_byte(b'-') {
-                exp.push('-');
-            } else if self.eat(b'+') {
-                exp.push('+');
+            if !self.eat_byte(b'-') {
+                self.eat(b'+');
             }
-            match self.digits() {
-                Some((es, ee)) => {
-                    exp.push_str(self.text(es, ee));
-                    text.push_str(&exp);
-                    is_double = true;
-                }
-                None => {
-                    let _ = self.fail("digit");
-                    self.pos = save;
-                }
+            if self.digits().is_some() {
+                is_double = true;
+            } else {
+                let _ = self.fail("digit");
+                self.pos = save;
             }
         }
-        let lit = if is_double {
-            Literal::Double(text)
-        } else if is_decimal {
-            Literal::Decimal(text)
-        } else {
-            match text.parse::<i64>() {
-                Ok(v) => Literal::Integer(v),
-                Err(_) => {
-                    let _ = negative;
-                    Literal::Decimal(text)
-                }
+        // Integers are read without allocating; anything else keeps its text.
+        let int = (!is_decimal && !is_double)
+            .then(|| {
+                self.b[ds..de].iter().try_fold(0i64, |acc, &d| {
+                    let d = i64::from(d - b'0');
+                    acc.checked_mul(10).and_then(|v| {
+                        if negative {
+                            v.checked_sub(d)
+                        } else {
+                            v.checked_add(d)
+                        }
+                    })
+                })
+            })
+            .flatten();
+        let text = || {
+            let t = self.text(start, self.pos);
+            if t.contains('%') {
+                t.replace("%2B", "+").replace("%2b", "+")
+            } else {
+                t.to_string()
             }
+        };
+        let lit = match int {
+            Some(v) => Literal::Integer(v),
+            None if is_double => Literal::Double(text()),
+            None => Literal::Decimal(text()),
         };
         self.lit(lit, start)
     }
