@@ -2,7 +2,10 @@
 //! `$select`/`$expand`, navigation properties only when expanded, and the
 //! control information of `odata.metadata=full`.
 
-use odata_parser::ast::{Expand, ExpandTarget, PathSegment, QueryOptions, Select, SelectItem};
+use odata_parser::ast::{
+    AggregateItem, Apply, Expand, ExpandTarget, Grouping, PathSegment, QueryOptions, Select,
+    SelectItem, Transformation,
+};
 use odata_sql::Schema;
 use odata_sql::schema::{EdmType, EntitySet};
 use serde_json::{Map, Value as Json};
@@ -98,6 +101,78 @@ pub fn select_list(
     } else {
         format!("({})", items.join(","))
     }
+}
+
+/// The properties of the records an `$apply` pipeline produces (grouping
+/// properties and aggregate aliases, OData Data Aggregation §3.16), or
+/// `None` when its result still has the entity's shape (only `filter`,
+/// `orderby`, `top`, `skip`, `search`, `identity`, `compute`) or cannot be
+/// described here.
+pub fn apply_properties(apply: &Apply) -> Option<Vec<String>> {
+    pipeline_properties(&apply.pipeline, None)
+}
+
+fn aggregate_aliases(items: &[AggregateItem], out: &mut Vec<String>) -> Option<()> {
+    for item in items {
+        match item {
+            AggregateItem::Count { alias, .. } => out.push(alias.name.clone()),
+            AggregateItem::Expr { alias, expr, .. } => out.push(
+                alias
+                    .as_ref()
+                    .map_or_else(|| expr.to_string(), |a| a.name.clone()),
+            ),
+            AggregateItem::Nested { .. } => return None,
+        }
+    }
+    Some(())
+}
+
+fn pipeline_properties(
+    pipeline: &[Transformation],
+    mut shape: Option<Vec<String>>,
+) -> Option<Vec<String>> {
+    for t in pipeline {
+        match t {
+            Transformation::Aggregate(items, _) => {
+                let mut props = Vec::new();
+                aggregate_aliases(items, &mut props)?;
+                shape = Some(props);
+            }
+            Transformation::GroupBy {
+                groupings, then, ..
+            } => {
+                let mut props = Vec::new();
+                for g in groupings {
+                    match g {
+                        Grouping::Path(p) => props.push(p.to_string()),
+                        Grouping::Rollup { paths, .. } => {
+                            props.extend(paths.iter().map(ToString::to_string));
+                        }
+                        Grouping::RollupRecursive { .. } => return None,
+                    }
+                }
+                if let Some(inner) = pipeline_properties(then, None) {
+                    props.extend(inner);
+                }
+                shape = Some(props);
+            }
+            Transformation::Compute(compute, _) => {
+                if let Some(props) = &mut shape {
+                    props.extend(compute.items.iter().map(|i| i.alias.name.clone()));
+                }
+            }
+            Transformation::Filter(..)
+            | Transformation::OrderBy(..)
+            | Transformation::Top(..)
+            | Transformation::Skip(..)
+            | Transformation::Search(..)
+            | Transformation::Identity(_) => {}
+            Transformation::Concat(..)
+            | Transformation::Expand(..)
+            | Transformation::Call { .. } => return None,
+        }
+    }
+    shape
 }
 
 /// The `@odata.type` annotation of a value of this type, when JSON alone
@@ -207,6 +282,30 @@ mod tests {
             "(roles(users(name)))"
         );
         assert_eq!(list_for("$select=*"), "(*)");
+    }
+
+    fn apply_for(query: &str) -> Option<Vec<String>> {
+        let q = parse_query(query, &ParserOptions::default()).expect("query");
+        apply_properties(q.apply.as_ref().expect("$apply"))
+    }
+
+    #[test]
+    fn apply_result_properties() {
+        assert_eq!(
+            apply_for("$apply=groupby((status),aggregate($count as n,version with max as v))"),
+            Some(vec!["status".to_owned(), "n".to_owned(), "v".to_owned()])
+        );
+        assert_eq!(
+            apply_for(
+                "$apply=filter(status eq 1)/aggregate(userKey with countdistinct as k)/compute(k add 1 as k1)"
+            ),
+            Some(vec!["k".to_owned(), "k1".to_owned()])
+        );
+        assert_eq!(
+            apply_for("$apply=groupby((status,isActive))/orderby(status)/top(1)"),
+            Some(vec!["status".to_owned(), "isActive".to_owned()])
+        );
+        assert_eq!(apply_for("$apply=filter(status eq 1)/top(2)"), None);
     }
 
     #[test]

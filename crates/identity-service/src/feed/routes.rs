@@ -17,7 +17,7 @@ use serde_json::{Map, Value as Json, json};
 use uuid::Uuid;
 
 use super::capabilities::capabilities;
-use super::envelope::{select_list, shape_entity};
+use super::envelope::{apply_properties, select_list, shape_entity};
 use super::metadata::{csdl_json, csdl_xml};
 use super::prefer::{self, MetadataLevel, default_page_size, percent_decode};
 use crate::error::ApiError;
@@ -572,25 +572,35 @@ async fn page(
     let ctx = feed.read_context();
     let page = odata::list(&feed.state.db, feed.scope, kind, read_query, &ctx).await?;
     let schema = identity_schema();
-    let fragment = format!(
-        "{}{}",
-        set.name,
-        select_list(
-            schema,
-            set,
-            feed.options.select.as_ref(),
-            feed.options.expand.as_ref()
-        )
-    );
+    // `$apply` that groups or aggregates yields records that are not
+    // entities: the context lists their properties, and they are passed on
+    // as the read path shaped them.
+    let aggregated = feed.options.apply.as_ref().and_then(apply_properties);
+    let fragment = match &aggregated {
+        Some(props) => format!("{}({})", set.name, props.join(",")),
+        None => format!(
+            "{}{}",
+            set.name,
+            select_list(
+                schema,
+                set,
+                feed.options.select.as_ref(),
+                feed.options.expand.as_ref()
+            )
+        ),
+    };
     let mut body = feed.with_context(&fragment);
     if let Some(count) = page.count {
         body.insert("@odata.count".into(), Json::from(count));
     }
-    let items: Vec<Json> = page
-        .items
-        .into_iter()
-        .map(|r| shape_entity(schema, set, r, feed.options.expand.as_ref(), feed.level))
-        .collect();
+    let items: Vec<Json> = if aggregated.is_some() {
+        page.items
+    } else {
+        page.items
+            .into_iter()
+            .map(|r| shape_entity(schema, set, r, feed.options.expand.as_ref(), feed.level))
+            .collect()
+    };
     body.insert("value".into(), Json::Array(items));
     if let Some(link) = page.next_page_link {
         let link = if read_query == feed.raw {
