@@ -54,13 +54,23 @@ async fn connect_sqlite(settings: &Settings) -> anyhow::Result<DatabaseConnectio
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10));
     let file = options.get_filename().to_owned();
-    if !is_memory(&file) {
+    let memory = is_memory(&file);
+    if !memory {
         create_parent_dir(&file)?;
     }
-    let pool = SqlitePoolOptions::new()
+    let mut pool = SqlitePoolOptions::new()
         .max_connections(settings.db_max_connections.min(8))
         .min_connections(settings.db_min_connections)
-        .acquire_timeout(Duration::from_secs(settings.db_acquire_timeout_seconds))
+        .acquire_timeout(Duration::from_secs(settings.db_acquire_timeout_seconds));
+    if memory {
+        // An in-memory database lives as long as a connection to it: keep
+        // one open for the life of the pool and never recycle it.
+        pool = pool
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None);
+    }
+    let pool = pool
         .after_connect(|conn, _meta| Box::pin(sqlite_functions::register_on(conn)))
         .connect_with(options)
         .await
