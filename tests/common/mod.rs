@@ -171,6 +171,18 @@ async fn server_database(backend: TestBackend) -> String {
         .clone()
 }
 
+/// A database URL on the backend under test for tests that run their own
+/// server processes: a fresh SQLite file, or this binary's server database.
+pub async fn backend_database_url() -> String {
+    match test_backend() {
+        TestBackend::Sqlite => format!(
+            "sqlite://{}?mode=rwc",
+            temp_dir().join("shared.db").display()
+        ),
+        backend => server_database(backend).await,
+    }
+}
+
 fn drop_sql(name: &str, mysql: bool) -> String {
     if mysql {
         format!("DROP DATABASE IF EXISTS `{name}`")

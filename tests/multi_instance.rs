@@ -1,0 +1,222 @@
+//! Several stateless instances on one database: two server processes share
+//! the database of the backend under test (`ODATA_TEST_BACKEND`), and every
+//! request may land on either of them. Nothing one instance needs lives in
+//! the other's memory: records, the skiptoken signing key and tenants are
+//! all in the database.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// A running `odata-users serve` process, killed on drop.
+struct Server {
+    child: Child,
+    address: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn binary() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_odata-users"));
+    command
+        .env("APP_DEMO", "false")
+        .env("RUST_LOG", "warn")
+        .current_dir(common::temp_dir());
+    command
+}
+
+/// Starts a server on a free port and reads its address from the first
+/// stdout line (`listening on http://127.0.0.1:PORT`).
+fn start(db_url: &str, outbox: &std::path::Path) -> Server {
+    let mut child = binary()
+        .args(["serve", "--bind", "127.0.0.1:0", "--no-demo"])
+        .env("DATABASE_URL", db_url)
+        .env("APP_MAIL_OUTBOX", outbox)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start odata-users serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let first = lines
+        .next()
+        .expect("a first stdout line")
+        .expect("readable stdout");
+    let address = first
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("first stdout line is the listening line, got {first:?}"))
+        .to_owned();
+    // Keep draining stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines.by_ref() {});
+    Server { child, address }
+}
+
+async fn json(response: reqwest::Response, status: StatusCode) -> Value {
+    let got = response.status();
+    let text = response.text().await.expect("body");
+    assert_eq!(got, status, "body: {text}");
+    if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).expect("JSON")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_one_database_serve_the_same_data() {
+    let db_url = common::backend_database_url().await;
+    let outbox = common::temp_dir();
+    let a = start(&db_url, &outbox);
+    let tenant = format!("multi{}", std::process::id());
+    let created = binary()
+        .args(["tenants", "create", "--tenant", &tenant, "--org", "main"])
+        .env("DATABASE_URL", &db_url)
+        .output()
+        .expect("tenants create");
+    assert!(
+        created.status.success(),
+        "tenants create: {}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let b = start(&db_url, &outbox);
+    let client = reqwest::Client::new();
+    let api = |server: &Server, path: &str| {
+        format!("{}/api/{tenant}/main/identity/{path}", server.address)
+    };
+
+    // Create on A (a tenant created after A started), read and change on B.
+    let role = json(
+        client
+            .post(api(&a, "roles"))
+            .json(&json!({"roleKey": "ops", "description": "Operations"}))
+            .send()
+            .await
+            .expect("POST role"),
+        StatusCode::CREATED,
+    )
+    .await;
+    assert!(role.is_string());
+    let id = json(
+        client
+            .post(api(&a, "users"))
+            .json(
+                &json!({"userKey": "ana", "name": "Ana", "isTechnician": false, "roles": ["ops"]}),
+            )
+            .send()
+            .await
+            .expect("POST user"),
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = id.as_str().expect("id string").to_owned();
+    let on_b = json(
+        client.get(api(&b, "users/ana")).send().await.expect("GET"),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(on_b["id"], id.as_str());
+    assert_eq!(on_b["roles"], json!(["ops"]));
+    json(
+        client
+            .put(api(&b, "users/ana/name"))
+            .json(&json!("Ana Lima"))
+            .send()
+            .await
+            .expect("PUT"),
+        StatusCode::OK,
+    )
+    .await;
+    let on_a = json(
+        client
+            .get(api(&a, &format!("users/{id}")))
+            .send()
+            .await
+            .expect("GET"),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(on_a["name"], "Ana Lima");
+    assert_eq!(on_a["version"], 2);
+
+    // Users created alternately on both; then page through the v4 feed with
+    // a small page size, following each nextLink on the other instance.
+    for i in 0..30 {
+        let server = if i % 2 == 0 { &a } else { &b };
+        json(
+            client
+                .post(api(server, "users"))
+                .json(&json!({"userKey": format!("u{i:02}"), "name": format!("User {i}"), "isTechnician": false}))
+                .send()
+                .await
+                .expect("POST"),
+            StatusCode::CREATED,
+        )
+        .await;
+    }
+    let mut seen = Vec::new();
+    let mut url = Some(format!(
+        "{}/api/{tenant}/main/odata/Users?$select=userKey&$orderby=userKey",
+        a.address
+    ));
+    let mut pages = 0;
+    while let Some(next) = url {
+        let page = json(
+            client
+                .get(&next)
+                .header("Prefer", "odata.maxpagesize=7")
+                .send()
+                .await
+                .expect("GET page"),
+            StatusCode::OK,
+        )
+        .await;
+        for row in page["value"].as_array().expect("value") {
+            seen.push(row["userKey"].as_str().expect("userKey").to_owned());
+        }
+        pages += 1;
+        // The next page goes to the other instance.
+        let (from, to) = if pages % 2 == 1 { (&a, &b) } else { (&b, &a) };
+        url = page["@odata.nextLink"]
+            .as_str()
+            .map(|link| link.replacen(&from.address, &to.address, 1));
+        assert!(pages < 20, "too many pages");
+    }
+    let mut expected: Vec<String> = (0..30).map(|i| format!("u{i:02}")).collect();
+    expected.insert(0, "ana".to_owned());
+    assert_eq!(
+        seen, expected,
+        "every user exactly once, in order, across instances"
+    );
+    assert_eq!(pages, 5);
+
+    // Delete on B; A no longer finds it, and the API 1 count agrees on both.
+    let deleted = client
+        .delete(api(&b, "users/ana"))
+        .send()
+        .await
+        .expect("DELETE");
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let gone = client.get(api(&a, "users/ana")).send().await.expect("GET");
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+    for server in [&a, &b] {
+        let page = json(
+            client
+                .get(api(server, "users/odata?$count=true&$top=0"))
+                .send()
+                .await
+                .expect("count"),
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(page["count"], 30);
+    }
+}
