@@ -1057,6 +1057,49 @@ where
         total_rows += got.len();
     }
     assert!(total_rows > QUERIES, "the queries should return rows");
+
+    // One aggregation with every supported method, against the reference.
+    let raw = "$apply=groupby((status),aggregate($count%20as%20n,status%20with%20sum%20as%20s,\
+               name%20with%20min%20as%20first,email%20with%20countdistinct%20as%20e,\
+               lastLogin%20with%20max%20as%20last,status%20with%20average%20as%20a))\
+               &$orderby=status%20desc";
+    let page = fetch(raw.to_owned()).await;
+    assert!(page.next.is_none());
+    let mut statuses: Vec<i64> = data.users.iter().map(|u| u.status).collect();
+    statuses.sort_by(|a, b| b.cmp(a));
+    statuses.dedup();
+    assert_eq!(page.items.len(), statuses.len(), "{raw}");
+    for (item, status) in page.items.iter().zip(statuses) {
+        let group: Vec<&User> = data.users.iter().filter(|u| u.status == status).collect();
+        let mut emails: Vec<&str> = group.iter().filter_map(|u| u.email.as_deref()).collect();
+        emails.sort();
+        emails.dedup();
+        let last = group
+            .iter()
+            .filter_map(|u| u.last_login.as_deref())
+            .max_by_key(|t| normalize_time(t))
+            .map(|t| {
+                let mut u = group[0].clone();
+                u.last_login = Some(t.to_owned());
+                expected_field(&u, "lastLogin", data)
+            })
+            .unwrap_or(Json::Null);
+        assert_eq!(item["status"], Json::from(status), "{raw}: {item}");
+        assert_eq!(item["n"], Json::from(group.len()), "{raw}: {item}");
+        assert_eq!(
+            item["s"],
+            Json::from(status * group.len() as i64),
+            "{raw}: {item}"
+        );
+        assert_eq!(
+            item["first"].as_str(),
+            group.iter().map(|u| u.name.as_str()).min(),
+            "{raw}: {item}"
+        );
+        assert_eq!(item["e"], Json::from(emails.len()), "{raw}: {item}");
+        assert_eq!(item["last"], last, "{raw}: {item}");
+        assert_eq!(item["a"].as_f64(), Some(status as f64), "{raw}: {item}");
+    }
 }
 
 #[tokio::test]

@@ -76,6 +76,15 @@ impl Backend {
         }
     }
 
+    /// A string in an exact (binary, code point) collation that stays text
+    /// (for `MIN`/`MAX`/`COUNT(DISTINCT ...)`).
+    pub(crate) fn exact_text(self, e: Expr) -> Expr {
+        match self {
+            Backend::MySql => self.char_exact(e),
+            Backend::Sqlite | Backend::Postgres => self.binary_string(e),
+        }
+    }
+
     /// Case-sensitive string equality (index-friendly where possible).
     pub(crate) fn string_eq(self, l: Expr, r: Expr) -> Expr {
         match self {

@@ -74,12 +74,14 @@
 //!   first ascending and last descending, and every order ends with the key,
 //!   so that keyset paging ([`ReadPlan::page_statement`]) is stable.
 
+pub mod apply;
 pub mod dialect;
 pub mod error;
 mod expr;
 pub mod plan;
 pub mod schema;
 
+pub use apply::{ApplyPlan, OutputColumn};
 pub use dialect::Backend;
 pub use error::TranslateError;
 pub use plan::{

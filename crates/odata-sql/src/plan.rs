@@ -11,6 +11,7 @@ use sea_query::{
     Alias, Expr, ExprTrait, Func, JoinType, NullOrdering, Order, Query, SelectStatement, Value,
 };
 
+use crate::apply::ApplyPlan;
 use crate::dialect::Backend;
 use crate::error::TranslateError;
 use crate::expr::{ExprContext, ExprTranslator, Scope, Ty, Typed, percent_decode};
@@ -99,13 +100,6 @@ impl<'s> Translator<'s> {
             custom: _,
         } = options;
 
-        if let Some(apply) = apply {
-            return Err(TranslateError::unsupported(
-                "$apply",
-                apply.span,
-                "$apply is not supported",
-            ));
-        }
         if levels.is_some() {
             return Err(TranslateError::invalid(
                 "$levels",
@@ -220,6 +214,29 @@ impl<'s> Translator<'s> {
         }
 
         let mut condition = root.column(&entity.tenant_column).eq(tenant.value.clone());
+        let apply = match apply {
+            Some(apply) => {
+                crate::apply::plan_apply(&ctx, &root, apply, &mut condition, orderby.as_ref())?
+            }
+            None => None,
+        };
+        if apply.is_some() {
+            for (name, span) in [
+                ("$filter", filter.as_ref().map(|f| f.span)),
+                ("$select", select.as_ref().map(|s| s.span)),
+                ("$expand", expand.as_ref().map(|e| e.span)),
+                ("$search", search.as_ref().map(|s| s.span)),
+                ("$compute", compute.as_ref().map(|c| c.span)),
+            ] {
+                if let Some(span) = span {
+                    return Err(TranslateError::unsupported(
+                        name,
+                        span,
+                        format!("{name} together with an aggregating $apply is not supported"),
+                    ));
+                }
+            }
+        }
         if let Some(filter) = filter {
             let mut t = ExprTranslator::new(&ctx, "$filter", root.clone());
             condition = condition.and(t.condition(filter)?);
@@ -229,8 +246,8 @@ impl<'s> Translator<'s> {
         }
 
         let order = match orderby {
-            Some(orderby) => order_keys(&ctx, &root, orderby)?,
-            None => Vec::new(),
+            Some(orderby) if apply.is_none() => order_keys(&ctx, &root, orderby)?,
+            _ => Vec::new(),
         };
         let order = with_key(self.backend, &root, order);
 
@@ -253,6 +270,7 @@ impl<'s> Translator<'s> {
             skip,
             count: count.is_some_and(|c| c.value),
             expand,
+            apply,
         })
     }
 }
@@ -424,6 +442,9 @@ pub struct ReadPlan {
     pub count: bool,
     /// `$expand`ed navigations.
     pub expand: Vec<ExpandPlan>,
+    /// An aggregating `$apply`: when present, the result rows come from
+    /// [`ApplyPlan`] instead of the entity statements.
+    pub apply: Option<ApplyPlan>,
 }
 
 impl ReadPlan {
@@ -635,7 +656,13 @@ fn sort_form(backend: Backend, e: Expr, ty: EdmType) -> Expr {
 }
 
 /// `ORDER BY e` with nulls first ascending and last descending.
-fn order_by(backend: Backend, q: &mut SelectStatement, e: Expr, descending: bool, nullable: bool) {
+pub(crate) fn order_by(
+    backend: Backend,
+    q: &mut SelectStatement,
+    e: Expr,
+    descending: bool,
+    nullable: bool,
+) {
     let order = if descending { Order::Desc } else { Order::Asc };
     if nullable && backend.needs_null_ordering() {
         let nulls = if descending {
@@ -1069,7 +1096,7 @@ fn expand_plan(
 
 /// `$search`: every term must occur (case-insensitively, as a substring) in
 /// at least one searchable property.
-fn search_condition(
+pub(crate) fn search_condition(
     backend: Backend,
     root: &Scope<'_>,
     search: &Search,

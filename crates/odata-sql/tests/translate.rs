@@ -205,6 +205,68 @@ snap!(
     "$compute=length(name) as n,tolower(email) as e&$select=name,n&$filter=n gt 3&$orderby=e desc"
 );
 
+fn apply_sql(query: &str) -> String {
+    let mut out = format!("{query}\n");
+    for backend in Backend::ALL {
+        let plan = plan(query, backend).unwrap_or_else(|e| panic!("{query}: {e:?}"));
+        let apply = plan.apply.as_ref().expect("an aggregating plan");
+        out.push_str(&show(backend, &apply.page_statement(101, 0)));
+        out.push_str(&show(backend, &apply.count_statement()));
+    }
+    out
+}
+
+#[test]
+fn apply_groupby_count() {
+    insta::assert_snapshot!(apply_sql(
+        "$apply=groupby((status),aggregate($count as n))&$orderby=n desc"
+    ));
+}
+
+#[test]
+fn apply_pipeline() {
+    insta::assert_snapshot!(apply_sql(
+        "$apply=filter(isActive)/search(ann)/groupby((userKey,status),aggregate(status with sum as s,name with min as first,email with countdistinct as emails,status with average as avg))/orderby(s desc)/skip(1)/top(5)"
+    ));
+}
+
+#[test]
+fn apply_aggregate_only() {
+    insta::assert_snapshot!(apply_sql(
+        "$apply=aggregate($count as total,lastLogin with max as last)"
+    ));
+}
+
+#[test]
+fn apply_without_aggregation_is_a_filter() {
+    let a = plan("$apply=filter(status eq 1)", Backend::Sqlite).unwrap();
+    assert!(a.apply.is_none());
+    let b = plan("$filter=status eq 1", Backend::Sqlite).unwrap();
+    let sql = |p: &ReadPlan| {
+        Backend::Sqlite
+            .build(&p.page_statement(None, 10, 0).unwrap())
+            .0
+    };
+    assert_eq!(sql(&a), sql(&b));
+}
+
+#[test]
+fn apply_errors() {
+    unsupported("$apply=groupby((roles/roleKey))", "$apply", "roles/roleKey");
+    unsupported(
+        "$apply=groupby((status))&$filter=status eq 1",
+        "$filter",
+        "status eq 1",
+    );
+    invalid("$apply=aggregate(name with sum as s)", "$apply", "name");
+    invalid("$apply=groupby((status))/orderby(nope)", "$apply", "nope");
+    unsupported(
+        "$apply=aggregate(status with Mock.median as m)",
+        "$apply",
+        "Mock.median",
+    );
+}
+
 #[test]
 fn computed_properties_are_selected_by_name_only() {
     let p = plan("$compute=length(name) as n&$select=n", Backend::Sqlite).unwrap();
@@ -439,9 +501,9 @@ fn unsupported_features_are_reported_not_ignored() {
         "geo.distance",
     );
     unsupported(
-        "$apply=aggregate($count as n)",
+        "$apply=groupby((status))/filter(status eq 1)",
         "$apply",
-        "aggregate($count as n)",
+        "filter(status eq 1)",
     );
     unsupported("$expand=roles/$ref", "$expand", "roles/$ref");
     unsupported("$expand=roles($top=1)", "$expand", "roles($top=1)");

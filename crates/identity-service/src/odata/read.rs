@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use odata_parser::ast::QueryOptions;
 use odata_sql::schema::EdmType;
 use odata_sql::{
-    Backend, PARENT_COLUMN, RELATED_KEY_COLUMN, ReadPlan, TenantFilter, TranslateError, Translator,
-    computed_column_alias, order_key_alias,
+    ApplyPlan, Backend, PARENT_COLUMN, RELATED_KEY_COLUMN, ReadPlan, TenantFilter, TranslateError,
+    Translator, computed_column_alias, order_key_alias,
 };
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult};
 use serde_json::{Map, Value as Json};
@@ -90,6 +90,9 @@ pub(crate) async fn list(
     let plan = plan(db, scope, kind, &options)?;
     let kept = kept_for_next_link(raw_query);
     let fingerprint = skiptoken::fingerprint(&kept);
+    if let Some(apply) = &plan.apply {
+        return list_aggregated(db, &plan, apply, &options, &kept, fingerprint, ctx).await;
+    }
 
     // Where this page starts and how many rows the client still wants.
     let (after, wanted, offset) = match &options.skiptoken {
@@ -185,6 +188,7 @@ pub(crate) async fn get_by_id(
         ("$count", options.count.is_some()),
         ("$search", options.search.is_some()),
         ("$skiptoken", options.skiptoken.is_some()),
+        ("$apply", options.apply.is_some()),
     ] {
         if present {
             return Err(QueryError::Invalid {
@@ -199,6 +203,82 @@ pub(crate) async fn get_by_id(
     let rows = db.query_all(&stmt).await?;
     let mut items = shape(db, scope, &plan, &rows, ctx).await?;
     Ok(items.pop())
+}
+
+/// A page of an aggregating `$apply`: rows of the result's columns, paged
+/// by position (the skiptoken carries the offset reached).
+async fn list_aggregated(
+    db: &DatabaseConnection,
+    plan: &ReadPlan,
+    apply: &ApplyPlan,
+    options: &QueryOptions,
+    kept: &[&str],
+    fingerprint: String,
+    ctx: &ReadContext,
+) -> Result<Api1Page, QueryError> {
+    let (offset, wanted) = match &options.skiptoken {
+        Some(token) => {
+            let position =
+                skiptoken::decode(&ctx.signing_key, &token.value).ok_or_else(invalid_token)?;
+            let offset = match position.keys.as_slice() {
+                [Json::Number(n)] if position.query == fingerprint => {
+                    n.as_u64().ok_or_else(invalid_token)?
+                }
+                _ => return Err(invalid_token()),
+            };
+            (offset, position.remaining)
+        }
+        None => (plan.skip.unwrap_or(0), plan.top),
+    };
+    let page_size = ctx.page_size.max(1);
+    let limit = wanted.map_or(page_size, |w| w.min(page_size));
+    let count = if plan.count {
+        match db.query_one(&apply.count_statement()).await? {
+            Some(row) => Some(decode(&row, "count", EdmType::Int64)?.as_u64().unwrap_or(0)),
+            None => Some(0),
+        }
+    } else {
+        None
+    };
+    if limit == 0 {
+        return Ok(Api1Page {
+            items: Vec::new(),
+            next_page_link: None,
+            count,
+        });
+    }
+    let mut rows = db
+        .query_all(&apply.page_statement(limit + 1, offset))
+        .await?;
+    let more_rows = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    let mut items = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let mut item = Map::new();
+        for c in &apply.columns {
+            item.insert(c.name.clone(), decode(row, &c.name, c.edm_type)?);
+        }
+        items.push(Json::Object(item));
+    }
+    let still_wanted = wanted.map(|w| w - rows.len() as u64);
+    let next_page_link = (more_rows && still_wanted != Some(0)).then(|| {
+        let token = skiptoken::encode(
+            &ctx.signing_key,
+            &Position {
+                keys: vec![Json::from(offset + rows.len() as u64)],
+                remaining: still_wanted,
+                query: fingerprint,
+            },
+        );
+        let mut query: Vec<String> = kept.iter().map(|s| (*s).to_owned()).collect();
+        query.push(format!("$skiptoken={token}"));
+        format!("{}{}?{}", ctx.base_url, ctx.path, query.join("&"))
+    });
+    Ok(Api1Page {
+        items,
+        next_page_link,
+        count,
+    })
 }
 
 /// Shapes rows into records, adding related keys and expansions (one query

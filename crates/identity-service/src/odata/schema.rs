@@ -87,7 +87,7 @@ fn users() -> EntitySet {
         col("id", "id", EdmType::Guid, false),
         col("userKey", "user_key", EdmType::String, false).with_max_length(KEY_LEN),
         col("name", "name", EdmType::String, false).with_max_length(TEXT_LEN),
-        col("culture", "culture", EdmType::String, false).with_max_length(64),
+        col("culture", "culture", EdmType::String, true).with_max_length(64),
         col("email", "email", EdmType::String, true).with_max_length(TEXT_LEN),
         col("isTechnician", "is_technician", EdmType::Boolean, false),
         col("lastLogin", "last_login", EdmType::DateTimeOffset, true),
