@@ -1,6 +1,7 @@
 //! Criterion: our parser against the Rust peers on the same inputs.
 //!
 //! Run from this directory: `nice cargo bench` (see ../../BENCHMARKS.md).
+//! Times are thread CPU time (the machine is shared), see `cputime`.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -9,15 +10,18 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use odata_parser::ParserOptions;
 use parser_peers::*;
 
-fn config() -> Criterion {
+type C = Criterion<cputime::CpuTime>;
+
+fn config() -> C {
     Criterion::default()
+        .with_measurement(cputime::CpuTime)
         .sample_size(30)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(3))
         .without_plots()
 }
 
-fn filter_sets(c: &mut Criterion) {
+fn filter_sets(c: &mut C) {
     let o = ParserOptions::default();
     let all = filters();
     let common = common(&all);
@@ -67,7 +71,7 @@ fn filter_sets(c: &mut Criterion) {
     g.finish();
 }
 
-fn long_inputs(c: &mut Criterion) {
+fn long_inputs(c: &mut C) {
     let o = ParserOptions::default();
     for (group, inputs) in [
         (
@@ -104,7 +108,7 @@ fn long_inputs(c: &mut Criterion) {
     }
 }
 
-fn deep_nesting(c: &mut Criterion) {
+fn deep_nesting(c: &mut C) {
     // Ours only: the peers recurse without a limit and overflow the stack.
     let roomy = ParserOptions {
         max_input_len: 1 << 20,

@@ -205,3 +205,94 @@ pub fn common(corpus: &[String]) -> Vec<String> {
         .cloned()
         .collect()
 }
+
+/// Per-thread CPU time: the machine is shared with other builds, and CPU
+/// time excludes the time this thread spends descheduled.
+pub mod cputime {
+    use std::time::Duration;
+
+    use criterion::Throughput;
+    use criterion::measurement::{Measurement, ValueFormatter};
+
+    /// CPU time consumed by the calling thread so far.
+    pub fn now() -> Duration {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `ts` is a valid, writable timespec.
+        let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+        assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+        Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+    }
+
+    /// A Criterion measurement of thread CPU time.
+    pub struct CpuTime;
+
+    impl Measurement for CpuTime {
+        type Intermediate = Duration;
+        type Value = Duration;
+        fn start(&self) -> Duration {
+            now()
+        }
+        fn end(&self, i: Duration) -> Duration {
+            now() - i
+        }
+        fn add(&self, a: &Duration, b: &Duration) -> Duration {
+            *a + *b
+        }
+        fn zero(&self) -> Duration {
+            Duration::ZERO
+        }
+        fn to_f64(&self, v: &Duration) -> f64 {
+            v.as_nanos() as f64
+        }
+        fn formatter(&self) -> &dyn ValueFormatter {
+            &Fmt
+        }
+    }
+
+    struct Fmt;
+
+    impl ValueFormatter for Fmt {
+        fn scale_values(&self, typical: f64, values: &mut [f64]) -> &'static str {
+            let (d, unit) = if typical < 1e3 {
+                (1.0, "ns")
+            } else if typical < 1e6 {
+                (1e3, "µs")
+            } else if typical < 1e9 {
+                (1e6, "ms")
+            } else {
+                (1e9, "s")
+            };
+            values.iter_mut().for_each(|v| *v /= d);
+            unit
+        }
+        fn scale_throughputs(
+            &self,
+            typical: f64,
+            t: &Throughput,
+            values: &mut [f64],
+        ) -> &'static str {
+            let (per, unit, d) = match *t {
+                Throughput::Bytes(b) | Throughput::BytesDecimal(b) => {
+                    (b as f64, "MiB/s", 1024.0 * 1024.0)
+                }
+                Throughput::Elements(e) => {
+                    let rate = e as f64 * 1e9 / typical;
+                    if rate >= 1e6 {
+                        (e as f64, "Melem/s", 1e6)
+                    } else {
+                        (e as f64, "Kelem/s", 1e3)
+                    }
+                }
+                _ => (1.0, "/s", 1.0),
+            };
+            values.iter_mut().for_each(|v| *v = per * 1e9 / *v / d);
+            unit
+        }
+        fn scale_for_machines(&self, _values: &mut [f64]) -> &'static str {
+            "ns"
+        }
+    }
+}

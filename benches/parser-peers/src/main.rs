@@ -5,6 +5,18 @@
 use odata_parser::ParserOptions;
 use parser_peers::*;
 
+/// Thread CPU time, with `Instant`'s interface.
+struct Clock(std::time::Duration);
+
+impl Clock {
+    fn now() -> Self {
+        Clock(cputime::now())
+    }
+    fn elapsed(&self) -> std::time::Duration {
+        cputime::now() - self.0
+    }
+}
+
 fn json_str(s: &str) -> String {
     let mut o = String::from("\"");
     for c in s.chars() {
@@ -37,7 +49,7 @@ fn main() {
                             continue;
                         }
                         let iters = (2_000_000 / text.len()).max(10);
-                        let t = std::time::Instant::now();
+                        let t = Clock::now();
                         for _ in 0..iters {
                             std::hint::black_box(p.parse_filter(
                                 std::hint::black_box(&text),
@@ -66,7 +78,7 @@ fn main() {
             let mut best = [f64::MAX; 4];
             for _ in 0..40 {
                 for (i, p) in Peer::ALL.iter().enumerate() {
-                    let t = std::time::Instant::now();
+                    let t = Clock::now();
                     for _ in 0..200 {
                         for f in &common {
                             std::hint::black_box(p.parse_filter(
@@ -95,6 +107,77 @@ fn main() {
             }
             let fastest_peer = best[1..].iter().cloned().fold(f64::MAX, f64::min);
             println!("\nours / fastest Rust peer: {:.2}x", fastest_peer / best[0]);
+
+            // Cost per byte by input length (best of 20 rounds).
+            println!("\n| parser | input | bytes | ns/input | ns/byte |");
+            println!("| --- | --- | ---: | ---: | ---: |");
+            for p in Peer::ALL {
+                for (name, f) in [
+                    ("or_chain", or_chain as fn(usize) -> String),
+                    ("in_list", in_list),
+                ] {
+                    for size in [100, 1000, 4000] {
+                        let text = f(size);
+                        if !p.parse_filter(&text, &o, &mut buf) {
+                            continue;
+                        }
+                        let iters = (400_000 / text.len()).max(5);
+                        let mut best = f64::MAX;
+                        for _ in 0..20 {
+                            let t = Clock::now();
+                            for _ in 0..iters {
+                                std::hint::black_box(p.parse_filter(
+                                    std::hint::black_box(&text),
+                                    &o,
+                                    &mut buf,
+                                ));
+                            }
+                            best = best.min(t.elapsed().as_secs_f64() * 1e9 / iters as f64);
+                        }
+                        println!(
+                            "| {} | {name} | {} | {best:.0} | {:.1} |",
+                            p.name(),
+                            text.len(),
+                            best / text.len() as f64
+                        );
+                    }
+                }
+            }
+
+            // The depth limit on 100,000 levels of parentheses (ours only).
+            let roomy = ParserOptions {
+                max_input_len: 1 << 20,
+                ..ParserOptions::default()
+            };
+            let deep = deep_parens(100_000);
+            let mut best = f64::MAX;
+            for _ in 0..50 {
+                let t = Clock::now();
+                let e =
+                    odata_parser::parse_filter(std::hint::black_box(&deep), &roomy).unwrap_err();
+                best = best.min(t.elapsed().as_secs_f64() * 1e6);
+                assert_eq!(
+                    e.kind,
+                    odata_parser::ErrorKind::LimitExceeded(odata_parser::Limit::Depth)
+                );
+            }
+            println!(
+                "\nours, 100,000 nested parentheses (200 KB): depth-limit error in {best:.1} µs (best of 50)"
+            );
+        }
+        "loop-common" => {
+            // For profilers: the common set, many times, one parser (arg 2: 0..3).
+            let o = ParserOptions::default();
+            let common = common(&filters);
+            let which: usize = std::env::args().nth(2).and_then(|s| s.parse().ok()).unwrap_or(0);
+            let p = Peer::ALL[which];
+            let mut buf = String::new();
+            let iters: usize = std::env::var("ITERS").ok().and_then(|s| s.parse().ok()).unwrap_or(20_000);
+            for _ in 0..iters {
+                for f in &common {
+                    std::hint::black_box(p.parse_filter(std::hint::black_box(f), &o, &mut buf));
+                }
+            }
         }
         "loop" => {
             // For profilers: parse one long or-chain many times.

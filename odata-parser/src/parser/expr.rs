@@ -47,6 +47,7 @@ fn op_from(word: &[u8]) -> Option<Op> {
 }
 
 impl Parser<'_> {
+    #[inline]
     pub(crate) fn mk(&mut self, kind: ExprKind, span: Span) -> PResult<Expr> {
         self.node()?;
         Ok(Expr { kind, span })
@@ -163,6 +164,7 @@ impl Parser<'_> {
     /// `notExpr`, `negateExpr` or a primary expression.
     ///
     /// `not` and `-` bind tighter than every binary operator.
+    #[inline]
     fn unary(&mut self) -> PResult<Expr> {
         let start = self.pos;
         match self.peek() {
@@ -188,6 +190,7 @@ impl Parser<'_> {
         self.primary()
     }
 
+    #[inline]
     fn unary_operand(&mut self, op: UnaryOp, start: usize) -> PResult<Expr> {
         self.enter()?;
         let operand = self.unary()?;
@@ -203,6 +206,7 @@ impl Parser<'_> {
     }
 
     /// Everything that can start an operand.
+    #[inline]
     pub(crate) fn primary(&mut self) -> PResult<Expr> {
         let Some(c) = self.peek() else {
             return Err(self.fail("expression"));
@@ -283,6 +287,7 @@ impl Parser<'_> {
     }
 
     /// `null`, `true`/`false` (any case), `NaN`, `INF`.
+    #[inline]
     fn word_literal(&self, name: &str) -> Option<Literal> {
         match name {
             "null" => Some(Literal::Null),
@@ -294,6 +299,7 @@ impl Parser<'_> {
     }
 
     /// A GUID whose first character is a letter (`abcdef01-...`).
+    #[inline]
     fn guid_word(&mut self) -> PResult<Option<Expr>> {
         let r = self.rest();
         if r.len() >= 36 && r[..8].iter().all(|c| c.is_ascii_hexdigit()) && r[8] == b'-' {
@@ -305,6 +311,7 @@ impl Parser<'_> {
     /// An expression starting with a letter: a literal with a word
     /// (`true`, `null`, `duration'..'`, `Ns.Enum'..'`, a GUID), a built-in
     /// function call, or a member path.
+    #[inline]
     fn word_expr(&mut self) -> PResult<Expr> {
         let start = self.pos;
         if let Some(g) = self.guid_word()? {
@@ -338,7 +345,7 @@ impl Parser<'_> {
             }
         }
         self.pos = start;
-        let seg = self.path_segment()?;
+        let seg = self.path_segment_of_len(n)?;
         if matches!(seg, PathSegment::TypeCast(_)) && self.peek() != Some(b'/') {
             // `memberExpr`: a leading type cast must be followed by a member.
             return Err(self.fail("'/' or '('"));
@@ -522,11 +529,28 @@ impl Parser<'_> {
 
     /// One member path segment: a property (with optional key predicate),
     /// a type cast, a bound function call or an annotation.
+    #[inline]
     pub(crate) fn path_segment(&mut self) -> PResult<PathSegment> {
         if self.at(b'@') {
             return self.annotation_segment();
         }
-        let id = self.qualified("property path")?;
+        let n = self.qualified_len();
+        self.path_segment_of_len(n)
+    }
+
+    /// [`Parser::path_segment`] when the length of the (qualified) name at
+    /// the current position is already known.
+    #[inline]
+    fn path_segment_of_len(&mut self, n: usize) -> PResult<PathSegment> {
+        if n == 0 {
+            return Err(self.fail("property path"));
+        }
+        let start = self.pos;
+        self.pos += n;
+        let id = Ident {
+            name: self.text(start, self.pos).to_string(),
+            span: self.span(start),
+        };
         if id.name.contains('.') {
             if self.at(b'(') && self.at_params() {
                 let params = self.function_params()?;
@@ -661,6 +685,7 @@ impl Parser<'_> {
     /// The rest of a member path after its first segment(s): `/segment`,
     /// `/$count[(...)]`, `/any(...)`, `/all(...)`, `/$filter(...)`,
     /// `/aggregate(...)`.
+    #[inline]
     pub(crate) fn path_rest(
         &mut self,
         start: usize,

@@ -191,8 +191,22 @@ impl<'a> Parser<'a> {
     }
 
     /// [`Parser::ident_len`] at position `p`.
+    #[inline]
     pub(crate) fn ident_len_at(&self, p: usize) -> usize {
         let r = &self.b[p.min(self.end)..self.end];
+        // Fast path: plain ASCII identifiers.
+        match r.first() {
+            Some(c) if c.is_ascii_alphabetic() || *c == b'_' => {}
+            Some(c) if *c == b'%' || *c >= 0x80 => {}
+            _ => return 0,
+        }
+        let ascii = r
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
+            .count();
+        if ascii <= 128 && !matches!(r.get(ascii), Some(b'%') | Some(0x80..)) {
+            return ascii;
+        }
         let mut i = 0;
         let mut chars = 0;
         while i < r.len() {
@@ -225,6 +239,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `odataIdentifier`, or a failure expecting `what`.
+    #[inline]
     pub(crate) fn ident(&mut self, what: &'static str) -> PResult<Ident> {
         let n = self.ident_len();
         if n == 0 {
@@ -240,6 +255,7 @@ impl<'a> Parser<'a> {
 
     /// `namespace "." name` or a plain identifier: identifiers joined by dots.
     /// Stops before a dot that is not followed by an identifier.
+    #[inline]
     pub(crate) fn qualified_len(&self) -> usize {
         let mut p = self.pos;
         let mut n = self.ident_len_at(p);
@@ -258,6 +274,7 @@ impl<'a> Parser<'a> {
     }
 
     /// A (possibly) qualified name.
+    #[inline]
     pub(crate) fn qualified(&mut self, what: &'static str) -> PResult<Ident> {
         let n = self.qualified_len();
         if n == 0 {
@@ -280,6 +297,7 @@ impl<'a> Parser<'a> {
     }
 
     /// Reads `1*DIGIT` and returns its text.
+    #[inline]
     pub(crate) fn digits(&mut self) -> Option<(usize, usize)> {
         let start = self.pos;
         while self.peek().is_some_and(|c| c.is_ascii_digit()) {

@@ -450,6 +450,7 @@ fn normalize_time(s: &str) -> String {
 }
 
 impl Parser<'_> {
+    #[inline]
     fn lit(&mut self, lit: Literal, start: usize) -> PResult<Expr> {
         self.node()?;
         Ok(Expr {
@@ -479,6 +480,7 @@ impl Parser<'_> {
 
     /// A literal starting with a digit, `-`, `+` or `%2B`: a GUID, date,
     /// dateTimeOffset, timeOfDay, `-INF` or a number.
+    #[inline]
     pub(crate) fn number_like(&mut self) -> PResult<Expr> {
         let start = self.pos;
         let r = self.rest();
@@ -515,6 +517,7 @@ impl Parser<'_> {
 
     /// `decimalLiteral = [ SIGN ] 1*DIGIT [ "." 1*DIGIT ] [ "e" [ SIGN ] 1*DIGIT ]`
     /// (integers are the same without fraction and exponent).
+    #[inline]
     pub(crate) fn number(&mut self) -> PResult<Expr> {
         let start = self.pos;
         let negative = self.eat_byte(b'-');
@@ -586,12 +589,14 @@ impl Parser<'_> {
     /// `stringLiteral = SQUOTE *( SQUOTE-in-string / pchar-no-SQUOTE ) SQUOTE`
     ///
     /// Returns the content with `''` collapsed, not percent-decoded.
+    #[inline]
     pub(crate) fn string_content(&mut self) -> PResult<String> {
         self.quoted_text(false)
     }
 
     /// [`Parser::string_content`]; with `dquote` also allowing `"` (the
     /// `searchExpr-incomplete` form of `$search`).
+    #[inline]
     pub(crate) fn quoted_text(&mut self, dquote: bool) -> PResult<String> {
         if !self.eat(b'\'') {
             return Err(self.fail("string"));
@@ -641,6 +646,7 @@ impl Parser<'_> {
         }
     }
 
+    #[inline]
     pub(crate) fn string_literal(&mut self) -> PResult<Expr> {
         let start = self.pos;
         let s = self.string_content()?;
@@ -703,6 +709,7 @@ impl Parser<'_> {
     }
 
     /// A span-only helper for literals built elsewhere.
+    #[inline]
     pub(crate) fn literal_expr(&mut self, lit: Literal, span: Span) -> PResult<Expr> {
         self.node()?;
         Ok(Expr {
