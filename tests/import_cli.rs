@@ -198,8 +198,7 @@ async fn import_loads_the_generated_files_and_refuses_a_second_run() {
             row["userKey"]
         );
     }
-    // An empty culture stays null (the data README); while the schema
-    // requires a culture, the import stores the default one and says so.
+    // An empty culture stays null (the data README).
     let blank = users
         .iter()
         .find(|u| u["culture"].is_empty())
@@ -209,11 +208,7 @@ async fn import_loads_the_generated_files_and_refuses_a_second_run() {
         StatusCode::OK,
     )
     .await;
-    assert!(
-        user["culture"].is_null() || (user["culture"] == "en-US" && stdout.contains("no culture")),
-        "culture {} / report {stdout}",
-        user["culture"]
-    );
+    assert!(user["culture"].is_null(), "culture {}", user["culture"]);
 
     let admin = json_of(
         app.get(&format!("{base}/roles/admin")).await,

@@ -229,6 +229,8 @@ pub async fn run(
     };
 
     // Read and check every file before writing anything.
+    let show = std::io::stderr().is_terminal();
+    let spinner = checking_spinner(show);
     let roles = match path(ROLES_FILE) {
         Some(p) => Some(parse_roles(ROLES_FILE, open(&p, ROLES_FILE)?)?),
         None => None,
@@ -318,21 +320,13 @@ pub async fn run(
         Some(scope) => (scope.tenant_id, false),
         None => ensure_tenant(db, tenant, org).await?,
     };
-    let mut notes = Vec::new();
-    let without_culture = users
-        .as_ref()
-        .map_or(0, |u| u.rows.iter().filter(|r| r.culture.is_none()).count());
-    if without_culture > 0 && !bulk::culture_nullable() {
-        notes.push(format!(
-            "{without_culture} users have no culture; the schema requires one, so they got the default culture"
-        ));
-    }
+    let notes = Vec::new();
     let stamp = bulk::Stamp {
         tenant_id,
         now: Utc::now(),
         by: Some("import".to_owned()),
     };
-    let show = std::io::stderr().is_terminal();
+    spinner.finish_and_clear();
     let mut files = Vec::new();
     macro_rules! write_file {
         ($file:expr, $parsed:expr, |$txn:ident, $rows:ident, $bar:ident| $insert:expr) => {{
@@ -420,14 +414,30 @@ fn open(path: &Path, file: &str) -> Result<BufReader<File>, ImportError> {
         })
 }
 
+/// A spinner while the files are read and checked (terminal only).
+fn checking_spinner(show: bool) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    // Cleared when dropped too, so that an error message starts on a clean line.
+    let spinner = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
+        .with_finish(indicatif::ProgressFinish::AndClear);
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
+        spinner.set_style(style);
+    }
+    spinner.set_message("reading and checking the CSV files");
+    spinner.enable_steady_tick(Duration::from_millis(120));
+    spinner
+}
+
 fn progress_bar(show: bool, file: &str, len: usize) -> ProgressBar {
     if !show {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(len as u64), ProgressDrawTarget::stderr());
-    if let Ok(style) =
-        ProgressStyle::with_template("{prefix:<28} [{bar:30}] {pos:>8}/{len:8} {per_sec:>12}")
-    {
+    if let Ok(style) = ProgressStyle::with_template(
+        "{prefix:<28} [{bar:30}] {human_pos:>8}/{human_len:<8} {elapsed:>4}",
+    ) {
         bar.set_style(style.progress_chars("=> "));
     }
     bar.set_prefix(file.to_owned());

@@ -4,13 +4,11 @@
 
 use chrono::{DateTime, Utc};
 use indicatif::ProgressBar;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr};
+use sea_orm::{ConnectionTrait, DbErr};
 use sea_query::{Alias, Expr, Query, Value};
 use uuid::Uuid;
 
 use super::{GroupRow, LinkRow, RoleRow, UserRow};
-use crate::domain::Culture;
-use crate::storage::entities::users;
 
 /// SQLite's default `SQLITE_MAX_VARIABLE_NUMBER` since 3.32.
 const MAX_PARAMS: usize = 32_766;
@@ -87,21 +85,12 @@ async fn insert_rows<C: ConnectionTrait>(
     Ok(inserted)
 }
 
-/// Whether `users.culture` accepts NULL. The data README maps an empty
-/// culture to NULL; while the schema declares the column NOT NULL, such
-/// users get the API's default culture instead (and the import says so).
-pub fn culture_nullable() -> bool {
-    users::Column::Culture.def().is_null()
-}
-
 pub async fn insert_users<C: ConnectionTrait>(
     db: &C,
     stamp: &Stamp,
     rows: &[UserRow],
     progress: &ProgressBar,
 ) -> Result<u64, DbErr> {
-    let nullable = culture_nullable();
-    let default_culture = Culture::from_accept_language(None).into_inner();
     let mut columns = vec![
         "id",
         "tenant_id",
@@ -125,11 +114,7 @@ pub async fn insert_users<C: ConnectionTrait>(
             u.user_key.clone().into(),
             u.user_key.to_lowercase().into(),
             u.name.clone().into(),
-            match (&u.culture, nullable) {
-                (Some(c), _) => Value::from(c.clone()),
-                (None, true) => Value::from(Option::<String>::None),
-                (None, false) => Value::from(default_culture.clone()),
-            },
+            u.culture.clone().into(),
             u.email.clone().into(),
             u.email.as_ref().map(|e| e.to_lowercase()).into(),
             u.is_technician.into(),

@@ -219,10 +219,12 @@ async fn invite_in<C: ConnectionTrait>(
                 user_key_norm: Set(key.to_lowercase()),
                 user_key: Set(key),
                 name: Set(name.clone()),
-                culture: Set(invite
-                    .culture
-                    .clone()
-                    .unwrap_or(invite.default_culture.clone())),
+                culture: Set(Some(
+                    invite
+                        .culture
+                        .clone()
+                        .unwrap_or(invite.default_culture.clone()),
+                )),
                 email: Set(Some(invite.email.clone())),
                 email_norm: Set(Some(email_norm)),
                 is_technician: Set(false),

@@ -171,7 +171,7 @@ pub async fn create(
         user_key: Set(user.user_key.as_str().to_owned()),
         user_key_norm: Set(user.user_key.normalized()),
         name: Set(user.name.into_inner()),
-        culture: Set(user.culture.into_inner()),
+        culture: Set(Some(user.culture.into_inner())),
         email_norm: Set(user.email.as_ref().map(Email::normalized)),
         email: Set(user.email.map(Email::into_inner)),
         is_technician: Set(user.is_technician),

@@ -11,7 +11,7 @@ pub struct Model {
     pub user_key: String,
     pub user_key_norm: String,
     pub name: String,
-    pub culture: String,
+    pub culture: Option<String>,
     pub email: Option<String>,
     pub email_norm: Option<String>,
     pub is_technician: bool,
