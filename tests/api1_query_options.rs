@@ -196,6 +196,40 @@ async fn select_and_expand_shape_the_records() {
         assert!(item["createdOn"].as_str().unwrap().ends_with('Z'));
     }
 
+    // Nested $orderby/$skip/$top per user.
+    let (status, page) = get(
+        &app,
+        "users/odata?$expand=roles($orderby=roleKey%20desc;$skip=1;$top=1)&$filter=roles/$count%20ge%203&$top=5",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let (_, keys_page) = get(
+        &app,
+        "users/odata?$select=roles&$filter=roles/$count%20ge%203&$top=5",
+    )
+    .await;
+    for (item, keys) in page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(keys_page["items"].as_array().unwrap())
+    {
+        let mut all: Vec<&str> = keys["roles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k.as_str().unwrap())
+            .collect();
+        all.sort_by(|a, b| b.cmp(a));
+        let expanded: Vec<&str> = item["roles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["roleKey"].as_str().unwrap())
+            .collect();
+        assert_eq!(expanded, vec![all[1]], "the second role key, descending");
+    }
+
     // One record by id, shaped by $select.
     let id = ids(&page)[0].clone();
     let (status, one) = get(&app, &format!("users/{id}?$select=name")).await;
@@ -225,6 +259,29 @@ async fn roles_and_groups_are_listed_through_the_same_engine() {
     let mut sorted = keys.clone();
     sorted.sort();
     assert_eq!(keys, sorted);
+
+    // A role lists its users only when asked.
+    let first = &page["items"][0];
+    assert!(first.get("users").is_none(), "{first}");
+    for k in [
+        "id",
+        "roleKey",
+        "description",
+        "isAdministration",
+        "isDefault",
+        "isInternal",
+        "isDeleted",
+        "version",
+    ] {
+        assert!(first.get(k).is_some(), "{k} in {first}");
+    }
+    let (status, page) = get(
+        &app,
+        "roles/odata?$select=roleKey,users&$filter=users/any()&$top=1",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(!page["items"][0]["users"].as_array().unwrap().is_empty());
 
     let (status, page) = get(&app, "groups/odata?$search=a&$select=groupKey&$top=5").await;
     assert_eq!(status, StatusCode::OK, "{page}");

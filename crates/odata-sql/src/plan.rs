@@ -417,6 +417,10 @@ pub struct ExpandPlan {
     condition: Option<Expr>,
     order: Vec<(Expr, bool, bool)>,
     tenant: Value,
+    /// Nested `$top`: at most this many related entities per parent.
+    pub top: Option<u64>,
+    /// Nested `$skip`: related entities skipped per parent.
+    pub skip: Option<u64>,
 }
 
 /// A checked, translated read: filter (with tenant and search), order (ending
@@ -818,7 +822,12 @@ fn selection(root: &Scope<'_>, select: Option<&Select>) -> Result<Selection, Tra
     let entity = root.entity;
     let all = || Selection {
         properties: entity.properties.clone(),
-        navigations: entity.navigations.clone(),
+        navigations: entity
+            .navigations
+            .iter()
+            .filter(|n| n.listed_by_default)
+            .cloned()
+            .collect(),
         computed: Vec::new(),
     };
     let Some(select) = select else {
@@ -1003,6 +1012,8 @@ fn expand_plan(
         condition: None,
         order: Vec::new(),
         tenant: ctx.tenant.clone(),
+        top: None,
+        skip: None,
     };
     if let Some(options) = options {
         let QueryOptions {
@@ -1026,9 +1037,13 @@ fn expand_plan(
             aliases: _,
             custom: _,
         } = options;
+        plan.top = top
+            .map(|t| check_i64("$top", t.value, t.span))
+            .transpose()?;
+        plan.skip = skip
+            .map(|t| check_i64("$skip", t.value, t.span))
+            .transpose()?;
         let unsupported = [
-            ("$top", top.is_some()),
-            ("$skip", skip.is_some()),
             ("$count", count.is_some()),
             ("$expand", expand.is_some()),
             ("$search", search.is_some()),

@@ -151,6 +151,10 @@ pub struct Navigation {
     pub link: LinkTable,
     /// The name of the navigation property going back, if any.
     pub partner: Option<String>,
+    /// Whether a record without `$select` lists the related entities'
+    /// alternate keys under this name (`roles` of a user: yes; `users` of a
+    /// role: no, it can be large). `$select` can always ask for them.
+    pub listed_by_default: bool,
 }
 
 /// An entity type bound to its entity set and table.

@@ -64,6 +64,7 @@ fn mock() -> Mock {
                 to_column: "role_id".into(),
             },
             partner: Some("people".into()),
+            listed_by_default: true,
         }],
         searchable: vec!["userKey".into(), "name".into(), "email".into()],
     };
@@ -88,6 +89,7 @@ fn mock() -> Mock {
                 to_column: "person_id".into(),
             },
             partner: Some("roles".into()),
+            listed_by_default: false,
         }],
         searchable: vec!["roleKey".into(), "description".into()],
     };
@@ -506,7 +508,11 @@ fn unsupported_features_are_reported_not_ignored() {
         "filter(status eq 1)",
     );
     unsupported("$expand=roles/$ref", "$expand", "roles/$ref");
-    unsupported("$expand=roles($top=1)", "$expand", "roles($top=1)");
+    unsupported(
+        "$expand=roles($count=true)",
+        "$expand",
+        "roles($count=true)",
+    );
     unsupported("$filter=lastLogin lt 12:00:00", "$filter", "12:00:00");
     unsupported("$filter=isof(Mock.Person)", "$filter", "isof");
     unsupported("$format=xml", "$format", "xml");

@@ -344,10 +344,16 @@ async fn shape(
                 .or_default()
                 .push(Json::Object(related));
         }
+        // Nested $skip/$top apply per parent, in the expansion's order.
+        let skip = usize::try_from(expand.skip.unwrap_or(0)).unwrap_or(usize::MAX);
+        let top = expand
+            .top
+            .map_or(usize::MAX, |t| usize::try_from(t).unwrap_or(usize::MAX));
         for (rec, id) in records.iter_mut().zip(&ids) {
+            let related = by_parent.remove(id).unwrap_or_default();
             rec.insert(
                 expand.navigation.name.clone(),
-                Json::Array(by_parent.remove(id).unwrap_or_default()),
+                Json::Array(related.into_iter().skip(skip).take(top).collect()),
             );
         }
     }
