@@ -171,3 +171,62 @@ async fn put_of_an_unknown_attribute_is_400() {
     .await;
     assert_eq!(body["error"]["target"], "favouriteColour");
 }
+
+#[tokio::test]
+async fn every_documented_operation_is_routed() {
+    let app = spawn_app().await;
+    let doc = json_of(app.get("/openapi.json").await, StatusCode::OK).await;
+    assert_eq!(doc["openapi"], "3.0.3");
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(paths.len() > 20);
+    for (path, item) in paths {
+        let concrete = path
+            .replace("{tenantKey}", &app.tenant)
+            .replace("{orgKey}", "main")
+            .replace("{id}", "nobody")
+            .replace("{userKey}", "nobody")
+            .replace("{token}", "no-such-token");
+        for method in item.as_object().unwrap().keys() {
+            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let response = app
+                .send_raw(method.clone(), &concrete, "[]", Some("application/json"))
+                .await;
+            let status = response.status();
+            let body = response.text().await.unwrap();
+            assert_ne!(
+                status,
+                StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {concrete}: {body}"
+            );
+            assert!(
+                !body.contains("no route for"),
+                "{method} {concrete} is documented but not routed: {body}"
+            );
+        }
+    }
+    let docs = app.get("/docs").await;
+    assert_eq!(docs.status(), StatusCode::OK);
+    assert!(docs.text().await.unwrap().contains("openapi.json"));
+}
+
+#[tokio::test]
+async fn metrics_count_requests() {
+    let app = spawn_app().await;
+    app.get("/health").await;
+    app.get("/nothing").await;
+    let response = app.get("/metrics").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = response.text().await.unwrap();
+    assert!(
+        text.contains("http_requests_total{status=\"2xx\"}"),
+        "{text}"
+    );
+    let count = |label: &str| -> u64 {
+        text.lines()
+            .find(|l| l.starts_with(&format!("http_requests_total{{status=\"{label}\"}}")))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    assert!(count("2xx") >= 1 && count("4xx") >= 1, "{text}");
+}

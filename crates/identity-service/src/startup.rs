@@ -14,8 +14,10 @@ use tracing::Instrument;
 
 use crate::configuration::Settings;
 use crate::demo::DemoInfo;
+use crate::error::ApiError;
 use crate::mail::MailSink;
 use crate::routes;
+use crate::routes::metrics::Metrics;
 use crate::storage::db;
 use crate::tenancy::TenantScope;
 
@@ -25,12 +27,18 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Shared state of every worker (`web::Data<AppState>` in handlers).
 pub struct AppState {
-    /// The database pool.
+    /// The database pool (the primary): writes and single-record reads.
     pub db: DatabaseConnection,
+    /// The pool for list reads (API 1 `odata` lists, feed collections and
+    /// `$count`): `DATABASE_READ_URL` (a replica) when set, else `db`.
+    /// Lists read from a replica may lag behind writes by its replay delay.
+    pub read_db: DatabaseConnection,
     /// The settings the application was built with.
     pub settings: Arc<Settings>,
     /// HMAC key for skiptokens and (later) JWTs; shared by every instance.
     pub signing_key: Arc<Vec<u8>>,
+    /// Request counters of this instance (`/metrics`).
+    pub metrics: Arc<Metrics>,
     tenants: RwLock<HashMap<(String, String), TenantScope>>,
 }
 
@@ -38,11 +46,19 @@ impl AppState {
     /// Builds the state from an open pool.
     pub fn new(db: DatabaseConnection, settings: Settings, signing_key: Vec<u8>) -> AppState {
         AppState {
+            read_db: db.clone(),
             db,
             settings: Arc::new(settings),
             signing_key: Arc::new(signing_key),
+            metrics: Arc::new(Metrics::default()),
             tenants: RwLock::new(HashMap::new()),
         }
+    }
+
+    /// Serves list reads from `read_db` (a replica) instead of the primary.
+    pub fn with_read_db(mut self, read_db: DatabaseConnection) -> AppState {
+        self.read_db = read_db;
+        self
     }
 
     pub(crate) fn cached_tenant(&self, key: &(String, String)) -> Option<TenantScope> {
@@ -71,6 +87,7 @@ impl Application {
     /// `settings.bind` (port 0 picks a free port).
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let db = db::connect(&settings).await?;
+        let read_db = db::connect_read(&settings).await?;
         db::migrate(&db).await?;
         let key = db::signing_key(&db, &settings).await?;
         let demo = crate::demo::seed_if_empty(&db, &settings)
@@ -86,7 +103,11 @@ impl Application {
             .with_context(|| format!("cannot bind {}", settings.bind))?;
         let address = listener.local_addr()?;
         let sweeper = crate::storage::invitations::spawn_sweeper(db.clone(), &settings);
-        let state = web::Data::new(AppState::new(db, settings, key));
+        let mut app_state = AppState::new(db, settings, key);
+        if let Some(read_db) = read_db {
+            app_state = app_state.with_read_db(read_db);
+        }
+        let state = web::Data::new(app_state);
         let server = run(listener, state.clone(), web::Data::new(mail))?;
         Ok(Application {
             address,
@@ -134,7 +155,10 @@ fn run(
 ) -> anyhow::Result<Server> {
     let shutdown = state.settings.shutdown_timeout_seconds;
     let json_limit = state.settings.max_json_bytes;
+    let max_query = state.settings.max_query_length;
+    let metrics = state.metrics.clone();
     let server = HttpServer::new(move || {
+        let metrics = metrics.clone();
         App::new()
             .app_data(state.clone())
             .app_data(mail.clone())
@@ -142,6 +166,8 @@ fn run(
             .app_data(routes::path_config())
             .app_data(routes::query_config())
             .configure(routes::health::configure)
+            .configure(routes::metrics::configure)
+            .configure(routes::openapi::configure)
             .service(web::scope(routes::IDENTITY_SCOPE).configure(routes::configure_identity))
             .service(
                 web::scope(crate::feed::FEED_SCOPE)
@@ -149,7 +175,7 @@ fn run(
                     .configure(crate::feed::configure),
             )
             .default_service(web::to(routes::unknown_route))
-            .wrap_fn(|mut req, srv| {
+            .wrap_fn(move |mut req, srv| {
                 if let Some(path) = routes::canonical_path(req.path()) {
                     let with_query = match req.query_string() {
                         "" => path,
@@ -179,14 +205,33 @@ fn run(
                     path = %req.path(),
                 );
                 let started = std::time::Instant::now();
-                let fut = span.in_scope(|| srv.call(req));
+                let query_length = req.query_string().len();
+                // Refuse an over-long query string before any routing work.
+                let fut = (query_length <= max_query).then(|| span.in_scope(|| srv.call(req)));
+                let metrics = metrics.clone();
+                metrics.begin();
                 async move {
-                    let mut response: ServiceResponse<_> = fut.await?;
-                    tracing::info!(
-                        status = response.status().as_u16(),
-                        elapsed_ms = started.elapsed().as_millis() as u64,
-                        "request finished"
-                    );
+                    let result = match fut {
+                        Some(fut) => fut.await,
+                        None => Err(ApiError::UriTooLong {
+                            message: format!(
+                                "the query string has {query_length} bytes, more than the limit of {max_query}"
+                            ),
+                        }
+                        .into()),
+                    };
+                    let status = match &result {
+                        Ok(response) => response.status(),
+                        Err(err) => err.as_response_error().status_code(),
+                    };
+                    metrics.finish(status.as_u16(), started.elapsed());
+                    let elapsed_ms = started.elapsed().as_millis() as u64;
+                    if status.is_server_error() {
+                        tracing::warn!(status = status.as_u16(), elapsed_ms, "request failed");
+                    } else {
+                        tracing::debug!(status = status.as_u16(), elapsed_ms, "request finished");
+                    }
+                    let mut response: ServiceResponse<_> = result?;
                     if let Ok(value) = HeaderValue::from_str(&request_id) {
                         response.headers_mut().insert(REQUEST_ID, value);
                     }
