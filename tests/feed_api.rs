@@ -99,7 +99,11 @@ async fn service_document_with_and_without_trailing_slash() {
         assert_eq!(answer.json(), expected);
     }
     // Literal segments are case-insensitive, like everywhere in the API.
-    let answer = get(&app, &format!("{}/API/acme/main/OData/", app.address)).await;
+    let answer = get(
+        &app,
+        &format!("{}/API/{}/main/OData/", app.address, app.tenant),
+    )
+    .await;
     answer.expect(StatusCode::OK, MINIMAL);
     assert_eq!(answer.json()["value"], expected["value"]);
 }
@@ -872,4 +876,111 @@ async fn errors_are_odata_errors_with_the_version_header() {
             .collect::<Vec<_>>(),
         ["4.0"]
     );
+}
+
+/// `$apply` through the feed, checked against the same numbers computed
+/// here from the plain entity set.
+#[tokio::test]
+async fn apply_groups_and_aggregates_like_a_reference_computation() {
+    let app = spawn_app().await;
+    let mut users = Vec::new();
+    for i in 0..11 {
+        users.push(json!({
+            "userKey": format!("u{i:02}"),
+            "name": format!("User {}", i % 4),
+            "isTechnician": i % 3 == 0,
+            "status": if i % 5 == 0 { 2 } else { 1 },
+        }));
+    }
+    for u in &users {
+        app.create_user(u.clone()).await;
+    }
+    let all = get(
+        &app,
+        "Users?$select=userKey,name,isTechnician,status,version",
+    )
+    .await;
+    all.expect(StatusCode::OK, MINIMAL);
+    let rows = all.json()["value"].as_array().expect("value").clone();
+    assert_eq!(rows.len(), 11);
+
+    // Reference: groups by (isTechnician) with count, sum/min/max/average
+    // of status and the number of distinct names.
+    let mut expected: Vec<Value> = Vec::new();
+    for tech in [false, true] {
+        let group: Vec<&Value> = rows.iter().filter(|r| r["isTechnician"] == tech).collect();
+        let statuses: Vec<i64> = group.iter().filter_map(|r| r["status"].as_i64()).collect();
+        let names: std::collections::BTreeSet<&str> =
+            group.iter().filter_map(|r| r["name"].as_str()).collect();
+        let sum: i64 = statuses.iter().sum();
+        expected.push(json!({
+            "isTechnician": tech,
+            "n": group.len(),
+            "s": sum,
+            "lo": statuses.iter().min(),
+            "hi": statuses.iter().max(),
+            "avg": sum as f64 / statuses.len() as f64,
+            "names": names.len(),
+        }));
+    }
+    let answer = get(
+        &app,
+        "Users?$apply=groupby((isTechnician),aggregate($count as n,status with sum as s,\
+         status with min as lo,status with max as hi,status with average as avg,\
+         name with countdistinct as names))/orderby(isTechnician)",
+    )
+    .await;
+    answer.expect(StatusCode::OK, MINIMAL);
+    let body = answer.json();
+    assert_eq!(
+        body["@odata.context"],
+        context(&app, "Users(isTechnician,n,s,lo,hi,avg,names)")
+    );
+    let got = body["value"].as_array().expect("value");
+    assert_eq!(got.len(), 2);
+    for (g, e) in got.iter().zip(&expected) {
+        for k in ["isTechnician", "n", "s", "lo", "hi", "names"] {
+            assert_eq!(
+                g[k].as_f64().or(g[k].as_bool().map(f64::from)),
+                e[k].as_f64().or(e[k].as_bool().map(f64::from)),
+                "{k}: {g} vs {e}"
+            );
+        }
+        let avg = g["avg"].as_f64().expect("avg");
+        assert!(
+            (avg - e["avg"].as_f64().unwrap_or_default()).abs() < 1e-9,
+            "{g} vs {e}"
+        );
+    }
+
+    // filter before, orderby/top/skip after the grouping.
+    let answer = get(
+        &app,
+        "Users?$apply=filter(status eq 1)/groupby((name),aggregate($count as n))\
+         /orderby(n desc,name)/skip(1)/top(2)",
+    )
+    .await;
+    answer.expect(StatusCode::OK, MINIMAL);
+    let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+    for r in rows.iter().filter(|r| r["status"] == 1) {
+        *counts
+            .entry(r["name"].as_str().unwrap_or_default())
+            .or_default() += 1;
+    }
+    let mut ranked: Vec<(&str, usize)> = counts.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let expected: Vec<Value> = ranked[1..3]
+        .iter()
+        .map(|(name, n)| json!({"name": name, "n": n}))
+        .collect();
+    assert_eq!(body_value(&answer), expected);
+
+    // The whole set as one aggregate, and $count as an alias.
+    let answer = get(&app, "Users?$apply=aggregate($count as total)").await;
+    answer.expect(StatusCode::OK, MINIMAL);
+    assert_eq!(body_value(&answer), vec![json!({"total": 11})]);
+}
+
+fn body_value(answer: &feed_support::Answer) -> Vec<Value> {
+    answer.json()["value"].as_array().expect("value").clone()
 }

@@ -16,9 +16,9 @@ use crate::common::TestApp;
 /// The `Accept` header Power Query's `OData.Feed` sends.
 pub const POWER_QUERY_ACCEPT: &str = "application/json;odata.metadata=minimal;q=1.0,application/json;odata=minimalmetadata;q=0.9,application/atomsvc+xml;q=0.8,application/atom+xml;q=0.8,application/xml;q=0.7,text/plain;q=0.7";
 
-/// `{address}/api/acme/main/odata`
+/// `{address}/api/{tenant}/main/odata`
 pub fn root(app: &TestApp) -> String {
-    format!("{}/api/acme/main/odata", app.address)
+    format!("{}/api/{}/main/odata", app.address, app.tenant)
 }
 
 /// A response read completely.
