@@ -40,7 +40,7 @@ struct User {
     id: String,
     user_key: String,
     name: String,
-    culture: String,
+    culture: Option<String>,
     is_technician: bool,
     /// `YYYY-MM-DDTHH:MM:SS.mmmZ` as generated (fixed width: sorts as time).
     last_login: Option<String>,
@@ -115,8 +115,7 @@ fn generate() -> Data {
                 id,
                 user_key: r["userKey"].clone(),
                 name: r["name"].clone(),
-                // The importer gives users without a culture the default.
-                culture: opt(&r["culture"]).unwrap_or_else(|| "en-US".to_owned()),
+                culture: opt(&r["culture"]),
                 is_technician: r["isTechnician"] == "true",
                 last_login: opt(&r["lastLogin"]),
                 email: opt(&r["email"]),
@@ -225,7 +224,7 @@ impl StrField {
             StrField::UserKey => Some(&u.user_key),
             StrField::Name => Some(&u.name),
             StrField::Email => u.email.as_deref(),
-            StrField::Culture => Some(&u.culture),
+            StrField::Culture => u.culture.as_deref(),
         }
     }
 }
@@ -929,7 +928,7 @@ fn expected_field(u: &User, field: &str, data: &Data) -> Json {
         "userKey" => Json::String(u.user_key.clone()),
         "name" => Json::String(u.name.clone()),
         "email" => u.email.clone().map_or(Json::Null, Json::String),
-        "culture" => Json::String(u.culture.clone()),
+        "culture" => u.culture.clone().map_or(Json::Null, Json::String),
         "status" => Json::from(u.status),
         "isTechnician" => Json::Bool(u.is_technician),
         "isActive" => Json::Bool(u.is_active),
