@@ -51,7 +51,7 @@ impl ApplyPlan {
     /// relative to what the pipeline's own `top`/`skip` leave).
     pub fn page_statement(&self, limit: u64, offset: u64) -> SelectStatement {
         let mut q = self.statement.clone();
-        let start = self.offset.saturating_add(offset);
+        let start = Ord::min(self.offset.saturating_add(offset), i64::MAX as u64);
         let available = self.limit.map(|l| l.saturating_sub(offset));
         let take = available.map_or(limit, |a| Ord::min(a, limit));
         q.limit(take);
@@ -258,11 +258,13 @@ pub(crate) fn plan_apply(
                 ordered = true;
             }
             Transformation::Top(n, _) => {
-                limit = Some(limit.map_or(n.value, |l| Ord::min(l, n.value)));
+                let n = in_range(n)?;
+                limit = Some(limit.map_or(n, |l| Ord::min(l, n)));
             }
             Transformation::Skip(n, _) => {
-                offset = offset.saturating_add(n.value);
-                limit = limit.map(|l| l.saturating_sub(n.value));
+                let n = in_range(n)?;
+                offset = Ord::min(offset.saturating_add(n), i64::MAX as u64);
+                limit = limit.map(|l| l.saturating_sub(n));
             }
             other => return Err(unsupported_step(other)),
         }
@@ -296,6 +298,19 @@ pub(crate) fn plan_apply(
         offset,
         limit,
     }))
+}
+
+/// `top(n)`/`skip(n)` values must fit SQL's 64-bit integers.
+fn in_range(n: &odata_parser::ast::Count64) -> Result<u64, TranslateError> {
+    if n.value > i64::MAX as u64 {
+        Err(TranslateError::invalid(
+            TARGET,
+            n.span,
+            format!("{} is larger than {}", n.value, i64::MAX),
+        ))
+    } else {
+        Ok(n.value)
+    }
 }
 
 fn unsupported_step(step: &Transformation) -> TranslateError {

@@ -74,6 +74,8 @@
 //!   first ascending and last descending, and every order ends with the key,
 //!   so that keyset paging ([`ReadPlan::page_statement`]) is stable.
 
+#![deny(missing_docs)]
+
 pub mod apply;
 pub mod dialect;
 pub mod error;
