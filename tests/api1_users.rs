@@ -360,3 +360,55 @@ async fn keys_differing_in_accents_are_distinct_on_every_backend() {
         .await;
     assert_error(response, StatusCode::CONFLICT, "Conflict").await;
 }
+
+#[tokio::test]
+async fn concurrent_writes_all_succeed() {
+    let app = spawn_app().await;
+    app.create_role(json!({"roleKey":"R"})).await;
+    let app = &app;
+    let creates = (0..24).map(|i| async move {
+        app.post_json(
+            "users",
+            &json!({"userKey": format!("u{i}"), "name": format!("User {i}"), "isTechnician": false}),
+        )
+        .await
+    });
+    for response in futures_join(creates).await {
+        assert_eq!(response.status(), StatusCode::CREATED);
+    }
+    let changes = (0..24).map(|i| async move {
+        app.post_json(&format!("users/u{i}/roles/add"), &json!(["r"]))
+            .await
+    });
+    for response in futures_join(changes).await {
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    let page = app
+        .get_users("$filter=roles/any(r: r/roleKey eq 'R')&$count=true")
+        .await;
+    assert_eq!(page["count"], 24);
+}
+
+/// Runs the futures concurrently on the test's runtime.
+async fn futures_join<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
+    let mut pinned: Vec<std::pin::Pin<Box<F>>> = futures.map(Box::pin).collect();
+    let mut results: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (future, slot) in pinned.iter_mut().zip(results.iter_mut()) {
+            if slot.is_none() {
+                match future.as_mut().poll(cx) {
+                    std::task::Poll::Ready(value) => *slot = Some(value),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    results.into_iter().flatten().collect()
+}
