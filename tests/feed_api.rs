@@ -603,6 +603,18 @@ async fn entity_sets_with_select_expand_count_and_metadata_levels() {
             }]
         })
     );
+    // A percent-encoded `$` (python-odata sends `%24top=...`) is the same option.
+    let answer = get(
+        &app,
+        "Users?%24select=userKey&%24filter=userKey%20eq%20%27cid%27&%24top=5",
+    )
+    .await;
+    answer.expect(StatusCode::OK, MINIMAL);
+    assert_eq!(
+        answer.json(),
+        json!({"@odata.context": context(&app, "Users(userKey)"),
+               "value": [{"id": s.cid, "userKey": "cid"}]})
+    );
     // $format=json is honoured.
     get(&app, "Users?$format=json")
         .await

@@ -103,7 +103,8 @@ async fn dispatch(
     state: web::Data<AppState>,
     scope: TenantScope,
 ) -> Result<HttpResponse, ApiError> {
-    let raw = req.query_string();
+    let normalized = dollar_option_names(req.query_string());
+    let raw = normalized.as_str();
     if raw.len() > state.settings.max_query_length {
         return Err(ApiError::UriTooLong {
             message: format!(
@@ -511,6 +512,20 @@ fn is_option(raw_name: &str, name: &str) -> bool {
     bare.eq_ignore_ascii_case(name)
 }
 
+/// The raw query with `%24name=` option names written `$name=`: OData
+/// allows the percent-encoded dollar (clients such as python-odata send
+/// every system option that way), and the parser reads only `$` or no
+/// prefix. Values are untouched.
+fn dollar_option_names(raw: &str) -> String {
+    raw.split('&')
+        .map(|piece| match piece.get(..3) {
+            Some(prefix) if prefix.eq_ignore_ascii_case("%24") => format!("${}", &piece[3..]),
+            _ => piece.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 fn raw_options(raw: &str) -> impl Iterator<Item = &str> {
     raw.split('&').filter(|p| !p.is_empty())
 }
@@ -570,7 +585,8 @@ async fn page(
 ) -> Result<HttpResponse, ApiError> {
     let kind = kind_of(set).ok_or_else(|| no_set(set))?;
     let ctx = feed.read_context();
-    let page = odata::list(&feed.state.db, feed.scope, kind, read_query, &ctx).await?;
+    // Collections read from the read pool (a replica when configured).
+    let page = odata::list(&feed.state.read_db, feed.scope, kind, read_query, &ctx).await?;
     let schema = identity_schema();
     // `$apply` that groups or aggregates yields records that are not
     // entities: the context lists their properties, and they are passed on
@@ -657,7 +673,7 @@ async fn count(
     let kind = kind_of(set).ok_or_else(|| no_set(set))?;
     let query = with_options(read_query, "$count=true&$top=0");
     let page = odata::list(
-        &feed.state.db,
+        &feed.state.read_db,
         feed.scope,
         kind,
         &query,
@@ -850,6 +866,15 @@ mod tests {
             "$top=2&%24Filter=(a%20or%20b)%20and%20x&$select=id"
         );
         assert_eq!(with_filter("filter=a", "x"), "filter=(a)%20and%20x");
+    }
+
+    #[test]
+    fn percent_encoded_dollars_become_dollars_in_names_only() {
+        assert_eq!(
+            dollar_option_names("%24top=5&%24Filter=a%20eq%20%2724%27&x=%24y&&$skip=1"),
+            "$top=5&$Filter=a%20eq%20%2724%27&x=%24y&&$skip=1"
+        );
+        assert_eq!(dollar_option_names(""), "");
     }
 
     #[test]
