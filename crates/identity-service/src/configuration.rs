@@ -25,6 +25,12 @@ pub struct Settings {
     /// `postgres://...` or `mysql://...`. Default
     /// `sqlite://./data/odata-users.db?mode=rwc` (the directory is created).
     pub database_url: String,
+    /// Optional second database URL for LIST reads (`DATABASE_READ_URL`),
+    /// typically a PostgreSQL streaming replica: API 1 `odata` lists, the
+    /// v4 feed collections and `$count` read from it; single-record reads
+    /// and everything inside a write use `database_url`. Lists may lag
+    /// behind writes by the replica's replay delay. Unset: one pool.
+    pub database_read_url: Option<String>,
     /// Base of absolute links (`Location`, `nextPageLink`, picture URLs,
     /// invitation links), e.g. `https://id.example.com` (`APP_PUBLIC_URL`).
     /// When unset, links are built from the request's scheme and Host.
@@ -52,12 +58,21 @@ pub struct Settings {
     /// Unset: a key is generated on first start and kept in the database so
     /// every instance shares it.
     pub signing_key: Option<String>,
-    /// Largest number of pooled database connections. Default 10 (SQLite: 8).
+    /// Largest number of pooled database connections, per pool
+    /// (`APP_DB_MAX_CONNECTIONS`). Default 10 (SQLite: at most 8).
     pub db_max_connections: u32,
-    /// Smallest number of pooled database connections kept open. Default 1.
+    /// Smallest number of pooled database connections kept open
+    /// (`APP_DB_MIN_CONNECTIONS`). Default 1.
     pub db_min_connections: u32,
-    /// Seconds to wait for a free pooled connection before answering 503. Default 10.
+    /// Seconds to wait for a pooled connection (a free one, or a new one
+    /// while the database refuses connections) before answering 503
+    /// (`APP_DB_ACQUIRE_TIMEOUT_SECONDS`). Default 10.
     pub db_acquire_timeout_seconds: u64,
+    /// sqlx's per-connection prepared-statement cache on PostgreSQL
+    /// (`APP_DB_STATEMENT_CACHE`). Default true. Set it to false behind
+    /// pgbouncer in transaction pooling mode (pgbouncer 1.18 does not track
+    /// prepared statements there); no effect on SQLite and MySQL.
+    pub db_statement_cache: bool,
     /// Requests per minute per client once authentication exists
     /// (`APP_RATE_LIMIT_PER_MINUTE`); 0 disables. Default 600.
     pub rate_limit_per_minute: u32,
@@ -76,6 +91,7 @@ impl Default for Settings {
         Settings {
             bind: "127.0.0.1:8080".to_owned(),
             database_url: "sqlite://./data/odata-users.db?mode=rwc".to_owned(),
+            database_read_url: None,
             public_url: None,
             mail_outbox: PathBuf::from("./data/outbox"),
             smtp_url: None,
@@ -88,6 +104,7 @@ impl Default for Settings {
             db_max_connections: 10,
             db_min_connections: 1,
             db_acquire_timeout_seconds: 10,
+            db_statement_cache: true,
             rate_limit_per_minute: 600,
             max_query_length: 8192,
             max_json_bytes: 64 * 1024,
@@ -141,6 +158,21 @@ impl Settings {
         if let Some(v) = env("DATABASE_URL") {
             self.database_url = v;
         }
+        if let Some(v) = env("DATABASE_READ_URL") {
+            self.database_read_url = non_empty(v);
+        }
+        if let Some(v) = env("APP_DB_MAX_CONNECTIONS") {
+            self.db_max_connections = parse_env("APP_DB_MAX_CONNECTIONS", &v)?;
+        }
+        if let Some(v) = env("APP_DB_MIN_CONNECTIONS") {
+            self.db_min_connections = parse_env("APP_DB_MIN_CONNECTIONS", &v)?;
+        }
+        if let Some(v) = env("APP_DB_ACQUIRE_TIMEOUT_SECONDS") {
+            self.db_acquire_timeout_seconds = parse_env("APP_DB_ACQUIRE_TIMEOUT_SECONDS", &v)?;
+        }
+        if let Some(v) = env("APP_DB_STATEMENT_CACHE") {
+            self.db_statement_cache = parse_bool("APP_DB_STATEMENT_CACHE", &v)?;
+        }
         if let Some(v) = env("APP_BIND") {
             self.bind = v;
         }
@@ -187,6 +219,27 @@ impl Settings {
         }
         if self.db_max_connections == 0 {
             anyhow::bail!("db_max_connections must be at least 1");
+        }
+        if self.db_min_connections > self.db_max_connections {
+            anyhow::bail!("db_min_connections must not exceed db_max_connections");
+        }
+        if self.db_acquire_timeout_seconds == 0 {
+            anyhow::bail!("db_acquire_timeout_seconds must be at least 1");
+        }
+        if let Some(read) = &self.database_read_url {
+            let scheme = |url: &str| url.split(':').next().unwrap_or("").to_ascii_lowercase();
+            let family = |s: String| {
+                if s == "postgresql" {
+                    "postgres".to_owned()
+                } else {
+                    s
+                }
+            };
+            if family(scheme(read)) != family(scheme(&self.database_url)) {
+                anyhow::bail!(
+                    "database_read_url must use the same database as database_url (a replica of it)"
+                );
+            }
         }
         Ok(())
     }
@@ -269,6 +322,41 @@ mod tests {
         assert!(Settings::from_sources(None, env(&[("APP_MAX_PICTURE_BYTES", "-1")])).is_err());
         assert!(Settings::from_sources(Some("nope = 1"), env(&[])).is_err());
         assert!(Settings::from_sources(None, env(&[("APP_PUBLIC_URL", "ftp://x")])).is_err());
+    }
+
+    #[test]
+    fn database_settings_from_env() {
+        let s = Settings::from_sources(
+            Some("database_url = \"postgres://p@h/db\"\n"),
+            env(&[
+                ("DATABASE_READ_URL", "postgres://p@replica/db"),
+                ("APP_DB_MAX_CONNECTIONS", "20"),
+                ("APP_DB_MIN_CONNECTIONS", "2"),
+                ("APP_DB_ACQUIRE_TIMEOUT_SECONDS", "3"),
+                ("APP_DB_STATEMENT_CACHE", "false"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            s.database_read_url.as_deref(),
+            Some("postgres://p@replica/db")
+        );
+        assert_eq!(
+            (
+                s.db_max_connections,
+                s.db_min_connections,
+                s.db_acquire_timeout_seconds
+            ),
+            (20, 2, 3)
+        );
+        assert!(!s.db_statement_cache);
+        assert!(Settings::default().db_statement_cache);
+        assert!(Settings::default().database_read_url.is_none());
+        // A read URL of another database kind is refused.
+        assert!(
+            Settings::from_sources(None, env(&[("DATABASE_READ_URL", "postgres://h/db")])).is_err()
+        );
+        assert!(Settings::from_sources(None, env(&[("APP_DB_MIN_CONNECTIONS", "99")])).is_err());
     }
 
     #[test]

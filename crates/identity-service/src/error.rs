@@ -246,12 +246,40 @@ impl From<crate::odata::QueryError> for ApiError {
 }
 
 /// Whether a database error means "cannot reach the database" (503) rather
-/// than a failing statement (500).
+/// than a failing statement (500): no connection could be acquired (pool
+/// timeout, refused), the connection broke while in use (I/O error, reset,
+/// end of stream), or the server is shutting down, starting up or out of
+/// connections.
 pub fn is_connection_error(err: &sea_orm::DbErr) -> bool {
-    matches!(
-        err,
-        sea_orm::DbErr::Conn(_) | sea_orm::DbErr::ConnectionAcquire(_)
-    )
+    use sea_orm::{DbErr, RuntimeErr};
+    match err {
+        DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            is_unavailable_sqlx(e)
+        }
+        _ => false,
+    }
+}
+
+fn is_unavailable_sqlx(err: &sea_orm::sqlx::Error) -> bool {
+    use sea_orm::sqlx::Error;
+    match err {
+        Error::Io(_)
+        | Error::Tls(_)
+        | Error::PoolTimedOut
+        | Error::PoolClosed
+        | Error::WorkerCrashed => true,
+        Error::Database(db) => db.code().is_some_and(|code| unavailable_sqlstate(&code)),
+        _ => false,
+    }
+}
+
+/// SQLSTATEs of an unreachable server: class 08 (connection exception,
+/// also MySQL's "server shutdown in progress" and "too many connections"),
+/// PostgreSQL's 57P01-57P03 (admin/crash shutdown, cannot connect now) and
+/// 53300 (too many connections).
+fn unavailable_sqlstate(code: &str) -> bool {
+    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300")
 }
 
 #[cfg(test)]
@@ -298,6 +326,38 @@ mod tests {
         let body = body_of(&err).to_string();
         assert!(!body.contains("secret"));
         assert_eq!(err.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn broken_connections_are_unavailable() {
+        use sea_orm::{DbErr, RuntimeErr};
+        use std::sync::Arc;
+        let io = |kind| {
+            RuntimeErr::SqlxError(Arc::new(sea_orm::sqlx::Error::Io(std::io::Error::new(
+                kind, "x",
+            ))))
+        };
+        for err in [
+            DbErr::Query(io(std::io::ErrorKind::ConnectionReset)),
+            DbErr::Exec(io(std::io::ErrorKind::UnexpectedEof)),
+            DbErr::Query(RuntimeErr::SqlxError(Arc::new(
+                sea_orm::sqlx::Error::PoolTimedOut,
+            ))),
+            DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout),
+        ] {
+            assert!(is_connection_error(&err), "{err:?}");
+            assert_eq!(
+                ApiError::from(err).status_code(),
+                StatusCode::SERVICE_UNAVAILABLE
+            );
+        }
+        let statement = DbErr::Query(RuntimeErr::SqlxError(Arc::new(
+            sea_orm::sqlx::Error::RowNotFound,
+        )));
+        assert!(!is_connection_error(&statement));
+        assert!(!is_connection_error(&DbErr::Custom("x".into())));
+        assert!(unavailable_sqlstate("08006") && unavailable_sqlstate("57P01"));
+        assert!(!unavailable_sqlstate("23505"));
     }
 
     #[test]

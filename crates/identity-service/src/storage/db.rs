@@ -28,24 +28,55 @@ pub const SIGNING_KEY_SETTING: &str = "signing_key";
 
 /// Opens the pool for `settings.database_url` (SQLite, PostgreSQL or MySQL).
 pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
-    let url = settings.database_url.as_str();
+    connect_url(settings, &settings.database_url).await
+}
+
+/// Opens the pool for list reads: `settings.database_read_url` when set
+/// (a replica), else `None` (lists read from the primary pool).
+pub async fn connect_read(settings: &Settings) -> anyhow::Result<Option<DatabaseConnection>> {
+    match &settings.database_read_url {
+        Some(url) => Ok(Some(connect_url(settings, url).await.with_context(
+            || {
+                format!(
+                    "cannot open the read pool (DATABASE_READ_URL {})",
+                    redact(url)
+                )
+            },
+        )?)),
+        None => Ok(None),
+    }
+}
+
+/// Opens a pool for `url` with the pool settings of `settings`.
+///
+/// PostgreSQL and MySQL pools test a connection before handing it out
+/// (`test_before_acquire`), so connections broken while the server was
+/// down or restarting are dropped and replaced: the pool recovers by itself.
+/// While the server refuses connections, acquiring retries until
+/// `db_acquire_timeout_seconds`, then fails (503 with `Retry-After`).
+async fn connect_url(settings: &Settings, url: &str) -> anyhow::Result<DatabaseConnection> {
     if url.starts_with("sqlite:") {
-        connect_sqlite(settings).await
+        connect_sqlite(settings, url).await
     } else {
         let mut options = ConnectOptions::new(url.to_owned());
         options
             .max_connections(settings.db_max_connections)
             .min_connections(settings.db_min_connections)
             .acquire_timeout(Duration::from_secs(settings.db_acquire_timeout_seconds))
+            .test_before_acquire(true)
             .sqlx_logging(false);
+        if !settings.db_statement_cache {
+            // Behind pgbouncer in transaction pooling mode the server
+            // connection changes between transactions: no statement cache.
+            options.map_sqlx_postgres_opts(|o| o.statement_cache_capacity(0));
+        }
         Database::connect(options)
             .await
             .with_context(|| format!("cannot connect to {}", redact(url)))
     }
 }
 
-async fn connect_sqlite(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
-    let url = settings.database_url.as_str();
+async fn connect_sqlite(settings: &Settings, url: &str) -> anyhow::Result<DatabaseConnection> {
     let options =
         SqliteConnectOptions::from_str(url).with_context(|| format!("invalid SQLite URL {url}"))?;
     let options = options
