@@ -321,6 +321,12 @@ enum Atom {
     LastLogin(Op, Option<String>),
     Year(Op, i64),
     Month(Op, i64),
+    /// `day`, `hour`, `minute` or `second` of lastLogin (name, text range).
+    TimePart(&'static str, usize, Op, i64),
+    DateEq(String),
+    ConcatEq(StrField, String, String),
+    StatusDivBy(i64, &'static str),
+    EmailInWithNull(String),
     AnyRole(String),
     AnyRoleDescContains(String),
     AllRolesNot(String),
@@ -369,6 +375,13 @@ impl Atom {
             ),
             Atom::Year(op, n) => format!("year(lastLogin) {} {n}", op.odata()),
             Atom::Month(op, n) => format!("month(lastLogin) {} {n}", op.odata()),
+            Atom::TimePart(f, _, op, n) => format!("{f}(lastLogin) {} {n}", op.odata()),
+            Atom::DateEq(d) => format!("date(lastLogin) eq {d}"),
+            Atom::ConcatEq(f, suffix, lit) => {
+                format!("concat({},{}) eq {}", f.odata(), quote(suffix), quote(lit))
+            }
+            Atom::StatusDivBy(n, lit) => format!("status divby {n} gt {lit}"),
+            Atom::EmailInWithNull(e) => format!("email in ({}, null)", quote(e)),
             Atom::AnyRole(k) => format!("roles/any(r: r/roleKey eq {})", quote(k)),
             Atom::AnyRoleDescContains(s) => {
                 format!("roles/any(x: contains(x/description,{}))", quote(s))
@@ -433,6 +446,22 @@ impl Atom {
                     Some(*n),
                 ),
             ),
+            Atom::TimePart(_, at, op, n) => Some(
+                op.apply(
+                    u.last_login
+                        .as_deref()
+                        .map(|t| t[*at..*at + 2].parse::<i64>().unwrap_or(0)),
+                    Some(*n),
+                ),
+            ),
+            Atom::DateEq(d) => Some(u.last_login.as_deref().is_some_and(|t| t[..10] == *d)),
+            Atom::ConcatEq(f, suffix, lit) => {
+                Some(f.get(u).is_some_and(|v| format!("{v}{suffix}") == *lit))
+            }
+            Atom::StatusDivBy(n, lit) => {
+                Some(u.status as f64 / *n as f64 > lit.parse::<f64>().unwrap_or(0.0))
+            }
+            Atom::EmailInWithNull(e) => Some(u.email.is_none() || u.email.as_deref() == Some(e)),
             Atom::AnyRole(k) => Some(u.roles.iter().any(|r| role(r).key == *k)),
             Atom::AnyRoleDescContains(s) => Some(u.roles.iter().any(|r| {
                 role(r)
@@ -518,7 +547,7 @@ fn whole_value(rng: &mut Rng, data: &Data, field: StrField) -> Option<String> {
 fn gen_atom(rng: &mut Rng, data: &Data) -> Atom {
     let sf = *rng.pick(&StrField::ALL);
     let op = *rng.pick(&Op::ALL);
-    match rng.below(21) {
+    match rng.below(26) {
         0 | 1 => {
             let lit = if rng.chance(15) {
                 None
@@ -619,6 +648,34 @@ fn gen_atom(rng: &mut Rng, data: &Data) -> Atom {
             1 => Atom::AnyRoleEmpty,
             _ => Atom::RoleCount(op, rng.below(4) as i64),
         },
+        20 => {
+            let (f, at) = *rng.pick(&[("day", 8), ("hour", 11), ("minute", 14), ("second", 17)]);
+            Atom::TimePart(f, at, op, rng.below(30) as i64)
+        }
+        21 => {
+            let u = rng.pick(&data.users);
+            let d = u
+                .last_login
+                .as_deref()
+                .map_or("2025-01-01".to_owned(), |t| t[..10].to_owned());
+            Atom::DateEq(d)
+        }
+        22 => {
+            let u = rng.pick(&data.users);
+            let suffix = *rng.pick(&["", "-x", "ç"]);
+            let lit = format!("{}{suffix}", sf.get(u).unwrap_or("none"));
+            Atom::ConcatEq(sf, suffix.to_owned(), lit)
+        }
+        23 => Atom::StatusDivBy(
+            1 + rng.below(3) as i64,
+            *rng.pick(&["0.5", "1", "1.25", "2.0"]),
+        ),
+        24 => Atom::EmailInWithNull(
+            rng.pick(&data.users)
+                .email
+                .clone()
+                .unwrap_or_else(|| "x@y.z".to_owned()),
+        ),
         _ => Atom::IdEq(rng.pick(&data.users).id.clone()),
     }
 }
