@@ -668,7 +668,7 @@ fn gen_atom(rng: &mut Rng, data: &Data) -> Atom {
         }
         23 => Atom::StatusDivBy(
             1 + rng.below(3) as i64,
-            *rng.pick(&["0.5", "1", "1.25", "2.0"]),
+            rng.pick(&["0.5", "1", "1.25", "2.0"]),
         ),
         24 => Atom::EmailInWithNull(
             rng.pick(&data.users)
