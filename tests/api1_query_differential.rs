@@ -666,10 +666,10 @@ fn gen_atom(rng: &mut Rng, data: &Data) -> Atom {
             let lit = format!("{}{suffix}", sf.get(u).unwrap_or("none"));
             Atom::ConcatEq(sf, suffix.to_owned(), lit)
         }
-        23 => Atom::StatusDivBy(
-            1 + rng.below(3) as i64,
-            rng.pick(&["0.5", "1", "1.25", "2.0"]),
-        ),
+        23 => {
+            let limits = ["0.5", "1", "1.25", "2.0"];
+            Atom::StatusDivBy(1 + rng.below(3) as i64, limits[rng.below(limits.len())])
+        }
         24 => Atom::EmailInWithNull(
             rng.pick(&data.users)
                 .email
