@@ -412,3 +412,65 @@ async fn futures_join<F: std::future::Future>(futures: impl Iterator<Item = F>) 
     .await;
     results.into_iter().flatten().collect()
 }
+
+#[tokio::test]
+async fn records_of_another_tenant_are_invisible_by_id_and_key() {
+    let app = spawn_app().await;
+    let id = app
+        .create_user(json!({"userKey":"jane","name":"Jane","isTechnician":false}))
+        .await;
+    let role = app.create_role(json!({"roleKey":"R"})).await;
+    // A second tenant in the same database.
+    let other_key = format!("{}-other", app.tenant);
+    let settings = identity_service::configuration::Settings {
+        database_url: app.db_url.clone(),
+        ..Default::default()
+    };
+    let db = identity_service::storage::db::connect(&settings)
+        .await
+        .expect("connect");
+    identity_service::storage::tenants::create(
+        &db,
+        &identity_service::domain::TenantKey::parse(&other_key, "tenant").unwrap(),
+        &identity_service::domain::TenantKey::parse("main", "org").unwrap(),
+    )
+    .await
+    .expect("second tenant");
+    let other = format!("{}/api/{other_key}/main/identity", app.address);
+    for path in [
+        format!("users/{id}"),
+        "users/jane".to_owned(),
+        format!("roles/{role}"),
+    ] {
+        let url = format!("{other}/{path}");
+        assert_error(app.get(&url).await, StatusCode::NOT_FOUND, "NotFound").await;
+        assert_error(app.delete(&url).await, StatusCode::NOT_FOUND, "NotFound").await;
+    }
+    let url = format!("{other}/users/{id}/name");
+    assert_error(
+        app.put_json(&url, &json!("Mallory")).await,
+        StatusCode::NOT_FOUND,
+        "NotFound",
+    )
+    .await;
+    let url = format!("{other}/users");
+    let response = app
+        .post_json(
+            &url,
+            &json!({"userKey":"x","name":"X","isTechnician":false,"roles":["R"]}),
+        )
+        .await;
+    assert_error(response, StatusCode::BAD_REQUEST, "BadRequest").await;
+    // The same key may exist in both tenants.
+    common::created_id(
+        app.post_json(
+            &url,
+            &json!({"userKey":"jane","name":"Other Jane","isTechnician":false}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(app.get_user(&id).await["name"], "Jane");
+    let page = app.get_users("$count=true").await;
+    assert_eq!(page["count"], 1);
+}

@@ -41,9 +41,13 @@ async fn get(
     path: web::Path<(String, String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (_, _, group) = path.into_inner();
-    let id = groups::resolve(&state.db, &scope, &group)
-        .await?
-        .ok_or_else(|| groups::not_found(&group))?;
+    // A GUID is looked up directly; a key is resolved to its id first.
+    let id = match uuid::Uuid::try_parse(&group) {
+        Ok(id) => id,
+        Err(_) => groups::resolve(&state.db, &scope, &group)
+            .await?
+            .ok_or_else(|| groups::not_found(&group))?,
+    };
     let ctx = read_context(&req, &state);
     let record = odata::get_by_id(
         &state.db,

@@ -48,9 +48,13 @@ async fn get(
     path: web::Path<(String, String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (_, _, role) = path.into_inner();
-    let id = roles::resolve(&state.db, &scope, &role)
-        .await?
-        .ok_or_else(|| roles::not_found(&role))?;
+    // A GUID is looked up directly; a key is resolved to its id first.
+    let id = match uuid::Uuid::try_parse(&role) {
+        Ok(id) => id,
+        Err(_) => roles::resolve(&state.db, &scope, &role)
+            .await?
+            .ok_or_else(|| roles::not_found(&role))?,
+    };
     let ctx = read_context(&req, &state);
     let record = odata::get_by_id(
         &state.db,

@@ -70,7 +70,11 @@ async fn get(
     path: web::Path<(String, String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (_, _, user) = path.into_inner();
-    let id = users::require(&state.db, &scope, &user).await?;
+    // A GUID is looked up directly; a key is resolved to its id first.
+    let id = match uuid::Uuid::try_parse(&user) {
+        Ok(id) => id,
+        Err(_) => users::require(&state.db, &scope, &user).await?,
+    };
     let ctx = read_context(&req, &state);
     let record = odata::get_by_id(
         &state.db,
