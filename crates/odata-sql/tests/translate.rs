@@ -182,6 +182,11 @@ snap!(
 );
 snap!(navigation_count, "$filter=roles/$count gt 1");
 snap!(
+    nested_lambda,
+    "$filter=roles/any(r: r/people/any(p: p/name eq 'Ann' and p/userKey ne $it/userKey))"
+);
+snap!(orderby_navigation_count, "$orderby=roles/$count desc");
+snap!(
     date_parts,
     "$filter=year(lastLogin) eq 2024 and month(lastLogin) ge 6 and day(lastLogin) lt 15 and hour(lastLogin) eq 1 and minute(lastLogin) eq 2 and second(lastLogin) eq 3"
 );
