@@ -11,6 +11,8 @@ use serde_json::json;
 async fn health_and_ready_answer() {
     let app = spawn_app().await;
     let health = json_of(app.get("/health").await, StatusCode::OK).await;
+    let head = app.client.head(app.url("/ready")).send().await.unwrap();
+    assert_eq!(head.status(), StatusCode::OK);
     assert_eq!(health["status"], "ok");
     let ready = json_of(app.get("/READY").await, StatusCode::OK).await;
     assert_eq!(ready["database"], "ok");

@@ -7,8 +7,17 @@ use crate::error::ApiError;
 use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(super::resource("/health").route(web::get().to(health)))
-        .service(super::resource("/ready").route(web::get().to(ready)));
+    // HEAD too: load balancers and uptime checks often probe with it.
+    cfg.service(
+        super::resource("/health")
+            .route(web::get().to(health))
+            .route(web::head().to(health)),
+    )
+    .service(
+        super::resource("/ready")
+            .route(web::get().to(ready))
+            .route(web::head().to(ready)),
+    );
 }
 
 /// Always 200 while the process serves requests.
