@@ -204,6 +204,26 @@ async fn metadata_is_csdl_xml_whatever_accept_prefers() {
         assert_property(entity, "version", "Edm.Int32", false, None);
         assert_property(entity, "isDeleted", "Edm.Boolean", false, None);
     }
+    // Timestamps declare the fractional-second digits they can have: no
+    // more than the values the feed actually writes.
+    let precision: usize = property(user, "createdOn")
+        .attr("Precision")
+        .and_then(|p| p.parse().ok())
+        .expect("createdOn has a Precision");
+    app.create_user(json!({"userKey": "t", "name": "T", "isTechnician": false}))
+        .await;
+    let created = get(&app, "Users?$select=createdOn").await.json()["value"][0]["createdOn"]
+        .as_str()
+        .expect("createdOn")
+        .to_owned();
+    let fraction = created
+        .trim_end_matches('Z')
+        .split_once('.')
+        .map_or(0, |(_, f)| f.len());
+    assert!(
+        fraction <= precision,
+        "{created} has more than {precision} digits"
+    );
     assert_property(user, "userKey", "Edm.String", false, Some("100"));
     assert_property(user, "name", "Edm.String", false, Some("255"));
     assert_property(user, "email", "Edm.String", true, Some("255"));
@@ -423,6 +443,11 @@ async fn metadata_as_json_csdl_only_with_format_json() {
             json!({"roles": "Roles", "groups": "Groups"})
         );
         assert_eq!(users["@Capabilities.CountRestrictions"]["Countable"], true);
+        assert_eq!(
+            users["@Capabilities.FilterRestrictions"]["NonFilterableProperties"],
+            json!(["picture"])
+        );
+        assert!(user["createdOn"]["$Precision"].is_u64());
     }
     let answer = get(&app, "$metadata?$format=atom").await;
     let error = answer.error(StatusCode::NOT_IMPLEMENTED, "NotImplemented");

@@ -137,6 +137,12 @@ pub struct Capabilities {
     pub apply_transformations: Vec<&'static str>,
     /// `$compute` works.
     pub compute: bool,
+    /// Fractional-second digits timestamps can have on this backend
+    /// (`None`: not known, the `Precision` facet is left out). The read
+    /// path writes what the database returns: nanoseconds on SQLite (the
+    /// service stores `Utc::now()` as text), microseconds on PostgreSQL and
+    /// MariaDB (`timestamptz`, `datetime(6)`).
+    pub timestamp_precision: Option<u32>,
 }
 
 impl Capabilities {
@@ -321,7 +327,12 @@ pub async fn capabilities(
         ctx,
         transient: false,
     };
-    let caps = Arc::new(probe(&mut prober).await);
+    let mut caps = probe(&mut prober).await;
+    caps.timestamp_precision = Some(match db.get_database_backend() {
+        sea_orm::DbBackend::Sqlite => 9,
+        _ => 6,
+    });
+    let caps = Arc::new(caps);
     if !prober.transient
         && let Ok(mut m) = cache().lock()
     {

@@ -394,7 +394,7 @@ fn xml_annotations(w: &mut XmlWriter, annotations: &[Annotation]) -> io::Result<
     Ok(())
 }
 
-fn xml_property(w: &mut XmlWriter, p: &Property) -> io::Result<()> {
+fn xml_property(w: &mut XmlWriter, p: &Property, caps: &Capabilities) -> io::Result<()> {
     let mut element = w
         .create_element("Property")
         .with_attribute(("Name", p.name.as_str()))
@@ -406,6 +406,10 @@ fn xml_property(w: &mut XmlWriter, p: &Property) -> io::Result<()> {
     if let Some(m) = &max_length {
         element = element.with_attribute(("MaxLength", m.as_str()));
     }
+    let precision = precision(p, caps).map(|n| n.to_string());
+    if let Some(n) = &precision {
+        element = element.with_attribute(("Precision", n.as_str()));
+    }
     let annotations = property_annotations(p);
     if annotations.is_empty() {
         element.write_empty()?;
@@ -415,7 +419,19 @@ fn xml_property(w: &mut XmlWriter, p: &Property) -> io::Result<()> {
     Ok(())
 }
 
-fn xml_entity_type(w: &mut XmlWriter, schema: &dyn Schema, set: &EntitySet) -> io::Result<()> {
+/// The `Precision` facet of timestamps (see [`Capabilities::timestamp_precision`]).
+fn precision(p: &Property, caps: &Capabilities) -> Option<u32> {
+    (p.edm_type == EdmType::DateTimeOffset)
+        .then_some(caps.timestamp_precision)
+        .flatten()
+}
+
+fn xml_entity_type(
+    w: &mut XmlWriter,
+    schema: &dyn Schema,
+    set: &EntitySet,
+    caps: &Capabilities,
+) -> io::Result<()> {
     let entity = &set.entity_type;
     w.create_element("EntityType")
         .with_attribute(("Name", entity.name.as_str()))
@@ -429,7 +445,7 @@ fn xml_entity_type(w: &mut XmlWriter, schema: &dyn Schema, set: &EntitySet) -> i
                 Ok(())
             })?;
             for p in &entity.properties {
-                xml_property(w, p)?;
+                xml_property(w, p, caps)?;
             }
             for nav in &entity.navigations {
                 let ty = format!("Collection({})", target_type(schema, &nav.target_set));
@@ -474,7 +490,7 @@ pub fn csdl_xml(schema: &dyn Schema, caps: &Capabilities) -> Result<String, io::
                         .with_attribute(("Namespace", schema.namespace()))
                         .write_inner_content(|w| {
                             for set in schema.entity_sets() {
-                                xml_entity_type(w, schema, set)?;
+                                xml_entity_type(w, schema, set, caps)?;
                             }
                             xml_container(w, schema, caps)
                         })?;
@@ -522,8 +538,8 @@ fn json_value(value: &Value) -> Json {
         Value::Int(i) => Json::from(*i),
         Value::Str(s) => Json::String(s.clone()),
         Value::Enum(_, members) => Json::String(members.join(",")),
-        Value::PropertyPath(p) => json!({ "$PropertyPath": p }),
-        Value::NavigationPropertyPath(p) => json!({ "$NavigationPropertyPath": p }),
+        // CSDL JSON §14.4.1.3: property and navigation property paths are strings.
+        Value::PropertyPath(p) | Value::NavigationPropertyPath(p) => Json::String(p.clone()),
         Value::Record(fields, annotations) => {
             let mut m = Map::new();
             for (name, v) in fields {
@@ -542,7 +558,7 @@ fn json_annotations(m: &mut Map<String, Json>, annotations: &[Annotation]) {
     }
 }
 
-fn json_property(p: &Property) -> Json {
+fn json_property(p: &Property, caps: &Capabilities) -> Json {
     let mut m = Map::new();
     if p.edm_type != EdmType::String {
         m.insert("$Type".into(), p.edm_type.csdl_name().into());
@@ -552,6 +568,9 @@ fn json_property(p: &Property) -> Json {
     }
     if let Some(l) = p.max_length {
         m.insert("$MaxLength".into(), l.into());
+    }
+    if let Some(n) = precision(p, caps) {
+        m.insert("$Precision".into(), n.into());
     }
     json_annotations(&mut m, &property_annotations(p));
     Json::Object(m)
@@ -573,7 +592,7 @@ pub fn csdl_json(schema: &dyn Schema, caps: &Capabilities) -> Json {
         t.insert("$Kind".into(), "EntityType".into());
         t.insert("$Key".into(), json!(entity.key));
         for p in &entity.properties {
-            t.insert(p.name.clone(), json_property(p));
+            t.insert(p.name.clone(), json_property(p, caps));
         }
         for nav in &entity.navigations {
             let mut n = Map::new();
