@@ -754,6 +754,7 @@ enum SortKey {
     Status,
     Technician,
     LastLogin,
+    RoleCount,
 }
 
 impl SortKey {
@@ -764,6 +765,7 @@ impl SortKey {
             SortKey::Status => "status".to_owned(),
             SortKey::Technician => "isTechnician".to_owned(),
             SortKey::LastLogin => "lastLogin".to_owned(),
+            SortKey::RoleCount => "roles/$count".to_owned(),
         }
     }
     /// Nulls sort first (they are the smallest value).
@@ -776,6 +778,7 @@ impl SortKey {
                 .cmp(&f.get(b).map(str::to_lowercase)),
             SortKey::Status => a.status.cmp(&b.status),
             SortKey::Technician => a.is_technician.cmp(&b.is_technician),
+            SortKey::RoleCount => a.roles.len().cmp(&b.roles.len()),
             SortKey::LastLogin => a
                 .last_login
                 .as_deref()
@@ -993,6 +996,7 @@ fn gen_query(rng: &mut Rng, data: &Data) -> Query {
         SortKey::Status,
         SortKey::Technician,
         SortKey::LastLogin,
+        SortKey::RoleCount,
     ];
     let orderby = (0..rng.below(3))
         .map(|_| (*rng.pick(&keys), rng.chance(40)))
