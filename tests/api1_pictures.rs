@@ -41,6 +41,24 @@ async fn data_url_roundtrip_with_file_name() {
         .to_owned();
     assert!(disposition.contains("avatar.png"), "{disposition}");
     assert_eq!(response.bytes().await.unwrap().as_ref(), image.as_slice());
+
+    // A non-ASCII name travels as filename* with an ASCII fallback.
+    let response = app
+        .get(&format!("{url}?fileName=fotograf%C3%ADa.png"))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let disposition = response.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        disposition.contains("filename=\"fotograf_a.png\""),
+        "{disposition}"
+    );
+    assert!(
+        disposition.contains("filename*=UTF-8''fotograf%C3%ADa.png"),
+        "{disposition}"
+    );
 }
 
 #[tokio::test]

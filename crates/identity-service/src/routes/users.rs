@@ -2,7 +2,9 @@
 //! Literal segments (`odata`, `sendInvitation`) are registered before
 //! `{userKey}`; a GUID segment is an id, anything else a key.
 
-use actix_web::http::header::{self, ContentDisposition, DispositionParam, DispositionType};
+use actix_web::http::header::{
+    self, Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue,
+};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::Value;
@@ -156,14 +158,35 @@ async fn get_picture(
             let name = file_name(query.file_name.as_deref(), &user, &content_type);
             Ok(HttpResponse::Ok()
                 .content_type(content_type)
-                .insert_header(ContentDisposition {
-                    disposition: DispositionType::Inline,
-                    parameters: vec![DispositionParam::Filename(name)],
-                })
+                .insert_header(disposition(name))
                 .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
                 .insert_header((header::CACHE_CONTROL, "private, no-cache"))
                 .body(data))
         }
+    }
+}
+
+/// `inline` with the name; a non-ASCII name travels as RFC 5987
+/// `filename*` with an ASCII `filename` fallback.
+fn disposition(name: String) -> ContentDisposition {
+    let mut parameters = Vec::with_capacity(2);
+    if name.is_ascii() {
+        parameters.push(DispositionParam::Filename(name));
+    } else {
+        let fallback: String = name
+            .chars()
+            .map(|c| if c.is_ascii() { c } else { '_' })
+            .collect();
+        parameters.push(DispositionParam::Filename(fallback));
+        parameters.push(DispositionParam::FilenameExt(ExtendedValue {
+            charset: Charset::Ext("UTF-8".to_owned()),
+            language_tag: None,
+            value: name.into_bytes(),
+        }));
+    }
+    ContentDisposition {
+        disposition: DispositionType::Inline,
+        parameters,
     }
 }
 
