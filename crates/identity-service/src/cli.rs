@@ -181,6 +181,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             ""
         }
     );
+    println!("API docs: {base}/docs (OpenAPI: {base}/openapi.json)");
     match app.demo_info() {
         Some(info) => info.print_notes(&base),
         None => println!("API 1 base: {base}/api/{{tenantKey}}/{{orgKey}}/identity"),
