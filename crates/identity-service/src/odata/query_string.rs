@@ -78,6 +78,16 @@ pub(crate) fn parse(raw: &str) -> Result<QueryOptions, QueryError> {
         raw
     };
     match parse_query(text, &parser_options()) {
+        // `%24top=5` parses as a custom option named `%24top`: it is `$top`.
+        Ok(options)
+            if options.custom.iter().any(|c| {
+                c.name
+                    .get(..3)
+                    .is_some_and(|p| p.eq_ignore_ascii_case("%24"))
+            }) =>
+        {
+            parse_query(&dollar_option_names(text), &parser_options()).map_err(QueryError::Parse)
+        }
         Ok(options) => Ok(options),
         Err(error) => match decode_reserved(text) {
             Some(decoded) => {
@@ -86,6 +96,18 @@ pub(crate) fn parse(raw: &str) -> Result<QueryOptions, QueryError> {
             None => Err(QueryError::Parse(error)),
         },
     }
+}
+
+/// `%24name=...` option names written `$name=...` (error offsets then
+/// refer to the query with `$` written plainly).
+fn dollar_option_names(raw: &str) -> String {
+    raw.split('&')
+        .map(|piece| match piece.get(..3) {
+            Some(prefix) if prefix.eq_ignore_ascii_case("%24") => format!("${}", &piece[3..]),
+            _ => piece.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// `text` with `%2F`, `%24` and `%3D` (any hex case) decoded, or `None`
@@ -174,6 +196,14 @@ mod tests {
         };
         assert_eq!(err.option.as_deref(), Some("$filter"));
         assert!(err.offset >= 13, "offset {} is in the raw text", err.offset);
+    }
+
+    #[test]
+    fn percent_encoded_dollars_name_the_same_options() {
+        let q = parse("%24top=5&%24Filter=name%20eq%20%27%2524%27&x=%24y").unwrap();
+        assert_eq!(q.top.map(|t| t.value), Some(5));
+        assert!(q.filter.is_some());
+        assert_eq!(q.custom.len(), 1);
     }
 
     #[test]
