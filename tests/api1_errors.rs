@@ -232,3 +232,82 @@ async fn metrics_count_requests() {
     };
     assert!(count("2xx") >= 1 && count("4xx") >= 1, "{text}");
 }
+
+// ---- The process interface scripts rely on (DESIGN.md "Interfaces") ----
+
+fn binary() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_odata-users"))
+}
+
+#[tokio::test]
+async fn serve_prints_the_listening_line_first_and_cli_commands_work() {
+    use std::io::BufRead;
+
+    let dir = common::temp_dir();
+    let url = format!("sqlite://{}?mode=rwc", dir.join("cli.db").display());
+
+    // tenants create is idempotent; a bad key is one error line and exit 1.
+    let run = |args: &[&str]| {
+        binary()
+            .args(args)
+            .env("DATABASE_URL", &url)
+            .env_remove("RUST_LOG")
+            .current_dir(&dir)
+            .output()
+            .expect("run odata-users")
+    };
+    let first = run(&["tenants", "create", "--tenant", "Acme", "--org", "Main"]);
+    assert!(first.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&first.stdout).trim(),
+        "created tenant Acme org Main"
+    );
+    let again = run(&["tenants", "create", "--tenant", "ACME", "--org", "main"]);
+    assert!(again.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&again.stdout).trim(),
+        "exists tenant Acme org Main"
+    );
+    let bad = run(&["tenants", "create", "--tenant", "a b", "--org", "x"]);
+    assert_eq!(bad.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.lines().any(|l| l.starts_with("error: ")), "{stderr}");
+    let migrate = run(&["migrate"]);
+    assert!(migrate.status.success());
+
+    let mut child = binary()
+        .args(["serve", "--bind", "127.0.0.1:0", "--no-demo"])
+        .env("DATABASE_URL", &url)
+        .current_dir(&dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let first_line = std::io::BufReader::new(stdout)
+        .lines()
+        .next()
+        .expect("a first line")
+        .expect("readable");
+    let address = first_line
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("first line: {first_line}"))
+        .to_owned();
+    assert!(address.starts_with("http://127.0.0.1:"), "{address}");
+    let client = reqwest::Client::new();
+    let health = client
+        .get(format!("{address}/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    let users = client
+        .get(format!("{address}/api/acme/MAIN/identity/users/odata"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(users.status(), StatusCode::OK);
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,5 +1,6 @@
 //! The `odata-users` command line (clap derive). `serve` is the default.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
@@ -166,25 +167,37 @@ fn describe_db(url: &str) -> String {
     }
 }
 
+/// Writes one line to stdout, ignoring a closed pipe: a script may read the
+/// listening line and close its end, and the server must keep serving
+/// (`println!` would panic on the broken pipe).
+fn say(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}").and_then(|()| out.flush());
+}
+
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let public_url = settings.public_url.clone();
     let app = Application::build(settings).await?;
     let address = app.address();
     // The first stdout line is the contract scripts wait for.
-    println!("listening on http://{address}");
+    say(&format!("listening on http://{address}"));
     let base = public_url.unwrap_or_else(|| format!("http://{address}"));
-    println!(
+    say(&format!(
         "note: the API has no authentication yet; anyone who can reach {address} can read and change data{}",
         if address.ip().is_loopback() {
             " (bound to the loopback interface only)"
         } else {
             ""
         }
-    );
-    println!("API docs: {base}/docs (OpenAPI: {base}/openapi.json)");
+    ));
+    say(&format!(
+        "API docs: {base}/docs (OpenAPI: {base}/openapi.json)"
+    ));
     match app.demo_info() {
-        Some(info) => info.print_notes(&base),
-        None => println!("API 1 base: {base}/api/{{tenantKey}}/{{orgKey}}/identity"),
+        Some(info) => say(&info.notes(&base)),
+        None => say(&format!(
+            "API 1 base: {base}/api/{{tenantKey}}/{{orgKey}}/identity"
+        )),
     }
     app.run_until_stopped().await?;
     tracing::info!("server stopped");
