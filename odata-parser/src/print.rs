@@ -112,10 +112,10 @@ impl Display for Expr {
                 }
                 UnaryOp::Neg => {
                     f.write_char('-')?;
+                    // `-5`, `-INF` and `-2020-01-01` would read back as literals.
                     let needs_parens = match &u.operand.kind {
                         ExprKind::Literal(_) => true,
-                        ExprKind::Path(p) => p.to_string().starts_with("INF"),
-                        _ => prec(&u.operand) < 8,
+                        _ => prec(&u.operand) < 8 || u.operand.to_string().starts_with("INF"),
                     };
                     if needs_parens {
                         write!(f, "({})", u.operand)

@@ -93,6 +93,10 @@ fn not_and_negation_bind_tighter_than_binary_operators() {
     assert_eq!(shape("-(5)"), "(neg 5)");
     verified("-(5)");
     assert_eq!(shape("a sub -5"), "(sub a -5)");
+    // Found by fuzzing: `-INF` is a literal only as a whole word.
+    assert_eq!(lit("-INF"), Literal::Double("-INF".into()));
+    parses_to("-\tINF1a/all(x:x)", "-(INF1a/all(x:x))");
+    parses_to("-INFx eq 1", "-(INFx) eq 1");
 }
 
 #[test]

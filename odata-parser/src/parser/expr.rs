@@ -170,7 +170,9 @@ impl Parser<'_> {
         match self.peek() {
             Some(b'-') => {
                 let next = self.peek_at(1);
-                if next.is_some_and(|c| c.is_ascii_digit()) || self.rest().starts_with(b"-INF") {
+                let inf =
+                    self.rest().starts_with(b"-INF") && !self.peek_at(4).is_some_and(is_ident_char);
+                if next.is_some_and(|c| c.is_ascii_digit()) || inf {
                     return self.primary();
                 }
                 self.pos += 1;
