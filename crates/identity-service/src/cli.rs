@@ -108,14 +108,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => {
             let conn = db::connect(&settings).await?;
             db::migrate(&conn).await?;
-            println!("database migrated: {}", describe_db(&settings.database_url));
+            say(&format!(
+                "database migrated: {}",
+                describe_db(&settings.database_url)
+            ));
             Ok(())
         }
         Command::Import { tenant, org, dir } => {
             let conn = db::connect(&settings).await?;
             db::migrate(&conn).await?;
             let report = crate::import::run(&conn, &tenant, &org, &dir).await?;
-            println!("{report}");
+            say(&report.to_string());
             Ok(())
         }
         Command::Demo { users } => {
@@ -126,7 +129,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .public_url
                 .clone()
                 .unwrap_or_else(|| format!("http://{}", settings.bind));
-            info.print_notes(&base);
+            say(&info.notes(&base));
             Ok(())
         }
         Command::Tenants { command } => {
@@ -143,7 +146,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                         tenants::Created::New => "created",
                         tenants::Created::Existing => "exists",
                     };
-                    println!("{what} tenant {} org {}", scope.tenant_key, scope.org_key);
+                    say(&format!(
+                        "{what} tenant {} org {}",
+                        scope.tenant_key, scope.org_key
+                    ));
                     Ok(())
                 }
                 TenantsCommand::List => {
@@ -151,7 +157,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                         .await
                         .map_err(|e| anyhow::anyhow!("{e}"))?
                     {
-                        println!("{} {}", scope.tenant_key, scope.org_key);
+                        say(&format!("{} {}", scope.tenant_key, scope.org_key));
                     }
                     Ok(())
                 }
@@ -169,7 +175,8 @@ fn describe_db(url: &str) -> String {
 
 /// Writes one line to stdout, ignoring a closed pipe: a script may read the
 /// listening line and close its end, and the server must keep serving
-/// (`println!` would panic on the broken pipe).
+/// (`println!` would panic on the broken pipe); `odata-users tenants list |
+/// head -1` must not panic either.
 fn say(text: &str) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{text}").and_then(|()| out.flush());
