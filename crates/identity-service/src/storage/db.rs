@@ -66,8 +66,9 @@ async fn connect_url(settings: &Settings, url: &str) -> anyhow::Result<DatabaseC
             .test_before_acquire(true)
             .sqlx_logging(false);
         if !settings.db_statement_cache {
-            // Behind pgbouncer in transaction pooling mode the server
-            // connection changes between transactions: no statement cache.
+            // Every statement is prepared again on each use; see
+            // docs/scale-out.md for what this does and does not allow
+            // behind pgbouncer.
             options.map_sqlx_postgres_opts(|o| o.statement_cache_capacity(0));
         }
         Database::connect(options)
