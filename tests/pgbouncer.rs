@@ -283,17 +283,16 @@ async fn black_box_slice(app: &common::TestApp, port: u16) {
         StatusCode::NOT_FOUND
     );
 
-    // Concurrent requests: more client connections than pgbouncer has
-    // server connections, so statements of different clients interleave
-    // on the same server connections.
+    // Concurrent requests: every connection of the app's pool in use at
+    // once (in transaction mode: more than pgbouncer's server connections).
     let mut tasks = Vec::new();
     for round in 0..6 {
-        for i in 0..8usize {
+        for (i, id) in ids.iter().take(8).enumerate() {
             let client = app.client.clone();
             let url = match i % 4 {
                 0 => app.url(&format!("users/odata?$filter=userKey eq 'user{:02}'", i)),
                 1 => app.url("users/odata?$orderby=email desc&$top=3&$count=true"),
-                2 => app.url(&format!("users/{}", ids[i])),
+                2 => app.url(&format!("users/{id}")),
                 _ => app.url("roles/odata?$expand=users"),
             };
             tasks.push(tokio::spawn(async move {
