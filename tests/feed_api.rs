@@ -98,6 +98,10 @@ async fn service_document_with_and_without_trailing_slash() {
         answer.expect(StatusCode::OK, MINIMAL);
         assert_eq!(answer.json(), expected);
     }
+    let error = get(&app, "?$top=1")
+        .await
+        .error(StatusCode::BAD_REQUEST, "BadRequest");
+    assert_eq!(error["target"], "$top");
     // Literal segments are case-insensitive, like everywhere in the API.
     let answer = get(
         &app,

@@ -159,7 +159,10 @@ async fn dispatch(
     };
     let target = resolve(&path)?;
     match target {
-        Target::ServiceDocument => Ok(service_document(&feed)),
+        Target::ServiceDocument => {
+            reject_options(&feed.options, &[], "the service document")?;
+            Ok(service_document(&feed))
+        }
         Target::Collection { set, count } => collection(&feed, set, count).await,
         Target::Entity { set, id } => entity(&feed, set, id).await,
         Target::Property {
