@@ -156,6 +156,10 @@ async fn query_errors_name_the_option_and_offset() {
 
     let long = format!("users/odata?$filter=name%20eq%20'{}'", "x".repeat(10_000));
     let response = app.get(&long).await;
+    assert!(response.headers().contains_key("x-request-id"));
+    assert_error(response, StatusCode::URI_TOO_LONG, "UriTooLong").await;
+    // Any route: the limit is applied before routing.
+    let response = app.get(&format!("/health?{}", "x".repeat(10_000))).await;
     assert_error(response, StatusCode::URI_TOO_LONG, "UriTooLong").await;
 }
 

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::{Arc, RwLock};
 
+use actix_web::Either;
 use actix_web::dev::{Server, Service, ServiceResponse};
 use actix_web::http::Uri;
 use actix_web::http::header::{HeaderName, HeaderValue};
@@ -206,19 +207,25 @@ fn run(
                 );
                 let started = std::time::Instant::now();
                 let query_length = req.query_string().len();
-                // Refuse an over-long query string before any routing work.
-                let fut = (query_length <= max_query).then(|| span.in_scope(|| srv.call(req)));
+                // Refuse an over-long query string before any routing work;
+                // the refusal still gets the request id and is counted.
+                let next = if query_length <= max_query {
+                    Either::Left(span.in_scope(|| srv.call(req)))
+                } else {
+                    Either::Right(req)
+                };
                 let metrics = metrics.clone();
                 metrics.begin();
                 async move {
-                    let result = match fut {
-                        Some(fut) => fut.await,
-                        None => Err(ApiError::UriTooLong {
-                            message: format!(
-                                "the query string has {query_length} bytes, more than the limit of {max_query}"
-                            ),
-                        }
-                        .into()),
+                    let result = match next {
+                        Either::Left(fut) => fut.await.map(ServiceResponse::map_into_left_body),
+                        Either::Right(req) => Ok(req
+                            .error_response(ApiError::UriTooLong {
+                                message: format!(
+                                    "the query string has {query_length} bytes, more than the limit of {max_query}"
+                                ),
+                            })
+                            .map_into_right_body()),
                     };
                     let status = match &result {
                         Ok(response) => response.status(),
@@ -231,7 +238,7 @@ fn run(
                     } else {
                         tracing::debug!(status = status.as_u16(), elapsed_ms, "request finished");
                     }
-                    let mut response: ServiceResponse<_> = result?;
+                    let mut response = result?;
                     if let Ok(value) = HeaderValue::from_str(&request_id) {
                         response.headers_mut().insert(REQUEST_ID, value);
                     }
