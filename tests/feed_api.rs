@@ -102,6 +102,10 @@ async fn service_document_with_and_without_trailing_slash() {
         .await
         .error(StatusCode::BAD_REQUEST, "BadRequest");
     assert_eq!(error["target"], "$top");
+    // A trailing slash after a resource is tolerated.
+    let answer = get(&app, "Users/?$top=0&$count=true").await;
+    answer.expect(StatusCode::OK, MINIMAL);
+    assert_eq!(answer.json()["@odata.count"], 0);
     // Literal segments are case-insensitive, like everywhere in the API.
     let answer = get(
         &app,
@@ -882,6 +886,7 @@ async fn errors_are_odata_errors_with_the_version_header() {
         ("Users/$ref", "$ref"),
         ("Users?$deltatoken=x", "$deltatoken"),
         ("Users?$format=atom", "$format"),
+        ("Users()", "resource path"),
     ] {
         let error = get(&app, url)
             .await

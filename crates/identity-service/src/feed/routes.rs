@@ -115,6 +115,8 @@ async fn dispatch(
         });
     }
     let (prefix, tail) = split_path(req.path());
+    // `Users/` is `Users` (some clients append a slash to every URL).
+    let tail = tail.strip_suffix('/').unwrap_or(tail);
     let path = if tail.is_empty() {
         ResourcePath {
             segments: Vec::new(),
@@ -250,10 +252,17 @@ fn segments(path: &ResourcePath) -> Vec<Seg<'_>> {
     out
 }
 
+/// 501 naming what is not supported; the target is the `$`-segment itself,
+/// or `resource path` for other path features.
 fn not_supported(what: &str) -> ApiError {
+    let target = if what.starts_with('$') {
+        what
+    } else {
+        "resource path"
+    };
     ApiError::NotImplemented {
         message: format!("{what} is not supported by this feed"),
-        target: Some(what.to_owned()),
+        target: Some(target.to_owned()),
     }
 }
 
@@ -319,9 +328,9 @@ fn resolve(path: &ResourcePath) -> Result<Target, ApiError> {
                 ResourceSegment::CrossJoin(..) => not_supported("$crossjoin"),
                 ResourceSegment::Each(_) => not_supported("$each"),
                 ResourceSegment::Query(_) => not_supported("$query"),
-                ResourceSegment::Filter(..) => not_supported("$filter path segment"),
-                ResourceSegment::Function { .. } => not_supported("functions"),
-                ResourceSegment::TypeCast(_) => not_supported("type casts"),
+                ResourceSegment::Filter(..) => not_supported("a $filter path segment"),
+                ResourceSegment::Function { .. } => not_supported("a function call"),
+                ResourceSegment::TypeCast(_) => not_supported("a type cast"),
                 ResourceSegment::Metadata(_) => no_resource(path),
                 _ => no_resource(path),
             });
@@ -373,7 +382,7 @@ fn resolve(path: &ResourcePath) -> Result<Target, ApiError> {
                         navigation,
                         related_id: key_id(target, *k)?,
                     },
-                    _ => return Err(not_supported("paths deeper than one navigation")),
+                    _ => return Err(not_supported("a path deeper than one navigation")),
                 }
             } else if let Some(property) = entity.property(member) {
                 match (related_key, rest) {
