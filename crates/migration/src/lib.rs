@@ -1,6 +1,7 @@
 //! Migrations of the identity service.
 //!
-//! One migration creates every table of `docs/architecture.md`. The column
+//! The first migration creates every table of `docs/architecture.md`; the
+//! second adds the lookup indexes `tests/explain.rs` asked for. The column
 //! types are chosen to work on SQLite, PostgreSQL and MariaDB/MySQL alike:
 //! UUIDs use `uuid` (16-byte binary on MySQL, native on PostgreSQL, a blob
 //! value on SQLite), timestamps `timestamp with time zone`, every indexed
@@ -17,6 +18,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20260101_000001_create_tables;
+mod m20261129_000002_lookup_indexes;
 
 /// Every migration of the service, in order.
 pub struct Migrator;
@@ -24,6 +26,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20260101_000001_create_tables::Migration)]
+        vec![
+            Box::new(m20260101_000001_create_tables::Migration),
+            Box::new(m20261129_000002_lookup_indexes::Migration),
+        ]
     }
 }
