@@ -19,6 +19,30 @@ fn prec(e: &Expr) -> u8 {
     }
 }
 
+/// Does the printed form of `e` start with `INF` (so that `-` before it
+/// would read back as the literal `-INF`)? Looks at the first path segment
+/// only, without printing (printing here would make nested negations
+/// exponential).
+fn starts_with_inf(e: &Expr) -> bool {
+    let path = match &e.kind {
+        ExprKind::Path(p) => p,
+        ExprKind::Lambda(l) => &l.collection,
+        ExprKind::PathCount(c) => &c.collection,
+        _ => return false,
+    };
+    if path.root != PathRoot::Implicit {
+        return false;
+    }
+    match path.segments.first() {
+        Some(
+            PathSegment::Member { name, .. }
+            | PathSegment::TypeCast(name)
+            | PathSegment::Function { name, .. },
+        ) => name.name.starts_with("INF"),
+        _ => false,
+    }
+}
+
 fn expr_min(f: &mut Formatter<'_>, e: &Expr, min: u8) -> fmt::Result {
     if prec(e) < min {
         write!(f, "({e})")
@@ -115,7 +139,7 @@ impl Display for Expr {
                     // `-5`, `-INF` and `-2020-01-01` would read back as literals.
                     let needs_parens = match &u.operand.kind {
                         ExprKind::Literal(_) => true,
-                        _ => prec(&u.operand) < 8 || u.operand.to_string().starts_with("INF"),
+                        _ => prec(&u.operand) < 8 || starts_with_inf(&u.operand),
                     };
                     if needs_parens {
                         write!(f, "({})", u.operand)

@@ -66,6 +66,19 @@ fn deep_expand() {
 }
 
 #[test]
+fn printing_deep_trees_is_linear() {
+    // Found by fuzzing: printing nested negations must not re-print subtrees.
+    let roomy_depth = ParserOptions {
+        max_depth: 1000,
+        ..ParserOptions::default()
+    };
+    let e = parse_filter(&("-".repeat(900) + "a"), &roomy_depth).unwrap();
+    let t = Instant::now();
+    assert_eq!(e.to_string().len(), 901);
+    assert!(t.elapsed() < Duration::from_secs(1));
+}
+
+#[test]
 fn within_limits_is_fine() {
     let s = "(".repeat(50) + "a" + &")".repeat(50);
     assert!(parse_filter(&s, &ParserOptions::default()).is_ok());
