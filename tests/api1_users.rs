@@ -387,6 +387,15 @@ async fn concurrent_writes_all_succeed() {
         .get_users("$filter=roles/any(r: r/roleKey eq 'R')&$count=true")
         .await;
     assert_eq!(page["count"], 24);
+
+    // The same link added by many calls at once: every call succeeds.
+    app.create_role(json!({"roleKey":"S"})).await;
+    let same =
+        (0..16).map(|_| async move { app.post_json("users/u0/roles/add", &json!(["S"])).await });
+    for response in futures_join(same).await {
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    assert_eq!(app.get_user("u0").await["roles"], json!(["R", "S"]));
 }
 
 /// Runs the futures concurrently on the test's runtime.

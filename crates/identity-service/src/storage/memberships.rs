@@ -228,6 +228,9 @@ async fn insert_links<C: ConnectionTrait>(
                     user_id: sea_orm::ActiveValue::Set(user_id),
                     role_id: sea_orm::ActiveValue::Set(*id),
                 }))
+                // A concurrent call may have linked the same pair since we
+                // looked: that is the state we want, not an error.
+                .on_conflict_do_nothing()
                 .exec_without_returning(conn)
                 .await?;
             }
@@ -236,6 +239,9 @@ async fn insert_links<C: ConnectionTrait>(
                     user_id: sea_orm::ActiveValue::Set(user_id),
                     group_id: sea_orm::ActiveValue::Set(*id),
                 }))
+                // A concurrent call may have linked the same pair since we
+                // looked: that is the state we want, not an error.
+                .on_conflict_do_nothing()
                 .exec_without_returning(conn)
                 .await?;
             }

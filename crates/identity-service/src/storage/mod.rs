@@ -29,6 +29,35 @@ pub fn conflict_or(err: DbErr, message: impl Into<String>, target: &str) -> ApiE
     }
 }
 
+/// Attempts of a write transaction that the database aborted as a deadlock
+/// or serialization failure (MariaDB's gap locks make two concurrent inserts
+/// of the same membership deadlock; the loser is retried).
+pub const WRITE_ATTEMPTS: usize = 6;
+
+/// A short random pause before retry `attempt`, so that the transactions
+/// that deadlocked do not meet again in lockstep.
+pub async fn retry_pause(attempt: usize) {
+    let millis = rand::random_range(1..=10u64) * attempt as u64;
+    tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
+}
+
+/// Whether the database rolled the transaction back on purpose and asks
+/// for a retry: SQLSTATE 40001 (serialization failure, MySQL deadlock 1213)
+/// or 40P01 (PostgreSQL deadlock).
+pub fn is_retryable(err: &ApiError) -> bool {
+    use sea_orm::RuntimeErr;
+    let ApiError::Internal(cause) = err else {
+        return false;
+    };
+    cause.chain().any(|c| match c.downcast_ref::<DbErr>() {
+        Some(DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) => e
+            .as_database_error()
+            .and_then(|d| d.code())
+            .is_some_and(|code| code == "40001" || code == "40P01"),
+        _ => false,
+    })
+}
+
 /// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`, so two
 /// writers queue on the busy timeout instead of failing when a read
 /// transaction would have to upgrade to a write one.

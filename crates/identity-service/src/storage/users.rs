@@ -251,6 +251,29 @@ pub async fn update(
     user_id: Uuid,
     change: UserChange,
 ) -> Result<(), ApiError> {
+    // Only set replacements insert rows that concurrent calls may race on;
+    // they are cheap to clone, so they are the ones retried.
+    if matches!(change, UserChange::Roles(_) | UserChange::Groups(_)) {
+        let mut attempt = 1;
+        loop {
+            match try_update(db, scope, user_id, change.clone()).await {
+                Err(err) if attempt < super::WRITE_ATTEMPTS && super::is_retryable(&err) => {
+                    super::retry_pause(attempt).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+    try_update(db, scope, user_id, change).await
+}
+
+async fn try_update(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    user_id: Uuid,
+    change: UserChange,
+) -> Result<(), ApiError> {
     let txn = begin_write(db).await?;
     let mut update = users::Entity::update_many()
         .filter(users::Column::Id.eq(user_id))
@@ -354,6 +377,28 @@ pub enum MembershipOp {
 /// `POST users/{userKey}/{roles|groups}/{add|addById|remove|removeById}`:
 /// all-or-nothing and idempotent. Bumps the user's version when a link changed.
 pub async fn change_memberships(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    user_key_or_id: &str,
+    kind: Membership,
+    op: MembershipOp,
+    by: Reference,
+    entries: &[String],
+) -> Result<(), ApiError> {
+    let mut attempt = 1;
+    loop {
+        match try_change_memberships(db, scope, user_key_or_id, kind, op, by, entries).await {
+            Err(err) if attempt < super::WRITE_ATTEMPTS && super::is_retryable(&err) => {
+                tracing::debug!(attempt, "membership change deadlocked; retrying");
+                super::retry_pause(attempt).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn try_change_memberships(
     db: &DatabaseConnection,
     scope: &TenantScope,
     user_key_or_id: &str,
