@@ -396,6 +396,23 @@ async fn concurrent_writes_all_succeed() {
         assert_eq!(response.status(), StatusCode::OK);
     }
     assert_eq!(app.get_user("u0").await["roles"], json!(["R", "S"]));
+
+    // The same new key created by many calls at once: one 201, the rest 409.
+    let racing = (0..8).map(|_| async move {
+        app.post_json(
+            "users",
+            &json!({"userKey":"racer","name":"Racer","isTechnician":false,"roles":["R"]}),
+        )
+        .await
+        .status()
+    });
+    let mut statuses = futures_join(racing).await;
+    statuses.sort();
+    assert_eq!(statuses[0], StatusCode::CREATED, "{statuses:?}");
+    assert!(
+        statuses[1..].iter().all(|s| *s == StatusCode::CONFLICT),
+        "{statuses:?}"
+    );
 }
 
 /// Runs the futures concurrently on the test's runtime.
