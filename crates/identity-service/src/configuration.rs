@@ -76,6 +76,9 @@ pub struct Settings {
     /// Requests per minute per client once authentication exists
     /// (`APP_RATE_LIMIT_PER_MINUTE`); 0 disables. Default 600.
     pub rate_limit_per_minute: u32,
+    /// Entities per page of the OData v4 feed when the client sends no
+    /// `Prefer: odata.maxpagesize` (`APP_FEED_PAGE_SIZE`). Default 1000, at most 5000.
+    pub feed_page_size: u64,
     /// Longest accepted query string in bytes (414 above). Default 8192.
     pub max_query_length: usize,
     /// Largest accepted JSON body for requests without a picture, in
@@ -106,6 +109,7 @@ impl Default for Settings {
             db_acquire_timeout_seconds: 10,
             db_statement_cache: true,
             rate_limit_per_minute: 600,
+            feed_page_size: crate::feed::DEFAULT_PAGE_SIZE,
             max_query_length: 8192,
             max_json_bytes: 64 * 1024,
             shutdown_timeout_seconds: 30,
@@ -203,10 +207,20 @@ impl Settings {
         if let Some(v) = env("APP_RATE_LIMIT_PER_MINUTE") {
             self.rate_limit_per_minute = parse_env("APP_RATE_LIMIT_PER_MINUTE", &v)?;
         }
+        if let Some(v) = env("APP_FEED_PAGE_SIZE") {
+            self.feed_page_size = parse_env("APP_FEED_PAGE_SIZE", &v)?;
+        }
         Ok(())
     }
 
     fn validate(&mut self) -> anyhow::Result<()> {
+        if !(1..=crate::feed::MAX_PAGE_SIZE).contains(&self.feed_page_size) {
+            anyhow::bail!(
+                "feed_page_size must be between 1 and {}, got {}",
+                crate::feed::MAX_PAGE_SIZE,
+                self.feed_page_size
+            );
+        }
         if let Some(url) = &self.public_url {
             let trimmed = url.trim_end_matches('/');
             if !(trimmed.starts_with("http://") || trimmed.starts_with("https://")) {

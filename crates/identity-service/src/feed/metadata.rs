@@ -15,7 +15,7 @@ use quick_xml::events::{BytesDecl, BytesText, Event};
 use serde_json::{Map, Value as Json, json};
 
 use super::capabilities::{Capabilities, SetCapabilities};
-use super::prefer::{MAX_PAGE_SIZE, default_page_size};
+use super::prefer::MAX_PAGE_SIZE;
 
 /// The entity container's name.
 pub const CONTAINER: &str = "Container";
@@ -216,7 +216,11 @@ fn search_description(schema: &dyn Schema) -> String {
     )
 }
 
-fn container_annotations(schema: &dyn Schema, caps: &Capabilities) -> Vec<Annotation> {
+fn container_annotations(
+    schema: &dyn Schema,
+    caps: &Capabilities,
+    page_size: u64,
+) -> Vec<Annotation> {
     let mut out = vec![
         ann(
             "Core.Description",
@@ -225,7 +229,7 @@ fn container_annotations(schema: &dyn Schema, caps: &Capabilities) -> Vec<Annota
                  {} entities per page unless the request says \
                  Prefer: odata.maxpagesize=N (honoured up to {MAX_PAGE_SIZE}, echoed in \
                  Preference-Applied); @odata.nextLink carries an opaque keyset $skiptoken. {}",
-                default_page_size(),
+                page_size,
                 search_description(schema)
             )),
         ),
@@ -464,7 +468,11 @@ fn xml_entity_type(
 }
 
 /// The CSDL XML document.
-pub fn csdl_xml(schema: &dyn Schema, caps: &Capabilities) -> Result<String, io::Error> {
+pub fn csdl_xml(
+    schema: &dyn Schema,
+    caps: &Capabilities,
+    page_size: u64,
+) -> Result<String, io::Error> {
     let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
     w.write_event(Event::Decl(BytesDecl::new("1.0", Some("utf-8"), None)))?;
     w.create_element("edmx:Edmx")
@@ -492,7 +500,7 @@ pub fn csdl_xml(schema: &dyn Schema, caps: &Capabilities) -> Result<String, io::
                             for set in schema.entity_sets() {
                                 xml_entity_type(w, schema, set, caps)?;
                             }
-                            xml_container(w, schema, caps)
+                            xml_container(w, schema, caps, page_size)
                         })?;
                     Ok(())
                 })?;
@@ -501,7 +509,12 @@ pub fn csdl_xml(schema: &dyn Schema, caps: &Capabilities) -> Result<String, io::
     String::from_utf8(w.into_inner()).map_err(io::Error::other)
 }
 
-fn xml_container(w: &mut XmlWriter, schema: &dyn Schema, caps: &Capabilities) -> io::Result<()> {
+fn xml_container(
+    w: &mut XmlWriter,
+    schema: &dyn Schema,
+    caps: &Capabilities,
+    page_size: u64,
+) -> io::Result<()> {
     w.create_element("EntityContainer")
         .with_attribute(("Name", CONTAINER))
         .write_inner_content(|w| {
@@ -523,7 +536,7 @@ fn xml_container(w: &mut XmlWriter, schema: &dyn Schema, caps: &Capabilities) ->
                         Ok(())
                     })?;
             }
-            xml_annotations(w, &container_annotations(schema, caps))
+            xml_annotations(w, &container_annotations(schema, caps, page_size))
         })?;
     Ok(())
 }
@@ -577,7 +590,7 @@ fn json_property(p: &Property, caps: &Capabilities) -> Json {
 }
 
 /// The JSON CSDL document (OData CSDL JSON 4.01 format, `$Version` 4.0).
-pub fn csdl_json(schema: &dyn Schema, caps: &Capabilities) -> Json {
+pub fn csdl_json(schema: &dyn Schema, caps: &Capabilities, page_size: u64) -> Json {
     let mut references = Map::new();
     for v in vocabularies(caps, schema) {
         references.insert(
@@ -629,7 +642,10 @@ pub fn csdl_json(schema: &dyn Schema, caps: &Capabilities) -> Json {
         }
         container.insert(set.name.clone(), Json::Object(s));
     }
-    json_annotations(&mut container, &container_annotations(schema, caps));
+    json_annotations(
+        &mut container,
+        &container_annotations(schema, caps, page_size),
+    );
     ns.insert(CONTAINER.to_owned(), Json::Object(container));
 
     let mut doc = Map::new();
@@ -647,6 +663,7 @@ pub fn csdl_json(schema: &dyn Schema, caps: &Capabilities) -> Json {
 mod tests {
     use super::*;
     use crate::domain::UserStatus;
+    use crate::feed::DEFAULT_PAGE_SIZE;
     use crate::odata::schema::identity_schema;
 
     #[test]
@@ -670,7 +687,12 @@ mod tests {
 
     #[test]
     fn xml_has_types_keys_and_navigations() {
-        let xml = csdl_xml(identity_schema(), &Capabilities::default()).expect("xml");
+        let xml = csdl_xml(
+            identity_schema(),
+            &Capabilities::default(),
+            DEFAULT_PAGE_SIZE,
+        )
+        .expect("xml");
         assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>"));
         for needle in [
             r#"<EntityType Name="User">"#,
@@ -693,7 +715,7 @@ mod tests {
             apply_transformations: vec!["aggregate"],
             ..Capabilities::default()
         };
-        let doc = csdl_json(identity_schema(), &caps);
+        let doc = csdl_json(identity_schema(), &caps, DEFAULT_PAGE_SIZE);
         assert_eq!(doc["$EntityContainer"], "Identity.Container");
         let user = &doc["Identity"]["User"];
         assert_eq!(user["$Key"], json!(["id"]));

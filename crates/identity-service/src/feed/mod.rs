@@ -26,7 +26,7 @@ use actix_web::web;
 
 pub use capabilities::{Capabilities, SetCapabilities};
 pub use metadata::{csdl_json, csdl_xml};
-pub use prefer::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MetadataLevel, default_page_size};
+pub use prefer::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MetadataLevel};
 
 /// The feed's scope. The literal `odata` segment matches in any case, like
 /// every literal segment of the API.

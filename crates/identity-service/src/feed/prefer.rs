@@ -3,35 +3,11 @@
 
 use crate::error::ApiError;
 
-/// Rows per page when the client does not say (`Prefer` absent) and
-/// `APP_FEED_PAGE_SIZE` is not set.
+/// Rows per page when the client does not say (`Prefer` absent) and the
+/// `feed_page_size` setting (`APP_FEED_PAGE_SIZE`) is not changed.
 pub const DEFAULT_PAGE_SIZE: u64 = 1000;
-/// The largest page `Prefer: odata.maxpagesize` (or `APP_FEED_PAGE_SIZE`)
-/// can ask for.
+/// The largest page `Prefer: odata.maxpagesize` (or `feed_page_size`) can ask for.
 pub const MAX_PAGE_SIZE: u64 = 5000;
-
-/// The configured default page size: `APP_FEED_PAGE_SIZE` (read once,
-/// clamped to `1..=MAX_PAGE_SIZE`), else [`DEFAULT_PAGE_SIZE`].
-pub fn default_page_size() -> u64 {
-    static SIZE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    *SIZE.get_or_init(|| page_size_setting(std::env::var("APP_FEED_PAGE_SIZE").ok().as_deref()))
-}
-
-/// Reads a page size setting; unset or not a positive integer means the default.
-pub fn page_size_setting(value: Option<&str>) -> u64 {
-    match value.map(str::trim).and_then(|v| v.parse::<u64>().ok()) {
-        Some(n) if n > 0 => n.min(MAX_PAGE_SIZE),
-        _ => {
-            if value.is_some() {
-                tracing::warn!(
-                    ?value,
-                    "APP_FEED_PAGE_SIZE is not a positive integer; using {DEFAULT_PAGE_SIZE}"
-                );
-            }
-            DEFAULT_PAGE_SIZE
-        }
-    }
-}
 
 /// `odata.metadata=none|minimal|full`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -278,15 +254,6 @@ mod tests {
     fn bad_format_values_are_errors() {
         assert!(metadata_level(Some("application/json;odata.metadata=lots"), None).is_err());
         assert!(metadata_level(Some("atom"), None).is_err());
-    }
-
-    #[test]
-    fn page_size_setting_is_clamped() {
-        assert_eq!(page_size_setting(None), DEFAULT_PAGE_SIZE);
-        assert_eq!(page_size_setting(Some("250")), 250);
-        assert_eq!(page_size_setting(Some("90000")), MAX_PAGE_SIZE);
-        assert_eq!(page_size_setting(Some("0")), DEFAULT_PAGE_SIZE);
-        assert_eq!(page_size_setting(Some("lots")), DEFAULT_PAGE_SIZE);
     }
 
     #[test]

@@ -19,7 +19,7 @@ use uuid::Uuid;
 use super::capabilities::capabilities;
 use super::envelope::{apply_properties, select_list, shape_entity};
 use super::metadata::{csdl_json, csdl_xml};
-use super::prefer::{self, MetadataLevel, default_page_size, percent_decode};
+use super::prefer::{self, MetadataLevel, percent_decode};
 use crate::error::ApiError;
 use crate::odata::schema::identity_schema;
 use crate::odata::{self, EntityKind, QueryError, ReadContext};
@@ -70,7 +70,7 @@ impl Feed<'_> {
             base_url: self.base_url.clone(),
             path: self.req.path().to_owned(),
             signing_key: self.state.signing_key.clone(),
-            page_size: self.preferred.unwrap_or_else(default_page_size),
+            page_size: self.preferred.unwrap_or(self.state.settings.feed_page_size),
         }
     }
 
@@ -461,16 +461,17 @@ async fn metadata(
         base_url: base_url.to_owned(),
         path: req.path().to_owned(),
         signing_key: state.signing_key.clone(),
-        page_size: default_page_size(),
+        page_size: state.settings.feed_page_size,
     };
     let caps = capabilities(&state.db, scope, &ctx).await;
     let schema = identity_schema();
     if json {
         Ok(HttpResponse::Ok()
             .insert_header((header::CONTENT_TYPE, "application/json"))
-            .body(csdl_json(schema, &caps).to_string()))
+            .body(csdl_json(schema, &caps, state.settings.feed_page_size).to_string()))
     } else {
-        let xml = csdl_xml(schema, &caps).map_err(ApiError::internal)?;
+        let xml =
+            csdl_xml(schema, &caps, state.settings.feed_page_size).map_err(ApiError::internal)?;
         Ok(HttpResponse::Ok()
             .insert_header((header::CONTENT_TYPE, "application/xml"))
             .body(xml))
