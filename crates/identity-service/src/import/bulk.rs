@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use indicatif::ProgressBar;
 use sea_orm::{ConnectionTrait, DbErr};
-use sea_query::{Alias, Expr, Query, Value};
+use sea_query::{Alias, Expr, InsertStatement, Query, Value};
 use uuid::Uuid;
 
 use super::{GroupRow, LinkRow, RoleRow, UserRow};
@@ -47,40 +47,62 @@ impl Stamp {
     }
 }
 
-/// On SQLite, gives the connection that runs an import transaction a page
+/// On SQLite, tunes the connection that runs an import transaction: a page
 /// cache big enough for the tables and indexes being filled (the default
-/// 2 MiB makes every index insert a read from the OS cache). No-op elsewhere.
+/// 2 MiB makes every index insert a read from the OS cache), and statement
+/// journals in memory (each multi-row INSERT otherwise copies every page it
+/// first touches to a temporary file). No-op on other backends.
 pub async fn tune_for_bulk<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
     if db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
         db.execute_unprepared("PRAGMA cache_size = -262144").await?;
+        db.execute_unprepared("PRAGMA temp_store = MEMORY").await?;
     }
     Ok(())
 }
 
-/// Inserts `rows` into `table`, one statement per batch, advancing `progress`.
+/// Builds the next multi-row INSERT from up to `per_batch` rows, with the
+/// number of rows it holds; `None` when `rows` is exhausted.
+fn next_batch(
+    rows: &mut impl Iterator<Item = Vec<Value>>,
+    table: &str,
+    columns: &[&str],
+    per_batch: usize,
+) -> Result<Option<(InsertStatement, u64)>, DbErr> {
+    let mut stmt = Query::insert();
+    stmt.into_table(Alias::new(table))
+        .columns(columns.iter().map(|c| Alias::new(*c)));
+    let mut n = 0u64;
+    for row in rows.take(per_batch) {
+        stmt.values(row.into_iter().map(Expr::val))
+            .map_err(|e| DbErr::Custom(e.to_string()))?;
+        n += 1;
+    }
+    Ok((n > 0).then_some((stmt, n)))
+}
+
+/// Inserts `rows` into `table`, one statement per batch, advancing
+/// `progress`. The next batch is built while the database executes the
+/// current one (SQLite runs on its own worker thread), so building and
+/// inserting overlap.
 async fn insert_rows<C: ConnectionTrait>(
     db: &C,
     table: &str,
     columns: &[&str],
-    rows: impl ExactSizeIterator<Item = Vec<Value>>,
+    rows: impl Iterator<Item = Vec<Value>>,
     progress: &ProgressBar,
 ) -> Result<u64, DbErr> {
     let per_batch = (MAX_PARAMS / columns.len()).clamp(1, MAX_ROWS);
+    let mut rows = rows;
     let mut inserted = 0u64;
-    let mut rows = rows.peekable();
-    while rows.peek().is_some() {
-        let mut stmt = Query::insert();
-        stmt.into_table(Alias::new(table))
-            .columns(columns.iter().map(|c| Alias::new(*c)));
-        let mut n = 0u64;
-        for row in rows.by_ref().take(per_batch) {
-            stmt.values(row.into_iter().map(Expr::val))
-                .map_err(|e| DbErr::Custom(e.to_string()))?;
-            n += 1;
-        }
-        db.execute(&stmt).await?;
+    let mut current = next_batch(&mut rows, table, columns, per_batch)?;
+    while let Some((stmt, n)) = current.take() {
+        let (done, following) = tokio::join!(db.execute(&stmt), async {
+            next_batch(&mut rows, table, columns, per_batch)
+        });
+        done?;
         inserted += n;
         progress.inc(n);
+        current = following?;
     }
     Ok(inserted)
 }
@@ -107,8 +129,10 @@ pub async fn insert_users<C: ConnectionTrait>(
         "has_picture",
     ];
     columns.extend(Stamp::BASE_COLUMNS);
+    let columns_len = columns.len();
     let values = rows.iter().map(|u| {
-        let mut v: Vec<Value> = vec![
+        let mut v: Vec<Value> = Vec::with_capacity(columns_len);
+        v.extend([
             u.id.into(),
             stamp.tenant_id.into(),
             u.user_key.clone().into(),
@@ -122,7 +146,7 @@ pub async fn insert_users<C: ConnectionTrait>(
             u.status.into(),
             u.picture_url.clone().into(),
             false.into(),
-        ];
+        ]);
         v.extend(stamp.base(u.is_active));
         v
     });
