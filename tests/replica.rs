@@ -164,7 +164,7 @@ impl Clusters {
 
     fn pg_ctl_start(&self, data: &Path, port: u16, name: &str) {
         let options = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off \
              -c full_page_writes=off -c max_connections=40 -c shared_buffers=16MB",
             path(&self.root)
         );
@@ -207,7 +207,7 @@ async fn scalar(db: &DatabaseConnection, sql: &str) -> String {
 
 /// Waits until the replica has replayed everything the primary wrote so far.
 async fn caught_up(primary: &DatabaseConnection, replica: &DatabaseConnection) {
-    let target = scalar(primary, "SELECT pg_current_wal_lsn()::text AS v").await;
+    let target = scalar(primary, "SELECT pg_current_wal_insert_lsn()::text AS v").await;
     for _ in 0..400 {
         let behind = scalar(
             replica,
