@@ -9,6 +9,13 @@
 //!   tenant `acmeN`/`main` in it, so tests stay independent. Databases left by
 //!   earlier runs of the same binary whose process is gone are dropped first.
 //!
+//! With `ODATA_TEST_PGBOUNCER=1` (PostgreSQL only) every application and
+//! server process of the binary reaches that database through a pgbouncer
+//! (Debian's 1.18, session pooling, as the `postgres` user when running as
+//! root) started for the binary and stopped when it exits, with
+//! `db_statement_cache = false`. Transaction pooling does not work with
+//! sqlx 0.9 (docs/scale-out.md, tests/pgbouncer.rs).
+//!
 //! Tests address the tenant through `TestApp::base`/`TestApp::tenant`, never
 //! by a literal. Logs stay quiet unless `TEST_LOG` is set.
 #![allow(dead_code)]
@@ -165,6 +172,11 @@ async fn server_database(backend: TestBackend) -> String {
                 .rsplit_once('/')
                 .map(|(b, _)| b.to_owned())
                 .expect("database URL with a path");
+            let base = if backend == TestBackend::Postgres && through_pgbouncer() {
+                pgbouncer_base(&base).await
+            } else {
+                base
+            };
             format!("{base}/{name}")
         })
         .await
@@ -191,6 +203,103 @@ fn drop_sql(name: &str, mysql: bool) -> String {
     }
 }
 
+/// `ODATA_TEST_PGBOUNCER=1`: the PostgreSQL backend is reached through pgbouncer.
+pub fn through_pgbouncer() -> bool {
+    test_backend() == TestBackend::Postgres
+        && matches!(
+            std::env::var("ODATA_TEST_PGBOUNCER").as_deref(),
+            Ok("1") | Ok("true")
+        )
+}
+
+/// Starts a pgbouncer (session pooling) in front of the server of
+/// `base` (`postgres://user@host:port`) for this test binary and returns
+/// `base` pointing at it. A watchdog shell stops pgbouncer and removes its
+/// directory once this process has exited.
+async fn pgbouncer_base(base: &str) -> String {
+    let binary = ["/usr/sbin/pgbouncer", "/usr/bin/pgbouncer"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .expect("ODATA_TEST_PGBOUNCER=1 but pgbouncer is not installed");
+    let (scheme, rest) = base.split_once("://").expect("URL with a scheme");
+    let (userinfo, hostport) = match rest.rsplit_once('@') {
+        Some((u, h)) => (format!("{u}@"), h),
+        None => (String::new(), rest),
+    };
+    let (host, port) = hostport.rsplit_once(':').unwrap_or((hostport, "5432"));
+    let user = userinfo
+        .trim_end_matches('@')
+        .split(':')
+        .next()
+        .filter(|u| !u.is_empty())
+        .unwrap_or("postgres");
+    let dir = temp_dir();
+    let listen = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let ini = dir.join("pgbouncer.ini");
+    std::fs::write(
+        &ini,
+        format!(
+            "[databases]\n* = host={host} port={port} user={user}\n[pgbouncer]\n\
+             listen_addr = 127.0.0.1\nlisten_port = {listen}\nunix_socket_dir =\n\
+             auth_type = any\npool_mode = session\nmax_client_conn = 500\n\
+             default_pool_size = 80\nignore_startup_parameters = extra_float_digits, options\n\
+             logfile = {dir}/pgbouncer.log\npidfile = {dir}/pgbouncer.pid\n",
+            dir = dir.display()
+        ),
+    )
+    .expect("write pgbouncer.ini");
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false);
+    let run = if root {
+        let chown = std::process::Command::new("chown")
+            .args(["-R", "postgres:postgres"])
+            .arg(&dir)
+            .status()
+            .expect("chown");
+        assert!(chown.success(), "chown the pgbouncer directory");
+        format!("runuser -u postgres -- {binary}")
+    } else {
+        binary.to_owned()
+    };
+    let script = format!(
+        "{run} '{ini}' & while kill -0 {pid} 2>/dev/null; do sleep 1; done; \
+         kill $(cat '{dir}/pgbouncer.pid') 2>/dev/null; sleep 1; rm -rf '{dir}'",
+        ini = ini.display(),
+        pid = std::process::id(),
+        dir = dir.display()
+    );
+    // The watchdog outlives this process on purpose (it stops pgbouncer
+    // after the process has exited), so it is never waited for.
+    #[allow(clippy::zombie_processes)]
+    std::process::Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start pgbouncer");
+    for _ in 0..400 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", listen))
+            .await
+            .is_ok()
+        {
+            return format!("{scheme}://{userinfo}127.0.0.1:{listen}");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!(
+        "pgbouncer did not start: {}",
+        dir.join("pgbouncer.log").display()
+    );
+}
+
 /// Spawns the application after letting `adjust` change the settings.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     TRACING.call_once(|| {
@@ -210,6 +319,9 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
             TENANT_COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         )
     };
+    if through_pgbouncer() {
+        settings.db_statement_cache = false;
+    }
     adjust(&mut settings);
     let outbox = settings.mail_outbox.clone();
     let db_url = settings.database_url.clone();
