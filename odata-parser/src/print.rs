@@ -761,7 +761,9 @@ fn raw_key_segment(s: &str) -> bool {
                     | b'@'
             )
     };
-    if !b.iter().all(|&c| allowed(c)) || b.contains(&b'/') {
+    // Parentheses would change where the parser ends the segment.
+    if !b.iter().all(|&c| allowed(c)) || b.contains(&b'/') || b.contains(&b'(') || b.contains(&b')')
+    {
         return false;
     }
     // The parser's `qualified_len`: identifiers (letters, `_`, digits after

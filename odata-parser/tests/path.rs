@@ -35,6 +35,9 @@ fn segments() {
     verified("Customers/1/Orders");
     verified("Categories(1)/ID/$value");
     parses_to("Customers%28%27O%27%27Neil%27%29", "Customers('O''Neil')");
+    // Found by fuzzing: a key after a cast stays in parentheses when its
+    // text would not survive as a segment.
+    verified("DnD/d.e('a.(l')/d.e('e.l')");
 }
 
 #[test]

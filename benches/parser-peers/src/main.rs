@@ -169,10 +169,16 @@ fn main() {
             // For profilers: the common set, many times, one parser (arg 2: 0..3).
             let o = ParserOptions::default();
             let common = common(&filters);
-            let which: usize = std::env::args().nth(2).and_then(|s| s.parse().ok()).unwrap_or(0);
+            let which: usize = std::env::args()
+                .nth(2)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
             let p = Peer::ALL[which];
             let mut buf = String::new();
-            let iters: usize = std::env::var("ITERS").ok().and_then(|s| s.parse().ok()).unwrap_or(20_000);
+            let iters: usize = std::env::var("ITERS")
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(20_000);
             for _ in 0..iters {
                 for f in &common {
                     std::hint::black_box(p.parse_filter(std::hint::black_box(f), &o, &mut buf));
