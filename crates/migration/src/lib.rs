@@ -1,7 +1,7 @@
 //! Migrations of the identity service.
 //!
 //! The first migration creates every table of `docs/architecture.md`; the
-//! second adds the lookup indexes `tests/explain.rs` asked for. The column
+//! later ones add the indexes `tests/explain.rs` asked for. The column
 //! types are chosen to work on SQLite, PostgreSQL and MariaDB/MySQL alike:
 //! UUIDs use `uuid` (16-byte binary on MySQL, native on PostgreSQL, a blob
 //! value on SQLite), timestamps `timestamp with time zone`, every indexed
@@ -19,6 +19,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20260101_000001_create_tables;
 mod m20261129_000002_lookup_indexes;
+mod m20261129_000003_name_order_index;
 
 /// Every migration of the service, in order.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20260101_000001_create_tables::Migration),
             Box::new(m20261129_000002_lookup_indexes::Migration),
+            Box::new(m20261129_000003_name_order_index::Migration),
         ]
     }
 }
