@@ -157,8 +157,9 @@ struct Prober<'a> {
     db: &'a DatabaseConnection,
     scope: &'a TenantScope,
     ctx: &'a ReadContext,
-    /// A database error happened: the result must not be cached.
-    transient: bool,
+    /// The first database error: the probe is incomplete, so its result is
+    /// neither served nor cached.
+    failure: Option<sea_orm::DbErr>,
 }
 
 impl Prober<'_> {
@@ -167,7 +168,7 @@ impl Prober<'_> {
             Ok(_) => true,
             Err(QueryError::Database(e)) => {
                 tracing::warn!(error = %e, query, "capability probe failed on the database");
-                self.transient = true;
+                self.failure.get_or_insert(e);
                 false
             }
             Err(e) => {
@@ -310,33 +311,35 @@ fn cache() -> &'static Cache {
 }
 
 /// The capabilities of the read path on this database's backend (probed
-/// once per backend and process; probes that hit a database error are
-/// retried on the next call).
+/// once per backend and process). A probe that hits a database error fails
+/// with that error (so `$metadata` answers 503 rather than understate what
+/// works) and is tried again on the next call.
 pub async fn capabilities(
     db: &DatabaseConnection,
     scope: &TenantScope,
     ctx: &ReadContext,
-) -> Arc<Capabilities> {
+) -> Result<Arc<Capabilities>, QueryError> {
     let key = format!("{:?}", db.get_database_backend());
     if let Some(c) = cache().lock().ok().and_then(|m| m.get(&key).cloned()) {
-        return c;
+        return Ok(c);
     }
     let mut prober = Prober {
         db,
         scope,
         ctx,
-        transient: false,
+        failure: None,
     };
     let mut caps = probe(&mut prober).await;
     caps.timestamp_precision = Some(match db.get_database_backend() {
         sea_orm::DbBackend::Sqlite => 9,
         _ => 6,
     });
+    if let Some(e) = prober.failure {
+        return Err(QueryError::Database(e));
+    }
     let caps = Arc::new(caps);
-    if !prober.transient
-        && let Ok(mut m) = cache().lock()
-    {
+    if let Ok(mut m) = cache().lock() {
         m.insert(key, caps.clone());
     }
-    caps
+    Ok(caps)
 }

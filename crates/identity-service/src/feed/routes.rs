@@ -463,7 +463,7 @@ async fn metadata(
         signing_key: state.signing_key.clone(),
         page_size: state.settings.feed_page_size,
     };
-    let caps = capabilities(&state.db, scope, &ctx).await;
+    let caps = capabilities(&state.db, scope, &ctx).await?;
     let schema = identity_schema();
     if json {
         Ok(HttpResponse::Ok()
