@@ -761,9 +761,16 @@ fn raw_key_segment(s: &str) -> bool {
                     | b'@'
             )
     };
-    // Parentheses would change where the parser ends the segment.
-    if !b.iter().all(|&c| allowed(c)) || b.contains(&b'/') || b.contains(&b'(') || b.contains(&b')')
-    {
+    if !b.iter().all(|&c| allowed(c)) || b.contains(&b'/') {
+        return false;
+    }
+    // `pct-encoded = "%" HEXDIG HEXDIG`
+    let bad_pct = b.iter().enumerate().any(|(i, &c)| {
+        c == b'%'
+            && !(b.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+    });
+    if bad_pct {
         return false;
     }
     // The parser's `qualified_len`: identifiers (letters, `_`, digits after

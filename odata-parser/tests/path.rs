@@ -35,9 +35,9 @@ fn segments() {
     verified("Customers/1/Orders");
     verified("Categories(1)/ID/$value");
     parses_to("Customers%28%27O%27%27Neil%27%29", "Customers('O''Neil')");
-    // Found by fuzzing: a key after a cast stays in parentheses when its
-    // text would not survive as a segment.
-    verified("DnD/d.e('a.(l')/d.e('e.l')");
+    // Found by fuzzing: keys after a cast print as segments that read back
+    // the same; a raw segment with a bad percent-escape is an error.
+    parses_to("DnD/d.e('a.(l')/d.e('e.l')", "DnD/d.e/a.(l/d.e('e.l')");
 }
 
 #[test]
@@ -48,6 +48,7 @@ fn errors() {
     fails_at(".Products", 0);
     fails_at("Products/$count/foo", 15);
     fails_at("Model.Rejection", 5);
+    fails_at("Categories(1)/Model.P%lw", 21);
 }
 
 #[test]

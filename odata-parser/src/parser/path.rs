@@ -69,17 +69,10 @@ impl Parser<'_> {
 
     /// End of the current raw segment (next `/` or the end).
     fn segment_end(&self) -> usize {
-        let r = self.rest();
-        let mut depth = 0usize;
-        for (i, &c) in r.iter().enumerate() {
-            match c {
-                b'(' => depth += 1,
-                b')' => depth = depth.saturating_sub(1),
-                b'/' if depth == 0 => return self.pos + i,
-                _ => {}
-            }
-        }
-        self.end
+        self.rest()
+            .iter()
+            .position(|&c| c == b'/')
+            .map_or(self.end, |i| self.pos + i)
     }
 
     fn resource_segment(&mut self, first: bool) -> PResult<ResourceSegment> {
@@ -151,7 +144,13 @@ impl Parser<'_> {
         if seg_end == self.pos {
             return Err(self.fail("path segment"));
         }
-        for &c in &self.b[self.pos..seg_end] {
+        for (i, &c) in self.b[self.pos..seg_end].iter().enumerate() {
+            if c == b'%' {
+                let r = &self.b[self.pos + i..seg_end];
+                if r.len() < 3 || !r[1].is_ascii_hexdigit() || !r[2].is_ascii_hexdigit() {
+                    return Err(self.fail_at(self.pos + i, "percent-encoded character"));
+                }
+            }
             let ok = c.is_ascii_alphanumeric()
                 || matches!(
                     c,
