@@ -261,6 +261,28 @@ async fn import_loads_the_generated_files_and_refuses_a_second_run() {
         count(&app, &format!("{base}/users/odata?$count=true&$top=1")).await,
         50
     );
+
+    // Ids are kept and unique in the database: the same files cannot go
+    // into a second tenant; refused before anything (the tenant included)
+    // is written.
+    let elsewhere = cli(
+        &db,
+        &[
+            "import",
+            "--tenant",
+            "imp2",
+            "--org",
+            "main",
+            data.to_str().expect("utf-8 path"),
+        ],
+    );
+    let stderr = text(&elsewhere.stderr);
+    assert!(!elsewhere.status.success());
+    for needle in [ROLES, "line 2", "column 1", "another tenant"] {
+        assert!(stderr.contains(needle), "{needle:?} missing from: {stderr}");
+    }
+    let url = format!("{}/api/imp2/main/identity/users/odata", app.address);
+    assert_error(app.get(&url).await, StatusCode::NOT_FOUND, "TenantNotFound").await;
 }
 
 #[tokio::test]

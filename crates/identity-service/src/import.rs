@@ -252,6 +252,18 @@ pub async fn run(
     if let Some(u) = &users {
         existing.check_users(u)?;
     }
+    // Ids are kept, and ids are unique across tenants: the same files cannot
+    // go into two tenants of one database. Say so with the line, before
+    // writing anything.
+    if let Some(r) = &roles {
+        check_ids_elsewhere(db, "roles", ROLES_FILE, r, |row| row.id).await?;
+    }
+    if let Some(g) = &groups {
+        check_ids_elsewhere(db, "groups", GROUPS_FILE, g, |row| row.id).await?;
+    }
+    if let Some(u) = &users {
+        check_ids_elsewhere(db, "users", USERS_FILE, u, |row| row.id).await?;
+    }
     let ids = |parsed: Option<&Vec<Uuid>>, old: &HashSet<Uuid>| -> HashSet<Uuid> {
         let mut all = old.clone();
         all.extend(parsed.into_iter().flatten().copied());
@@ -457,6 +469,42 @@ pub(crate) async fn ensure_tenant(
         anyhow::anyhow!("creating tenant {}/{}: {e}", tenant.as_str(), org.as_str())
     })?;
     Ok((scope.tenant_id, created == tenants::Created::New))
+}
+
+/// Fails on the first row whose id already exists in `table` (by then only
+/// possible in another tenant: the tenant's own ids were checked before).
+async fn check_ids_elsewhere<T>(
+    db: &DatabaseConnection,
+    table: &str,
+    file: &str,
+    parsed: &Parsed<T>,
+    id_of: impl Fn(&T) -> Uuid,
+) -> anyhow::Result<()> {
+    let mut taken = HashSet::new();
+    for chunk in parsed.rows.chunks(1000) {
+        let ids: Vec<Uuid> = chunk.iter().map(&id_of).collect();
+        let q = Query::select()
+            .column(Alias::new("id"))
+            .from(Alias::new(table))
+            .and_where(Expr::col(Alias::new("id")).is_in(ids))
+            .to_owned();
+        for row in db.query_all(&q).await? {
+            taken.insert(row.try_get::<Uuid>("", "id")?);
+        }
+    }
+    if taken.is_empty() {
+        return Ok(());
+    }
+    for (row, &line) in parsed.rows.iter().zip(&parsed.lines) {
+        let id = id_of(row);
+        if taken.contains(&id) {
+            let m = format!(
+                "the ID {id} is already used in another tenant of this database (imported ids are kept, so the same files cannot be imported into two tenants)"
+            );
+            return Err(Existing::conflict(file, parsed, line, "ID", m).into());
+        }
+    }
+    Ok(())
 }
 
 /// What the tenant already holds, so that conflicts are reported with the
