@@ -210,8 +210,14 @@ fn json_string(f: &mut Formatter<'_>, s: &str) -> fmt::Result {
             '\t' => f.write_str("\\t")?,
             '\u{8}' => f.write_str("\\b")?,
             '\u{c}' => f.write_str("\\f")?,
-            c if (c as u32) < 0x20 || c == '#' || c == '&' => write!(f, "\\u{:04x}", c as u32)?,
-            c => f.write_char(c)?,
+            // Only what `charInJSON` allows unescaped in a URL goes out raw.
+            c if c.is_ascii_alphanumeric()
+                || !c.is_ascii()
+                || "-._~!()*+,;:@/?$'= {}[]".contains(c) =>
+            {
+                f.write_char(c)?
+            }
+            c => write!(f, "\\u{:04x}", c as u32)?,
         }
     }
     f.write_char('"')

@@ -313,6 +313,8 @@ fn aliases_and_json() {
     verified("{\"n\":[FirstName,LastName]} eq x");
     parses_to("[ \"a\" , 1 ]", "[\"a\",1]");
     parses_to("%5B%22a%22%5D", "[\"a\"]");
+    // Found by fuzzing: characters a URL cannot carry raw are escaped.
+    parses_to("[\"a\\u003Eb%25\"]", "[\"a\\u003eb\\u002525\"]");
     let e = parse("[\"a\\\"b\\u0041\"]").unwrap();
     assert_eq!(
         e.kind,
