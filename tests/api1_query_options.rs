@@ -451,3 +451,32 @@ async fn apply_groups_and_aggregates() {
     assert_eq!(status, StatusCode::OK, "{page}");
     assert_eq!(page["items"], serde_json::json!([{"total": 300}]));
 }
+
+/// The same query shape with literals of different types, on one pooled
+/// connection: a cached prepared statement must never read a value as
+/// another type (PostgreSQL once bound `0.5` into the `int8` of `gt 2`).
+#[tokio::test]
+async fn literals_of_different_types_in_the_same_shape_on_one_connection() {
+    let app = common::spawn_app_with(|s| {
+        s.db_max_connections = 1;
+        s.db_min_connections = 1;
+    })
+    .await;
+    for (key, status) in [("a", 1), ("b", 2), ("c", 1)] {
+        app.create_user(serde_json::json!({"userKey": key, "name": key, "isTechnician": false, "status": status}))
+            .await;
+    }
+    let count = |q: &'static str| {
+        let app = &app;
+        async move {
+            let (status, body) = get(app, &format!("users/odata?$count=true&{q}")).await;
+            assert_eq!(status, StatusCode::OK, "{q}: {body}");
+            body["count"].as_u64().expect("count")
+        }
+    };
+    assert_eq!(count("$filter=status divby 1 gt 1").await, 1);
+    assert_eq!(count("$filter=status divby 1 gt 0.5").await, 3);
+    assert_eq!(count("$filter=status divby 1 gt 1.5").await, 1);
+    assert_eq!(count("$filter=status add 1 eq 2").await, 2);
+    assert_eq!(count("$filter=status add 1 eq 2.0").await, 2);
+}

@@ -175,6 +175,18 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
             ty: Ty::Edm(t),
             nullable: false,
         };
+        // On PostgreSQL the statement text names the type of each literal:
+        // sqlx caches prepared statements by their text, and a cached
+        // statement bound with a value of another type reads its bytes
+        // wrongly (`gt 0.5` after `gt 2` bound an f64 into an int8).
+        let pg = self.ctx.backend == Backend::Postgres;
+        let val = |value: sea_query::Value, pg_type: &str| -> Expr {
+            if pg {
+                Func::cast_as(Expr::val(value), Alias::new(pg_type)).into()
+            } else {
+                Expr::val(value)
+            }
+        };
         Ok(match lit {
             Literal::Null => Typed {
                 expr: Expr::null(),
@@ -182,7 +194,7 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
                 nullable: true,
             },
             Literal::Boolean(b) => typed(Expr::val(*b), EdmType::Boolean),
-            Literal::Integer(i) => typed(Expr::val(*i), EdmType::Int64),
+            Literal::Integer(i) => typed(val((*i).into(), "BIGINT"), EdmType::Int64),
             Literal::Decimal(text) | Literal::Double(text) => {
                 let t = if matches!(lit, Literal::Decimal(_)) {
                     EdmType::Decimal
@@ -195,29 +207,34 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
                 if !value.is_finite() {
                     return Err(self.unsupported(span, "NaN and INF are not supported"));
                 }
-                typed(Expr::val(value), t)
+                typed(val(value.into(), "DOUBLE PRECISION"), t)
             }
             Literal::String(raw) => typed(
-                Expr::val(percent_decode(raw).map_err(|m| self.invalid(span, m))?),
+                val(
+                    percent_decode(raw)
+                        .map_err(|m| self.invalid(span, m))?
+                        .into(),
+                    "TEXT",
+                ),
                 EdmType::String,
             ),
             Literal::Date(raw) => {
                 let text = percent_decode(raw).map_err(|m| self.invalid(span, m))?;
                 let d = NaiveDate::parse_from_str(&text, "%Y-%m-%d")
                     .map_err(|_| self.invalid(span, format!("`{text}` is not a valid date")))?;
-                typed(Expr::val(d), EdmType::Date)
+                typed(val(d.into(), "DATE"), EdmType::Date)
             }
             Literal::DateTimeOffset(raw) => {
                 let text = percent_decode(raw).map_err(|m| self.invalid(span, m))?;
                 let dt = parse_datetime(&text).ok_or_else(|| {
                     self.invalid(span, format!("`{text}` is not a valid DateTimeOffset"))
                 })?;
-                typed(Expr::val(dt), EdmType::DateTimeOffset)
+                typed(val(dt.into(), "TIMESTAMPTZ"), EdmType::DateTimeOffset)
             }
             Literal::Guid(text) => {
                 let id = uuid::Uuid::parse_str(text)
                     .map_err(|_| self.invalid(span, format!("`{text}` is not a valid GUID")))?;
-                typed(Expr::val(id), EdmType::Guid)
+                typed(val(id.into(), "UUID"), EdmType::Guid)
             }
             Literal::TimeOfDay(_) => {
                 return Err(self.unsupported(span, "TimeOfDay values are not supported"));

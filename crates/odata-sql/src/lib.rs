@@ -57,7 +57,7 @@
 //! let (sql, values) = Backend::Postgres.build(&plan.page_statement(None, 11, 0).unwrap());
 //! assert_eq!(
 //!     sql,
-//!     r#"SELECT "people"."id", "people"."name", "people"."id" AS "__k0" FROM "people" WHERE "people"."tenant_id" = $1 AND "people"."name" = $2 ORDER BY "people"."id" ASC LIMIT $3"#
+//!     r#"SELECT "people"."id", "people"."name", "people"."id" AS "__k0" FROM "people" WHERE "people"."tenant_id" = $1 AND "people"."name" = CAST($2 AS TEXT) ORDER BY "people"."id" ASC LIMIT $3"#
 //! );
 //! assert_eq!(values.0.len(), 3); // the tenant, 'Ann' and the limit are bound
 //! ```
