@@ -49,6 +49,7 @@ fn errors() {
     fails_at("Products/$count/foo", 15);
     fails_at("Model.Rejection", 5);
     fails_at("Categories(1)/Model.P%lw", 21);
+    fails_at("ds/x/$ref('!')", 9);
 }
 
 #[test]

@@ -48,8 +48,9 @@ impl Parser<'_> {
             let _ = seg_start;
             segs.push(seg);
             first = false;
-            // `Fn(p=1)(2)`: a key predicate after parameters.
-            while self.at(b'(') {
+            // `Fn(p=1)(2)`: a key predicate after parameters (never after
+            // `$ref`, `$count`, `$value`, ...).
+            while !terminal && self.at(b'(') {
                 let ks = self.pos;
                 let key = self.key_predicate()?;
                 let expr = match key {
