@@ -114,8 +114,9 @@ impl Display for Expr {
                             f.write_char(',')?;
                         }
                         write!(f, "{}", pair[0])?;
+                        // ` : ` because `20:1` would read as a time of day.
                         if let Some(v) = pair.get(1) {
-                            write!(f, ":{v}")?;
+                            write!(f, " : {v}")?;
                         }
                     }
                 } else {

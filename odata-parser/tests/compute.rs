@@ -21,7 +21,11 @@ fn items() {
     let c = verified("Price mul Quantity as Total,year(Born) as BornYear");
     assert_eq!(c.items.len(), 2);
     assert_eq!(c.items[1].alias.name, "BornYear");
-    verified("case(X gt 0:1,X lt 0:-1,true:0) as SignumX");
+    parses_to_with(
+        parse,
+        "case(X gt 0:1,X lt 0:-1,true:0) as SignumX",
+        "case(X gt 0 : 1,X lt 0 : -1,true : 0) as SignumX",
+    );
     verified("@Core.Messages as Msgs");
 }
 
