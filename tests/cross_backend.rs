@@ -105,13 +105,8 @@ impl ServerDatabase {
             .await
             .map_err(|e| e.to_string())?;
         let name = format!("odata_xb_{}", uuid::Uuid::new_v4().simple());
-        let sql = if mysql {
-            format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-        } else {
-            format!("CREATE DATABASE \"{name}\"")
-        };
         admin
-            .execute_unprepared(&sql)
+            .execute_unprepared(&common::create_sql(&name, mysql))
             .await
             .map_err(|e| e.to_string())?;
         let base = admin_url
@@ -130,12 +125,9 @@ impl ServerDatabase {
         let Ok(admin) = Database::connect(&self.admin_url).await else {
             return;
         };
-        let sql = if self.mysql {
-            format!("DROP DATABASE IF EXISTS `{}`", self.name)
-        } else {
-            format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name)
-        };
-        let _ = admin.execute_unprepared(&sql).await;
+        let _ = admin
+            .execute_unprepared(&common::drop_sql(&self.name, self.mysql))
+            .await;
     }
 }
 

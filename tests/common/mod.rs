@@ -159,13 +159,8 @@ async fn server_database(backend: TestBackend) -> String {
             }
             let name = format!("{prefix}{}", std::process::id());
             let _ = admin.execute_unprepared(&drop_sql(&name, mysql)).await;
-            let create = if mysql {
-                format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-            } else {
-                format!("CREATE DATABASE \"{name}\"")
-            };
             admin
-                .execute_unprepared(&create)
+                .execute_unprepared(&create_sql(&name, mysql))
                 .await
                 .unwrap_or_else(|e| panic!("create test database {name}: {e}"));
             let base = admin_url
@@ -195,7 +190,17 @@ pub async fn backend_database_url() -> String {
     }
 }
 
-fn drop_sql(name: &str, mysql: bool) -> String {
+/// `CREATE DATABASE` for a test database (`utf8mb4` on MySQL/MariaDB).
+pub fn create_sql(name: &str, mysql: bool) -> String {
+    if mysql {
+        format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+    } else {
+        format!("CREATE DATABASE \"{name}\"")
+    }
+}
+
+/// `DROP DATABASE` for a test database, also while connections are open.
+pub fn drop_sql(name: &str, mysql: bool) -> String {
     if mysql {
         format!("DROP DATABASE IF EXISTS `{name}`")
     } else {
