@@ -57,10 +57,7 @@ async fn accept(app: &TestApp, url: &str) -> reqwest::Response {
 /// Settings that reach the test application's database (for a second
 /// connection: the tests call `sweep_expired` and create tenants directly).
 fn db_settings(app: &TestApp) -> Settings {
-    Settings {
-        database_url: app.db_url.clone(),
-        ..Settings::default()
-    }
+    common::db_settings(&app.db_url)
 }
 
 #[tokio::test]

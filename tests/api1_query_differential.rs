@@ -22,7 +22,6 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use identity_service::configuration::Settings;
 use identity_service::odata::{EntityKind, ReadContext, list};
 use identity_service::tenancy::TenantScope;
 use reqwest::StatusCode;
@@ -1216,10 +1215,7 @@ where
 async fn api1_queries_match_the_reference_on_sqlite_over_http() {
     let app = common::spawn_app().await;
     let data = generate(&app.tenant);
-    let settings = Settings {
-        database_url: app.db_url.clone(),
-        ..Settings::default()
-    };
+    let settings = common::db_settings(&app.db_url);
     let db = identity_service::storage::db::connect(&settings)
         .await
         .expect("connect");
@@ -1320,14 +1316,11 @@ async fn direct_on(env: &str) {
 /// through `odata::list`.
 async fn run_direct(db_url: &str, mysql: bool) {
     let mut data = generate("acme");
-    let settings = Settings {
-        database_url: db_url.to_owned(),
-        ..Settings::default()
-    };
+    let settings = common::db_settings(db_url);
     let db = identity_service::storage::db::connect(&settings)
         .await
         .expect("connect");
-    identity_service::storage::db::migrate(&db)
+    identity_service::storage::db::migrate(&settings, &db)
         .await
         .expect("migrate");
     identity_service::import::run(&db, "acme", "main", &data.dir)

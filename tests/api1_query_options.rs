@@ -24,10 +24,7 @@ async fn loaded_app() -> common::TestApp {
         .unwrap_or_else(|e| panic!("python3 is required: {e}"));
     assert!(status.success());
     remap_ids(&dir, &app.tenant);
-    let settings = identity_service::configuration::Settings {
-        database_url: app.db_url.clone(),
-        ..Default::default()
-    };
+    let settings = common::db_settings(&app.db_url);
     let db = identity_service::storage::db::connect(&settings)
         .await
         .expect("connect");

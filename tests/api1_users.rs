@@ -448,10 +448,7 @@ async fn records_of_another_tenant_are_invisible_by_id_and_key() {
     let role = app.create_role(json!({"roleKey":"R"})).await;
     // A second tenant in the same database.
     let other_key = format!("{}-other", app.tenant);
-    let settings = identity_service::configuration::Settings {
-        database_url: app.db_url.clone(),
-        ..Default::default()
-    };
+    let settings = common::db_settings(&app.db_url);
     let db = identity_service::storage::db::connect(&settings)
         .await
         .expect("connect");

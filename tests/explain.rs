@@ -131,10 +131,11 @@ async fn the_common_queries_use_their_indexes() {
         demo: true,
         demo_users: 1000,
         db_max_connections: 2,
+        db_statement_cache: !common::through_pgbouncer(),
         ..Settings::default()
     };
     let conn = db::connect(&settings).await.expect("connect");
-    db::migrate(&conn).await.expect("migrate");
+    db::migrate(&settings, &conn).await.expect("migrate");
     let demo = identity_service::demo::seed_if_empty(&conn, &settings)
         .await
         .expect("seed the demo data")

@@ -11,10 +11,11 @@
 //!
 //! With `ODATA_TEST_PGBOUNCER=1` (PostgreSQL only) every application and
 //! server process of the binary reaches that database through a pgbouncer
-//! (Debian's 1.18, session pooling, as the `postgres` user when running as
-//! root) started for the binary and stopped when it exits, with
-//! `db_statement_cache = false`. Transaction pooling does not work with
-//! sqlx 0.9 (docs/scale-out.md, tests/pgbouncer.rs).
+//! (Debian's 1.18, *transaction* pooling, as the `postgres` user when
+//! running as root) started for the binary and stopped when it exits, with
+//! `db_statement_cache = false` (server processes started by tests get it
+//! from `APP_DB_STATEMENT_CACHE=false`, which `scripts/test` exports for
+//! that pass). See docs/scale-out.md and tests/pgbouncer.rs.
 //!
 //! Tests address the tenant through `TestApp::base`/`TestApp::tenant`, never
 //! by a literal. Logs stay quiet unless `TEST_LOG` is set.
@@ -208,6 +209,17 @@ pub fn drop_sql(name: &str, mysql: bool) -> String {
     }
 }
 
+/// Settings for a test that opens its own pool on `url` (a database of the
+/// backend under test): the defaults, with the statement cache off when the
+/// backend is reached through pgbouncer (transaction pooling needs it).
+pub fn db_settings(url: &str) -> Settings {
+    Settings {
+        database_url: url.to_owned(),
+        db_statement_cache: !through_pgbouncer(),
+        ..Settings::default()
+    }
+}
+
 /// `ODATA_TEST_PGBOUNCER=1`: the PostgreSQL backend is reached through pgbouncer.
 pub fn through_pgbouncer() -> bool {
     test_backend() == TestBackend::Postgres
@@ -217,7 +229,7 @@ pub fn through_pgbouncer() -> bool {
         )
 }
 
-/// Starts a pgbouncer (session pooling) in front of the server of
+/// Starts a pgbouncer (transaction pooling) in front of the server of
 /// `base` (`postgres://user@host:port`) for this test binary and returns
 /// `base` pointing at it. A watchdog shell stops pgbouncer and removes its
 /// directory once this process has exited.
@@ -249,8 +261,8 @@ async fn pgbouncer_base(base: &str) -> String {
         format!(
             "[databases]\n* = host={host} port={port} user={user}\n[pgbouncer]\n\
              listen_addr = 127.0.0.1\nlisten_port = {listen}\nunix_socket_dir =\n\
-             auth_type = any\npool_mode = session\nmax_client_conn = 500\n\
-             default_pool_size = 80\nignore_startup_parameters = extra_float_digits, options\n\
+             auth_type = any\npool_mode = transaction\nmax_client_conn = 500\n\
+             default_pool_size = 20\nignore_startup_parameters = extra_float_digits, options\n\
              logfile = {dir}/pgbouncer.log\npidfile = {dir}/pgbouncer.pid\n",
             dir = dir.display()
         ),

@@ -107,7 +107,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Migrate => {
             let conn = db::connect(&settings).await?;
-            db::migrate(&conn).await?;
+            db::migrate(&settings, &conn).await?;
             say(&format!(
                 "database migrated: {}",
                 describe_db(&settings.database_url)
@@ -116,14 +116,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Import { tenant, org, dir } => {
             let conn = db::connect(&settings).await?;
-            db::migrate(&conn).await?;
+            db::migrate(&settings, &conn).await?;
             let report = crate::import::run(&conn, &tenant, &org, &dir).await?;
             say(&report.to_string());
             Ok(())
         }
         Command::Demo { users } => {
             let conn = db::connect(&settings).await?;
-            db::migrate(&conn).await?;
+            db::migrate(&settings, &conn).await?;
             let info = crate::demo::run(&conn, users.unwrap_or(settings.demo_users)).await?;
             let base = settings
                 .public_url
@@ -134,7 +134,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Tenants { command } => {
             let conn = db::connect(&settings).await?;
-            db::migrate(&conn).await?;
+            db::migrate(&settings, &conn).await?;
             match command {
                 TenantsCommand::Create { tenant, org } => {
                     let tenant = TenantKey::parse(&tenant, "tenant")?;

@@ -68,10 +68,12 @@ pub struct Settings {
     /// while the database refuses connections) before answering 503
     /// (`APP_DB_ACQUIRE_TIMEOUT_SECONDS`). Default 10.
     pub db_acquire_timeout_seconds: u64,
-    /// sqlx's per-connection prepared-statement cache on PostgreSQL
-    /// (`APP_DB_STATEMENT_CACHE`). Default true. Set it to false behind
-    /// pgbouncer in transaction pooling mode (pgbouncer 1.18 does not track
-    /// prepared statements there); no effect on SQLite and MySQL.
+    /// sqlx's per-connection prepared-statement cache on PostgreSQL and
+    /// MySQL (`APP_DB_STATEMENT_CACHE`). Default true. Set it to false
+    /// behind pgbouncer in transaction pooling mode (pgbouncer 1.18 does not
+    /// track prepared statements there): on PostgreSQL it then also keeps
+    /// each borrowed pool connection inside one transaction (see
+    /// `storage::db`). No effect on SQLite.
     pub db_statement_cache: bool,
     /// Requests per minute per client once authentication exists
     /// (`APP_RATE_LIMIT_PER_MINUTE`); 0 disables. Default 600.

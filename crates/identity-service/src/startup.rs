@@ -89,7 +89,7 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let db = db::connect(&settings).await?;
         let read_db = db::connect_read(&settings).await?;
-        db::migrate(&db).await?;
+        db::migrate(&settings, &db).await?;
         let key = db::signing_key(&db, &settings).await?;
         let demo = crate::demo::seed_if_empty(&db, &settings)
             .await

@@ -11,12 +11,14 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use migration::{Migrator, MigratorTrait};
 use rand::RngCore;
+use sea_orm::sqlx;
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sea_orm::sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
 };
 use sea_orm::{
     ActiveValue::Set, ConnectOptions, Database, DatabaseConnection, EntityTrait,
-    SqlxSqliteConnector,
+    SqlxPostgresConnector, SqlxSqliteConnector, TransactionTrait,
 };
 
 use super::entities::settings;
@@ -57,6 +59,8 @@ pub async fn connect_read(settings: &Settings) -> anyhow::Result<Option<Database
 async fn connect_url(settings: &Settings, url: &str) -> anyhow::Result<DatabaseConnection> {
     if url.starts_with("sqlite:") {
         connect_sqlite(settings, url).await
+    } else if !settings.db_statement_cache && is_postgres(url) {
+        connect_postgres_pinned(settings, url).await
     } else {
         let mut options = ConnectOptions::new(url.to_owned());
         options
@@ -66,15 +70,88 @@ async fn connect_url(settings: &Settings, url: &str) -> anyhow::Result<DatabaseC
             .test_before_acquire(true)
             .sqlx_logging(false);
         if !settings.db_statement_cache {
-            // Every statement is prepared again on each use; see
-            // docs/scale-out.md for what this does and does not allow
-            // behind pgbouncer.
-            options.map_sqlx_postgres_opts(|o| o.statement_cache_capacity(0));
+            // MySQL/MariaDB: every statement is prepared again on each use.
+            options.map_sqlx_mysql_opts(|o| o.statement_cache_capacity(0));
         }
         Database::connect(options)
             .await
             .with_context(|| format!("cannot connect to {}", redact(url)))
     }
+}
+
+fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres:") || url.starts_with("postgresql:")
+}
+
+/// What every pooled PostgreSQL connection runs when it is handed out with
+/// `APP_DB_STATEMENT_CACHE=false` (see [`connect_postgres_pinned`]).
+const PIN_TRANSACTION: &str = "BEGIN; DEALLOCATE ALL";
+
+/// A PostgreSQL pool that works behind a transaction-pooling proxy
+/// (pgbouncer `pool_mode = transaction`, which Debian's pgbouncer 1.18 runs
+/// without prepared-statement support).
+///
+/// sqlx 0.9 prepares every statement under a name (`sqlx_s_N`, numbered per
+/// client connection), even with its statement cache off, and sends the
+/// Parse and the Bind/Execute of one statement in two round trips. Behind a
+/// transaction pooler each round trip that ends outside a transaction may
+/// land on a different server connection, so a statement can be missing
+/// where it is executed, or collide with another client's statement of the
+/// same name. This pool therefore keeps everything a borrowed connection
+/// does inside one transaction, which the pooler keeps on one server
+/// connection:
+///
+/// - a connection handed out (new, `after_connect`; idle, `before_acquire`)
+///   first runs `BEGIN; DEALLOCATE ALL` in one simple-protocol message: the
+///   transaction pins a server connection and `DEALLOCATE ALL` drops every
+///   statement name any earlier client left on it, so names never collide;
+/// - a connection given back (`after_release`) runs `COMMIT`, releasing the
+///   server connection to the pooler;
+/// - the statement cache is off, so sqlx never reuses a name across
+///   transactions.
+///
+/// Writes are unaffected: every write of the service runs in an explicit
+/// transaction whose `COMMIT` is awaited before the response (the `BEGIN`
+/// inside the pinning one only draws a warning from PostgreSQL, and its
+/// `COMMIT` ends both), so `after_release` commits only reads. The price is
+/// two extra round trips per borrowed connection and one more per statement
+/// (no cached statements); idle connections hold no server connection
+/// (`min_connections` is 0 in this mode, as an idle connection made to
+/// satisfy it would sit in its pinning transaction).
+async fn connect_postgres_pinned(
+    settings: &Settings,
+    url: &str,
+) -> anyhow::Result<DatabaseConnection> {
+    let options = PgConnectOptions::from_str(url)
+        .with_context(|| format!("invalid PostgreSQL URL {}", redact(url)))?
+        .statement_cache_capacity(0);
+    let pool = PgPoolOptions::new()
+        .max_connections(settings.db_max_connections)
+        .min_connections(0)
+        .acquire_timeout(Duration::from_secs(settings.db_acquire_timeout_seconds))
+        .test_before_acquire(true)
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                sqlx::raw_sql(PIN_TRANSACTION).execute(conn).await?;
+                Ok(())
+            })
+        })
+        .before_acquire(|conn, _meta| {
+            Box::pin(async move {
+                sqlx::raw_sql(PIN_TRANSACTION).execute(conn).await?;
+                Ok(true)
+            })
+        })
+        .after_release(|conn, _meta| {
+            Box::pin(async move {
+                sqlx::raw_sql("COMMIT").execute(conn).await?;
+                Ok(true)
+            })
+        })
+        .connect_with(options)
+        .await
+        .with_context(|| format!("cannot connect to {}", redact(url)))?;
+    Ok(SqlxPostgresConnector::from_sqlx_postgres_pool(pool))
 }
 
 async fn connect_sqlite(settings: &Settings, url: &str) -> anyhow::Result<DatabaseConnection> {
@@ -138,7 +215,25 @@ fn redact(url: &str) -> String {
 }
 
 /// Applies every pending migration.
-pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+///
+/// Behind a transaction pooler (PostgreSQL with the statement cache off,
+/// see [`connect_postgres_pinned`]) the migrator's statements that run
+/// outside its own transactions (creating its bookkeeping table) are only
+/// committed when their pool connection is given back, which may be after
+/// the next statement started on another connection. There the migration
+/// runs on a pool of its own with a single connection, so each statement
+/// sees the committed work of the one before.
+pub async fn migrate(settings: &Settings, db: &DatabaseConnection) -> anyhow::Result<()> {
+    if !settings.db_statement_cache && is_postgres(&settings.database_url) {
+        let single = Settings {
+            db_max_connections: 1,
+            ..settings.clone()
+        };
+        let conn = connect_postgres_pinned(&single, &settings.database_url).await?;
+        let done = Migrator::up(&conn, None).await;
+        conn.close().await?;
+        return done.context("database migration failed");
+    }
     Migrator::up(db, None)
         .await
         .context("database migration failed")
@@ -172,10 +267,13 @@ pub async fn signing_key(db: &DatabaseConnection, settings: &Settings) -> anyhow
         key: Set(SIGNING_KEY_SETTING.to_owned()),
         value: Set(STANDARD.encode(key)),
     };
+    // Committed before the read-back, also behind a transaction pooler.
+    let txn = db.begin().await?;
     settings::Entity::insert(model)
         .on_conflict_do_nothing_on([settings::Column::Key])
-        .exec(db)
+        .exec(&txn)
         .await?;
+    txn.commit().await?;
     let row = settings::Entity::find_by_id(SIGNING_KEY_SETTING.to_owned())
         .one(db)
         .await?
@@ -228,8 +326,8 @@ mod tests {
     async fn migrate_and_signing_key_is_stable() {
         let settings = memory_settings();
         let db = connect(&settings).await.unwrap();
-        migrate(&db).await.unwrap();
-        migrate(&db).await.unwrap();
+        migrate(&settings, &db).await.unwrap();
+        migrate(&settings, &db).await.unwrap();
         let first = signing_key(&db, &settings).await.unwrap();
         let second = signing_key(&db, &settings).await.unwrap();
         assert_eq!(first.len(), 32);

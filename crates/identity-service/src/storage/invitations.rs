@@ -504,7 +504,12 @@ pub async fn sweep_expired(db: &DatabaseConnection) -> Result<u64, DbErr> {
         .and_where(Expr::exists(invitation(false)))
         .and_where(Expr::exists(invitation(true)).not())
         .to_owned();
-    Ok(db.execute(&update).await?.rows_affected())
+    // An explicit transaction, so the change is committed when this returns
+    // also behind a transaction pooler (see `storage::db`).
+    let txn = db.begin().await?;
+    let changed = txn.execute(&update).await?.rows_affected();
+    txn.commit().await?;
+    Ok(changed)
 }
 
 /// Runs [`sweep_expired`] every `invitation_sweep_seconds` until the runtime

@@ -57,14 +57,20 @@ pub async fn create(
         org_key_norm: Set(org.normalized()),
         created_on: Set(Utc::now()),
     };
-    match tenants::Entity::insert(model).exec(db).await {
-        Ok(_) => {}
+    // In a transaction committed before the read-back (see `storage::db`
+    // for why every write is explicit).
+    let txn = super::begin_write(db).await?;
+    match tenants::Entity::insert(model).exec(&txn).await {
+        Ok(_) => txn.commit().await?,
         // Another process created it between the lookup and the insert.
         Err(err)
             if matches!(
                 err.sql_err(),
                 Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-            ) => {}
+            ) =>
+        {
+            txn.rollback().await?
+        }
         Err(err) => return Err(err.into()),
     }
     let scope = find(db, tenant.as_str(), org.as_str())
