@@ -8,6 +8,7 @@
 //! case-insensitively by storage instead; reserved words cannot be keys).
 
 pub mod body;
+pub mod catalog;
 pub mod extract;
 pub mod groups;
 pub mod health;

@@ -1,173 +1,72 @@
-//! Writes of groups (create, change one attribute, delete) and key lookups.
+//! Groups as a [`Catalog`]: the `groups` table, its attributes, and the
+//! `user_groups` memberships that go with a deleted group.
 
-use chrono::Utc;
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QuerySelect,
-};
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveValue::Set, Value};
 use uuid::Uuid;
 
+use super::catalog::{Catalog, Column, Record};
 use super::entities::{groups, user_groups};
-use super::{begin_write, conflict_or};
 use crate::domain::{Email, EntityKey, NewGroup};
-use crate::error::ApiError;
-use crate::tenancy::TenantScope;
 
-/// One attribute change of `PUT groups/{groupKey}/{attr}`.
+/// The group catalog.
+pub struct Groups;
+
+/// A change of one group attribute other than `groupKey`.
 #[derive(Debug, Clone)]
-pub enum GroupChange {
-    GroupKey(EntityKey),
+pub enum GroupAttribute {
     Name(Option<String>),
     Email(Option<Email>),
     Notes(Option<String>),
     IsActive(bool),
 }
 
-/// The id of the group addressed by a route segment (GUID = id, else key,
-/// case-insensitively); `None` when absent in the tenant.
-pub async fn resolve<C: ConnectionTrait>(
-    conn: &C,
-    scope: &TenantScope,
-    key_or_id: &str,
-) -> Result<Option<Uuid>, ApiError> {
-    let mut query = groups::Entity::find()
-        .select_only()
-        .column(groups::Column::Id)
-        .filter(groups::Column::TenantId.eq(scope.tenant_id));
-    query = match Uuid::try_parse(key_or_id) {
-        Ok(id) => query.filter(groups::Column::Id.eq(id)),
-        Err(_) => query.filter(groups::Column::GroupKeyNorm.eq(key_or_id.to_lowercase())),
-    };
-    Ok(query.into_tuple::<Uuid>().one(conn).await?)
-}
+impl Catalog for Groups {
+    type Entity = groups::Entity;
+    type Membership = user_groups::Entity;
+    type New = NewGroup;
+    type Attribute = GroupAttribute;
 
-/// The 404 of an unknown group.
-pub fn not_found(key_or_id: &str) -> ApiError {
-    ApiError::not_found(format!("no group with id or key '{key_or_id}'"))
-}
+    const NOUN: &'static str = "group";
+    const KEY_ATTRIBUTE: &'static str = "groupKey";
 
-async fn key_taken<C: ConnectionTrait>(
-    conn: &C,
-    scope: &TenantScope,
-    key: &EntityKey,
-    except: Option<Uuid>,
-) -> Result<bool, ApiError> {
-    let mut query = groups::Entity::find()
-        .select_only()
-        .column(groups::Column::Id)
-        .filter(groups::Column::TenantId.eq(scope.tenant_id))
-        .filter(groups::Column::GroupKeyNorm.eq(key.normalized()));
-    if let Some(id) = except {
-        query = query.filter(groups::Column::Id.ne(id));
+    const ID: Column<Self> = groups::Column::Id;
+    const TENANT_ID: Column<Self> = groups::Column::TenantId;
+    const KEY: Column<Self> = groups::Column::GroupKey;
+    const KEY_NORM: Column<Self> = groups::Column::GroupKeyNorm;
+    const VERSION: Column<Self> = groups::Column::Version;
+    const MODIFIED_ON: Column<Self> = groups::Column::ModifiedOn;
+    const MEMBER_ID: user_groups::Column = user_groups::Column::GroupId;
+
+    fn key(group: &NewGroup) -> &EntityKey {
+        &group.group_key
     }
-    Ok(query.into_tuple::<Uuid>().one(conn).await?.is_some())
-}
 
-fn key_conflict(key: &EntityKey) -> ApiError {
-    ApiError::conflict(
-        format!("a group with key '{key}' already exists (keys are case-insensitive)"),
-        Some("groupKey"),
-    )
-}
-
-/// Creates a group; 409 when the key is taken.
-pub async fn create(
-    db: &DatabaseConnection,
-    scope: &TenantScope,
-    group: NewGroup,
-) -> Result<Uuid, ApiError> {
-    let txn = begin_write(db).await?;
-    if key_taken(&txn, scope, &group.group_key, None).await? {
-        return Err(key_conflict(&group.group_key));
-    }
-    let id = Uuid::new_v4();
-    let now = Utc::now();
-    groups::Entity::insert(groups::ActiveModel {
-        id: Set(id),
-        tenant_id: Set(scope.tenant_id),
-        group_key_norm: Set(group.group_key.normalized()),
-        group_key: Set(group.group_key.into_inner()),
-        name: Set(group.name),
-        email: Set(group.email.map(Email::into_inner)),
-        notes: Set(group.notes),
-        is_active: Set(group.is_active),
-        is_system: Set(false),
-        created_by: Set(None),
-        created_on: Set(now),
-        modified_by: Set(None),
-        modified_on: Set(now),
-        version: Set(1),
-    })
-    .exec_without_returning(&txn)
-    .await
-    .map_err(|e| conflict_or(e, "a group with this key already exists", "groupKey"))?;
-    txn.commit().await?;
-    Ok(id)
-}
-
-/// Applies one attribute change, bumping `version` and `modified_on`.
-pub async fn update(
-    db: &DatabaseConnection,
-    scope: &TenantScope,
-    group_id: Uuid,
-    change: GroupChange,
-) -> Result<(), ApiError> {
-    let txn = begin_write(db).await?;
-    let mut update = groups::Entity::update_many()
-        .filter(groups::Column::Id.eq(group_id))
-        .filter(groups::Column::TenantId.eq(scope.tenant_id));
-    update = match change {
-        GroupChange::GroupKey(key) => {
-            if key_taken(&txn, scope, &key, Some(group_id)).await? {
-                return Err(key_conflict(&key));
-            }
-            update
-                .col_expr(groups::Column::GroupKeyNorm, Expr::value(key.normalized()))
-                .col_expr(groups::Column::GroupKey, Expr::value(key.into_inner()))
+    fn record(id: Uuid, tenant_id: Uuid, group: NewGroup, now: DateTime<Utc>) -> Record<Self> {
+        groups::ActiveModel {
+            id: Set(id),
+            tenant_id: Set(tenant_id),
+            group_key_norm: Set(group.group_key.normalized()),
+            group_key: Set(group.group_key.into_inner()),
+            name: Set(group.name),
+            email: Set(group.email.map(Email::into_inner)),
+            notes: Set(group.notes),
+            is_active: Set(group.is_active),
+            is_system: Set(false),
+            created_by: Set(None),
+            created_on: Set(now),
+            modified_by: Set(None),
+            modified_on: Set(now),
+            version: Set(1),
         }
-        GroupChange::Name(v) => update.col_expr(groups::Column::Name, Expr::value(v)),
-        GroupChange::Email(v) => {
-            update.col_expr(groups::Column::Email, Expr::value(v.map(Email::into_inner)))
-        }
-        GroupChange::Notes(v) => update.col_expr(groups::Column::Notes, Expr::value(v)),
-        GroupChange::IsActive(v) => update.col_expr(groups::Column::IsActive, Expr::value(v)),
-    };
-    let result = update
-        .col_expr(
-            groups::Column::Version,
-            Expr::col(groups::Column::Version).add(1),
-        )
-        .col_expr(groups::Column::ModifiedOn, Expr::value(Utc::now()))
-        .exec(&txn)
-        .await
-        .map_err(|e| conflict_or(e, "the key is taken by another group", "groupKey"))?;
-    if result.rows_affected == 0 {
-        return Err(not_found(&group_id.to_string()));
     }
-    txn.commit().await?;
-    Ok(())
-}
 
-/// Deletes a group and every membership in it. `false` when absent.
-pub async fn delete(
-    db: &DatabaseConnection,
-    scope: &TenantScope,
-    group_id: Uuid,
-) -> Result<bool, ApiError> {
-    let txn = begin_write(db).await?;
-    if resolve(&txn, scope, &group_id.to_string()).await?.is_none() {
-        return Ok(false);
+    fn assignment(attribute: GroupAttribute) -> (groups::Column, Value) {
+        match attribute {
+            GroupAttribute::Name(v) => (groups::Column::Name, v.into()),
+            GroupAttribute::Email(v) => (groups::Column::Email, v.map(Email::into_inner).into()),
+            GroupAttribute::Notes(v) => (groups::Column::Notes, v.into()),
+            GroupAttribute::IsActive(v) => (groups::Column::IsActive, v.into()),
+        }
     }
-    user_groups::Entity::delete_many()
-        .filter(user_groups::Column::GroupId.eq(group_id))
-        .exec(&txn)
-        .await?;
-    groups::Entity::delete_many()
-        .filter(groups::Column::Id.eq(group_id))
-        .filter(groups::Column::TenantId.eq(scope.tenant_id))
-        .exec(&txn)
-        .await?;
-    txn.commit().await?;
-    Ok(true)
 }

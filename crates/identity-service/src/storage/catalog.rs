@@ -1,0 +1,208 @@
+//! Writes and key lookups shared by the tenant catalogs that users are
+//! members of (roles and groups): each is a table of records with an id, a
+//! tenant, a case-insensitive key and a few attributes, plus a membership
+//! table that links it to users.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Value,
+};
+use uuid::Uuid;
+
+use super::{begin_write, conflict_or};
+use crate::domain::EntityKey;
+use crate::error::ApiError;
+use crate::tenancy::TenantScope;
+
+/// A column of the catalog table of `C`.
+pub type Column<C> = <<C as Catalog>::Entity as EntityTrait>::Column;
+
+/// A record of the catalog table of `C`, ready to insert.
+pub type Record<C> = <<C as Catalog>::Entity as EntityTrait>::ActiveModel;
+
+/// One catalog: its table, the columns the shared code needs, its wording
+/// in error messages, and its membership table.
+pub trait Catalog: 'static {
+    /// The table of the catalog's records.
+    type Entity: EntityTrait;
+    /// The table linking users to the catalog's records.
+    type Membership: EntityTrait;
+    /// A validated record to create.
+    type New;
+    /// A change of one attribute other than the key.
+    type Attribute;
+
+    /// The singular noun of messages: `role`.
+    const NOUN: &'static str;
+    /// The key's name in bodies, paths and error targets: `roleKey`.
+    const KEY_ATTRIBUTE: &'static str;
+
+    const ID: Column<Self>;
+    const TENANT_ID: Column<Self>;
+    const KEY: Column<Self>;
+    /// The lower-cased key the lookups compare with.
+    const KEY_NORM: Column<Self>;
+    const VERSION: Column<Self>;
+    const MODIFIED_ON: Column<Self>;
+    /// The membership table's column holding this catalog's record id.
+    const MEMBER_ID: <Self::Membership as EntityTrait>::Column;
+
+    /// The key of a record to create.
+    fn key(new: &Self::New) -> &EntityKey;
+
+    /// The first version of a record, created `now`.
+    fn record(id: Uuid, tenant_id: Uuid, new: Self::New, now: DateTime<Utc>) -> Record<Self>;
+
+    /// The column an attribute change writes, and its new value.
+    fn assignment(attribute: Self::Attribute) -> (Column<Self>, Value);
+}
+
+/// One attribute change of `PUT {set}/{key}/{attr}`.
+#[derive(Debug, Clone)]
+pub enum Change<A> {
+    Key(EntityKey),
+    Attribute(A),
+}
+
+/// The id of the record addressed by a route segment (GUID = id, else key,
+/// case-insensitively); `None` when absent in the tenant.
+pub async fn resolve<C: Catalog>(
+    conn: &impl ConnectionTrait,
+    scope: &TenantScope,
+    key_or_id: &str,
+) -> Result<Option<Uuid>, ApiError> {
+    let mut query = C::Entity::find()
+        .select_only()
+        .column(C::ID)
+        .filter(C::TENANT_ID.eq(scope.tenant_id));
+    query = match Uuid::try_parse(key_or_id) {
+        Ok(id) => query.filter(C::ID.eq(id)),
+        Err(_) => query.filter(C::KEY_NORM.eq(key_or_id.to_lowercase())),
+    };
+    Ok(query.into_tuple::<Uuid>().one(conn).await?)
+}
+
+/// The 404 of an unknown record.
+pub fn not_found<C: Catalog>(key_or_id: &str) -> ApiError {
+    ApiError::not_found(format!("no {} with id or key '{key_or_id}'", C::NOUN))
+}
+
+async fn key_taken<C: Catalog>(
+    conn: &impl ConnectionTrait,
+    scope: &TenantScope,
+    key: &EntityKey,
+    except: Option<Uuid>,
+) -> Result<bool, ApiError> {
+    let mut query = C::Entity::find()
+        .select_only()
+        .column(C::ID)
+        .filter(C::TENANT_ID.eq(scope.tenant_id))
+        .filter(C::KEY_NORM.eq(key.normalized()));
+    if let Some(id) = except {
+        query = query.filter(C::ID.ne(id));
+    }
+    Ok(query.into_tuple::<Uuid>().one(conn).await?.is_some())
+}
+
+fn key_conflict<C: Catalog>(key: &EntityKey) -> ApiError {
+    ApiError::conflict(
+        format!(
+            "a {} with key '{key}' already exists (keys are case-insensitive)",
+            C::NOUN
+        ),
+        Some(C::KEY_ATTRIBUTE),
+    )
+}
+
+/// Creates a record; 409 when the key is taken.
+pub async fn create<C: Catalog>(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    new: C::New,
+) -> Result<Uuid, ApiError> {
+    let txn = begin_write(db).await?;
+    if key_taken::<C>(&txn, scope, C::key(&new), None).await? {
+        return Err(key_conflict::<C>(C::key(&new)));
+    }
+    let id = Uuid::new_v4();
+    C::Entity::insert(C::record(id, scope.tenant_id, new, Utc::now()))
+        .exec_without_returning(&txn)
+        .await
+        .map_err(|e| {
+            conflict_or(
+                e,
+                format!("a {} with this key already exists", C::NOUN),
+                C::KEY_ATTRIBUTE,
+            )
+        })?;
+    txn.commit().await?;
+    Ok(id)
+}
+
+/// Applies one attribute change, bumping `version` and `modified_on`.
+pub async fn update<C: Catalog>(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    id: Uuid,
+    change: Change<C::Attribute>,
+) -> Result<(), ApiError> {
+    let txn = begin_write(db).await?;
+    let mut update = C::Entity::update_many()
+        .filter(C::ID.eq(id))
+        .filter(C::TENANT_ID.eq(scope.tenant_id));
+    update = match change {
+        Change::Key(key) => {
+            if key_taken::<C>(&txn, scope, &key, Some(id)).await? {
+                return Err(key_conflict::<C>(&key));
+            }
+            update
+                .col_expr(C::KEY_NORM, Expr::value(key.normalized()))
+                .col_expr(C::KEY, Expr::value(key.into_inner()))
+        }
+        Change::Attribute(attribute) => {
+            let (column, value) = C::assignment(attribute);
+            update.col_expr(column, Expr::value(value))
+        }
+    };
+    let result = update
+        .col_expr(C::VERSION, Expr::col(C::VERSION).add(1))
+        .col_expr(C::MODIFIED_ON, Expr::value(Utc::now()))
+        .exec(&txn)
+        .await
+        .map_err(|e| {
+            conflict_or(
+                e,
+                format!("the key is taken by another {}", C::NOUN),
+                C::KEY_ATTRIBUTE,
+            )
+        })?;
+    if result.rows_affected == 0 {
+        return Err(not_found::<C>(&id.to_string()));
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Deletes a record and every membership in it. `false` when absent.
+pub async fn delete<C: Catalog>(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    id: Uuid,
+) -> Result<bool, ApiError> {
+    let txn = begin_write(db).await?;
+    if resolve::<C>(&txn, scope, &id.to_string()).await?.is_none() {
+        return Ok(false);
+    }
+    C::Membership::delete_many()
+        .filter(C::MEMBER_ID.eq(id))
+        .exec(&txn)
+        .await?;
+    C::Entity::delete_many()
+        .filter(C::ID.eq(id))
+        .filter(C::TENANT_ID.eq(scope.tenant_id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(true)
+}
