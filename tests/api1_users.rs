@@ -166,6 +166,32 @@ async fn put_each_attribute() {
     assert_eq!(user["status"], 2);
     assert_eq!(user["version"], 7);
 
+    // Timestamps are stored to the microsecond on every backend: finer
+    // digits are cut (not rounded), and filters see the stored value.
+    let response = app
+        .put_json(
+            "users/jane/lastLogin",
+            &json!("2024-05-01T10:00:00.123456789Z"),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let user = app.get_user(&id).await;
+    assert_eq!(user["lastLogin"], "2024-05-01T10:00:00.123456Z");
+    for field in ["createdOn", "modifiedOn"] {
+        let text = user[field].as_str().expect("a timestamp");
+        let digits = text.split_once('.').map_or(0, |(_, f)| {
+            f.chars().take_while(char::is_ascii_digit).count()
+        });
+        assert!(
+            digits <= 6,
+            "{field} {text} has more than 6 fractional digits"
+        );
+    }
+    let found = app
+        .get_users("$filter=lastLogin eq 2024-05-01T10:00:00.123456Z&$select=userKey")
+        .await;
+    assert_eq!(found["items"].as_array().map(Vec::len), Some(1), "{found}");
+
     // Rename, then the old key is gone and the new one answers.
     let response = app.put_json("users/JANE/userKey", &json!("jdoe")).await;
     assert_eq!(response.status(), StatusCode::OK);

@@ -335,7 +335,7 @@ pub async fn run(
     let notes = Vec::new();
     let stamp = bulk::Stamp {
         tenant_id,
-        now: Utc::now(),
+        now: crate::domain::now(),
         by: Some("import".to_owned()),
     };
     spinner.finish_and_clear();
@@ -405,7 +405,7 @@ pub(crate) async fn write_dataset<C: ConnectionTrait>(
 ) -> Result<(), sea_orm::DbErr> {
     let stamp = bulk::Stamp {
         tenant_id,
-        now: Utc::now(),
+        now: crate::domain::now(),
         by: Some(by.to_owned()),
     };
     let quiet = ProgressBar::hidden();

@@ -8,6 +8,7 @@ mod key;
 mod new_user;
 mod status;
 mod tenant_key;
+mod time;
 mod user_name;
 
 pub use culture::Culture;
@@ -18,6 +19,7 @@ pub use new_user::{
 };
 pub use status::UserStatus;
 pub use tenant_key::TenantKey;
+pub use time::{PRECISION as TIME_PRECISION, now, stored};
 pub use user_name::UserName;
 
 use crate::error::{ApiError, ErrorDetail};

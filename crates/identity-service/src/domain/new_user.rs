@@ -175,12 +175,13 @@ pub fn key_list(value: &Value, field: &str) -> Result<Vec<String>, DomainError> 
         .collect()
 }
 
-/// `lastLogin`: an RFC 3339 date-time with offset (stored in UTC), or null.
+/// `lastLogin`: an RFC 3339 date-time with offset (stored in UTC, to the
+/// microsecond), or null.
 pub fn parse_last_login(value: &Value) -> Result<Option<DateTime<Utc>>, DomainError> {
     match value {
         Value::Null => Ok(None),
         Value::String(s) => DateTime::parse_from_rfc3339(s)
-            .map(|d| Some(d.with_timezone(&Utc)))
+            .map(|d| Some(super::stored(d.with_timezone(&Utc))))
             .map_err(|_| {
                 DomainError::new(
                     "lastLogin",

@@ -137,11 +137,10 @@ pub struct Capabilities {
     pub apply_transformations: Vec<&'static str>,
     /// `$compute` works.
     pub compute: bool,
-    /// Fractional-second digits timestamps can have on this backend
-    /// (`None`: not known, the `Precision` facet is left out). The read
-    /// path writes what the database returns: nanoseconds on SQLite (the
-    /// service stores `Utc::now()` as text), microseconds on PostgreSQL and
-    /// MariaDB (`timestamptz`, `datetime(6)`).
+    /// Fractional-second digits timestamps can have (`None`: not known,
+    /// the `Precision` facet is left out): microseconds on every backend,
+    /// as the service truncates every timestamp it writes to them
+    /// (`domain::stored`).
     pub timestamp_precision: Option<u32>,
 }
 
@@ -330,10 +329,7 @@ pub async fn capabilities(
         failure: None,
     };
     let mut caps = probe(&mut prober).await;
-    caps.timestamp_precision = Some(match db.get_database_backend() {
-        sea_orm::DbBackend::Sqlite => 9,
-        _ => 6,
-    });
+    caps.timestamp_precision = Some(u32::from(crate::domain::TIME_PRECISION));
     if let Some(e) = prober.failure {
         return Err(QueryError::Database(e));
     }

@@ -75,10 +75,11 @@ pub fn boolean(raw: &str) -> Result<bool, String> {
     }
 }
 
-/// An ISO 8601 / RFC 3339 timestamp with an offset (`2025-03-01T10:00:00.000Z`).
+/// An ISO 8601 / RFC 3339 timestamp with an offset (`2025-03-01T10:00:00.000Z`),
+/// truncated to the stored precision (microseconds).
 pub fn timestamp(raw: &str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(raw.trim())
-        .map(|t| t.with_timezone(&Utc))
+        .map(|t| crate::domain::stored(t.with_timezone(&Utc)))
         .map_err(|e| format!("'{raw}' is not an ISO 8601 timestamp with offset ({e})"))
 }
 

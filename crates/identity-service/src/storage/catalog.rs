@@ -126,7 +126,7 @@ pub async fn create<C: Catalog>(
         return Err(key_conflict::<C>(C::key(&new)));
     }
     let id = Uuid::new_v4();
-    C::Entity::insert(C::record(id, scope.tenant_id, new, Utc::now()))
+    C::Entity::insert(C::record(id, scope.tenant_id, new, crate::domain::now()))
         .exec_without_returning(&txn)
         .await
         .map_err(|e| {
@@ -167,7 +167,7 @@ pub async fn update<C: Catalog>(
     };
     let result = update
         .col_expr(C::VERSION, Expr::col(C::VERSION).add(1))
-        .col_expr(C::MODIFIED_ON, Expr::value(Utc::now()))
+        .col_expr(C::MODIFIED_ON, Expr::value(crate::domain::now()))
         .exec(&txn)
         .await
         .map_err(|e| {

@@ -101,7 +101,7 @@ async fn invite_in<C: ConnectionTrait>(
     invite: Invite,
     ttl: chrono::Duration,
 ) -> Result<Issued, ApiError> {
-    let now = Utc::now();
+    let now = crate::domain::now();
     let email_norm = invite.email.to_lowercase();
     let by_email = users::Entity::find()
         .filter(users::Column::TenantId.eq(scope.tenant_id))
@@ -406,7 +406,7 @@ pub async fn accept(
     let tenant_id = scope.tenant_id;
     db.transaction::<_, Acceptance, DbErr>(|txn| {
         Box::pin(async move {
-            let now = Utc::now();
+            let now = crate::domain::now();
             let Some(inv) = invitations::Entity::find()
                 .filter(invitations::Column::TokenHash.eq(hash))
                 .filter(invitations::Column::TenantId.eq(tenant_id))
@@ -473,7 +473,7 @@ pub async fn accept(
 /// once. Users imported with status 3 and no invitation are left alone.
 /// Returns the number of users changed.
 pub async fn sweep_expired(db: &DatabaseConnection) -> Result<u64, DbErr> {
-    let now = Utc::now();
+    let now = crate::domain::now();
     let inv = Alias::new("inv");
     let invitation = |live: bool| {
         let mut q = Query::select();

@@ -3,7 +3,6 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
@@ -359,7 +358,7 @@ pub async fn touch_user<C: ConnectionTrait>(
             users::Column::Version,
             Expr::col(users::Column::Version).add(1),
         )
-        .col_expr(users::Column::ModifiedOn, Expr::value(Utc::now()))
+        .col_expr(users::Column::ModifiedOn, Expr::value(crate::domain::now()))
         .filter(users::Column::Id.eq(user_id))
         .filter(users::Column::TenantId.eq(scope.tenant_id))
         .exec(conn)

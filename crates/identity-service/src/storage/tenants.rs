@@ -1,7 +1,6 @@
 //! Tenants (tenant+organization pairs). Server-wide: these functions are
 //! what builds a [`TenantScope`] in the first place.
 
-use chrono::Utc;
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
@@ -55,7 +54,7 @@ pub async fn create(
         org_key: Set(org.as_str().to_owned()),
         tenant_key_norm: Set(tenant.normalized()),
         org_key_norm: Set(org.normalized()),
-        created_on: Set(Utc::now()),
+        created_on: Set(crate::domain::now()),
     };
     // In a transaction committed before the read-back (see `storage::db`
     // for why every write is explicit).

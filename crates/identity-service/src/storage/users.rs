@@ -159,7 +159,7 @@ pub async fn create(
         (Err(e), _) | (_, Err(e)) => return Err(e),
     };
     let id = Uuid::new_v4();
-    let now = Utc::now();
+    let now = crate::domain::now();
     let (has_picture, picture_url) = match &picture {
         Some(Picture::Image { .. }) => (true, None),
         Some(Picture::External(url)) => (false, Some(url.clone())),
@@ -236,7 +236,7 @@ async fn store_image<C: ConnectionTrait>(
         user_id: Set(user_id),
         content_type: Set(content_type.to_owned()),
         data: Set(data),
-        updated_on: Set(Utc::now()),
+        updated_on: Set(crate::domain::now()),
     })
     .exec_without_returning(conn)
     .await?;
@@ -356,7 +356,7 @@ async fn try_update(
             users::Column::Version,
             Expr::col(users::Column::Version).add(1),
         )
-        .col_expr(users::Column::ModifiedOn, Expr::value(Utc::now()))
+        .col_expr(users::Column::ModifiedOn, Expr::value(crate::domain::now()))
         .exec(&txn)
         .await
         .map_err(|e| conflict_or(e, "the key or e-mail is taken by another user", "userKey"))?;
