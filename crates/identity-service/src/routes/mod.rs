@@ -245,15 +245,6 @@ const USER_ATTRIBUTES: &[&str] = &[
     "userKey",
     "culture",
 ];
-const ROLE_ATTRIBUTES: &[&str] = &[
-    "roleKey",
-    "description",
-    "isAdministration",
-    "isDefault",
-    "isInternal",
-    "isActive",
-];
-const GROUP_ATTRIBUTES: &[&str] = &["groupKey", "name", "email", "notes", "isActive"];
 const MEMBERSHIP_OPERATIONS: &[&str] = &["add", "addById", "remove", "removeById"];
 
 fn canonical<'a>(segment: &str, words: &[&'a str]) -> Option<&'a str> {
@@ -300,11 +291,11 @@ pub fn canonical_path(path: &str) -> Option<String> {
                 }
                 Some("roles") => {
                     fix(&mut segments, 6, &["odata"]);
-                    fix(&mut segments, 7, ROLE_ATTRIBUTES);
+                    fix(&mut segments, 7, roles::SETTABLE);
                 }
                 Some("groups") => {
                     fix(&mut segments, 6, &["odata"]);
-                    fix(&mut segments, 7, GROUP_ATTRIBUTES);
+                    fix(&mut segments, 7, groups::SETTABLE);
                 }
                 Some("invitations") => fix(&mut segments, 7, &["accept"]),
                 _ => {}
