@@ -340,8 +340,8 @@ impl StrExpr {
     fn eval(&self, u: &User) -> Option<String> {
         match self {
             StrExpr::Field(f) => f.get(u).map(str::to_owned),
-            StrExpr::Lower(f) => f.get(u).map(str::to_lowercase),
-            StrExpr::Upper(f) => f.get(u).map(str::to_uppercase),
+            StrExpr::Lower(f) => f.get(u).map(odata_sql::case::lower),
+            StrExpr::Upper(f) => f.get(u).map(odata_sql::case::upper),
             StrExpr::Substring(f, s, n) => f.get(u).map(|v| {
                 let rest = v.chars().skip(*s);
                 match n {
@@ -823,14 +823,14 @@ impl Search {
     fn matches(&self, u: &User) -> bool {
         match self {
             Search::Term(t) | Search::Phrase(t) => {
-                let t = t.to_lowercase();
+                let t = odata_sql::case::lower(t);
                 [
                     Some(u.user_key.as_str()),
                     Some(u.name.as_str()),
                     u.email.as_deref(),
                 ]
                 .into_iter()
-                .any(|v| v.unwrap_or("").to_lowercase().contains(&t))
+                .any(|v| odata_sql::case::lower(v.unwrap_or("")).contains(&t))
             }
             Search::Not(x) => !x.matches(u),
             Search::And(l, r) => l.matches(u) && r.matches(u),

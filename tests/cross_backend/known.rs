@@ -9,78 +9,6 @@
 /// The translator (or the SQLite functions) is to be fixed, then the entries
 /// removed.
 pub const KNOWN_DIFFERENCES: &[(&str, &str, &str)] = &[
-    // toupper('ß')
-    (
-        "postgres",
-        "identity/users/odata?$filter=toupper(name) eq 'STRASSE GROSS'&$orderby=userKey",
-        SHARP_S,
-    ),
-    (
-        "mariadb",
-        "identity/users/odata?$filter=toupper(name) eq 'STRASSE GROSS'&$orderby=userKey",
-        SHARP_S,
-    ),
-    (
-        "postgres",
-        "identity/users/odata?$filter=(date(lastLogin) le 2025-10-18 and name ne 'Jean Dubois') or (roles/any(r: tolower(r/roleKey) eq 'billing' or r/description eq null))&$orderby=toupper(name) asc&$select=isActive,userKey&$count=true",
-        SHARP_S,
-    ),
-    (
-        "mariadb",
-        "identity/users/odata?$filter=(date(lastLogin) le 2025-10-18 and name ne 'Jean Dubois') or (roles/any(r: tolower(r/roleKey) eq 'billing' or r/description eq null))&$orderby=toupper(name) asc&$select=isActive,userKey&$count=true",
-        SHARP_S,
-    ),
-    (
-        "postgres",
-        "odata/Users?$filter=(date(lastLogin) ne 2025-06-20) or (culture ne '%')&$orderby=toupper(name)&$expand=groups&$count=true",
-        SHARP_S,
-    ),
-    (
-        "mariadb",
-        "odata/Users?$filter=(date(lastLogin) ne 2025-06-20) or (culture ne '%')&$orderby=toupper(name)&$expand=groups&$count=true",
-        SHARP_S,
-    ),
-    (
-        "postgres",
-        "identity/users/odata?$orderby=toupper(name) desc,roles/$count,substring(name,1,3) asc&$select=email,lastLogin,roles",
-        SHARP_S,
-    ),
-    (
-        "mariadb",
-        "identity/users/odata?$orderby=toupper(name) desc,roles/$count,substring(name,1,3) asc&$select=email,lastLogin,roles",
-        SHARP_S,
-    ),
-    // tolower('Σ') at the end of a word
-    (
-        "postgres",
-        "identity/users/odata?$filter=tolower(name) eq 'σωκράτης παπαδόπουλος'&$orderby=userKey",
-        FINAL_SIGMA,
-    ),
-    (
-        "mariadb",
-        "identity/users/odata?$filter=tolower(name) eq 'σωκράτης παπαδόπουλος'&$orderby=userKey",
-        FINAL_SIGMA,
-    ),
-    (
-        "postgres",
-        "identity/users/odata?$search=ΠΑΠΑΔΌΠΟΥΛΟΣ&$orderby=userKey",
-        FINAL_SIGMA,
-    ),
-    (
-        "mariadb",
-        "identity/users/odata?$search=ΠΑΠΑΔΌΠΟΥΛΟΣ&$orderby=userKey",
-        FINAL_SIGMA,
-    ),
-    (
-        "postgres",
-        "identity/users/odata?$filter=(minute(lastLogin) le 38 and date(lastLogin) lt 2026-08-14) or (not (length(name) le 25))&$orderby=tolower(name) desc,lastLogin",
-        FINAL_SIGMA,
-    ),
-    (
-        "mariadb",
-        "identity/users/odata?$filter=(minute(lastLogin) le 38 and date(lastLogin) lt 2026-08-14) or (not (length(name) le 25))&$orderby=tolower(name) desc,lastLogin",
-        FINAL_SIGMA,
-    ),
     // Timestamp literals below a microsecond
     (
         "postgres",
@@ -157,18 +85,6 @@ pub const KNOWN_DIFFERENCES: &[(&str, &str, &str)] = &[
         MARIADB_DIV_PRECEDENCE,
     ),
 ];
-
-/// `toupper`: SQLite's `odata_upper` (Rust `str::to_uppercase`, full case
-/// mapping) turns `ß` into `SS`, PostgreSQL (C.UTF-8) and MariaDB keep `ß`
-/// (simple, one-to-one mapping). So `toupper(name) eq 'STRASSE GROSS'` also
-/// finds "Straße Groß" on SQLite only, and `$orderby=toupper(name)` ties
-/// there and not elsewhere. A one-to-one mapping on SQLite would agree.
-const SHARP_S: &str = "toupper: SQLite's odata_upper (Rust str::to_uppercase, full case mapping) turns ß into SS; PostgreSQL and MariaDB keep ß";
-
-/// `tolower`: Rust's `str::to_lowercase` lowers a word-final `Σ` to `ς`
-/// (the one context-dependent rule), PostgreSQL and MariaDB lower every `Σ`
-/// to `σ`. Also `$search`, which lowers both sides.
-const FINAL_SIGMA: &str = "tolower: SQLite's odata_lower (Rust str::to_lowercase) lowers a word-final Σ to ς; PostgreSQL and MariaDB to σ";
 
 /// OData allows up to 12 fractional digits; PostgreSQL and MariaDB keep
 /// microseconds, so `lastLogin lt ...10:00:00.0000001Z` misses the rows at

@@ -236,8 +236,8 @@ impl SortKey {
         };
         Ok(match self {
             SortKey::Text(p) => text(p)?.map(Sortable::Text),
-            SortKey::Lower(p) => text(p)?.map(|s| Sortable::Text(s.to_lowercase())),
-            SortKey::Upper(p) => text(p)?.map(|s| Sortable::Text(s.to_uppercase())),
+            SortKey::Lower(p) => text(p)?.map(|s| Sortable::Text(odata_sql::case::lower(&s))),
+            SortKey::Upper(p) => text(p)?.map(|s| Sortable::Text(odata_sql::case::upper(&s))),
             SortKey::Length(p) => text(p)?.map(|s| Sortable::Int(s.chars().count() as i64)),
             SortKey::Scalar(p) => match row.get(p) {
                 Some(Value::Bool(b)) => Some(Sortable::Int(i64::from(*b))),

@@ -77,6 +77,7 @@
 #![deny(missing_docs)]
 
 pub mod apply;
+pub mod case;
 pub mod dialect;
 pub mod error;
 mod expr;

@@ -1142,9 +1142,9 @@ fn search_expr(
 ) -> Result<Expr, TranslateError> {
     Ok(match expr {
         SearchExpr::Term(text, span) | SearchExpr::Phrase(text, span) => {
-            let text = percent_decode(text)
-                .map_err(|m| TranslateError::invalid("$search", *span, m))?
-                .to_lowercase();
+            let text = crate::case::lower(
+                &percent_decode(text).map_err(|m| TranslateError::invalid("$search", *span, m))?,
+            );
             let mut any: Option<Expr> = None;
             for c in columns {
                 let value: Expr = Func::coalesce([root.column(c), Expr::val(String::new())]).into();

@@ -318,7 +318,7 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(row.try_get::<String>("", "l").unwrap(), "äöü straße");
-        assert_eq!(row.try_get::<String>("", "u").unwrap(), "STRASSE");
+        assert_eq!(row.try_get::<String>("", "u").unwrap(), "STRAßE");
         assert!(row.try_get::<bool>("", "n").unwrap());
     }
 

@@ -1,5 +1,7 @@
 //! Unicode-correct `odata_lower(text)` / `odata_upper(text)` SQL functions
-//! for SQLite, whose built-in `lower()`/`upper()` only fold ASCII. They are
+//! for SQLite, whose built-in `lower()`/`upper()` only fold ASCII. They use
+//! the simple case mapping of [`odata_sql::case`], as PostgreSQL and MariaDB
+//! do, so `tolower`/`toupper` agree on every backend. They are
 //! registered on every connection of every pool (see [`super::db`]).
 //!
 //! This is the one module of the crate with `unsafe`: the SQLite C API.
@@ -69,7 +71,7 @@ unsafe extern "C" fn lower(
     argv: *mut *mut ffi::sqlite3_value,
 ) {
     // SAFETY: called by SQLite with a valid context and `argc` arguments.
-    unsafe { map_text(ctx, argc, argv, str::to_lowercase) }
+    unsafe { map_text(ctx, argc, argv, odata_sql::case::lower) }
 }
 
 unsafe extern "C" fn upper(
@@ -78,7 +80,7 @@ unsafe extern "C" fn upper(
     argv: *mut *mut ffi::sqlite3_value,
 ) {
     // SAFETY: called by SQLite with a valid context and `argc` arguments.
-    unsafe { map_text(ctx, argc, argv, str::to_uppercase) }
+    unsafe { map_text(ctx, argc, argv, odata_sql::case::upper) }
 }
 
 /// NULL in, NULL out; otherwise the text value mapped by `f`.
