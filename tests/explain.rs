@@ -436,10 +436,12 @@ const NAMES: &[&str] = &[
     "abc", "abc ", " abc", "ABC", "Abc", "ab", "B", "a", "á", "Á", "a_c", "a%c", "a!c", "z", "😀",
 ];
 
+/// A `$filter` and the names it must select.
+type Filter = (&'static str, fn(&str) -> bool);
+
 /// `$filter`s over [`NAMES`] and the names they must select, by OData's
 /// rules (Rust compares `str` by code point, as OData does).
-#[allow(clippy::type_complexity)]
-const FILTERS: &[(&str, fn(&str) -> bool)] = &[
+const FILTERS: &[Filter] = &[
     ("name eq 'abc'", |n| n == "abc"),
     ("name eq 'abc '", |n| n == "abc "),
     ("name eq 'ABC'", |n| n == "ABC"),
@@ -618,6 +620,63 @@ async fn strings_compare_and_sort_by_code_point() {
             ));
         }
     }
+    // Aggregates: `abc` and `abc ` are two values, `abc ` the larger.
+    for (aggregate, selects) in [
+        ("", (|_| true) as fn(&str) -> bool),
+        ("filter(startswith(name,'abc'))/", |n| n.starts_with("abc")),
+        ("filter(tolower(name) eq 'abc')/", |n| {
+            n.to_lowercase() == "abc"
+        }),
+    ] {
+        let query = format!(
+            "$apply={aggregate}aggregate(name with countdistinct as n,name with max as hi,name with min as lo)"
+        );
+        let options = parse_query(&query, &ParserOptions::default())
+            .unwrap_or_else(|e| panic!("{query}: {}", e.render(&query)));
+        let plan = Translator::new(identity_schema(), backend)
+            .plan(
+                "Users",
+                &options,
+                TenantFilter {
+                    value: tenant.into(),
+                },
+            )
+            .unwrap_or_else(|e| panic!("{query}: {e}"));
+        let apply = plan.apply.as_ref().expect("an aggregation");
+        let (sql, values) = backend.build(&apply.page_statement(10, 0));
+        let row = conn
+            .query_one_raw(Statement::from_sql_and_values(
+                db_backend,
+                sql.clone(),
+                values,
+            ))
+            .await
+            .unwrap_or_else(|e| panic!("{query}: {sql}: {e}"))
+            .expect("one row");
+        let found = (
+            row.try_get::<i64>("", "n").expect("n"),
+            row.try_get::<String>("", "hi").expect("hi"),
+            row.try_get::<String>("", "lo").expect("lo"),
+        );
+        let selected: Vec<&str> = NAMES.iter().copied().filter(|n| selects(n)).collect();
+        let expected = (
+            selected.len() as i64,
+            selected
+                .iter()
+                .max()
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
+            selected
+                .iter()
+                .min()
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
+        );
+        if found != expected {
+            failures.push(format!("{query}: found {found:?}, expected {expected:?}"));
+        }
+    }
+
     // What the code-point order means, spelled out.
     let position = |n: &str| by_code_point.iter().position(|x| *x == n);
     assert!(position("B") < position("a") && position("a") < position("á"));

@@ -293,7 +293,6 @@ pub(crate) fn plan_apply(
     }))
 }
 
-/// `top(n)`/`skip(n)` values must fit SQL's 64-bit integers.
 /// The form a result column is sorted in (see `plan::sort_form`).
 fn sort_form(backend: Backend, t: &Typed) -> Expr {
     match t.ty {
@@ -307,6 +306,7 @@ fn sort_form(backend: Backend, t: &Typed) -> Expr {
     }
 }
 
+/// `top(n)`/`skip(n)` values must fit SQL's 64-bit integers.
 fn in_range(n: &odata_parser::ast::Count64) -> Result<u64, TranslateError> {
     if n.value > i64::MAX as u64 {
         Err(TranslateError::invalid(

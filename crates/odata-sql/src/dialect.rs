@@ -66,12 +66,15 @@ impl Backend {
     }
 
     /// A string in a collation that is case-sensitive for character-based
-    /// functions (`INSTR` on MySQL counts characters, not bytes, this way).
+    /// functions (`INSTR` on MySQL counts characters, not bytes, this way)
+    /// and compares by code point without padding (`utf8mb4_bin` is
+    /// `PAD SPACE`: `COUNT(DISTINCT ...)` would merge `'a'` and `'a '`).
     fn char_exact(self, e: Expr) -> Expr {
         match self {
-            Backend::MySql => {
-                self.custom("(CONVERT(? USING utf8mb4) COLLATE utf8mb4_bin)", vec![e])
-            }
+            Backend::MySql => self.custom(
+                "(CONVERT(? USING utf8mb4) COLLATE utf8mb4_nopad_bin)",
+                vec![e],
+            ),
             Backend::Sqlite | Backend::Postgres => e,
         }
     }
