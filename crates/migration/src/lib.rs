@@ -1,8 +1,10 @@
 //! Migrations of the identity service.
 //!
 //! The first migration creates every table of `docs/architecture.md`; the
-//! later ones add the indexes `tests/explain.rs` asked for. The column
-//! types are chosen to work on SQLite, PostgreSQL and MariaDB/MySQL alike:
+//! later ones add the indexes `tests/explain.rs` asked for and, on
+//! MariaDB/MySQL, put the model's string columns in a code-point collation
+//! (`utf8mb4_nopad_bin`) those indexes can serve OData's order with. The
+//! column types are chosen to work on SQLite, PostgreSQL and MariaDB/MySQL alike:
 //! UUIDs use `uuid` (16-byte binary on MySQL, native on PostgreSQL, a blob
 //! value on SQLite), timestamps `timestamp with time zone`, every indexed
 //! string has a bounded `varchar` length (MariaDB cannot index unbounded text),
@@ -20,6 +22,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20260101_000001_create_tables;
 mod m20261129_000002_lookup_indexes;
 mod m20261129_000003_name_order_index;
+mod m20261130_000004_code_point_strings;
 
 /// Every migration of the service, in order.
 pub struct Migrator;
@@ -31,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260101_000001_create_tables::Migration),
             Box::new(m20261129_000002_lookup_indexes::Migration),
             Box::new(m20261129_000003_name_order_index::Migration),
+            Box::new(m20261130_000004_code_point_strings::Migration),
         ]
     }
 }

@@ -2,9 +2,10 @@
 //! order (code points: `name COLLATE "C"`, then `id`), so a page of an
 //! unfiltered name-ordered list reads its rows in order instead of sorting
 //! the tenant's users. The plain `ix_users_name` (database collation) still
-//! serves `name eq` filters. Other backends: nothing (MariaDB cannot index
-//! the `CAST(name AS BINARY)` the translator orders by; SQLite's default
-//! collation already is binary, so `ix_users_name` serves it).
+//! serves `name eq` filters. Other backends: nothing (on MariaDB,
+//! `m20261130_000004_code_point_strings` puts `name` in a code-point
+//! collation, so `ix_users_name` serves it; SQLite's default collation
+//! already is binary, so `ix_users_name` serves it there too).
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DatabaseBackend;

@@ -19,7 +19,7 @@ use sea_query::{Alias, Expr, ExprTrait, Func, Query, SelectStatement};
 
 use crate::dialect::Backend;
 use crate::error::TranslateError;
-use crate::expr::{ExprContext, ExprTranslator, Scope, Ty, Typed};
+use crate::expr::{Collation, ExprContext, ExprTranslator, Scope, Ty, Typed};
 use crate::schema::EdmType;
 
 const TARGET: &str = "$apply";
@@ -232,10 +232,7 @@ pub(crate) fn plan_apply(
                 )
             })?;
             let (_, t) = output(name)?;
-            let e = match t.ty {
-                Ty::Edm(EdmType::String) => ctx.backend.binary_string(t.expr.clone()),
-                _ => t.expr.clone(),
-            };
+            let e = sort_form(ctx.backend, t);
             order.push((
                 e,
                 matches!(direction, Some(SortDirection::Desc)),
@@ -281,11 +278,7 @@ pub(crate) fn plan_apply(
     }
     // A stable order: the requested one, then every grouping property.
     for (_, t) in &groups {
-        let e = match t.ty {
-            Ty::Edm(EdmType::String) => ctx.backend.binary_string(t.expr.clone()),
-            _ => t.expr.clone(),
-        };
-        order.push((e, false, t.nullable));
+        order.push((sort_form(ctx.backend, t), false, t.nullable));
     }
     for (e, desc, nullable) in order {
         crate::plan::order_by(ctx.backend, &mut q, e, desc, nullable);
@@ -298,6 +291,19 @@ pub(crate) fn plan_apply(
         offset,
         limit,
     }))
+}
+
+/// The form a result column is sorted in (see `plan::sort_form`).
+fn sort_form(backend: Backend, t: &Typed) -> Expr {
+    match t.ty {
+        Ty::Edm(ty) => crate::plan::sort_form(
+            backend,
+            t.expr.clone(),
+            ty,
+            t.collation == Collation::CodePoint,
+        ),
+        Ty::Null => t.expr.clone(),
+    }
 }
 
 /// `top(n)`/`skip(n)` values must fit SQL's 64-bit integers.
@@ -394,6 +400,7 @@ fn aggregate_items(
                     expr: Expr::cust("COUNT(*)"),
                     ty: Ty::Edm(EdmType::Int64),
                     nullable: false,
+                    collation: Collation::Unknown,
                 },
             )),
             AggregateItem::Expr {
@@ -481,6 +488,7 @@ fn aggregate_items(
                         expr: e,
                         ty: Ty::Edm(out_ty),
                         nullable,
+                        collation: Collation::Unknown,
                     },
                 ));
             }

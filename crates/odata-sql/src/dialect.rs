@@ -66,12 +66,15 @@ impl Backend {
     }
 
     /// A string in a collation that is case-sensitive for character-based
-    /// functions (`INSTR` on MySQL counts characters, not bytes, this way).
+    /// functions (`INSTR` on MySQL counts characters, not bytes, this way)
+    /// and compares by code point without padding (`utf8mb4_bin` is
+    /// `PAD SPACE`: `COUNT(DISTINCT ...)` would merge `'a'` and `'a '`).
     fn char_exact(self, e: Expr) -> Expr {
         match self {
-            Backend::MySql => {
-                self.custom("(CONVERT(? USING utf8mb4) COLLATE utf8mb4_bin)", vec![e])
-            }
+            Backend::MySql => self.custom(
+                "(CONVERT(? USING utf8mb4) COLLATE utf8mb4_nopad_bin)",
+                vec![e],
+            ),
             Backend::Sqlite | Backend::Postgres => e,
         }
     }
@@ -85,7 +88,10 @@ impl Backend {
         }
     }
 
-    /// Case-sensitive string equality (index-friendly where possible).
+    /// Case-sensitive equality of strings whose collation is not known to
+    /// compare by code point (index-friendly where possible). Strings that
+    /// do (a code-point column, with a literal or another such column)
+    /// compare with a plain `=`.
     pub(crate) fn string_eq(self, l: Expr, r: Expr) -> Expr {
         match self {
             Backend::Sqlite | Backend::Postgres => l.eq(r),
@@ -99,8 +105,10 @@ impl Backend {
     }
 
     /// Null-safe equality: true when both are null, false when one is.
-    pub(crate) fn null_safe_eq(self, l: Expr, r: Expr, strings: bool) -> Expr {
-        let (l, r) = if strings {
+    /// `exact_strings`: the operands are strings to compare by code point
+    /// explicitly.
+    pub(crate) fn null_safe_eq(self, l: Expr, r: Expr, exact_strings: bool) -> Expr {
+        let (l, r) = if exact_strings {
             (self.binary_string(l), self.binary_string(r))
         } else {
             (l, r)
@@ -146,9 +154,27 @@ impl Backend {
         self.byte_position(hay, needle).gt(0)
     }
 
-    /// Case-sensitive `startswith`.
-    pub(crate) fn starts_with(self, hay: Expr, needle: Expr) -> Expr {
-        self.byte_position(hay, needle).eq(1)
+    /// Case-sensitive `startswith`. `column_prefix` is the needle's value
+    /// when the needle is a literal and `hay` a column in a code-point
+    /// collation ([`crate::Schema::code_point_collation`]): MySQL then
+    /// matches `hay LIKE 'prefix%'`, which the column's index serves as a
+    /// range (the column's collation makes it exact; `%`, `_` and the
+    /// escape character of the prefix are escaped).
+    pub(crate) fn starts_with(self, hay: Expr, needle: Expr, column_prefix: Option<&str>) -> Expr {
+        match (self, column_prefix) {
+            (Backend::MySql, Some(prefix)) => {
+                let mut pattern = String::with_capacity(prefix.len() + 2);
+                for c in prefix.chars() {
+                    if matches!(c, '%' | '_' | LIKE_ESCAPE) {
+                        pattern.push(LIKE_ESCAPE);
+                    }
+                    pattern.push(c);
+                }
+                pattern.push('%');
+                self.custom("? LIKE ? ESCAPE '!'", vec![hay, Expr::val(pattern)])
+            }
+            _ => self.byte_position(hay, needle).eq(1),
+        }
     }
 
     /// Position where only "found" and "found at the start" matter (bytes
@@ -354,6 +380,10 @@ impl Backend {
         matches!(self, Backend::Postgres)
     }
 }
+
+/// The escape character of the `LIKE` patterns built here (not `\`, whose
+/// meaning in a string literal depends on MySQL's `NO_BACKSLASH_ESCAPES`).
+const LIKE_ESCAPE: char = '!';
 
 fn nullif_zero(e: Expr) -> Expr {
     Func::cust("NULLIF").arg(e).arg(Expr::val(0)).into()

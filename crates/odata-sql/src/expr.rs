@@ -41,12 +41,45 @@ impl Ty {
     }
 }
 
-/// A translated expression with its type and whether it can be null.
+/// What the translator knows about the collation a string value compares
+/// and sorts in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Collation {
+    /// Not known to compare by code point (every expression but the two
+    /// below, and every non-string): comparisons are made exact explicitly.
+    Unknown,
+    /// A column stored in a code-point collation
+    /// ([`Schema::code_point_collation`]).
+    CodePoint,
+    /// A bound string literal: compared with a column it takes the column's
+    /// collation (a column's collation is implicit, a literal's coercible).
+    Coercible,
+}
+
+impl Collation {
+    /// Whether comparing values of these two collations is already exact
+    /// (by code point, no padding) without any conversion: a code-point
+    /// column with another one or with a literal. Two literals compare in
+    /// the connection's collation, so not them.
+    pub(crate) fn code_point_pair(self, other: Collation) -> bool {
+        matches!(
+            (self, other),
+            (
+                Collation::CodePoint,
+                Collation::CodePoint | Collation::Coercible
+            ) | (Collation::Coercible, Collation::CodePoint)
+        )
+    }
+}
+
+/// A translated expression with its type, whether it can be null and its
+/// collation.
 #[derive(Debug, Clone)]
 pub(crate) struct Typed {
     pub(crate) expr: Expr,
     pub(crate) ty: Ty,
     pub(crate) nullable: bool,
+    pub(crate) collation: Collation,
 }
 
 /// An entity in scope: its type and the SQL name (table or alias) its
@@ -174,6 +207,7 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
             expr,
             ty: Ty::Edm(t),
             nullable: false,
+            collation: Collation::Unknown,
         };
         // On PostgreSQL the statement text names the type of each literal:
         // sqlx caches prepared statements by their text, and a cached
@@ -192,6 +226,7 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
                 expr: Expr::null(),
                 ty: Ty::Null,
                 nullable: true,
+                collation: Collation::Unknown,
             },
             Literal::Boolean(b) => typed(Expr::val(*b), EdmType::Boolean),
             Literal::Integer(i) => typed(val((*i).into(), "BIGINT"), EdmType::Int64),
@@ -209,15 +244,18 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
                 }
                 typed(val(value.into(), "DOUBLE PRECISION"), t)
             }
-            Literal::String(raw) => typed(
-                val(
-                    percent_decode(raw)
-                        .map_err(|m| self.invalid(span, m))?
-                        .into(),
-                    "TEXT",
-                ),
-                EdmType::String,
-            ),
+            Literal::String(raw) => Typed {
+                collation: Collation::Coercible,
+                ..typed(
+                    val(
+                        percent_decode(raw)
+                            .map_err(|m| self.invalid(span, m))?
+                            .into(),
+                        "TEXT",
+                    ),
+                    EdmType::String,
+                )
+            },
             Literal::Date(raw) => {
                 let text = percent_decode(raw).map_err(|m| self.invalid(span, m))?;
                 let d = NaiveDate::parse_from_str(&text, "%Y-%m-%d")
@@ -377,11 +415,22 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
                 expr: scope.column(column),
                 ty: Ty::Edm(prop.edm_type),
                 nullable: prop.nullable,
+                collation: if prop.edm_type == EdmType::String
+                    && self
+                        .ctx
+                        .schema
+                        .code_point_collation(self.ctx.backend, scope.entity, prop)
+                {
+                    Collation::CodePoint
+                } else {
+                    Collation::Unknown
+                },
             }),
             PropertySource::Constant(value) => Ok(Typed {
                 expr: Expr::val(value.clone()),
                 ty: Ty::Edm(prop.edm_type),
                 nullable: prop.nullable,
+                collation: Collation::Unknown,
             }),
             PropertySource::Computed { .. } => Err(self.unsupported(
                 span,
@@ -510,6 +559,7 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
             expr,
             ty: Ty::Edm(EdmType::Boolean),
             nullable: false,
+            collation: Collation::Unknown,
         })
     }
 
@@ -536,6 +586,7 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
             ),
             ty: Ty::Edm(EdmType::Int64),
             nullable: false,
+            collation: Collation::Unknown,
         })
     }
 
@@ -548,6 +599,7 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
                     expr: inner.not(),
                     ty: Ty::Edm(EdmType::Boolean),
                     nullable: true,
+                    collation: Collation::Unknown,
                 })
             }
             UnaryOp::Neg => {
@@ -557,6 +609,7 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
                         expr: Expr::val(0).sub(t.expr),
                         ty: t.ty,
                         nullable: t.nullable,
+                        collation: Collation::Unknown,
                     }),
                     Ty::Null => Ok(t),
                     other => {
@@ -587,6 +640,7 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
                     },
                     ty: Ty::Edm(EdmType::Boolean),
                     nullable: true,
+                    collation: Collation::Unknown,
                 })
             }
             BinaryOp::Eq
@@ -675,6 +729,7 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
             ty: Ty::Edm(ty),
             // Division by zero yields null.
             nullable: nullable || matches!(op, BinaryOp::Div | BinaryOp::DivBy | BinaryOp::Mod),
+            collation: Collation::Unknown,
         })
     }
 
@@ -718,6 +773,7 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
             expr,
             ty: Ty::Edm(EdmType::Boolean),
             nullable: false,
+            collation: Collation::Unknown,
         };
         // Comparisons with the null literal.
         match (l.ty, r.ty) {
@@ -738,35 +794,39 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
             }
             _ => {}
         }
-        let strings = l.ty.is_string() && r.ty.is_string();
+        // Strings compare by code point: explicitly, unless the operands'
+        // collation already does (then the column's index can serve).
+        let exact_strings =
+            l.ty.is_string() && r.ty.is_string() && !l.collation.code_point_pair(r.collation);
         let expr = match op {
             BinaryOp::Eq => match (l.nullable, r.nullable) {
-                (true, true) => b.null_safe_eq(l.expr, r.expr, strings),
+                (true, true) => b.null_safe_eq(l.expr, r.expr, exact_strings),
                 (true, false) | (false, true) => {
                     let guard = if l.nullable {
                         l.expr.clone()
                     } else {
                         r.expr.clone()
                     };
-                    self.plain_eq(l.expr, r.expr, strings)
+                    self.plain_eq(l.expr, r.expr, exact_strings)
                         .and(guard.is_not_null())
                 }
-                (false, false) => self.plain_eq(l.expr, r.expr, strings),
+                (false, false) => self.plain_eq(l.expr, r.expr, exact_strings),
             },
             BinaryOp::Ne => match (l.nullable, r.nullable) {
-                (true, true) => b.null_safe_eq(l.expr, r.expr, strings).not(),
+                (true, true) => b.null_safe_eq(l.expr, r.expr, exact_strings).not(),
                 (true, false) | (false, true) => {
                     let guard = if l.nullable {
                         l.expr.clone()
                     } else {
                         r.expr.clone()
                     };
-                    self.plain_ne(l.expr, r.expr, strings).or(guard.is_null())
+                    self.plain_ne(l.expr, r.expr, exact_strings)
+                        .or(guard.is_null())
                 }
-                (false, false) => self.plain_ne(l.expr, r.expr, strings),
+                (false, false) => self.plain_ne(l.expr, r.expr, exact_strings),
             },
             _ => {
-                let (le, re) = if strings {
+                let (le, re) = if exact_strings {
                     (
                         b.binary_string(l.expr.clone()),
                         b.binary_string(r.expr.clone()),
@@ -792,17 +852,17 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
         Ok(boolean(expr))
     }
 
-    fn plain_eq(&self, l: Expr, r: Expr, strings: bool) -> Expr {
-        if strings {
+    fn plain_eq(&self, l: Expr, r: Expr, exact_strings: bool) -> Expr {
+        if exact_strings {
             self.ctx.backend.string_eq(l, r)
         } else {
             l.eq(r)
         }
     }
 
-    fn plain_ne(&self, l: Expr, r: Expr, strings: bool) -> Expr {
+    fn plain_ne(&self, l: Expr, r: Expr, exact_strings: bool) -> Expr {
         let b = self.ctx.backend;
-        if strings && b == Backend::MySql {
+        if exact_strings && b == Backend::MySql {
             b.binary_string(l).ne(b.binary_string(r))
         } else {
             l.ne(r)
@@ -855,6 +915,7 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
                 expr: Expr::val(false),
                 ty: Ty::Edm(EdmType::Boolean),
                 nullable: false,
+                collation: Collation::Unknown,
             });
         }
         // `x in (a, b)` means `x eq a or x eq b`; written as such so that
@@ -872,6 +933,7 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
             expr: result.unwrap_or_else(|| Expr::val(false)),
             ty: Ty::Edm(EdmType::Boolean),
             nullable: false,
+            collation: Collation::Unknown,
         })
     }
 
@@ -899,15 +961,24 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
                 arity(2)?;
                 let hay = self.typed_arg(&args[0], fname, EdmType::String)?;
                 let needle = self.typed_arg(&args[1], fname, EdmType::String)?;
+                let column_prefix = match (&needle.expr, hay.collation, needle.collation) {
+                    (
+                        Expr::Value(Value::String(Some(prefix))),
+                        Collation::CodePoint,
+                        Collation::Coercible,
+                    ) => Some(prefix.clone()),
+                    _ => None,
+                };
                 let expr = match fname {
                     "contains" => b.contains(hay.expr, needle.expr),
-                    "startswith" => b.starts_with(hay.expr, needle.expr),
+                    "startswith" => b.starts_with(hay.expr, needle.expr, column_prefix.as_deref()),
                     _ => b.ends_with(hay.expr, needle.expr),
                 };
                 Ok(Typed {
                     expr,
                     ty: Ty::Edm(EdmType::Boolean),
                     nullable: hay.nullable || needle.nullable,
+                    collation: Collation::Unknown,
                 })
             }
             "length" => {
@@ -917,6 +988,7 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
                     expr: b.length(s.expr),
                     ty: Ty::Edm(EdmType::Int32),
                     nullable: s.nullable,
+                    collation: Collation::Unknown,
                 })
             }
             "indexof" => {
@@ -927,6 +999,7 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
                     expr: b.position(hay.expr, needle.expr).sub(1),
                     ty: Ty::Edm(EdmType::Int32),
                     nullable: hay.nullable || needle.nullable,
+                    collation: Collation::Unknown,
                 })
             }
             "substring" => {
@@ -948,6 +1021,7 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
                     expr: b.substring(s.expr, start.expr.add(1), len.map(|l| l.expr)),
                     ty: Ty::Edm(EdmType::String),
                     nullable,
+                    collation: Collation::Unknown,
                 })
             }
             "tolower" | "toupper" | "trim" => {
@@ -962,6 +1036,7 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
                     expr,
                     ty: Ty::Edm(EdmType::String),
                     nullable: s.nullable,
+                    collation: Collation::Unknown,
                 })
             }
             "concat" => {
@@ -972,6 +1047,7 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
                     expr: b.concat(l.expr, r.expr),
                     ty: Ty::Edm(EdmType::String),
                     nullable: l.nullable || r.nullable,
+                    collation: Collation::Unknown,
                 })
             }
             "year" | "month" | "day" | "hour" | "minute" | "second" => {
@@ -1009,6 +1085,7 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
                     expr: b.date_part(part, t.expr),
                     ty: Ty::Edm(EdmType::Int32),
                     nullable: t.nullable,
+                    collation: Collation::Unknown,
                 })
             }
             "date" => {
@@ -1018,6 +1095,7 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
                     expr: b.date_of(t.expr),
                     ty: Ty::Edm(EdmType::Date),
                     nullable: t.nullable,
+                    collation: Collation::Unknown,
                 })
             }
             "now" => {
@@ -1026,6 +1104,7 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
                     expr: Expr::val(self.ctx.now),
                     ty: Ty::Edm(EdmType::DateTimeOffset),
                     nullable: false,
+                    collation: Collation::Unknown,
                 })
             }
             "round" | "floor" | "ceiling" => {
@@ -1053,6 +1132,7 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
                     expr: b.rounding(kind, t.expr),
                     ty: Ty::Edm(ty),
                     nullable: t.nullable,
+                    collation: Collation::Unknown,
                 })
             }
             "matchespattern" | "time" | "totaloffsetminutes" | "totalseconds"

@@ -14,7 +14,7 @@ use sea_query::{
 use crate::apply::ApplyPlan;
 use crate::dialect::Backend;
 use crate::error::TranslateError;
-use crate::expr::{ExprContext, ExprTranslator, Scope, Ty, Typed, percent_decode};
+use crate::expr::{Collation, ExprContext, ExprTranslator, Scope, Ty, Typed, percent_decode};
 use crate::schema::{EdmType, EntityType, Navigation, Property, PropertySource, Schema};
 
 /// The tenant every statement is restricted to. The column comes from the
@@ -249,7 +249,7 @@ impl<'s> Translator<'s> {
             Some(orderby) if apply.is_none() => order_keys(&ctx, &root, orderby)?,
             _ => Vec::new(),
         };
-        let order = with_key(self.backend, &root, order);
+        let order = with_key(&ctx, &root, order);
 
         let (selection, computed_columns) = top_selection(&root, select.as_ref(), &computed)?;
         let expand = match expand {
@@ -403,6 +403,8 @@ pub struct OrderKey {
     /// Whether the value can be null.
     pub nullable: bool,
     value: Expr,
+    /// A column in a code-point collation: sorted and compared as it is.
+    code_point: bool,
 }
 
 /// A navigation expanded into objects.
@@ -537,7 +539,12 @@ impl ReadPlan {
             order_by(
                 self.backend,
                 &mut q,
-                sort_form(self.backend, key.value.clone(), key.edm_type),
+                sort_form(
+                    self.backend,
+                    key.value.clone(),
+                    key.edm_type,
+                    key.code_point,
+                ),
                 key.descending,
                 key.nullable,
             );
@@ -650,9 +657,12 @@ fn related_select(
     Some(q.to_owned())
 }
 
-/// The form an expression is sorted and compared in: binary for strings.
-fn sort_form(backend: Backend, e: Expr, ty: EdmType) -> Expr {
-    if ty == EdmType::String {
+/// The form an expression is sorted and compared in: binary for strings,
+/// except for a column in a code-point collation (`code_point`), which sorts
+/// as OData wants by itself (and so can be read in the order of its index),
+/// as do the literals compared with it.
+pub(crate) fn sort_form(backend: Backend, e: Expr, ty: EdmType, code_point: bool) -> Expr {
+    if ty == EdmType::String && !code_point {
         backend.binary_string(e)
     } else {
         e
@@ -697,10 +707,11 @@ fn seek_condition(backend: Backend, keys: &[OrderKey], after: &[Value]) -> Expr 
             let eq = if is_null(&after[j]) {
                 k.value.clone().is_null()
             } else {
-                sort_form(backend, k.value.clone(), k.edm_type).eq(sort_form(
+                sort_form(backend, k.value.clone(), k.edm_type, k.code_point).eq(sort_form(
                     backend,
                     Expr::val(after[j].clone()),
                     k.edm_type,
+                    k.code_point,
                 ))
             };
             push(eq);
@@ -710,19 +721,18 @@ fn seek_condition(backend: Backend, keys: &[OrderKey], after: &[Value]) -> Expr 
         let after_i = match (k.descending, is_null(v)) {
             (false, true) => Some(k.value.clone().is_not_null()),
             (false, false) => Some(
-                sort_form(backend, k.value.clone(), k.edm_type).gt(sort_form(
+                sort_form(backend, k.value.clone(), k.edm_type, k.code_point).gt(sort_form(
                     backend,
                     Expr::val(v.clone()),
                     k.edm_type,
+                    k.code_point,
                 )),
             ),
             (true, true) => None,
             (true, false) => {
-                let lt = sort_form(backend, k.value.clone(), k.edm_type).lt(sort_form(
-                    backend,
-                    Expr::val(v.clone()),
-                    k.edm_type,
-                ));
+                let lt = sort_form(backend, k.value.clone(), k.edm_type, k.code_point).lt(
+                    sort_form(backend, Expr::val(v.clone()), k.edm_type, k.code_point),
+                );
                 Some(if k.nullable {
                     lt.or(k.value.clone().is_null())
                 } else {
@@ -794,25 +804,28 @@ fn order_keys(
             descending: matches!(direction, Some(SortDirection::Desc)),
             nullable: typed.nullable,
             value: typed.expr,
+            code_point: typed.collation == Collation::CodePoint,
         });
     }
     Ok(keys)
 }
 
-fn with_key(_backend: Backend, root: &Scope<'_>, mut keys: Vec<OrderKey>) -> Vec<OrderKey> {
+fn with_key(ctx: &ExprContext<'_>, root: &Scope<'_>, mut keys: Vec<OrderKey>) -> Vec<OrderKey> {
     if let Some(key_col) = root.key_column() {
-        let edm_type = root
+        let key = root
             .entity
             .key
             .first()
-            .and_then(|k| root.entity.property(k))
-            .map(|p| p.edm_type)
-            .unwrap_or(EdmType::Guid);
+            .and_then(|k| root.entity.property(k));
+        let edm_type = key.map_or(EdmType::Guid, |p| p.edm_type);
+        let code_point = edm_type == EdmType::String
+            && key.is_some_and(|p| ctx.schema.code_point_collation(ctx.backend, root.entity, p));
         keys.push(OrderKey {
             edm_type,
             descending: false,
             nullable: false,
             value: root.column(key_col),
+            code_point,
         });
     }
     keys
@@ -1081,7 +1094,7 @@ fn expand_plan(
         }
         if let Some(orderby) = orderby {
             for key in order_keys(ctx, &scope, orderby)? {
-                let e = sort_form(ctx.backend, key.value, key.edm_type);
+                let e = sort_form(ctx.backend, key.value, key.edm_type, key.code_point);
                 plan.order.push((e, key.descending, key.nullable));
             }
         }
@@ -1092,16 +1105,20 @@ fn expand_plan(
         .alternate_key
         .as_deref()
         .and_then(|a| target.property(a))
-        .and_then(Property::column_name)
+        && let Some(column) = alt.column_name()
     {
-        let col = scope.column(alt);
+        let col = scope.column(column);
         plan.order.push((
             ctx.backend.binary_string(ctx.backend.lower(col.clone())),
             false,
             false,
         ));
-        plan.order
-            .push((ctx.backend.binary_string(col), false, false));
+        let code_point = ctx.schema.code_point_collation(ctx.backend, target, alt);
+        plan.order.push((
+            sort_form(ctx.backend, col, alt.edm_type, code_point),
+            false,
+            false,
+        ));
     }
     if let Some(key) = scope.key_column() {
         plan.order.push((scope.column(key), false, false));

@@ -7,6 +7,8 @@
 //! needs), its key and its navigation properties. The service implements it
 //! once; tests use a small mock.
 
+use crate::dialect::Backend;
+
 /// EDM primitive types the translator understands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EdmType {
@@ -222,5 +224,29 @@ pub trait Schema {
         self.entity_sets()
             .iter()
             .find(|s| s.name.eq_ignore_ascii_case(name))
+    }
+
+    /// Whether the column of the string `property` of `entity` is stored on
+    /// `backend` in a code-point collation: one that compares and sorts by
+    /// Unicode code point, case- and accent-sensitively and without padding
+    /// (`'a'` and `'a '` differ), i.e. exactly as OData compares strings.
+    /// On MySQL/MariaDB that collation is `utf8mb4_nopad_bin` (all such
+    /// columns in that one collation, so that two of them compare without a
+    /// collation conflict).
+    ///
+    /// When it is, the translator compares and sorts the plain column (and
+    /// literals compared with it, which take the column's collation), so the
+    /// column's indexes serve `eq`, ranges, `startswith` and `$orderby`.
+    /// The default, `false`, is always correct: the translator then makes
+    /// such comparisons exact itself (e.g. `CAST(... AS BINARY)` on MySQL),
+    /// at the price of those indexes.
+    fn code_point_collation(
+        &self,
+        backend: Backend,
+        entity: &EntityType,
+        property: &Property,
+    ) -> bool {
+        let _ = (backend, entity, property);
+        false
     }
 }

@@ -9,9 +9,13 @@
 //!   picture endpoint when an image is stored, else the external URL, else
 //!   null). It can be selected but not filtered or sorted on: the translator
 //!   answers 501 for it, because its value depends on the request's base URL.
+//! - Every string column compares by code point on SQLite and MariaDB
+//!   ([`Schema::code_point_collation`]), so the translator compares and sorts
+//!   the plain columns there and their indexes serve `$orderby` and `eq`.
 
 use std::sync::OnceLock;
 
+use odata_sql::Backend;
 use odata_sql::schema::{
     EdmType, EntitySet, EntityType, LinkTable, Navigation, Property, PropertySource, Schema,
 };
@@ -36,6 +40,25 @@ impl Schema for IdentitySchema {
 
     fn entity_sets(&self) -> &[EntitySet] {
         &self.sets
+    }
+
+    /// Every string column of the model compares by code point on SQLite
+    /// (its default `BINARY` collation) and on MariaDB/MySQL (migration
+    /// `m20261130_000004_code_point_strings`: `utf8mb4_nopad_bin`; checked
+    /// against the database's catalog by `tests/explain.rs`). PostgreSQL's
+    /// columns are in the database's collation.
+    fn code_point_collation(
+        &self,
+        backend: Backend,
+        _entity: &EntityType,
+        property: &Property,
+    ) -> bool {
+        let stored = property.edm_type == EdmType::String && property.column_name().is_some();
+        stored
+            && match backend {
+                Backend::Sqlite | Backend::MySql => true,
+                Backend::Postgres => false,
+            }
     }
 }
 
