@@ -448,7 +448,13 @@ fn aggregate_items(
                     "average" => {
                         numeric("average")?;
                         (
-                            cast(b, Func::avg(v.expr).into(), Cast::Double),
+                            // The mean of doubles: MariaDB's AVG of integers is
+                            // a DECIMAL cut to a few digits.
+                            cast(
+                                b,
+                                Func::avg(cast(b, v.expr, Cast::Double)).into(),
+                                Cast::Double,
+                            ),
                             EdmType::Double,
                             true,
                         )

@@ -36,23 +36,27 @@ impl Backend {
     /// A custom SQL fragment; `template` uses `?` for each argument in order
     /// (turned into `$n` for PostgreSQL).
     pub(crate) fn custom(self, template: &str, args: Vec<Expr>) -> Expr {
-        match self {
-            Backend::Postgres => {
-                let mut out = String::with_capacity(template.len() + 4);
-                let mut n = 0;
-                for ch in template.chars() {
-                    if ch == '?' {
-                        n += 1;
+        // Every argument is parenthesised: `(? DIV ?)` with `status - 3` as
+        // its left operand must not read `status - 3 DIV 2`.
+        let mut out = String::with_capacity(template.len() + 4 * args.len());
+        let mut n = 0;
+        for ch in template.chars() {
+            if ch == '?' {
+                n += 1;
+                out.push('(');
+                match self {
+                    Backend::Postgres => {
                         out.push('$');
                         out.push_str(&n.to_string());
-                    } else {
-                        out.push(ch);
                     }
+                    Backend::Sqlite | Backend::MySql => out.push('?'),
                 }
-                Expr::cust_with_exprs(out, args)
+                out.push(')');
+            } else {
+                out.push(ch);
             }
-            Backend::Sqlite | Backend::MySql => Expr::cust_with_exprs(template.to_owned(), args),
         }
+        Expr::cust_with_exprs(out, args)
     }
 
     /// A string operand in the form that compares and sorts by Unicode code
@@ -273,13 +277,33 @@ impl Backend {
             Backend::Postgres => {
                 Expr::from(Func::cast_as(l, Alias::new("DOUBLE PRECISION"))).div(r)
             }
-            Backend::MySql => l.div(r),
+            // A double, not MariaDB's DECIMAL quotient cut to
+            // `div_precision_increment` digits (1/3 = 0.333333333).
+            Backend::MySql => Expr::from(Func::cast_as(l, Alias::new("DOUBLE"))).div(r),
         }
     }
 
     /// Remainder with the sign of the dividend (null when dividing by zero).
-    pub(crate) fn modulo(self, l: Expr, r: Expr) -> Expr {
-        l.modulo(nullif_zero(r))
+    /// `l mod r` (null when `r` is 0). On integers the operator `%`; on
+    /// decimals the remainder with the sign of `l`, `l - r * trunc(l / r)`,
+    /// as doubles: SQLite's `%` truncates its operands to integers and
+    /// PostgreSQL has no `%` for doubles.
+    pub(crate) fn modulo(self, l: Expr, r: Expr, integers: bool) -> Expr {
+        let r = nullif_zero(r);
+        if integers {
+            return l.modulo(r);
+        }
+        match self {
+            Backend::Sqlite => self.custom(
+                "(CAST(? AS REAL) - ? * CAST(CAST(? AS REAL) / ? AS INTEGER))",
+                vec![l.clone(), r.clone(), l, r],
+            ),
+            Backend::Postgres => self.custom(
+                "(CAST(? AS DOUBLE PRECISION) - ? * TRUNC(CAST(? AS DOUBLE PRECISION) / ?))",
+                vec![l.clone(), r.clone(), l, r],
+            ),
+            Backend::MySql => self.custom("(CAST(? AS DOUBLE) % ?)", vec![l, r]),
+        }
     }
 
     /// A date/time part of a UTC timestamp as an integer.

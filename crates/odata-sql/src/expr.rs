@@ -8,7 +8,7 @@
 
 use std::cell::Cell;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use odata_parser::ast::{
     AliasDef, Binary, BinaryOp, Call, Expr as OExpr, ExprKind, Ident, In, Lambda, LambdaKind,
     Literal, MemberPath, PathCount, PathRoot, PathSegment, Span, Unary, UnaryOp,
@@ -649,6 +649,11 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
             | BinaryOp::Ge
             | BinaryOp::Lt
             | BinaryOp::Le => {
+                if let Some(exact) =
+                    self.sub_microsecond_comparison(*op, left, right, span, *op_span)?
+                {
+                    return Ok(exact);
+                }
                 let l = self.expr(left)?;
                 let r = self.expr(right)?;
                 self.compare(*op, l, r, span, *op_span)
@@ -721,7 +726,10 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
                     widened
                 },
             ),
-            BinaryOp::Mod => (b.modulo(l.expr, r.expr), widened),
+            BinaryOp::Mod => (
+                b.modulo(l.expr, r.expr, integers),
+                if integers { widened } else { EdmType::Double },
+            ),
             _ => return Err(self.invalid(op_span, "not an arithmetic operator")),
         };
         Ok(Typed {
@@ -757,6 +765,57 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
                 ),
             ))
         }
+    }
+
+    /// A comparison with a DateTimeOffset literal finer than a microsecond.
+    ///
+    /// Timestamps are stored to the microsecond (PostgreSQL's `timestamptz`
+    /// and MariaDB's `datetime(6)` cannot hold more, and the service
+    /// truncates what it writes on SQLite too), and the server backends
+    /// would round or cut such a literal before comparing. So the literal is
+    /// moved to a whole microsecond that gives the exact answer: against
+    /// whole microseconds `x lt L` is `x lt ⌈L⌉`, `x le L` is `x le ⌊L⌋`,
+    /// `x gt L` is `x gt ⌊L⌋`, `x ge L` is `x ge ⌈L⌉`, and `x eq L` is false
+    /// (`ne` true). `None` when neither operand is such a literal.
+    fn sub_microsecond_comparison(
+        &mut self,
+        op: BinaryOp,
+        left: &OExpr,
+        right: &OExpr,
+        span: Span,
+        op_span: Span,
+    ) -> Result<Option<Typed>, TranslateError> {
+        let fine = |e: &OExpr| -> Option<DateTime<Utc>> {
+            let ExprKind::Literal(Literal::DateTimeOffset(raw)) = &e.kind else {
+                return None;
+            };
+            let dt = parse_datetime(&percent_decode(raw).ok()?)?;
+            (dt.timestamp_subsec_nanos() % 1000 != 0).then_some(dt)
+        };
+        // As `other OP literal`.
+        let (other, op, literal) = match (fine(left), fine(right)) {
+            (None, Some(t)) => (left, op, t),
+            (Some(t), None) => (right, mirrored(op), t),
+            _ => return Ok(None),
+        };
+        let other = self.expr(other)?;
+        let floor = literal.trunc_subsecs(6);
+        let whole = match op {
+            BinaryOp::Lt | BinaryOp::Ge => floor + chrono::Duration::microseconds(1),
+            BinaryOp::Le | BinaryOp::Gt => floor,
+            // eq/ne: no whole microsecond equals the literal; `literal` only
+            // serves the type check.
+            _ => literal,
+        };
+        let literal = self.literal(&Literal::DateTimeOffset(whole.to_rfc3339()), span)?;
+        let compared = self.compare(op, other, literal, span, op_span)?;
+        Ok(Some(match op {
+            BinaryOp::Eq | BinaryOp::Ne => Typed {
+                expr: Expr::val(op == BinaryOp::Ne),
+                ..compared
+            },
+            _ => compared,
+        }))
     }
 
     pub(crate) fn compare(
@@ -1283,4 +1342,15 @@ fn split_offset(text: &str) -> Option<(&str, &str)> {
         return None;
     }
     Some((&text[..idx], &text[idx..]))
+}
+
+/// `op` with its operands swapped: `a lt b` is `b gt a`.
+fn mirrored(op: BinaryOp) -> BinaryOp {
+    match op {
+        BinaryOp::Lt => BinaryOp::Gt,
+        BinaryOp::Le => BinaryOp::Ge,
+        BinaryOp::Gt => BinaryOp::Lt,
+        BinaryOp::Ge => BinaryOp::Le,
+        other => other,
+    }
 }

@@ -2,7 +2,7 @@
 
 use std::cell::Cell;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use odata_parser::ast::{
     Compute, ComputeItem, Expand, ExpandItem, ExpandSuffix, ExpandTarget, OrderBy, OrderByItem,
     PathSegment, QueryOptions, Search, SearchExpr, Select, SelectItem, SortDirection, Span,
@@ -48,7 +48,9 @@ impl<'s> Translator<'s> {
         Translator {
             schema,
             backend,
-            now: Utc::now(),
+            // Timestamps are compared to the microsecond (see
+            // `ExprTranslator::sub_microsecond_comparison`).
+            now: Utc::now().trunc_subsecs(6),
         }
     }
 
