@@ -787,6 +787,19 @@ async fn navigation_and_counts() {
     answer.expect(StatusCode::OK, MINIMAL);
     assert_eq!(ids(&answer.json()), vec![s.ann.clone()]);
 
+    // `$` and `/` sent percent-encoded (curl --data-urlencode, Python's
+    // urlencode) mean `$` and `/`; a raw `+` stays a plus on the feed.
+    let answer = get(
+        &app,
+        "Users?%24filter=roles%2F%24count%20eq%202&%24select=userKey",
+    )
+    .await;
+    answer.expect(StatusCode::OK, MINIMAL);
+    assert_eq!(ids(&answer.json()), vec![s.ann.clone()]);
+    let answer = get(&app, "Users?$filter=roles/%24count eq 2&$select=userKey").await;
+    answer.expect(StatusCode::OK, MINIMAL);
+    assert_eq!(ids(&answer.json()), vec![s.ann.clone()]);
+
     // A related entity through the navigation, and one that is not related.
     let answer = get(
         &app,

@@ -10,7 +10,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use odata_parser::ast::{
     ExprKind, KeyPredicate, Literal, QueryOptions, ResourcePath, ResourceSegment,
 };
-use odata_parser::{ParserOptions, parse_query, parse_resource_path};
+use odata_parser::{ParserOptions, parse_resource_path};
 use odata_sql::Schema;
 use odata_sql::schema::{EntitySet, Navigation, Property};
 use serde_json::{Map, Value as Json, json};
@@ -22,7 +22,7 @@ use super::metadata::{csdl_json, csdl_xml};
 use super::prefer::{self, MetadataLevel, percent_decode};
 use crate::error::ApiError;
 use crate::odata::schema::identity_schema;
-use crate::odata::{self, EntityKind, QueryError, ReadContext};
+use crate::odata::{self, EntityKind, ReadContext};
 use crate::routes::{base_url, resource};
 use crate::startup::AppState;
 use crate::tenancy::TenantScope;
@@ -130,7 +130,7 @@ async fn dispatch(
             )
         })?
     };
-    let options = parse_query(raw, &ParserOptions::default()).map_err(QueryError::Parse)?;
+    let options = crate::odata::query_string::parse_feed(raw)?;
     let base_url = base_url(&req, &state);
     let root = format!("{base_url}{prefix}");
 

@@ -7,7 +7,7 @@
 //! the records (one serializer).
 
 mod json;
-mod query_string;
+pub(crate) mod query_string;
 mod read;
 pub mod schema;
 mod skiptoken;

@@ -63,20 +63,36 @@ fn parser_options() -> ParserOptions {
 ///
 /// Clients that percent-encode every reserved character (curl
 /// `--data-urlencode`, Python's `urlencode`) also send `%2F` for the `/` of
-/// paths and lambdas, `%24` for the `$` of option names and `%3D` for the
-/// `=` of nested options, which the URL grammar does not treat as those
-/// characters. When the query does not parse as written and contains such
-/// escapes, it is parsed once more with them decoded (the meaning of string
-/// literals does not change: they are percent-decoded anyway); if that fails
-/// too, the error of the text as written is reported, with its offsets.
+/// paths and lambdas, `%24` for the `$` of option names and of `$count`,
+/// `$it`, `$root`, … and `%3D` for the `=` of nested options, which the URL
+/// grammar does not treat as those characters. A query holding such escapes
+/// is parsed with them decoded first; that never changes the meaning of a
+/// string literal or a search word (they are percent-decoded anyway), and
+/// an identifier cannot contain `%`. If the decoded text does not parse,
+/// the text as written is parsed and its error reported, with offsets into
+/// what the client sent.
 pub(crate) fn parse(raw: &str) -> Result<QueryOptions, QueryError> {
-    let spaced;
-    let text = if raw.contains('+') {
-        spaced = raw.replace('+', " ");
-        spaced.as_str()
+    if raw.contains('+') {
+        parse_encoded(&raw.replace('+', " "))
     } else {
-        raw
-    };
+        parse_encoded(raw)
+    }
+}
+
+/// [`parse`] without reading `+` as a space: the v4 feed's query strings,
+/// where OData's URL conventions make `+` a plus (BI tools send `%20` for a
+/// space and a raw `+` in time-zone offsets). Reserved characters sent
+/// percent-encoded are understood as in [`parse`].
+pub(crate) fn parse_feed(raw: &str) -> Result<QueryOptions, QueryError> {
+    parse_encoded(raw)
+}
+
+fn parse_encoded(text: &str) -> Result<QueryOptions, QueryError> {
+    if let Some(decoded) = decode_reserved(text)
+        && let Ok(options) = parse_query(&decoded, &parser_options())
+    {
+        return Ok(options);
+    }
     match parse_query(text, &parser_options()) {
         // `%24top=5` parses as a custom option named `%24top`: it is `$top`.
         Ok(options)
@@ -88,13 +104,7 @@ pub(crate) fn parse(raw: &str) -> Result<QueryOptions, QueryError> {
         {
             parse_query(&dollar_option_names(text), &parser_options()).map_err(QueryError::Parse)
         }
-        Ok(options) => Ok(options),
-        Err(error) => match decode_reserved(text) {
-            Some(decoded) => {
-                parse_query(&decoded, &parser_options()).map_err(|_| QueryError::Parse(error))
-            }
-            None => Err(QueryError::Parse(error)),
-        },
+        result => result.map_err(QueryError::Parse),
     }
 }
 
@@ -196,6 +206,20 @@ mod tests {
         };
         assert_eq!(err.option.as_deref(), Some("$filter"));
         assert!(err.offset >= 13, "offset {} is in the raw text", err.offset);
+    }
+
+    #[test]
+    fn percent_encoded_dollars_inside_expressions_are_dollars() {
+        let q =
+            parse("$filter=roles/%24count%20gt%204&$apply=aggregate(%24count%20as%20n)").unwrap();
+        assert_eq!(
+            q.filter.as_ref().map(ToString::to_string).as_deref(),
+            Some("roles/$count gt 4")
+        );
+        assert_eq!(
+            q.apply.as_ref().map(ToString::to_string).as_deref(),
+            Some("aggregate($count as n)")
+        );
     }
 
     #[test]
