@@ -90,6 +90,7 @@ impl Application {
         let db = db::connect(&settings).await?;
         let read_db = db::connect_read(&settings).await?;
         db::migrate(&settings, &db).await?;
+        db::warn_about_ctype(&db).await;
         let key = db::signing_key(&db, &settings).await?;
         let demo = crate::demo::seed_if_empty(&db, &settings)
             .await

@@ -17,8 +17,8 @@ use sea_orm::sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
 };
 use sea_orm::{
-    ActiveValue::Set, ConnectOptions, Database, DatabaseConnection, EntityTrait,
-    SqlxPostgresConnector, SqlxSqliteConnector, TransactionTrait,
+    ActiveValue::Set, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend,
+    EntityTrait, SqlxPostgresConnector, SqlxSqliteConnector, Statement, TransactionTrait,
 };
 
 use super::entities::settings;
@@ -211,6 +211,27 @@ fn redact(url: &str) -> String {
             }
         }
         _ => url.to_owned(),
+    }
+}
+
+/// Logs a warning when a PostgreSQL database's `LC_CTYPE` is not UTF-8:
+/// there `lower`/`upper` (`tolower`, `toupper`, `$search`) fold ASCII
+/// letters only, unlike on the other backends.
+pub async fn warn_about_ctype(db: &DatabaseConnection) {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return;
+    }
+    let statement = Statement::from_string(DbBackend::Postgres, "SHOW lc_ctype");
+    if let Ok(Some(row)) = db.query_one_raw(statement).await
+        && let Ok(ctype) = row.try_get_by_index::<String>(0)
+    {
+        let lower = ctype.to_ascii_lowercase();
+        if !(lower.contains("utf8") || lower.contains("utf-8")) {
+            tracing::warn!(
+                lc_ctype = %ctype,
+                "the database's LC_CTYPE is not UTF-8: tolower/toupper/$search fold only ASCII letters; create it with a UTF-8 locale (e.g. C.UTF-8)"
+            );
+        }
     }
 }
 
