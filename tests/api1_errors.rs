@@ -278,6 +278,21 @@ async fn serve_prints_the_listening_line_first_and_cli_commands_work() {
     assert!(stderr.lines().any(|l| l.starts_with("error: ")), "{stderr}");
     let migrate = run(&["migrate"]);
     assert!(migrate.status.success());
+    // clients create --json prints exactly {"clientId","clientSecret"}.
+    let created = run(&[
+        "clients", "create", "--tenant", "acme", "--org", "main", "--json",
+    ]);
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let credentials: serde_json::Value =
+        serde_json::from_slice(&created.stdout).expect("clients create --json prints JSON");
+    let keys: Vec<&String> = credentials.as_object().expect("an object").keys().collect();
+    assert_eq!(keys, ["clientId", "clientSecret"]);
+    let client_id = credentials["clientId"].as_str().expect("clientId");
+    let client_secret = credentials["clientSecret"].as_str().expect("clientSecret");
 
     let mut child = binary()
         .args(["serve", "--bind", "127.0.0.1:0", "--no-demo"])
@@ -298,8 +313,10 @@ async fn serve_prints_the_listening_line_first_and_cli_commands_work() {
         .unwrap_or_else(|| panic!("first line: {first_line}"))
         .to_owned();
     assert!(address.starts_with("http://127.0.0.1:"), "{address}");
-    let client = reqwest::Client::new();
-    let health = client
+    let anonymous = reqwest::Client::new();
+    let token = common::fetch_token(&anonymous, &address, client_id, client_secret).await;
+    let client = common::bearer_client(&token);
+    let health = anonymous
         .get(format!("{address}/health"))
         .send()
         .await
@@ -311,6 +328,12 @@ async fn serve_prints_the_listening_line_first_and_cli_commands_work() {
         .await
         .unwrap();
     assert_eq!(users.status(), StatusCode::OK);
+    let refused = anonymous
+        .get(format!("{address}/api/acme/main/identity/users/odata"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
     let _ = child.kill();
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&dir);

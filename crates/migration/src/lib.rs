@@ -20,6 +20,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20260101_000001_create_tables;
 mod m20261129_000002_lookup_indexes;
 mod m20261129_000003_name_order_index;
+mod m20261129_000010_clients;
 
 /// Every migration of the service, in order.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260101_000001_create_tables::Migration),
             Box::new(m20261129_000002_lookup_indexes::Migration),
             Box::new(m20261129_000003_name_order_index::Migration),
+            Box::new(m20261129_000010_clients::Migration),
         ]
     }
 }

@@ -2,6 +2,7 @@
 //! tenant scope (or is server-wide by nature, like tenants and settings);
 //! unique violations become 409; multi-row changes run in one transaction.
 
+pub mod clients;
 pub mod db;
 pub mod entities;
 pub mod groups;
