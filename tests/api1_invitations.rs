@@ -50,8 +50,9 @@ async fn invite_ok(app: &TestApp, body: Value) -> (String, String) {
     (id, accept_url_in(&last))
 }
 
+/// Accepting needs no access token: the mailed token is the credential.
 async fn accept(app: &TestApp, url: &str) -> reqwest::Response {
-    app.client.post(url).send().await.expect("POST accept")
+    app.anonymous.post(url).send().await.expect("POST accept")
 }
 
 /// Settings that reach the test application's database (for a second

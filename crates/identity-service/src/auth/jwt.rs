@@ -181,7 +181,7 @@ mod tests {
         let token = jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),
             &claims,
-            &EncodingKey::from_secret(raw),
+            &EncodingKey::from_secret(raw).unwrap(),
         )
         .unwrap();
         assert_eq!(
