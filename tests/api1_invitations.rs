@@ -231,9 +231,14 @@ async fn an_expired_user_can_be_invited_again() {
         "{}/users/sendInvitation",
         app.base.replace(&app.address, &other.address)
     );
-    let response = other
-        .post_json(&path, &json!({"email": "again@example.com"}))
-        .await;
+    // (with this test's token: the other instance shares the signing key)
+    let response = app
+        .client
+        .post(&path)
+        .json(&json!({"email": "again@example.com"}))
+        .send()
+        .await
+        .expect("POST sendInvitation");
     assert_eq!(json_of(response, StatusCode::OK).await, json!(id));
     assert_eq!(app.get_user(&id).await["status"], 3);
     let url = accept_url_in(
