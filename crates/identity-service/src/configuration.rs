@@ -400,6 +400,42 @@ mod tests {
     }
 
     #[test]
+    fn auth_settings_come_from_the_environment_and_are_checked() {
+        let defaults = Settings::default();
+        assert_eq!(
+            (
+                defaults.token_ttl_seconds,
+                defaults.auth_cache_seconds,
+                defaults.rate_limit_per_minute
+            ),
+            (900, 10, 600)
+        );
+        let s = Settings::from_sources(
+            None,
+            env(&[
+                ("APP_TOKEN_TTL_SECONDS", "60"),
+                ("APP_AUTH_CACHE_SECONDS", "0"),
+                ("APP_RATE_LIMIT_PER_MINUTE", "0"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                s.token_ttl_seconds,
+                s.auth_cache_seconds,
+                s.rate_limit_per_minute
+            ),
+            (60, 0, 0)
+        );
+        for bad in ["0", "86401", "soon"] {
+            assert!(
+                Settings::from_sources(None, env(&[("APP_TOKEN_TTL_SECONDS", bad)])).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
     fn picture_limit_leaves_room_for_base64() {
         let s = Settings::default();
         assert!(s.picture_json_limit() > s.max_picture_bytes * 4 / 3);

@@ -107,7 +107,7 @@ impl AuthState {
         let matches = web::block(move || secrets::verify_secret(&secret, &hash))
             .await
             .map_err(ApiError::internal)?;
-        Ok(matches.then(|| Principal {
+        Ok(matches.then_some(Principal {
             client_id: client.record.client_id,
             tenant_key: client.record.tenant_key,
             org_key: client.record.org_key,

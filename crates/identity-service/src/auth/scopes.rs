@@ -56,10 +56,7 @@ impl Scopes {
     /// name is an error naming it; an empty list is an error.
     pub fn parse(text: &str) -> Result<Scopes, String> {
         let mut set = Scopes::default();
-        for name in text
-            .split(|c: char| c == ' ' || c == ',')
-            .filter(|s| !s.is_empty())
-        {
+        for name in text.split([' ', ',']).filter(|s| !s.is_empty()) {
             let scope = Scope::ALL
                 .into_iter()
                 .find(|s| s.as_str() == name)
