@@ -707,7 +707,8 @@ fetch('openapi.json').then(r => r.json()).then(doc => {
         esc(path) + '</code> ' + esc(op.summary || '') + '</summary>';
       const params = (op.parameters || []).map(p => '<li><code>' + esc(p.name) + '</code> (' + esc(p.in) + ') ' + esc(p.description || '') + '</li>').join('');
       if (params) html += '<p>Parameters:</p><ul>' + params + '</ul>';
-      if (op.requestBody) html += '<p>Body:</p><pre>' + esc(JSON.stringify(op.requestBody.content['application/json'].schema, null, 2)) + '</pre>';
+      if (op.requestBody) for (const [type, media] of Object.entries(op.requestBody.content))
+        html += '<p>Body (<code>' + esc(type) + '</code>):</p><pre>' + esc(JSON.stringify(media.schema, null, 2)) + '</pre>';
       html += '<p>Answers:</p><ul>' + Object.entries(op.responses).map(([s, r]) => '<li><b>' + esc(s) + '</b> ' + esc(r.description) + '</li>').join('') + '</ul>';
       html += '</details>';
     }

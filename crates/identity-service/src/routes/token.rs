@@ -10,8 +10,8 @@
 //! `invalid_client` (401 with `WWW-Authenticate: Basic`),
 //! `unsupported_grant_type` (400), `invalid_scope` (400).
 
+use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentType};
-use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -125,7 +125,6 @@ impl From<ApiError> for Failure {
 }
 
 async fn issue(req: &HttpRequest, body: &[u8], state: &AppState) -> Result<HttpResponse, Failure> {
-    debug_assert_eq!(req.method(), Method::POST);
     let form_type = req
         .headers()
         .get(header::CONTENT_TYPE)
