@@ -3,6 +3,8 @@
 #   - the OASIS odata-csdl converter (npm) turns $metadata into JSON CSDL
 #     without errors, and its output equals the feed's own $format=json;
 #   - python-odata (PyPI) reflects $metadata, queries, pages, expands;
+#     (every client authenticates with HTTP Basic: the demo client's id and
+#     secret, which the server prints once on its first start)
 #   - the SAP Cloud SDK generator (npm) generates a typed client from
 #     $metadata, which then runs queries against the feed.
 #
@@ -64,14 +66,24 @@ check() {
     sleep 0.5
   done
   [ -n "$address" ] || { log "FAIL: server did not start"; exit 1; }
-  # Demo seeding runs before the listening line; the feed answers now.
+  # Demo seeding runs before the listening line; the demo client's
+  # credentials follow it (printed once). The clients use HTTP Basic.
+  local client_id="" client_secret=""
+  for _ in $(seq 1 60); do
+    client_id=$(sed -n 's/^ *client id: *\([^ ]*\)$/\1/p' "$work/stdout" | head -n1)
+    client_secret=$(sed -n 's/^ *client secret: *\([^ ]*\)$/\1/p' "$work/stdout" | head -n1)
+    [ -n "$client_id" ] && [ -n "$client_secret" ] && break
+    sleep 0.5
+  done
+  [ -n "$client_id" ] && [ -n "$client_secret" ] || { log "FAIL: no demo client credentials on stdout"; exit 1; }
+  export FEED_CLIENT_ID=$client_id FEED_CLIENT_SECRET=$client_secret
   local root="$address/api/demo/main/odata"
-  log "feed at $root"
+  log "feed at $root (HTTP Basic with the demo client)"
 
   log "1/3 OASIS odata-csdl converter"
   mkdir -p "$work/edmx"
-  curl -sSf -H 'Accept: application/json' "$root/\$metadata" -o "$work/edmx/identity.edmx"
-  curl -sSf "$root/\$metadata?\$format=json" -o "$work/feed.json"
+  curl -sSf -u "$client_id:$client_secret" -H 'Accept: application/json' "$root/\$metadata" -o "$work/edmx/identity.edmx"
+  curl -sSf -u "$client_id:$client_secret" "$root/\$metadata?\$format=json" -o "$work/feed.json"
   "$dir/node/node_modules/.bin/odata-csdl-xml2json" -t "$work/converted.json" "$work/edmx/identity.edmx"
   python3 - "$work/converted.json" "$work/feed.json" <<'EOF'
 import json, sys

@@ -50,8 +50,9 @@ async fn invite_ok(app: &TestApp, body: Value) -> (String, String) {
     (id, accept_url_in(&last))
 }
 
+/// Accepting needs no access token: the mailed token is the credential.
 async fn accept(app: &TestApp, url: &str) -> reqwest::Response {
-    app.client.post(url).send().await.expect("POST accept")
+    app.anonymous.post(url).send().await.expect("POST accept")
 }
 
 /// Settings that reach the test application's database (for a second
@@ -230,9 +231,14 @@ async fn an_expired_user_can_be_invited_again() {
         "{}/users/sendInvitation",
         app.base.replace(&app.address, &other.address)
     );
-    let response = other
-        .post_json(&path, &json!({"email": "again@example.com"}))
-        .await;
+    // (with this test's token: the other instance shares the signing key)
+    let response = app
+        .client
+        .post(&path)
+        .json(&json!({"email": "again@example.com"}))
+        .send()
+        .await
+        .expect("POST sendInvitation");
     assert_eq!(json_of(response, StatusCode::OK).await, json!(id));
     assert_eq!(app.get_user(&id).await["status"], 3);
     let url = accept_url_in(

@@ -356,14 +356,14 @@ async fn tenants_are_isolated() {
     let app = spawn_app().await;
     app.create_user(json!({"userKey":"jane","name":"Jane","isTechnician":false}))
         .await;
+    // This tenant's token does not reach another tenant at all.
     let other = format!("{}/api/other/main/identity/users/jane", app.address);
-    let body = assert_error(
-        app.get(&other).await,
-        StatusCode::NOT_FOUND,
-        "TenantNotFound",
-    )
-    .await;
+    let body = assert_error(app.get(&other).await, StatusCode::FORBIDDEN, "Forbidden").await;
     assert!(body["error"]["message"].as_str().unwrap().contains("other"));
+    // The other tenant's own client does not see this tenant's records.
+    let client = app.tenant_client("other", "main").await;
+    let response = client.get(&other).send().await.unwrap();
+    assert_error(response, StatusCode::NOT_FOUND, "NotFound").await;
 }
 
 #[tokio::test]
@@ -485,6 +485,9 @@ async fn records_of_another_tenant_are_invisible_by_id_and_key() {
     )
     .await
     .expect("second tenant");
+    // Requests to it carry its own client's token: a valid token of the
+    // other tenant still sees none of this tenant's records.
+    let client = app.tenant_client(&other_key, "main").await;
     let other = format!("{}/api/{other_key}/main/identity", app.address);
     for path in [
         format!("users/{id}"),
@@ -492,31 +495,35 @@ async fn records_of_another_tenant_are_invisible_by_id_and_key() {
         format!("roles/{role}"),
     ] {
         let url = format!("{other}/{path}");
-        assert_error(app.get(&url).await, StatusCode::NOT_FOUND, "NotFound").await;
-        assert_error(app.delete(&url).await, StatusCode::NOT_FOUND, "NotFound").await;
+        let response = client.get(&url).send().await.unwrap();
+        assert_error(response, StatusCode::NOT_FOUND, "NotFound").await;
+        let response = client.delete(&url).send().await.unwrap();
+        assert_error(response, StatusCode::NOT_FOUND, "NotFound").await;
     }
     let url = format!("{other}/users/{id}/name");
-    assert_error(
-        app.put_json(&url, &json!("Mallory")).await,
-        StatusCode::NOT_FOUND,
-        "NotFound",
-    )
-    .await;
+    let response = client
+        .put(&url)
+        .json(&json!("Mallory"))
+        .send()
+        .await
+        .unwrap();
+    assert_error(response, StatusCode::NOT_FOUND, "NotFound").await;
     let url = format!("{other}/users");
-    let response = app
-        .post_json(
-            &url,
-            &json!({"userKey":"x","name":"X","isTechnician":false,"roles":["R"]}),
-        )
-        .await;
+    let response = client
+        .post(&url)
+        .json(&json!({"userKey":"x","name":"X","isTechnician":false,"roles":["R"]}))
+        .send()
+        .await
+        .unwrap();
     assert_error(response, StatusCode::BAD_REQUEST, "BadRequest").await;
     // The same key may exist in both tenants.
     common::created_id(
-        app.post_json(
-            &url,
-            &json!({"userKey":"jane","name":"Other Jane","isTechnician":false}),
-        )
-        .await,
+        client
+            .post(&url)
+            .json(&json!({"userKey":"jane","name":"Other Jane","isTechnician":false}))
+            .send()
+            .await
+            .unwrap(),
     )
     .await;
     assert_eq!(app.get_user(&id).await["name"], "Jane");

@@ -911,13 +911,13 @@ async fn errors_are_odata_errors_with_the_version_header() {
         .await
         .error(StatusCode::BAD_REQUEST, "BadRequest");
     assert_eq!(error["target"], "$skiptoken");
-    // Unknown tenant: 404 with the version header too.
+    // Another (here unknown) tenant: 403 with the version header too.
     let answer = get(
         &app,
         &format!("{}/api/nobody/main/odata/Users", app.address),
     )
     .await;
-    answer.error(StatusCode::NOT_FOUND, "TenantNotFound");
+    answer.error(StatusCode::FORBIDDEN, "Forbidden");
     // The feed is read-only.
     let response = app
         .client

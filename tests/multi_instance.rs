@@ -1,8 +1,9 @@
 //! Several stateless instances on one database: two server processes share
 //! the database of the backend under test (`ODATA_TEST_BACKEND`), and every
 //! request may land on either of them. Nothing one instance needs lives in
-//! the other's memory: records, the skiptoken signing key and tenants are
-//! all in the database.
+//! the other's memory: records, tenants, API clients and the signing key
+//! (of skiptokens, and through a derived key of access tokens) are all in
+//! the database.
 
 mod common;
 
@@ -77,18 +78,13 @@ async fn two_instances_on_one_database_serve_the_same_data() {
     let outbox = common::temp_dir();
     let a = start(&db_url, &outbox);
     let tenant = format!("multi{}", std::process::id());
-    let created = binary()
-        .args(["tenants", "create", "--tenant", &tenant, "--org", "main"])
-        .env("DATABASE_URL", &db_url)
-        .output()
-        .expect("tenants create");
-    assert!(
-        created.status.success(),
-        "tenants create: {}",
-        String::from_utf8_lossy(&created.stderr)
-    );
+    // The client (and with it the tenant) is created after A started; the
+    // token A issues is accepted by B (the token key derives from the
+    // signing key in the database).
+    let (client_id, secret) = common::create_client_cli(&db_url, &tenant, "main");
     let b = start(&db_url, &outbox);
-    let client = reqwest::Client::new();
+    let token = common::fetch_token(&reqwest::Client::new(), &a.address, &client_id, &secret).await;
+    let client = common::bearer_client(&token);
     let api = |server: &Server, path: &str| {
         format!("{}/api/{tenant}/main/identity/{path}", server.address)
     };

@@ -2,23 +2,38 @@
 model from $metadata, then queries Users with a filter, ordering and a
 limit, follows nextLinks through every page, reads a navigation property,
 expands it, and gets one user by key. Every result is compared with what the
-feed answers to plain HTTP requests. Usage: pyodata_check.py FEED_ROOT_URL
+feed answers to plain HTTP requests. Both authenticate with HTTP Basic (the
+client id and secret in FEED_CLIENT_ID / FEED_CLIENT_SECRET), as BI tools do.
+Usage: pyodata_check.py FEED_ROOT_URL
 """
+import base64
 import json
+import os
 import sys
 import urllib.request
 
+import requests
 from odata import ODataService
+
+CLIENT_ID = os.environ["FEED_CLIENT_ID"]
+CLIENT_SECRET = os.environ["FEED_CLIENT_SECRET"]
 
 
 def plain(url):
-    with urllib.request.urlopen(url) as response:
+    credentials = base64.b64encode(("%s:%s" % (CLIENT_ID, CLIENT_SECRET)).encode()).decode()
+    request = urllib.request.Request(url, headers={"Authorization": "Basic " + credentials})
+    with urllib.request.urlopen(request) as response:
         return response.read().decode()
 
 
 def main(root):
     root = root.rstrip("/") + "/"
-    service = ODataService(root, reflect_entities=True, quiet_progress=True)
+    # Without credentials the feed refuses, and says how to authenticate.
+    anonymous = requests.get(root + "Users")
+    assert anonymous.status_code == 401, anonymous.status_code
+    assert "Basic" in anonymous.headers.get("WWW-Authenticate", ""), anonymous.headers
+    service = ODataService(root, reflect_entities=True, quiet_progress=True,
+                           auth=requests.auth.HTTPBasicAuth(CLIENT_ID, CLIENT_SECRET))
     assert sorted(service.entities) == ["Groups", "Roles", "Users"], service.entities
     User = service.entities["Users"]
 

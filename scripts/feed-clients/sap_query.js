@@ -1,15 +1,19 @@
 // Queries the feed with the typed client that the SAP Cloud SDK generator
 // made from its $metadata (unpatched), and compares the results with what
-// the feed answers to plain HTTP requests.
+// the feed answers to plain HTTP requests. Both authenticate with HTTP Basic
+// (the client id and secret in FEED_CLIENT_ID / FEED_CLIENT_SECRET).
 // Usage: node sap_query.js GENERATED_CLIENT_DIR FEED_ROOT_URL
 const path = require('path');
 const assert = require('assert');
 const { asc } = require('@sap-cloud-sdk/odata-v4');
 const { identity } = require(path.resolve(process.argv[2]));
 const url = process.argv[3].replace(/\/$/, '');
+const username = process.env.FEED_CLIENT_ID;
+const password = process.env.FEED_CLIENT_SECRET;
+const basic = 'Basic ' + Buffer.from(`${username}:${password}`).toString('base64');
 
 async function plain(relative) {
-  const response = await fetch(`${url}/${relative}`);
+  const response = await fetch(`${url}/${relative}`, { headers: { Authorization: basic } });
   assert.strictEqual(response.status, 200, relative);
   return response.text();
 }
@@ -17,7 +21,7 @@ async function plain(relative) {
 (async () => {
   const { usersApi, rolesApi } = identity();
   const s = usersApi.schema;
-  const dest = { url };
+  const dest = { url, username, password, authentication: 'BasicAuthentication' };
 
   const some = await usersApi.requestBuilder().getAll()
     .filter(s.STATUS.equals(1))

@@ -19,15 +19,25 @@
 //!
 //! Tests address the tenant through `TestApp::base`/`TestApp::tenant`, never
 //! by a literal. Logs stay quiet unless `TEST_LOG` is set.
+//!
+//! Authentication: every test app gets an API client of its tenant with
+//! both scopes (`TestApp::client_id`/`client_secret`) and an access token
+//! from `POST /connect/token`; `TestApp::client` sends it as
+//! `Authorization: Bearer` on every request (a request that sets its own
+//! `Authorization` overrides it), `TestApp::anonymous` sends nothing. The
+//! rate limit is off in test apps (`rate_limit_per_minute = 0`) unless a
+//! test turns it on. Server processes started by tests get a client from
+//! `odata-users clients create --json` ([`create_client_cli`]).
 #![allow(dead_code)]
 
 use std::path::PathBuf;
 use std::sync::Once;
 
+use identity_service::auth::Scopes;
 use identity_service::configuration::Settings;
 use identity_service::domain::TenantKey;
 use identity_service::startup::Application;
-use identity_service::storage::tenants;
+use identity_service::storage::{clients, tenants};
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
 
@@ -45,6 +55,15 @@ pub struct TestApp {
     pub db_url: String,
     /// `{address}/api/{tenant}/main/identity`
     pub base: String,
+    /// A client without credentials (no `Authorization` header).
+    pub anonymous: reqwest::Client,
+    /// The test tenant's API client (both scopes).
+    pub client_id: String,
+    pub client_secret: String,
+    /// The access token `client` sends.
+    pub token: String,
+    /// The application's database pool (for creating clients of other tenants).
+    pub pool: sea_orm::DatabaseConnection,
     /// The tenant key of this test (`acme` on SQLite, `acmeN` on a shared server database).
     pub tenant: String,
     /// The temp directory holding the database and outbox, removed on drop.
@@ -59,6 +78,9 @@ pub fn test_settings(dir: &std::path::Path) -> Settings {
         mail_outbox: dir.join("outbox"),
         demo: false,
         db_max_connections: 4,
+        // Suites send hundreds of requests a minute; tests/auth.rs turns
+        // the limit on where it is the subject.
+        rate_limit_per_minute: 0,
         ..Settings::default()
     }
 }
@@ -352,23 +374,101 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     };
     let tenant = TenantKey::parse(&tenant_key, "tenant").expect("tenant key");
     let org = TenantKey::parse("main", "org").expect("org key");
-    tenants::create(&app.state().db, &tenant, &org)
+    let (scope, _) = tenants::create(&app.state().db, &tenant, &org)
         .await
         .expect("create the test tenant");
+    let (client, client_secret) = clients::create(&app.state().db, &scope, Scopes::all())
+        .await
+        .expect("create the test client");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let pool = app.state().db.clone();
     tokio::spawn(app.run_until_stopped());
+    let anonymous = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let token = fetch_token(&anonymous, &address, &client.client_id, &client_secret).await;
     TestApp {
         base: format!("{address}/api/{tenant_key}/main/identity"),
         tenant: tenant_key,
         address,
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client"),
+        client: bearer_client(&token),
+        anonymous,
+        client_id: client.client_id,
+        client_secret,
+        token,
+        pool,
         outbox,
         db_url,
         dir,
     }
+}
+
+/// A reqwest client (redirects off) that sends `Authorization: Bearer {token}`.
+pub fn bearer_client(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).expect("token header"),
+    );
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(headers)
+        .build()
+        .expect("client")
+}
+
+/// An access token from `POST {address}/connect/token` for a client id and
+/// secret (client credentials in the form body); asserts 200.
+pub async fn fetch_token(
+    http: &reqwest::Client,
+    address: &str,
+    client_id: &str,
+    secret: &str,
+) -> String {
+    let response = http
+        .post(format!("{address}/connect/token"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "grant_type=client_credentials&client_id={client_id}&client_secret={secret}"
+        ))
+        .send()
+        .await
+        .expect("POST /connect/token");
+    let body = json_of(response, StatusCode::OK).await;
+    body["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no access_token in {body}"))
+        .to_owned()
+}
+
+/// Client credentials of a server process: `odata-users clients create
+/// --tenant T --org O --json` run with `DATABASE_URL=database_url` (and the
+/// environment of the tests' server processes); returns (client id, secret).
+pub fn create_client_cli(database_url: &str, tenant: &str, org: &str) -> (String, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_odata-users"))
+        .args([
+            "clients", "create", "--tenant", tenant, "--org", org, "--json",
+        ])
+        .env("DATABASE_URL", database_url)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run odata-users clients create");
+    assert!(
+        output.status.success(),
+        "clients create failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let body: Value = serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("clients create --json printed {stdout:?}: {e}"));
+    (
+        body["clientId"].as_str().expect("clientId").to_owned(),
+        body["clientSecret"]
+            .as_str()
+            .expect("clientSecret")
+            .to_owned(),
+    )
 }
 
 impl Drop for TestApp {
@@ -435,6 +535,34 @@ impl TestApp {
             .send()
             .await
             .expect("DELETE")
+    }
+
+    /// A new client of `tenant`/`org` (created when absent) with `scopes`:
+    /// its id, secret and a reqwest client sending its access token.
+    pub async fn client_for(
+        &self,
+        tenant: &str,
+        org: &str,
+        scopes: &str,
+    ) -> (String, String, reqwest::Client) {
+        let tenant = TenantKey::parse(tenant, "tenant").expect("tenant key");
+        let org = TenantKey::parse(org, "org").expect("org key");
+        let (scope, _) = tenants::create(&self.pool, &tenant, &org)
+            .await
+            .expect("create the tenant");
+        let scopes = Scopes::parse(scopes).expect("scopes");
+        let (client, secret) = clients::create(&self.pool, &scope, scopes)
+            .await
+            .expect("create a client");
+        let token = fetch_token(&self.anonymous, &self.address, &client.client_id, &secret).await;
+        (client.client_id, secret, bearer_client(&token))
+    }
+
+    /// A reqwest client with a full-scope token of `tenant`/`org`.
+    pub async fn tenant_client(&self, tenant: &str, org: &str) -> reqwest::Client {
+        self.client_for(tenant, org, "identity.read identity.write")
+            .await
+            .2
     }
 
     /// `GET users/odata?{query}` as JSON (asserts 200).

@@ -5,10 +5,12 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::auth::Scopes;
 use crate::configuration::Settings;
 use crate::domain::TenantKey;
 use crate::startup::Application;
-use crate::storage::{db, tenants};
+use crate::storage::{clients, db, tenants};
+use sea_orm::DatabaseConnection;
 
 /// OData-first identity users service.
 #[derive(Debug, Parser)]
@@ -31,6 +33,12 @@ pub enum Command {
     Tenants {
         #[command(subcommand)]
         command: TenantsCommand,
+    },
+    /// Manage API clients (OAuth2 client credentials for /connect/token and
+    /// HTTP Basic on the OData feed).
+    Clients {
+        #[command(subcommand)]
+        command: ClientsCommand,
     },
     /// Import users, roles, groups and memberships from the CSV files in DIR
     /// (see ../shared/data/README.md); all-or-nothing per file.
@@ -71,6 +79,37 @@ pub enum TenantsCommand {
     },
     /// List every tenant+organization pair.
     List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientsCommand {
+    /// Create a client of a tenant+organization (created when absent) and
+    /// print its id and secret; the secret is shown only this once.
+    Create {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        org: String,
+        /// Scopes to grant: identity.read, identity.write (repeat the option
+        /// or separate with spaces or commas). Default: both.
+        #[arg(long = "scope", value_name = "SCOPE")]
+        scopes: Vec<String>,
+        /// Print `{"clientId":"...","clientSecret":"..."}` only.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List every client (never their secrets).
+    List {
+        /// One JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a client: no new tokens; its tokens and Basic credentials are
+    /// refused within `auth_cache_seconds`.
+    Revoke {
+        /// The client id.
+        client_id: String,
+    },
 }
 
 /// Entry point of the binary: parses arguments, runs the command, prints
@@ -132,6 +171,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             say(&info.notes(&base));
             Ok(())
         }
+        Command::Clients { command } => {
+            let conn = db::connect(&settings).await?;
+            db::migrate(&settings, &conn).await?;
+            run_clients(&conn, command).await
+        }
         Command::Tenants { command } => {
             let conn = db::connect(&settings).await?;
             db::migrate(&settings, &conn).await?;
@@ -166,6 +210,93 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+async fn run_clients(conn: &DatabaseConnection, command: ClientsCommand) -> anyhow::Result<()> {
+    let api = |e: crate::error::ApiError| anyhow::anyhow!("{e}");
+    match command {
+        ClientsCommand::Create {
+            tenant,
+            org,
+            scopes,
+            json,
+        } => {
+            let tenant = TenantKey::parse(&tenant, "tenant")?;
+            let org = TenantKey::parse(&org, "org")?;
+            let scopes = if scopes.is_empty() {
+                Scopes::all()
+            } else {
+                Scopes::parse(&scopes.join(" ")).map_err(|e| anyhow::anyhow!("--scope: {e}"))?
+            };
+            let (scope, _) = tenants::create(conn, &tenant, &org).await.map_err(api)?;
+            let (client, secret) = clients::create(conn, &scope, scopes).await.map_err(api)?;
+            if json {
+                say(
+                    &serde_json::json!({"clientId": client.client_id, "clientSecret": secret})
+                        .to_string(),
+                );
+            } else {
+                say(&format!(
+                    "created client for tenant {} org {}\n\
+                     client id:     {}\n\
+                     client secret: {secret}\n\
+                     scopes:        {}\n\
+                     the secret is shown only now: it is stored hashed and cannot be recovered",
+                    client.tenant_key, client.org_key, client.client_id, client.scopes
+                ));
+            }
+            Ok(())
+        }
+        ClientsCommand::List { json } => {
+            let list = clients::list(conn).await.map_err(api)?;
+            if json {
+                let items: Vec<serde_json::Value> = list
+                    .iter()
+                    .map(|c| {
+                        serde_json::json!({
+                            "clientId": c.client_id,
+                            "tenantKey": c.tenant_key,
+                            "orgKey": c.org_key,
+                            "scope": c.scopes.to_string(),
+                            "createdOn": c.created_on.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                            "revokedOn": c.revoked_on.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                        })
+                    })
+                    .collect();
+                say(&serde_json::Value::Array(items).to_string());
+            } else {
+                for c in list {
+                    let status = match c.revoked_on {
+                        Some(at) => format!(
+                            "revoked {}",
+                            at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                        ),
+                        None => "active".to_owned(),
+                    };
+                    say(&format!(
+                        "{} {} {} [{}] created {} {status}",
+                        c.client_id,
+                        c.tenant_key,
+                        c.org_key,
+                        c.scopes,
+                        c.created_on
+                            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                    ));
+                }
+            }
+            Ok(())
+        }
+        ClientsCommand::Revoke { client_id } => {
+            match clients::revoke(conn, &client_id).await.map_err(api)? {
+                clients::Revoked::Now => say(&format!("revoked client {client_id}")),
+                clients::Revoked::Already => {
+                    say(&format!("client {client_id} was already revoked"))
+                }
+                clients::Revoked::Unknown => anyhow::bail!("no client with id {client_id}"),
+            }
+            Ok(())
+        }
+    }
+}
+
 fn describe_db(url: &str) -> String {
     match db::sqlite_file(url) {
         Some(file) => format!("SQLite {}", file.display()),
@@ -189,21 +320,19 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     // The first stdout line is the contract scripts wait for.
     say(&format!("listening on http://{address}"));
     let base = public_url.unwrap_or_else(|| format!("http://{address}"));
-    say(&format!(
-        "note: the API has no authentication yet; anyone who can reach {address} can read and change data{}",
-        if address.ip().is_loopback() {
-            " (bound to the loopback interface only)"
-        } else {
-            ""
-        }
-    ));
+    if !address.ip().is_loopback() {
+        say(&format!(
+            "note: listening on {address} beyond this machine; the API needs client credentials (odata-users clients create), but the transport is plain HTTP: put TLS in front"
+        ));
+    }
     say(&format!(
         "API docs: {base}/docs (OpenAPI: {base}/openapi.json)"
     ));
     match app.demo_info() {
         Some(info) => say(&info.notes(&base)),
         None => say(&format!(
-            "API 1 base: {base}/api/{{tenantKey}}/{{orgKey}}/identity"
+            "API 1 base: {base}/api/{{tenantKey}}/{{orgKey}}/identity\n\
+             access tokens: POST {base}/connect/token (client credentials from `odata-users clients create --tenant T --org O`)"
         )),
     }
     app.run_until_stopped().await?;

@@ -17,9 +17,9 @@ pub const DEFAULT_CONFIG_FILE: &str = "odata-users.toml";
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
-    /// Address to listen on (`APP_BIND`). Default `127.0.0.1:8080`: the API
-    /// has no authentication yet, so it is not exposed beyond the machine
-    /// unless asked. Port 0 picks a free port.
+    /// Address to listen on (`APP_BIND`). Default `127.0.0.1:8080` (the
+    /// loopback interface; `0.0.0.0:8080` to serve other machines). Port 0
+    /// picks a free port.
     pub bind: String,
     /// Database URL (`DATABASE_URL`): `sqlite://PATH?mode=rwc`,
     /// `postgres://...` or `mysql://...`. Default
@@ -75,9 +75,19 @@ pub struct Settings {
     /// each borrowed pool connection inside one transaction (see
     /// `storage::db`). No effect on SQLite.
     pub db_statement_cache: bool,
-    /// Requests per minute per client once authentication exists
-    /// (`APP_RATE_LIMIT_PER_MINUTE`); 0 disables. Default 600.
+    /// Requests per minute per API client, counted per instance
+    /// (`APP_RATE_LIMIT_PER_MINUTE`); 0 disables. Default 600. A client may
+    /// burst up to a minute's worth; above it: 429 with `Retry-After`.
     pub rate_limit_per_minute: u32,
+    /// Lifetime of the access tokens of `POST /connect/token`, in seconds
+    /// (`APP_TOKEN_TTL_SECONDS`). Default 900 (15 minutes), at most 86400.
+    pub token_ttl_seconds: u64,
+    /// How long an instance trusts its list of revoked clients and its
+    /// cache of verified HTTP Basic credentials, in seconds
+    /// (`APP_AUTH_CACHE_SECONDS`): a revoked client is refused by every
+    /// instance at most this long after `clients revoke`. Default 10; 0
+    /// checks the database on every request and caches nothing.
+    pub auth_cache_seconds: u64,
     /// Entities per page of the OData v4 feed when the client sends no
     /// `Prefer: odata.maxpagesize` (`APP_FEED_PAGE_SIZE`). Default 1000, at most 5000.
     pub feed_page_size: u64,
@@ -111,6 +121,8 @@ impl Default for Settings {
             db_acquire_timeout_seconds: 10,
             db_statement_cache: true,
             rate_limit_per_minute: 600,
+            token_ttl_seconds: 15 * 60,
+            auth_cache_seconds: 10,
             feed_page_size: crate::feed::DEFAULT_PAGE_SIZE,
             max_query_length: 8192,
             max_json_bytes: 64 * 1024,
@@ -209,6 +221,12 @@ impl Settings {
         if let Some(v) = env("APP_RATE_LIMIT_PER_MINUTE") {
             self.rate_limit_per_minute = parse_env("APP_RATE_LIMIT_PER_MINUTE", &v)?;
         }
+        if let Some(v) = env("APP_TOKEN_TTL_SECONDS") {
+            self.token_ttl_seconds = parse_env("APP_TOKEN_TTL_SECONDS", &v)?;
+        }
+        if let Some(v) = env("APP_AUTH_CACHE_SECONDS") {
+            self.auth_cache_seconds = parse_env("APP_AUTH_CACHE_SECONDS", &v)?;
+        }
         if let Some(v) = env("APP_FEED_PAGE_SIZE") {
             self.feed_page_size = parse_env("APP_FEED_PAGE_SIZE", &v)?;
         }
@@ -229,6 +247,12 @@ impl Settings {
                 anyhow::bail!("public_url must start with http:// or https://, got {url:?}");
             }
             self.public_url = Some(trimmed.to_owned());
+        }
+        if !(1..=24 * 60 * 60).contains(&self.token_ttl_seconds) {
+            anyhow::bail!(
+                "token_ttl_seconds must be between 1 and 86400, got {}",
+                self.token_ttl_seconds
+            );
         }
         if self.invitation_sweep_seconds == 0 {
             anyhow::bail!("invitation_sweep_seconds must be at least 1");
@@ -373,6 +397,42 @@ mod tests {
             Settings::from_sources(None, env(&[("DATABASE_READ_URL", "postgres://h/db")])).is_err()
         );
         assert!(Settings::from_sources(None, env(&[("APP_DB_MIN_CONNECTIONS", "99")])).is_err());
+    }
+
+    #[test]
+    fn auth_settings_come_from_the_environment_and_are_checked() {
+        let defaults = Settings::default();
+        assert_eq!(
+            (
+                defaults.token_ttl_seconds,
+                defaults.auth_cache_seconds,
+                defaults.rate_limit_per_minute
+            ),
+            (900, 10, 600)
+        );
+        let s = Settings::from_sources(
+            None,
+            env(&[
+                ("APP_TOKEN_TTL_SECONDS", "60"),
+                ("APP_AUTH_CACHE_SECONDS", "0"),
+                ("APP_RATE_LIMIT_PER_MINUTE", "0"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                s.token_ttl_seconds,
+                s.auth_cache_seconds,
+                s.rate_limit_per_minute
+            ),
+            (60, 0, 0)
+        );
+        for bad in ["0", "86401", "soon"] {
+            assert!(
+                Settings::from_sources(None, env(&[("APP_TOKEN_TTL_SECONDS", bad)])).is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -40,6 +40,23 @@ pub enum ApiError {
         target: Option<String>,
         details: Vec<ErrorDetail>,
     },
+    /// 401 with `WWW-Authenticate` (one header per challenge): no
+    /// credentials, or invalid, expired or revoked ones.
+    #[error("{message}")]
+    Unauthorized {
+        message: String,
+        challenges: Vec<String>,
+    },
+    /// 403: valid credentials that may not do this (another tenant/org,
+    /// a missing scope); `challenge` is the `WWW-Authenticate` value, if any.
+    #[error("{message}")]
+    Forbidden {
+        message: String,
+        challenge: Option<String>,
+    },
+    /// 429 with `Retry-After`: the client's request rate is over its limit.
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after: u64 },
     /// 404: the record (or route) does not exist.
     #[error("{message}")]
     NotFound { message: String },
@@ -115,6 +132,9 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::BadRequest { .. } => "BadRequest",
+            ApiError::Unauthorized { .. } => "Unauthorized",
+            ApiError::Forbidden { .. } => "Forbidden",
+            ApiError::TooManyRequests { .. } => "TooManyRequests",
             ApiError::NotFound { .. } => "NotFound",
             ApiError::TenantNotFound { .. } => "TenantNotFound",
             ApiError::MethodNotAllowed { .. } => "MethodNotAllowed",
@@ -167,6 +187,9 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NotFound { .. } | ApiError::TenantNotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
@@ -195,8 +218,30 @@ impl ResponseError for ApiError {
             },
         };
         let mut response = HttpResponse::build(self.status_code());
-        if matches!(self, ApiError::Unavailable(_)) {
-            response.insert_header((header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS)));
+        match self {
+            ApiError::Unavailable(_) => {
+                response
+                    .insert_header((header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS)));
+            }
+            ApiError::TooManyRequests { retry_after, .. } => {
+                response.insert_header((header::RETRY_AFTER, HeaderValue::from(*retry_after)));
+            }
+            ApiError::Unauthorized { challenges, .. } => {
+                for challenge in challenges {
+                    if let Ok(value) = HeaderValue::from_str(challenge) {
+                        response.append_header((header::WWW_AUTHENTICATE, value));
+                    }
+                }
+            }
+            ApiError::Forbidden {
+                challenge: Some(challenge),
+                ..
+            } => {
+                if let Ok(value) = HeaderValue::from_str(challenge) {
+                    response.insert_header((header::WWW_AUTHENTICATE, value));
+                }
+            }
+            _ => {}
         }
         response.json(body)
     }
@@ -358,6 +403,30 @@ mod tests {
         assert!(!is_connection_error(&DbErr::Custom("x".into())));
         assert!(unavailable_sqlstate("08006") && unavailable_sqlstate("57P01"));
         assert!(!unavailable_sqlstate("23505"));
+    }
+
+    #[test]
+    fn auth_errors_carry_their_headers() {
+        let err = ApiError::Unauthorized {
+            message: "no credentials".into(),
+            challenges: vec!["Bearer realm=\"x\"".into(), "Basic realm=\"x\"".into()],
+        };
+        let response = err.error_response();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        let challenges: Vec<_> = response
+            .headers()
+            .get_all(header::WWW_AUTHENTICATE)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(challenges, ["Bearer realm=\"x\"", "Basic realm=\"x\""]);
+        assert_eq!(body_of(&err)["error"]["code"], "Unauthorized");
+        let err = ApiError::TooManyRequests {
+            message: "slow down".into(),
+            retry_after: 7,
+        };
+        let response = err.error_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "7");
     }
 
     #[test]

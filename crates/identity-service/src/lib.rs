@@ -12,6 +12,7 @@
 //! # }
 //! ```
 
+pub mod auth;
 pub mod cli;
 pub mod configuration;
 pub mod demo;

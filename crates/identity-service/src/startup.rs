@@ -8,11 +8,14 @@ use actix_web::Either;
 use actix_web::dev::{Server, Service, ServiceResponse};
 use actix_web::http::Uri;
 use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use sea_orm::DatabaseConnection;
 use tracing::Instrument;
 
+use crate::auth::AuthState;
+use crate::auth::guard::{api_guard, feed_guard};
 use crate::configuration::Settings;
 use crate::demo::DemoInfo;
 use crate::error::ApiError;
@@ -36,8 +39,11 @@ pub struct AppState {
     pub read_db: DatabaseConnection,
     /// The settings the application was built with.
     pub settings: Arc<Settings>,
-    /// HMAC key for skiptokens and (later) JWTs; shared by every instance.
+    /// HMAC key for skiptokens (access tokens use a key derived from it);
+    /// shared by every instance.
     pub signing_key: Arc<Vec<u8>>,
+    /// Access token keys, revocation and Basic caches, rate limiter.
+    pub auth: Arc<AuthState>,
     /// Request counters of this instance (`/metrics`).
     pub metrics: Arc<Metrics>,
     tenants: RwLock<HashMap<(String, String), TenantScope>>,
@@ -46,9 +52,11 @@ pub struct AppState {
 impl AppState {
     /// Builds the state from an open pool.
     pub fn new(db: DatabaseConnection, settings: Settings, signing_key: Vec<u8>) -> AppState {
+        let auth = Arc::new(AuthState::new(&settings, &signing_key));
         AppState {
             read_db: db.clone(),
             db,
+            auth,
             settings: Arc::new(settings),
             signing_key: Arc::new(signing_key),
             metrics: Arc::new(Metrics::default()),
@@ -170,9 +178,15 @@ fn run(
             .configure(routes::health::configure)
             .configure(routes::metrics::configure)
             .configure(routes::openapi::configure)
-            .service(web::scope(routes::IDENTITY_SCOPE).configure(routes::configure_identity))
+            .configure(routes::token::configure)
+            .service(
+                web::scope(routes::IDENTITY_SCOPE)
+                    .wrap(from_fn(api_guard))
+                    .configure(routes::configure_identity),
+            )
             .service(
                 web::scope(crate::feed::FEED_SCOPE)
+                    .wrap(from_fn(feed_guard))
                     .wrap(crate::feed::odata_version())
                     .configure(crate::feed::configure),
             )

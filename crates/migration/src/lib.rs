@@ -23,6 +23,7 @@ mod m20260101_000001_create_tables;
 mod m20261129_000002_lookup_indexes;
 mod m20261129_000003_name_order_index;
 mod m20261130_000004_code_point_strings;
+mod m20261130_000005_clients;
 
 /// Every migration of the service, in order.
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000002_lookup_indexes::Migration),
             Box::new(m20261129_000003_name_order_index::Migration),
             Box::new(m20261130_000004_code_point_strings::Migration),
+            Box::new(m20261130_000005_clients::Migration),
         ]
     }
 }

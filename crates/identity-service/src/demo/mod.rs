@@ -10,6 +10,7 @@ use sea_orm::{
     TransactionTrait,
 };
 
+use crate::auth::Scopes;
 use crate::configuration::Settings;
 use crate::import::{Dataset, ensure_tenant, write_dataset};
 use crate::storage::entities::{tenants, users};
@@ -31,31 +32,60 @@ pub struct DemoInfo {
     pub sample_user_key: String,
     /// A role that exists in the demo data, for the example commands.
     pub sample_role_key: String,
+    /// The demo client created with the data (both scopes).
+    pub client: Option<DemoClient>,
+}
+
+/// The credentials of the demo client, printed once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoClient {
+    pub client_id: String,
+    pub client_secret: String,
 }
 
 impl DemoInfo {
-    /// The notes `serve` prints after its listening line: base URL and
-    /// ready-to-paste curl commands against the demo tenant.
+    /// The notes `serve` prints after its listening line: the demo client's
+    /// credentials (shown only now), base URLs and ready-to-paste curl
+    /// commands against the demo tenant (a token first, then the API).
     pub fn notes(&self, base_url: &str) -> String {
         let base = base_url.trim_end_matches('/');
         let api = format!("{base}/api/{}/{}/identity", self.tenant_key, self.org_key);
         let feed = format!("{base}/api/{}/{}/odata", self.tenant_key, self.org_key);
         let user = &self.sample_user_key;
         let role = &self.sample_role_key;
+        let (credentials, id, secret) = match &self.client {
+            Some(client) => (
+                format!(
+                    "demo client (the secret is shown only now; `odata-users clients create --tenant {t} --org {o}` makes more):\n\
+                     \x20 client id:     {id}\n\
+                     \x20 client secret: {secret}\n",
+                    t = self.tenant_key,
+                    o = self.org_key,
+                    id = client.client_id,
+                    secret = client.client_secret,
+                ),
+                client.client_id.as_str(),
+                client.client_secret.as_str(),
+            ),
+            None => (String::new(), "CLIENT_ID", "CLIENT_SECRET"),
+        };
+        let auth = "-H \"Authorization: Bearer $TOKEN\"";
         format!(
             "demo data: tenant '{tenant}', organization '{org}': {users} users, {roles} roles, {groups} groups\n\
+             {credentials}\
              API 1 base:    {api}\n\
-             OData v4 feed: {feed}\n\
-             try:\n\
-             \x20 curl -sG '{api}/users/odata' --data-urlencode '$top=5' --data-urlencode '$select=userKey,name,status'\n\
-             \x20 curl -sG '{api}/users/odata' --data-urlencode '$filter=status eq 3 and roles/any(r: r/roleKey eq '\\''{role}'\\'')' --data-urlencode '$count=true'\n\
-             \x20 curl -s '{api}/users/{user}'\n\
-             \x20 curl -s -X POST '{api}/users' -H 'Content-Type: application/json' -d '{{\"userKey\":\"jane.doe\",\"name\":\"Jane Doe\",\"isTechnician\":false,\"roles\":[\"{role}\"]}}'\n\
-             \x20 curl -s -X PUT '{api}/users/jane.doe/status' -H 'Content-Type: application/json' -d '2'\n\
-             \x20 curl -s -X POST '{api}/users/sendInvitation' -H 'Content-Type: application/json' -d '{{\"email\":\"new.person@example.com\"}}'\n\
-             \x20 curl -s '{api}/roles/odata'\n\
-             \x20 curl -sG '{feed}/Users' --data-urlencode '$top=3' --data-urlencode '$expand=roles'\n\
-             \x20 curl -s '{feed}/$metadata'",
+             OData v4 feed: {feed} (Bearer token, or HTTP Basic with the client id and secret)\n\
+             try (the first command fetches an access token, valid 15 minutes by default):\n\
+             \x20 TOKEN=$(curl -s -u '{id}:{secret}' -d grant_type=client_credentials '{base}/connect/token' | sed -E 's/.*\"access_token\":\"([^\"]+)\".*/\\1/')\n\
+             \x20 curl -sG '{api}/users/odata' {auth} --data-urlencode '$top=5' --data-urlencode '$select=userKey,name,status'\n\
+             \x20 curl -sG '{api}/users/odata' {auth} --data-urlencode '$filter=status eq 3 and roles/any(r: r/roleKey eq '\\''{role}'\\'')' --data-urlencode '$count=true'\n\
+             \x20 curl -s '{api}/users/{user}' {auth}\n\
+             \x20 curl -s -X POST '{api}/users' {auth} -H 'Content-Type: application/json' -d '{{\"userKey\":\"jane.doe\",\"name\":\"Jane Doe\",\"isTechnician\":false,\"roles\":[\"{role}\"]}}'\n\
+             \x20 curl -s -X PUT '{api}/users/jane.doe/status' {auth} -H 'Content-Type: application/json' -d '2'\n\
+             \x20 curl -s -X POST '{api}/users/sendInvitation' {auth} -H 'Content-Type: application/json' -d '{{\"email\":\"new.person@example.com\"}}'\n\
+             \x20 curl -s '{api}/roles/odata' {auth}\n\
+             \x20 curl -sG '{feed}/Users' -u '{id}:{secret}' --data-urlencode '$top=3' --data-urlencode '$expand=roles'\n\
+             \x20 curl -s '{feed}/$metadata' -u '{id}:{secret}'",
             tenant = self.tenant_key,
             org = self.org_key,
             users = self.users,
@@ -125,7 +155,20 @@ async fn seed(db: &DatabaseConnection, user_count: usize) -> anyhow::Result<Demo
         .await
         .context("writing the demo data")?;
     txn.commit().await?;
-    Ok(info(&data))
+    let scope = crate::storage::tenants::find(db, DEMO_TENANT, DEMO_ORG)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .context("the demo tenant vanished")?;
+    let (client, secret) = crate::storage::clients::create(db, &scope, Scopes::all())
+        .await
+        .map_err(|e| anyhow::anyhow!("creating the demo client: {e}"))?;
+    Ok(DemoInfo {
+        client: Some(DemoClient {
+            client_id: client.client_id,
+            client_secret: secret,
+        }),
+        ..info(&data)
+    })
 }
 
 fn info(data: &Dataset) -> DemoInfo {
@@ -146,6 +189,7 @@ fn info(data: &Dataset) -> DemoInfo {
             .find(|r| r.role_key == "technician")
             .or(data.roles.first())
             .map_or_else(|| "admin".to_owned(), |r| r.role_key.clone()),
+        client: None,
     }
 }
 
@@ -162,5 +206,17 @@ mod tests {
         assert!(notes.contains("users/sendInvitation"));
         assert!(notes.contains(&info(&data).sample_user_key));
         assert!(!notes.contains("//api"), "{notes}");
+        assert!(notes.contains("/connect/token"), "{notes}");
+        assert!(notes.contains("Authorization: Bearer $TOKEN"), "{notes}");
+        let with_client = DemoInfo {
+            client: Some(DemoClient {
+                client_id: "cid".into(),
+                client_secret: "csecret".into(),
+            }),
+            ..info(&data)
+        };
+        let notes = with_client.notes("http://127.0.0.1:8080");
+        assert!(notes.contains("client id:     cid"), "{notes}");
+        assert!(notes.contains("-u 'cid:csecret'"), "{notes}");
     }
 }

@@ -1,5 +1,7 @@
-//! The tenant extractor: the one place a request becomes a [`TenantScope`]
-//! (authentication will plug in here).
+//! The tenant extractor: the one place a request becomes a [`TenantScope`].
+//! Authentication runs before it, in the guard middleware of the `/api`
+//! scopes ([`crate::auth::guard`]): a handler that gets a scope was called
+//! by a client of that very tenant+org with the scope its method needs.
 
 use std::future::Future;
 use std::pin::Pin;

@@ -16,6 +16,7 @@ pub mod invitations;
 pub mod metrics;
 pub mod openapi;
 pub mod roles;
+pub mod token;
 pub mod users;
 
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
@@ -271,8 +272,19 @@ pub fn canonical_path(path: &str) -> Option<String> {
     fix(
         &mut segments,
         1,
-        &["api", "health", "ready", "metrics", "docs", "openapi.json"],
+        &[
+            "api",
+            "health",
+            "ready",
+            "metrics",
+            "docs",
+            "openapi.json",
+            "connect",
+        ],
     );
+    if segments.get(1) == Some(&"connect") {
+        fix(&mut segments, 2, &["token"]);
+    }
     if segments.get(1) == Some(&"api") {
         fix(&mut segments, 4, &["identity"]);
         if segments.get(4) == Some(&"identity") {

@@ -55,6 +55,9 @@ fn errors(statuses: &[u16]) -> Map<String, Value> {
                 410 => "The invitation expired",
                 413 => "The picture or body is too large",
                 415 => "Missing or non-JSON Content-Type, or a picture that is not an image",
+                401 => "No, an invalid, an expired or a revoked access token (with WWW-Authenticate: Bearer)",
+                403 => "The token is for another tenant/organization, or lacks the scope (identity.read for GET, identity.write otherwise)",
+                429 => "The client's rate limit is exhausted (with Retry-After)",
                 501 => "A query feature that is not implemented",
                 _ => "Error",
             };
@@ -74,7 +77,7 @@ struct Op {
 }
 
 impl Op {
-    fn to_json(&self, operation_id: &str) -> Value {
+    fn to_json(&self, method: &str, operation_id: &str) -> Value {
         let mut parameters = vec![
             path_param("tenantKey", "Tenant key (case-insensitive)"),
             path_param("orgKey", "Organization key (case-insensitive)"),
@@ -85,6 +88,11 @@ impl Op {
         }
         let mut responses = errors(self.errors);
         responses.insert(self.ok.0.to_string(), self.ok.1.clone());
+        // The accepted invitation token is its own credential.
+        let public = operation_id == "acceptInvitation";
+        if !public {
+            responses.extend(errors(&[401, 403, 429]));
+        }
         let mut op = json!({
             "tags": [self.tag],
             "summary": self.summary,
@@ -95,6 +103,16 @@ impl Op {
         if let Some(body) = &self.body {
             op["requestBody"] = body.clone();
         }
+        let needed = if method == "get" {
+            "identity.read"
+        } else {
+            "identity.write"
+        };
+        op["security"] = if public {
+            json!([])
+        } else {
+            json!([{"bearerAuth": []}, {"clientCredentials": [needed]}])
+        };
         op
     }
 }
@@ -372,7 +390,7 @@ pub fn openapi(server: &str) -> Value {
     let mut paths: Map<String, Value> = Map::new();
     let mut add = |path: String, method: &str, operation_id: &str, op: &Op| {
         let entry = paths.entry(path).or_insert_with(|| json!({}));
-        entry[method] = op.to_json(operation_id);
+        entry[method] = op.to_json(method, operation_id);
     };
     for (path, method, operation_id, op) in &ops {
         add(path.clone(), method, operation_id, op);
@@ -526,12 +544,38 @@ pub fn openapi(server: &str) -> Value {
     paths.insert(
         "/health".into(),
         json!({"get": {"tags": ["Operations"], "summary": "The process answers", "operationId": "health",
-            "responses": {"200": {"description": "OK"}}}}),
+            "security": [], "responses": {"200": {"description": "OK"}}}}),
     );
     paths.insert(
         "/ready".into(),
         json!({"get": {"tags": ["Operations"], "summary": "The database answers", "operationId": "ready",
+            "security": [],
             "responses": {"200": {"description": "Ready"}, "503": error_response("The database is unavailable")}}}),
+    );
+    let oauth_error = |description: &str| {
+        json!({"description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}})
+    };
+    paths.insert(
+        "/connect/token".into(),
+        json!({"post": {"tags": ["Authentication"], "operationId": "token",
+            "summary": "OAuth2 client credentials grant (RFC 6749 4.4): an access token for a client id and secret",
+            "description": "Authenticate the client with HTTP Basic (client_id:client_secret) or with client_id and client_secret in the body, not both. \
+                The token is a JWT (HS256) for the client's tenant and organization; send it as Authorization: Bearer. \
+                Answers carry Cache-Control: no-store.",
+            "security": [{"clientBasic": []}, {}],
+            "requestBody": {"required": true, "content": {"application/x-www-form-urlencoded": {"schema": {
+                "type": "object", "required": ["grant_type"], "properties": {
+                    "grant_type": {"type": "string", "enum": ["client_credentials"]},
+                    "scope": {"type": "string", "description": "Space-separated subset of the client's scopes (default: all of them)"},
+                    "client_id": {"type": "string"}, "client_secret": {"type": "string"}
+                }}}}},
+            "responses": {
+                "200": {"description": "The access token", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TokenResponse"}}}},
+                "400": oauth_error("invalid_request, unsupported_grant_type or invalid_scope"),
+                "401": oauth_error("invalid_client: unknown or revoked client, wrong secret, no client authentication (with WWW-Authenticate: Basic)"),
+                "503": error_response("The database is unavailable")
+            }}}),
     );
 
     json!({
@@ -542,15 +586,34 @@ pub fn openapi(server: &str) -> Value {
             "description": "Valuekeep-style identity API: users, roles, groups and invitations per tenant and organization. \
                 Literal path segments and keys are case-insensitive; a GUID segment is an id, anything else a key. \
                 Every error has the body {\"error\":{\"code\",\"message\",\"target\"?,\"details\"?}}. \
+                Every /api route needs Authorization: Bearer <token> from POST /connect/token (client credentials; \
+                scopes identity.read for GET, identity.write for the rest), except accepting an invitation. \
                 The standard OData v4 feed lives under /api/{tenantKey}/{orgKey}/odata/."
         },
         "servers": [{"url": server}],
         "tags": [
             {"name": "Users"}, {"name": "Memberships"}, {"name": "Roles"}, {"name": "Groups"},
-            {"name": "Invitations"}, {"name": "Operations"}
+            {"name": "Invitations"}, {"name": "Authentication"}, {"name": "Operations"}
         ],
+        "security": [{"bearerAuth": []}],
         "paths": paths,
-        "components": {"schemas": {
+        "components": {
+        "securitySchemes": {
+            "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                "description": "An access token from POST /connect/token"},
+            "clientCredentials": {"type": "oauth2", "flows": {"clientCredentials": {
+                "tokenUrl": format!("{server}/connect/token"),
+                "scopes": {"identity.read": "GET and HEAD", "identity.write": "POST, PUT and DELETE"}}}},
+            "clientBasic": {"type": "http", "scheme": "basic",
+                "description": "client_id:client_secret (the token endpoint; the OData v4 feed takes it too)"}
+        },
+        "schemas": {
+            "TokenResponse": {"type": "object", "required": ["access_token", "token_type", "expires_in", "scope"], "properties": {
+                "access_token": {"type": "string"}, "token_type": {"type": "string", "enum": ["Bearer"]},
+                "expires_in": {"type": "integer", "description": "Seconds"}, "scope": {"type": "string"}}},
+            "OAuthError": {"type": "object", "required": ["error"], "properties": {
+                "error": {"type": "string", "enum": ["invalid_request", "invalid_client", "unsupported_grant_type", "invalid_scope"]},
+                "error_description": {"type": "string"}}},
             "User": schema_with(json!({
                 "userKey": {"type": "string"}, "name": {"type": "string"},
                 "culture": {"type": "string"}, "email": {"type": "string", "nullable": true},
@@ -644,7 +707,8 @@ fetch('openapi.json').then(r => r.json()).then(doc => {
         esc(path) + '</code> ' + esc(op.summary || '') + '</summary>';
       const params = (op.parameters || []).map(p => '<li><code>' + esc(p.name) + '</code> (' + esc(p.in) + ') ' + esc(p.description || '') + '</li>').join('');
       if (params) html += '<p>Parameters:</p><ul>' + params + '</ul>';
-      if (op.requestBody) html += '<p>Body:</p><pre>' + esc(JSON.stringify(op.requestBody.content['application/json'].schema, null, 2)) + '</pre>';
+      if (op.requestBody) for (const [type, media] of Object.entries(op.requestBody.content))
+        html += '<p>Body (<code>' + esc(type) + '</code>):</p><pre>' + esc(JSON.stringify(media.schema, null, 2)) + '</pre>';
       html += '<p>Answers:</p><ul>' + Object.entries(op.responses).map(([s, r]) => '<li><b>' + esc(s) + '</b> ' + esc(r.description) + '</li>').join('') + '</ul>';
       html += '</details>';
     }
@@ -703,5 +767,32 @@ mod tests {
             );
         }
         assert_eq!(doc["servers"][0]["url"], "http://x");
+    }
+
+    #[test]
+    fn security_is_described() {
+        let doc = openapi("http://x");
+        assert_eq!(
+            doc["components"]["securitySchemes"]["bearerAuth"]["scheme"],
+            "bearer"
+        );
+        assert_eq!(
+            doc["components"]["securitySchemes"]["clientCredentials"]["flows"]["clientCredentials"]
+                ["tokenUrl"],
+            "http://x/connect/token"
+        );
+        assert!(doc["paths"]["/connect/token"]["post"].is_object());
+        let list = &doc["paths"][format!("{BASE}/users/odata")]["get"];
+        assert_eq!(list["security"][1]["clientCredentials"][0], "identity.read");
+        assert!(list["responses"]["401"].is_object());
+        let create = &doc["paths"][format!("{BASE}/users")]["post"];
+        assert_eq!(
+            create["security"][1]["clientCredentials"][0],
+            "identity.write"
+        );
+        let accept = &doc["paths"][format!("{BASE}/invitations/{{token}}/accept")]["post"];
+        assert_eq!(accept["security"], json!([]));
+        assert!(accept["responses"]["401"].is_null());
+        assert_eq!(doc["paths"]["/health"]["get"]["security"], json!([]));
     }
 }

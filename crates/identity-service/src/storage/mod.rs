@@ -3,6 +3,7 @@
 //! unique violations become 409; multi-row changes run in one transaction.
 
 pub mod catalog;
+pub mod clients;
 pub mod db;
 pub mod entities;
 pub mod groups;

@@ -1,5 +1,6 @@
 //! SeaORM entities, one file per table of docs/architecture.md.
 
+pub mod clients;
 pub mod groups;
 pub mod invitations;
 pub mod pictures;

@@ -1,0 +1,46 @@
+//! Authentication and per-client limits (DESIGN.md "Security").
+//!
+//! - [`scopes`]: the two scopes, `identity.read` (GET/HEAD) and
+//!   `identity.write` (every other method).
+//! - [`secrets`]: client ids, client secrets and their argon2id hashes.
+//! - [`jwt`]: the HS256 access tokens of `POST /connect/token`, signed with
+//!   a key derived from the service's shared signing key.
+//! - [`guard`]: the middleware in front of every `/api/{tenantKey}/{orgKey}`
+//!   route (Bearer everywhere, HTTP Basic also on the v4 feed), with the
+//!   per-instance caches (revocations, verified Basic credentials).
+//! - [`rate_limit`]: the per-client token bucket (`APP_RATE_LIMIT_PER_MINUTE`).
+
+pub mod guard;
+pub mod jwt;
+pub mod rate_limit;
+pub mod scopes;
+pub mod secrets;
+
+pub use guard::AuthState;
+pub use scopes::{Scope, Scopes};
+
+/// The authenticated caller of a request (in the request extensions once
+/// the guard let it through).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The public client id.
+    pub client_id: String,
+    /// The tenant key the client belongs to, as stored.
+    pub tenant_key: String,
+    /// The organization key the client belongs to, as stored.
+    pub org_key: String,
+    /// What this token (or Basic credential) may do.
+    pub scopes: Scopes,
+}
+
+impl Principal {
+    /// Whether the principal may act on the tenant+org of a request path;
+    /// keys compare case-insensitively, as the tenant lookup does.
+    pub fn matches_tenant(&self, tenant: &str, org: &str) -> bool {
+        self.tenant_key.to_lowercase() == tenant.to_lowercase()
+            && self.org_key.to_lowercase() == org.to_lowercase()
+    }
+}
+
+/// The realm named in `WWW-Authenticate` challenges.
+pub const REALM: &str = "odata-users";

@@ -1,0 +1,268 @@
+//! `POST /connect/token`: the OAuth2 client credentials grant (RFC 6749
+//! §4.4). The client authenticates with HTTP Basic (`client_id:client_secret`)
+//! or with `client_id` and `client_secret` in the form body (not both); the
+//! body is `application/x-www-form-urlencoded` with
+//! `grant_type=client_credentials` and an optional `scope` (a subset of
+//! the client's scopes; default: all of them). The answer is
+//! `{"access_token","token_type":"Bearer","expires_in","scope"}` with
+//! `Cache-Control: no-store`. Errors use the OAuth2 body of RFC 6749 §5.2,
+//! `{"error","error_description"}`: `invalid_request` (400),
+//! `invalid_client` (401 with `WWW-Authenticate: Basic`),
+//! `unsupported_grant_type` (400), `invalid_scope` (400).
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, ContentType};
+use actix_web::{HttpRequest, HttpResponse, web};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde::Serialize;
+
+use crate::auth::{Principal, REALM, Scopes, jwt};
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+/// The token endpoint's path.
+pub const TOKEN_PATH: &str = "/connect/token";
+
+/// Largest accepted token request body.
+const MAX_BODY: usize = 4096;
+
+/// Registers `POST /connect/token`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        super::resource(TOKEN_PATH)
+            .app_data(web::PayloadConfig::new(MAX_BODY))
+            .route(web::post().to(token)),
+    );
+}
+
+/// An RFC 6749 §5.2 error.
+#[derive(Debug)]
+struct OAuthError {
+    status: StatusCode,
+    error: &'static str,
+    description: String,
+}
+
+impl OAuthError {
+    fn invalid_request(description: impl Into<String>) -> OAuthError {
+        OAuthError {
+            status: StatusCode::BAD_REQUEST,
+            error: "invalid_request",
+            description: description.into(),
+        }
+    }
+
+    fn invalid_client() -> OAuthError {
+        OAuthError {
+            status: StatusCode::UNAUTHORIZED,
+            error: "invalid_client",
+            description:
+                "client authentication failed (unknown client, wrong secret or revoked client)"
+                    .to_owned(),
+        }
+    }
+
+    fn response(&self) -> HttpResponse {
+        #[derive(Serialize)]
+        struct Body<'a> {
+            error: &'a str,
+            error_description: &'a str,
+        }
+        let mut response = HttpResponse::build(self.status);
+        response
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .insert_header((header::PRAGMA, "no-cache"));
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.insert_header((
+                header::WWW_AUTHENTICATE,
+                format!("Basic realm=\"{REALM}\", charset=\"UTF-8\""),
+            ));
+        }
+        response.json(Body {
+            error: self.error,
+            error_description: &self.description,
+        })
+    }
+}
+
+#[derive(Serialize)]
+struct TokenBody<'a> {
+    access_token: &'a str,
+    token_type: &'static str,
+    expires_in: u64,
+    scope: String,
+}
+
+async fn token(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    match issue(&req, &body, &state).await {
+        Ok(response) => Ok(response),
+        Err(Failure::OAuth(err)) => Ok(err.response()),
+        Err(Failure::Api(err)) => Err(err),
+    }
+}
+
+enum Failure {
+    OAuth(OAuthError),
+    /// A failure of the service itself (database down: 503; else 500).
+    Api(ApiError),
+}
+
+impl From<OAuthError> for Failure {
+    fn from(err: OAuthError) -> Self {
+        Failure::OAuth(err)
+    }
+}
+
+impl From<ApiError> for Failure {
+    fn from(err: ApiError) -> Self {
+        Failure::Api(err)
+    }
+}
+
+async fn issue(req: &HttpRequest, body: &[u8], state: &AppState) -> Result<HttpResponse, Failure> {
+    let form_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| {
+            v.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+        .unwrap_or(false);
+    if !form_type {
+        return Err(OAuthError::invalid_request(
+            "the body must be application/x-www-form-urlencoded",
+        )
+        .into());
+    }
+    let params: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
+        .map_err(|e| OAuthError::invalid_request(format!("malformed form body: {e}")))?;
+    let param = |name: &str| -> Result<Option<&str>, OAuthError> {
+        let mut values = params.iter().filter(|(k, _)| k == name).map(|(_, v)| v);
+        let first = values.next();
+        if values.next().is_some() {
+            return Err(OAuthError::invalid_request(format!(
+                "parameter '{name}' is repeated"
+            )));
+        }
+        Ok(first.map(String::as_str).filter(|v| !v.is_empty()))
+    };
+    match param("grant_type")? {
+        None => return Err(OAuthError::invalid_request("grant_type is required").into()),
+        Some("client_credentials") => {}
+        Some(other) => {
+            return Err(OAuthError {
+                status: StatusCode::BAD_REQUEST,
+                error: "unsupported_grant_type",
+                description: format!(
+                    "grant_type '{other}' is not supported; use client_credentials"
+                ),
+            }
+            .into());
+        }
+    }
+    let basic = basic_credentials(req)?;
+    let form = (param("client_id")?, param("client_secret")?);
+    let (client_id, secret) = match (basic, form) {
+        (Some(_), (Some(_), _) | (_, Some(_))) => {
+            return Err(OAuthError::invalid_request(
+                "use one client authentication method: HTTP Basic or client_id/client_secret in the body, not both",
+            )
+            .into());
+        }
+        (Some(pair), _) => pair,
+        (None, (Some(id), Some(secret))) => (id.to_owned(), secret.to_owned()),
+        (None, (Some(_), None)) => {
+            return Err(OAuthError::invalid_request("client_secret is required").into());
+        }
+        (None, (None, _)) => {
+            return Err(OAuthError {
+                description: "client authentication required: HTTP Basic or client_id and client_secret in the body".to_owned(),
+                ..OAuthError::invalid_client()
+            }
+            .into());
+        }
+    };
+    let requested = match param("scope")? {
+        Some(text) => Some(Scopes::parse(text).map_err(|e| OAuthError {
+            status: StatusCode::BAD_REQUEST,
+            error: "invalid_scope",
+            description: e,
+        })?),
+        None => None,
+    };
+    let granted: Principal = state
+        .auth
+        .verify_client(&state.db, &client_id, &secret)
+        .await?
+        .ok_or_else(OAuthError::invalid_client)?;
+    let scopes = match requested {
+        Some(scopes) if !scopes.is_subset_of(granted.scopes) => {
+            return Err(OAuthError {
+                status: StatusCode::BAD_REQUEST,
+                error: "invalid_scope",
+                description: format!(
+                    "the client may request only '{}', not '{scopes}'",
+                    granted.scopes
+                ),
+            }
+            .into());
+        }
+        Some(scopes) => scopes,
+        None => granted.scopes,
+    };
+    let principal = Principal { scopes, ..granted };
+    let ttl = state.auth.token_ttl_seconds();
+    let access_token = state
+        .auth
+        .keys
+        .issue(&principal, jwt::now_seconds(), ttl)
+        .map_err(ApiError::internal)?;
+    tracing::info!(client_id = %principal.client_id, scope = %scopes, "access token issued");
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .content_type(ContentType::json())
+        .json(TokenBody {
+            access_token: &access_token,
+            token_type: "Bearer",
+            expires_in: ttl,
+            scope: scopes.to_string(),
+        }))
+}
+
+/// `Authorization: Basic` client credentials, if sent. Per RFC 6749 §2.3.1
+/// the id and secret are form-urlencoded before base64; they are decoded.
+fn basic_credentials(req: &HttpRequest) -> Result<Option<(String, String)>, OAuthError> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value.to_str().unwrap_or("");
+    let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(OAuthError {
+            description: "the token endpoint takes HTTP Basic client authentication".to_owned(),
+            ..OAuthError::invalid_client()
+        });
+    }
+    let decoded = STANDARD
+        .decode(rest.trim())
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .ok_or_else(|| OAuthError::invalid_request("malformed HTTP Basic credentials"))?;
+    let (id, secret) = decoded
+        .split_once(':')
+        .ok_or_else(|| OAuthError::invalid_request("malformed HTTP Basic credentials"))?;
+    let unescape = |s: &str| -> Result<String, OAuthError> {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&format!("v={s}"))
+            .map_err(|_| OAuthError::invalid_request("malformed HTTP Basic credentials"))?;
+        Ok(pairs.into_iter().next().map(|(_, v)| v).unwrap_or_default())
+    };
+    Ok(Some((unescape(id)?, unescape(secret)?)))
+}
