@@ -86,7 +86,7 @@ fn generate(tenant: &str) -> Data {
     let read = |file: &str| -> Vec<HashMap<String, String>> {
         let text = std::fs::read_to_string(dir.join(file))
             .unwrap_or_else(|e| panic!("cannot read {file}: {e}"));
-        let mut rows = parse_csv(&text).into_iter();
+        let mut rows = common::parse_csv(&text).into_iter();
         let header = rows.next().expect("header row");
         rows.map(|r| header.iter().cloned().zip(r).collect())
             .collect()
@@ -181,43 +181,6 @@ fn remap_ids(dir: &Path, tenant: &str) {
         }
         std::fs::write(&path, out).expect("write csv");
     }
-}
-
-/// RFC 4180 (quoted fields, doubled quotes, CRLF or LF).
-fn parse_csv(text: &str) -> Vec<Vec<String>> {
-    let mut rows = Vec::new();
-    let mut row = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if quoted {
-            match c {
-                '"' if chars.peek() == Some(&'"') => {
-                    chars.next();
-                    field.push('"');
-                }
-                '"' => quoted = false,
-                _ => field.push(c),
-            }
-        } else {
-            match c {
-                '"' => quoted = true,
-                ',' => row.push(std::mem::take(&mut field)),
-                '\r' => {}
-                '\n' => {
-                    row.push(std::mem::take(&mut field));
-                    rows.push(std::mem::take(&mut row));
-                }
-                _ => field.push(c),
-            }
-        }
-    }
-    if !field.is_empty() || !row.is_empty() {
-        row.push(field);
-        rows.push(row);
-    }
-    rows
 }
 
 // ---------------------------------------------------------------------------
@@ -867,35 +830,11 @@ fn gen_search(rng: &mut Rng, data: &Data) -> Search {
     }
 }
 
-fn encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z'
-            | b'a'..=b'z'
-            | b'0'..=b'9'
-            | b'-'
-            | b'.'
-            | b'_'
-            | b'~'
-            | b'\''
-            | b'('
-            | b')'
-            | b','
-            | b'/'
-            | b':'
-            | b'$' => out.push(b as char),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
 impl Query {
     fn raw(&self) -> String {
         let mut parts = Vec::new();
         if let Some(f) = &self.filter {
-            parts.push(format!("$filter={}", encode(&f.odata())));
+            parts.push(format!("$filter={}", common::encode(&f.odata())));
         }
         if !self.orderby.is_empty() {
             let items: Vec<String> = self
@@ -909,7 +848,7 @@ impl Query {
                     }
                 })
                 .collect();
-            parts.push(format!("$orderby={}", encode(&items.join(","))));
+            parts.push(format!("$orderby={}", common::encode(&items.join(","))));
         }
         if let Some(t) = self.top {
             parts.push(format!("$top={t}"));
@@ -921,7 +860,7 @@ impl Query {
             parts.push(format!("$select={}", sel.join(",")));
         }
         if let Some(search) = &self.search {
-            parts.push(format!("$search={}", encode(&search.odata())));
+            parts.push(format!("$search={}", common::encode(&search.odata())));
         }
         if self.expand_roles {
             parts.push("$expand=roles".to_owned());

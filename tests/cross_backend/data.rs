@@ -117,7 +117,10 @@ pub fn generate(dir: &Path) -> Sample {
     let read = |file: &str| -> Vec<Vec<String>> {
         let text = std::fs::read_to_string(dir.join(file))
             .unwrap_or_else(|e| panic!("cannot read {file}: {e}"));
-        parse_csv(&text).into_iter().skip(1).collect()
+        crate::common::parse_csv(&text)
+            .into_iter()
+            .skip(1)
+            .collect()
     };
     let non_empty = |s: &String| (!s.is_empty()).then(|| s.clone());
     let mut sample = Sample::default();
@@ -147,36 +150,4 @@ pub fn generate(dir: &Path) -> Sample {
         GENERATED_USERS + EXTRA_USERS.lines().count()
     );
     sample
-}
-
-/// RFC 4180 (quoted fields, doubled quotes, CRLF or LF).
-fn parse_csv(text: &str) -> Vec<Vec<String>> {
-    let mut rows = Vec::new();
-    let mut row = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (quoted, c) {
-            (true, '"') if chars.peek() == Some(&'"') => {
-                chars.next();
-                field.push('"');
-            }
-            (true, '"') => quoted = false,
-            (true, c) => field.push(c),
-            (false, '"') => quoted = true,
-            (false, ',') => row.push(std::mem::take(&mut field)),
-            (false, '\r') => {}
-            (false, '\n') => {
-                row.push(std::mem::take(&mut field));
-                rows.push(std::mem::take(&mut row));
-            }
-            (false, c) => field.push(c),
-        }
-    }
-    if !field.is_empty() || !row.is_empty() {
-        row.push(field);
-        rows.push(row);
-    }
-    rows
 }

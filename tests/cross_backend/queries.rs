@@ -118,38 +118,10 @@ impl Case {
         Case {
             endpoint,
             shown: join(&|v| v.to_owned()),
-            raw: join(&encode),
+            raw: join(&crate::common::encode),
             order,
         }
     }
-}
-
-/// Percent-encodes everything but unreserved characters and the OData
-/// punctuation that is safe in a query value.
-fn encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z'
-            | b'a'..=b'z'
-            | b'0'..=b'9'
-            | b'-'
-            | b'.'
-            | b'_'
-            | b'~'
-            | b'\''
-            | b'('
-            | b')'
-            | b','
-            | b'/'
-            | b':'
-            | b';'
-            | b'='
-            | b'$' => out.push(b as char),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 fn quote(s: &str) -> String {
