@@ -67,10 +67,22 @@ impl Display for Ident {
     }
 }
 
+/// A path that is just one member named `not` (any case), without a key.
+fn is_operator_word_path(p: &MemberPath) -> bool {
+    matches!(
+        (p.root, p.segments.as_slice()),
+        (PathRoot::Implicit, [PathSegment::Member { name, key: None }])
+            if name.name.eq_ignore_ascii_case("not")
+    )
+}
+
 impl Display for Expr {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match &self.kind {
             ExprKind::Literal(l) => write!(f, "{l}"),
+            // A property named `not` (any case) alone would read back as
+            // the operator: `(NOT) or b` is not `NOT or b`.
+            ExprKind::Path(p) if is_operator_word_path(p) => write!(f, "({p})"),
             ExprKind::Path(p) => write!(f, "{p}"),
             ExprKind::Lambda(l) => {
                 write!(

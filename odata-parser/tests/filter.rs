@@ -78,6 +78,16 @@ fn keywords_are_case_insensitive_but_null_is_not() {
 }
 
 #[test]
+fn a_property_named_not_prints_in_parentheses() {
+    // Fuzz finding: `(NOT) OR b` printed as `NOT or b`, which reads `not` as
+    // the operator.
+    parses_to("(NOT) OR b", "(NOT) or b");
+    parses_to("(not) eq true", "(not) eq true");
+    verified("NOT/x eq 1");
+    parses_to("not (Not)", "not (Not)");
+}
+
+#[test]
 fn not_and_negation_bind_tighter_than_binary_operators() {
     assert_eq!(shape("not a eq b"), "(eq (not a) b)");
     assert_eq!(shape("not (a eq b)"), "(not (eq a b))");
