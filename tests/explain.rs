@@ -78,8 +78,15 @@ impl Database {
     }
 }
 
-/// Whether the plan reads `table` through `index`.
+/// Whether the plan reads `table` through `index` (one of several written
+/// `a|b`).
 fn uses(test: TestBackend, plan: &str, table: &str, index: &str) -> bool {
+    index
+        .split('|')
+        .any(|index| uses_one(test, plan, table, index))
+}
+
+fn uses_one(test: TestBackend, plan: &str, table: &str, index: &str) -> bool {
     plan.lines().any(|line| match test {
         TestBackend::Sqlite => {
             line.contains(&format!("USING INDEX {index}"))
@@ -313,7 +320,9 @@ async fn the_common_queries_use_their_indexes() {
             "Users",
             "$filter=status eq 1 and isTechnician eq true".to_owned(),
             "users",
-            "ix_users_status",
+            // Half the users have status 1: reading in the default order and
+            // stopping at the page's end is as good as the status index.
+            "ix_users_status|ix_users_tenant_order",
         ),
         case(
             "lastLogin ge",
@@ -350,6 +359,19 @@ async fn the_common_queries_use_their_indexes() {
                     TestBackend::Postgres => "ix_users_name_order",
                     TestBackend::Sqlite | TestBackend::MySql => "ix_users_name",
                 },
+            )
+        },
+        // No `$orderby`: the default order (by id within the tenant), a page
+        // read in index order. Without this index every page sorted all of a
+        // tenant's rows (4 requests/s for `$top=100` on 100,000 users).
+        Case {
+            in_index_order: true,
+            ..case(
+                "default order",
+                "Users",
+                "$top=100".to_owned(),
+                "users",
+                "ix_users_tenant_order",
             )
         },
     ];

@@ -383,6 +383,7 @@ pub async fn run(
         bulk::insert_links(&txn, LinkTable::UserGroups, rows, &bar)
     });
 
+    crate::storage::db::analyze(db).await;
     Ok(ImportReport {
         tenant_key: tenant.to_owned(),
         org_key: org.to_owned(),

@@ -87,7 +87,8 @@ pub struct Application {
     server: Server,
     state: web::Data<AppState>,
     demo: Option<DemoInfo>,
-    sweeper: tokio::task::JoinHandle<()>,
+    /// The invitation sweeper and the statistics upkeep.
+    background: [tokio::task::JoinHandle<()>; 2],
 }
 
 impl Application {
@@ -99,6 +100,7 @@ impl Application {
         let read_db = db::connect_read(&settings).await?;
         db::migrate(&settings, &db).await?;
         db::warn_about_ctype(&db).await;
+        db::keep_statistics(&db).await;
         let key = db::signing_key(&db, &settings).await?;
         let demo = crate::demo::seed_if_empty(&db, &settings)
             .await
@@ -112,7 +114,10 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("cannot bind {}", settings.bind))?;
         let address = listener.local_addr()?;
-        let sweeper = crate::storage::invitations::spawn_sweeper(db.clone(), &settings);
+        let background = [
+            crate::storage::invitations::spawn_sweeper(db.clone(), &settings),
+            db::spawn_statistics_upkeep(db.clone()),
+        ];
         let mut app_state = AppState::new(db, settings, key);
         if let Some(read_db) = read_db {
             app_state = app_state.with_read_db(read_db);
@@ -124,7 +129,7 @@ impl Application {
             server,
             state,
             demo,
-            sweeper,
+            background,
         })
     }
 
@@ -149,11 +154,13 @@ impl Application {
     }
 
     /// Serves until the process receives Ctrl-C/SIGTERM; in-flight requests
-    /// get `shutdown_timeout_seconds` to finish. The invitation sweeper
-    /// stops with the server.
+    /// get `shutdown_timeout_seconds` to finish. The background tasks
+    /// (invitation sweeper, statistics upkeep) stop with the server.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
-        self.sweeper.abort();
+        for task in &self.background {
+            task.abort();
+        }
         result
     }
 }

@@ -155,6 +155,7 @@ async fn seed(db: &DatabaseConnection, user_count: usize) -> anyhow::Result<Demo
         .await
         .context("writing the demo data")?;
     txn.commit().await?;
+    crate::storage::db::analyze(db).await;
     let scope = crate::storage::tenants::find(db, DEMO_TENANT, DEMO_ORG)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?
