@@ -1284,6 +1284,7 @@ async fn run_direct(db_url: &str, mysql: bool) {
         path: "/users/odata".to_owned(),
         signing_key: Arc::new(b"differential".to_vec()),
         page_size: 100,
+        navigation_keys: true,
     };
     let prefix = "http://test/users/odata?";
     let (db, scope, ctx) = (&db, &scope, &ctx);

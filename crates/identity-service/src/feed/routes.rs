@@ -71,6 +71,7 @@ impl Feed<'_> {
             path: self.req.path().to_owned(),
             signing_key: self.state.signing_key.clone(),
             page_size: self.preferred.unwrap_or(self.state.settings.feed_page_size),
+            navigation_keys: false,
         }
     }
 
@@ -462,6 +463,7 @@ async fn metadata(
         path: req.path().to_owned(),
         signing_key: state.signing_key.clone(),
         page_size: state.settings.feed_page_size,
+        navigation_keys: false,
     };
     let caps = capabilities(&state.db, scope, &ctx).await?;
     let schema = identity_schema();

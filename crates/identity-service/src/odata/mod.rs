@@ -53,6 +53,10 @@ pub struct ReadContext {
     pub signing_key: Arc<Vec<u8>>,
     /// API 1: 100 (default and max page size).
     pub page_size: u64,
+    /// Whether records carry the keys of their unexpanded navigations
+    /// (API 1's `roles`/`groups` arrays). The v4 feed leaves them out, so
+    /// they are not read.
+    pub navigation_keys: bool,
 }
 
 impl std::fmt::Debug for ReadContext {

@@ -310,7 +310,12 @@ async fn shape(
     let parents = || ids.iter().map(|id| (*id).into()).collect::<Vec<_>>();
     let schema = identity_schema();
 
-    for nav in &plan.selection.navigations {
+    let key_lists = if ctx.navigation_keys {
+        plan.selection.navigations.as_slice()
+    } else {
+        &[]
+    };
+    for nav in key_lists {
         if plan.expand.iter().any(|e| e.navigation.name == nav.name) {
             continue;
         }

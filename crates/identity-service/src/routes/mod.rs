@@ -229,6 +229,7 @@ pub fn read_context(req: &HttpRequest, state: &AppState) -> ReadContext {
         path: req.path().to_owned(),
         signing_key: state.signing_key.clone(),
         page_size: API1_PAGE_SIZE,
+        navigation_keys: true,
     }
 }
 
