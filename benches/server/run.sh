@@ -24,6 +24,8 @@
 #      ORDER="ours cap ours"   CAP_QUIET=1 (CAP without its per-request log: ours logs no request
 #      at the default level either; 0 = CAP's default logging)  SKIP_BUILD=1  KEEP=1
 #      SHARED=<the shared folder with peers/ and data/> (default: found next to the repository)
+#      WHATIF_SQL='CREATE INDEX ...'  diagnostic only: SQL applied to our database after the import
+#      (to measure how much a schema change would give; the comparison proper uses the stock schema)
 #      bench_wrk settings, passed unchanged to every run: THREADS=2 CONNS=16 DURATION=10s
 #      TIMEOUT=10s WARMUP=1 PAUSE=1 IDLE_WAIT=20 (IDLE_MAX_PCT, WRK_CPUS as bench_wrk.sh)
 set -euo pipefail
@@ -123,6 +125,12 @@ t0=$(date +%s.%N)
 "$BIN" import --tenant "$TENANT" --org "$ORG" "$DATA" > "$WORK/import.log" 2>&1 || { cat "$WORK/import.log" >&2; exit 1; }
 t1=$(date +%s.%N)
 log "- fresh SQLite database $DB; import of $N users: $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}') s wall; $(du -m "$DB" | cut -f1) MiB after import"
+
+if [ -n "${WHATIF_SQL:-}" ]; then  # diagnostic only: not the stock schema
+  command -v sqlite3 >/dev/null || { echo "WHATIF_SQL needs the sqlite3 shell" >&2; exit 2; }
+  sqlite3 "$DB" "$WHATIF_SQL"
+  log "- **DIAGNOSTIC RUN, not the stock schema**: applied \`$WHATIF_SQL\` to the imported database"
+fi
 
 # 4. servers
 "$BIN" serve --bind 127.0.0.1:0 --no-demo > "$WORK/ours.out" 2> "$WORK/ours.log" &

@@ -78,7 +78,19 @@ def main():
     ids = list(runs[a][0][1].keys())
 
     def values(s, qid, col):
-        return [num(rows.get(qid, {}).get(col)) for _, rows, _, _ in runs[s]]
+        out = []
+        for _, rows, _, _ in runs[s]:
+            row = rows.get(qid, {})
+            # a run that completed no request has no latency (wrk prints 0)
+            no_latency = col.endswith("_ms") and num(row.get("requests")) == 0
+            out.append(None if no_latency else num(row.get(col)))
+        return out
+
+    def ratio(x, y):
+        if not x or not y:
+            return "n/a"
+        r = x / y
+        return f"{r:.1f}×" if r >= 0.95 else f"{r:.2g}×"
 
     out = []
     out.append(f"Runs in order: {', '.join(f'{k}-{s}' for k, s in enumerate(order, 1))}. "
@@ -88,17 +100,15 @@ def main():
                f"| {a} p99 ms | {b} p99 ms | errors {a} / {b} |")
     out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for qid in ids:
-        ra, ma = cell(values(a, qid, "rps"))
-        rb, mb = cell(values(b, qid, "rps"))
+        ra, ma = cell(values(a, qid, "rps"), 1)
+        rb, mb = cell(values(b, qid, "rps"), 1)
         pa, pma = cell(values(a, qid, "p50_ms"), 2)
         pb, pmb = cell(values(b, qid, "p50_ms"), 2)
         qa, _ = cell(values(a, qid, "p99_ms"), 2)
         qb, _ = cell(values(b, qid, "p99_ms"), 2)
         ea = sum(int(v) for v in values(a, qid, "errors") if v is not None)
         eb = sum(int(v) for v in values(b, qid, "errors") if v is not None)
-        ratio = f"{ma / mb:.1f}×" if ma and mb else "n/a"
-        pratio = f"{pmb / pma:.1f}×" if pma and pmb else "n/a"
-        out.append(f"| {qid} | {ra} | {rb} | **{ratio}** | {pa} | {pb} | {pratio} | {qa} | {qb} | {ea} / {eb} |")
+        out.append(f"| {qid} | {ra} | {rb} | **{ratio(ma, mb)}** | {pa} | {pb} | {ratio(pmb, pma)} | {qa} | {qb} | {ea} / {eb} |")
 
     out.append("")
     out.append(f"| id | {a} peak RSS MiB | {b} peak RSS MiB | {a} req per srv CPU-s | {b} req per srv CPU-s "
@@ -107,15 +117,14 @@ def main():
     for qid in ids:
         ma_, _ = cell([rows.get(qid, {}).get("peak_rss_mib") for _, rows, _, _ in runs[a]], 1)
         mb_, _ = cell([rows.get(qid, {}).get("peak_rss_mib") for _, rows, _, _ in runs[b]], 1)
-        ca, cma = cell(values(a, qid, "req_per_srv_cpu_s"))
-        cb, cmb = cell(values(b, qid, "req_per_srv_cpu_s"))
+        ca, cma = cell(values(a, qid, "req_per_srv_cpu_s"), 1)
+        cb, cmb = cell(values(b, qid, "req_per_srv_cpu_s"), 1)
         sa, _ = cell(values(a, qid, "srv_pct"))
         sb, _ = cell(values(b, qid, "srv_pct"))
         other = [v for s in servers for v in values(s, qid, "other_pct") if v is not None]
         load = [v for s in servers for v in values(s, qid, "load1_before") if v is not None]
         st = lambda s: "/".join(sorted({rows.get(qid, {}).get("warmup_status", "?") for _, rows, _, _ in runs[s]}))
-        ratio = f"{cma / cmb:.1f}×" if cma and cmb else "n/a"
-        out.append(f"| {qid} | {ma_} | {mb_} | {ca} | {cb} | {ratio} | {sa} | {sb} | "
+        out.append(f"| {qid} | {ma_} | {mb_} | {ca} | {cb} | {ratio(cma, cmb)} | {sa} | {sb} | "
                    f"{fmt(max(other) if other else None)} | {fmt(max(load) if load else None, 2)} | {st(a)} / {st(b)} |")
     out.append("")
     for s in servers:
