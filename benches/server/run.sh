@@ -13,6 +13,7 @@
 #   4. starts our server on a free loopback port (`serve --bind 127.0.0.1:0 --no-demo`) and the CAP
 #      peer with its own run.sh (restarted, so its settings are known)
 #   5. checks every query's FULL answer on both servers against the CSVs (check.py -> correctness.md)
+#      and asks both the OData-semantics probes of probes.py (-> probes.md)
 #   6. runs bench_wrk.sh for each server in ORDER (default: ours cap ours), identical settings,
 #      PID= set for RSS/CPU, RESP_DIR for the first responses, plus an RSS sampler (0.25 s) so the
 #      peak RSS of each query can be reported; uptime before/after each run goes to session.md
@@ -164,6 +165,9 @@ if python3 "$HERE/check.py" "$DATA" "$RESULTS/correctness.md" \
 else
   log "- correctness: WRONG answers, see correctness.md"
 fi
+
+python3 "$HERE/probes.py" "$DATA" "ours=$OURS_URL" "cap=$CAP_URL" > "$RESULTS/probes.md" \
+  || log "- probes.py failed"
 
 # 6. the runs
 rss_sampler() {  # EPOCH VmRSS_kB every 0.25 s, no forks per sample except sleep
