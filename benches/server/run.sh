@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# odata-users (release build, SQLite) against the SAP CAP peer (../shared/peers/cap), same data,
+# the same wrk measurement (../shared/peers/bench_wrk.sh) with identical settings, back to back.
+#
+#   benches/server/run.sh            # everything: data, build, fresh import, both servers, runs, report
+#
+# What it does, in order:
+#   1. pauses running fuzzers (processes whose command line has `fuzz/target`, by PID; resumed on exit)
+#   2. generates the data once (gen_users.py N seed 42 into $WORK/data; the CAP peer makes its own
+#      copy with the same generator, N and seed, so the files are byte-identical)
+#   3. `cargo build --release --locked`, a FRESH SQLite database ($WORK/ours.db), `odata-users
+#      tenants create` + `odata-users import` of the CSVs (timed)
+#   4. starts our server on a free loopback port (`serve --bind 127.0.0.1:0 --no-demo`) and the CAP
+#      peer with its own run.sh (restarted, so its settings are known)
+#   5. checks every query's FULL answer on both servers against the CSVs (check.py -> correctness.md)
+#      and asks both the OData-semantics probes of probes.py (-> probes.md)
+#   6. runs bench_wrk.sh for each server in ORDER (default: ours cap ours), identical settings,
+#      PID= set for RSS/CPU, RESP_DIR for the first responses, plus an RSS sampler (0.25 s) so the
+#      peak RSS of each query can be reported; uptime before/after each run goes to session.md
+#   7. reads all of Users through @odata.nextLink once per server (fullread.py), as a BI tool does
+#   8. summarize.py -> summary.md (per query: req/s, p50, p99, errors, peak RSS, ratios);
+#      stops both servers on exit (KEEP=1 leaves them running) and resumes the fuzzers
+#
+# Env: N=100000  WORK=/tmp/odata-bench (database, data, logs)  RESULTS=benches/server/results/<UTC time>
+#      ORDER="ours cap ours"   CAP_QUIET=1 (CAP without its per-request log: ours logs no request
+#      at the default level either; 0 = CAP's default logging)  SKIP_BUILD=1  KEEP=1
+#      SHARED=<the shared folder with peers/ and data/> (default: found next to the repository)
+#      WHATIF_SQL='CREATE INDEX ...'  diagnostic only: SQL applied to our database after the import
+#      (to measure how much a schema change would give; the comparison proper uses the stock schema)
+#      bench_wrk settings, passed unchanged to every run: THREADS=2 CONNS=16 DURATION=10s
+#      TIMEOUT=10s WARMUP=1 PAUSE=1 IDLE_WAIT=20 (IDLE_MAX_PCT, WRK_CPUS as bench_wrk.sh)
+set -euo pipefail
+
+HERE=$(dirname "$(readlink -f "$0")")
+ROOT=$(readlink -f "$HERE/../..")
+if [ -z "${SHARED:-}" ]; then
+  for c in "$ROOT/../shared" "$ROOT/../../shared"; do
+    [ -f "$c/peers/bench_wrk.sh" ] && { SHARED=$(readlink -f "$c"); break; }
+  done
+fi
+[ -n "${SHARED:-}" ] && [ -f "$SHARED/peers/bench_wrk.sh" ] || { echo "shared folder not found: set SHARED" >&2; exit 2; }
+BENCH=$SHARED/peers/bench_wrk.sh
+GEN=$SHARED/data/gen_users.py
+CAP_RUN=$SHARED/peers/cap/run.sh
+CAP_WORK=${CAP_WORK:-/tmp/cap-peer}; export CAP_WORK
+
+N=${N:-100000}
+WORK=${WORK:-/tmp/odata-bench}
+RESULTS=${RESULTS:-$HERE/results/$(date -u +%Y%m%dT%H%MZ)}
+ORDER=${ORDER:-ours cap ours}
+CAP_QUIET=${CAP_QUIET:-1}
+TENANT=bench ORG=main
+export THREADS=${THREADS:-2} CONNS=${CONNS:-16} DURATION=${DURATION:-10s} TIMEOUT=${TIMEOUT:-10s}
+export WARMUP=${WARMUP:-1} PAUSE=${PAUSE:-1} IDLE_WAIT=${IDLE_WAIT:-20} IDLE_MAX_PCT=${IDLE_MAX_PCT:-30}
+export WRK_CPUS=${WRK_CPUS:-}
+for t in wrk jq curl python3 node npm cargo; do
+  command -v "$t" >/dev/null || { echo "$t not found" >&2; exit 2; }
+done
+mkdir -p "$WORK" "$RESULTS"
+RESULTS=$(readlink -f "$RESULTS")
+SESSION=$RESULTS/session.md
+log() { echo "$*" | tee -a "$SESSION" >&2; }
+
+OURS_PID="" CAP_STARTED=0 SAMPLER="" FUZZ_PIDS=""
+cleanup() {
+  [ -n "$SAMPLER" ] && kill "$SAMPLER" 2>/dev/null || true
+  if [ "${KEEP:-0}" != 1 ]; then
+    [ -n "$OURS_PID" ] && kill "$OURS_PID" 2>/dev/null || true
+    [ "$CAP_STARTED" = 1 ] && "$CAP_RUN" stop >/dev/null 2>&1 || true
+  fi
+  if [ -n "$FUZZ_PIDS" ]; then
+    # shellcheck disable=SC2086
+    kill -CONT $FUZZ_PIDS 2>/dev/null || true
+    echo "resumed fuzzer PIDs $FUZZ_PIDS" >&2
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+{
+  echo "# Benchmark session $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo
+  echo "- host: $(uname -sr), $(nproc) CPU(s): $(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo), $(awk '/MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo) RAM"
+  echo "- repository: $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- . ':!benches/server' || echo ' (with uncommitted changes)')"
+  echo "- $(node --version | sed 's/^/node /'), $(cargo --version), $(wrk -v 2>&1 | head -1 | cut -c1-40)"
+  echo "- bench_wrk settings: THREADS=$THREADS CONNS=$CONNS DURATION=$DURATION TIMEOUT=$TIMEOUT WARMUP=$WARMUP PAUSE=$PAUSE IDLE_WAIT=$IDLE_WAIT IDLE_MAX_PCT=$IDLE_MAX_PCT WRK_CPUS=${WRK_CPUS:-none}"
+  echo "- order: $ORDER; CAP_QUIET=$CAP_QUIET; N=$N"
+  echo
+} > "$SESSION"
+
+# 1. fuzzers: stopped by PID (the brief's `pkill -STOP -f 'fuzz/target'`, without signalling by
+#    name), re-scanned before every run so that one started meanwhile is paused too
+pause_fuzzers() {
+  local p new=""
+  for p in $(pgrep -f 'fuzz/target' || true); do
+    [ "$p" = "$$" ] && continue
+    case " $FUZZ_PIDS " in *" $p "*) continue ;; esac
+    kill -STOP "$p" 2>/dev/null && new="$new $p"
+  done
+  if [ -n "$new" ]; then
+    FUZZ_PIDS="$FUZZ_PIDS$new"
+    log "- paused fuzzer PIDs$new ($(ps -o comm= -p "$(echo $new | tr ' ' ',')" | sort | uniq -c | awk '{printf "%s%s x%s", (NR > 1 ? ", " : ""), $2, $1}'))"
+  fi
+}
+pause_fuzzers
+
+# 2. data
+DATA=$WORK/data
+want="n=$N seed=42 gen=$(sha1sum "$GEN" | cut -c1-12)"
+if [ "$(cat "$DATA/.generated" 2>/dev/null)" != "$want" ]; then
+  rm -rf "$DATA"
+  python3 "$GEN" "$N" "$DATA" --seed 42
+  echo "$want" > "$DATA/.generated"
+fi
+
+# 3. build, fresh database, import
+if [ "${SKIP_BUILD:-0}" != 1 ]; then (cd "$ROOT" && cargo build --release --locked); fi
+BIN=$ROOT/target/release/odata-users
+[ -x "$BIN" ] || { echo "no release binary at $BIN" >&2; exit 2; }
+DB=$WORK/ours.db
+rm -f "$DB" "$DB-wal" "$DB-shm"
+export DATABASE_URL="sqlite://$DB?mode=rwc"
+cd "$WORK"   # the server's relative defaults (./data/outbox, odata-users.toml) stay in WORK
+"$BIN" tenants create --tenant "$TENANT" --org "$ORG" >&2
+t0=$(date +%s.%N)
+"$BIN" import --tenant "$TENANT" --org "$ORG" "$DATA" > "$WORK/import.log" 2>&1 || { cat "$WORK/import.log" >&2; exit 1; }
+t1=$(date +%s.%N)
+log "- fresh SQLite database $DB; import of $N users: $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}') s wall; $(du -m "$DB" | cut -f1) MiB after import"
+
+if [ -n "${WHATIF_SQL:-}" ]; then  # diagnostic only: not the stock schema
+  command -v sqlite3 >/dev/null || { echo "WHATIF_SQL needs the sqlite3 shell" >&2; exit 2; }
+  sqlite3 "$DB" "$WHATIF_SQL"
+  log "- **DIAGNOSTIC RUN, not the stock schema**: applied \`$WHATIF_SQL\` to the imported database"
+fi
+
+# 4. servers
+"$BIN" serve --bind 127.0.0.1:0 --no-demo > "$WORK/ours.out" 2> "$WORK/ours.log" &
+OURS_PID=$!
+addr=""
+for _ in $(seq 1 200); do
+  addr=$(sed -n 's|^listening on http://||p' "$WORK/ours.out" | head -1)
+  [ -n "$addr" ] && break
+  kill -0 "$OURS_PID" 2>/dev/null || { cat "$WORK/ours.log" >&2; exit 1; }
+  sleep 0.1
+done
+[ -n "$addr" ] || { echo "our server did not print its address" >&2; exit 1; }
+OURS_URL=http://$addr/api/$TENANT/$ORG/odata
+curl -sf -o /dev/null "$OURS_URL/Users?\$top=1" || { echo "our server does not answer at $OURS_URL" >&2; exit 1; }
+log "- ours: PID $OURS_PID, $OURS_URL (release build, SQLite file, default settings: feed page size 1000, pool of 8)"
+
+"$CAP_RUN" stop >/dev/null 2>&1 || true
+QUIET=$CAP_QUIET N=$N "$CAP_RUN" > "$WORK/cap-run.log" 2>&1 || { cat "$WORK/cap-run.log" >&2; exit 1; }
+CAP_STARTED=1
+CAP_PID=$(cat "$CAP_WORK/server.pid")
+CAP_URL=http://127.0.0.1:${PORT:-4004}/odata/v4/users
+cmp -s "$CAP_WORK/db/data/peer.users-Users.csv" "$DATA/peer.users-Users.csv" \
+  && cmp -s "$CAP_WORK/db/data/peer.users-UserRoles.csv" "$DATA/peer.users-UserRoles.csv" \
+  || { echo "the CAP peer's CSVs differ from $DATA" >&2; exit 1; }
+log "- CAP: PID $CAP_PID, $CAP_URL (@sap/cds $(jq -r .version "$CAP_WORK/node_modules/@sap/cds/package.json"), @cap-js/sqlite $(jq -r .version "$CAP_WORK/node_modules/@cap-js/sqlite/package.json"), QUIET=$CAP_QUIET, stock schema: no secondary indexes); both loaded from byte-identical CSVs"
+
+# 5. correctness of the full answers
+if python3 "$HERE/check.py" "$DATA" "$RESULTS/correctness.md" \
+     "ours=$OURS_URL=$HERE/queries-ours.txt" "cap=$CAP_URL=$SHARED/peers/queries.txt"; then
+  log "- correctness: every answer of both servers matches the CSVs (correctness.md)"
+else
+  log "- correctness: WRONG answers, see correctness.md"
+fi
+
+python3 "$HERE/probes.py" "$DATA" "ours=$OURS_URL" "cap=$CAP_URL" > "$RESULTS/probes.md" \
+  || log "- probes.py failed"
+
+# 6. the runs
+rss_sampler() {  # EPOCH VmRSS_kB every 0.25 s, no forks per sample except sleep
+  local pid=$1 k v rest
+  while [ -r "/proc/$pid/status" ]; do
+    while read -r k v rest; do [ "$k" = VmRSS: ] && printf '%s %s\n' "$EPOCHREALTIME" "$v"; done < "/proc/$pid/status"
+    sleep 0.25
+  done
+}
+stamp() { local l; while IFS= read -r l; do printf '%s %s\n' "$EPOCHREALTIME" "$l"; echo "$l" >&2; done; }
+i=0
+for who in $ORDER; do
+  i=$((i + 1))
+  case "$who" in
+    ours) url=$OURS_URL q=$HERE/queries-ours.txt pid=$OURS_PID ;;
+    cap)  url=$CAP_URL  q=$SHARED/peers/queries.txt pid=$CAP_PID ;;
+    *) echo "unknown server in ORDER: $who" >&2; exit 2 ;;
+  esac
+  name=$i-$who
+  pause_fuzzers
+  log "- run $name: uptime before: $(uptime | sed 's/^ *//')"
+  rss_sampler "$pid" > "$RESULTS/$name.rss" &
+  SAMPLER=$!
+  PID=$pid RESP_DIR=$RESULTS/$name.responses "$BENCH" "$url" "$q" "$RESULTS/$name.md" 2>&1 | stamp > "$RESULTS/$name.log"
+  kill "$SAMPLER" 2>/dev/null || true; wait "$SAMPLER" 2>/dev/null || true; SAMPLER=""
+  log "- run $name: uptime after:  $(uptime | sed 's/^ *//')"
+done
+
+# 7. a whole entity set read the way BI tools do (follow @odata.nextLink), once per server
+for who in ours cap; do
+  case "$who" in ours) u=$OURS_URL/Users ;; cap) u=$CAP_URL/Users ;; esac
+  log "- full read of $u (uptime before: $(uptime | sed 's/^ *//;s/.*load/load/')): $(python3 "$HERE/fullread.py" "$u" 2>&1 || true)"
+done
+
+# 8. report
+python3 "$HERE/summarize.py" "$RESULTS" $ORDER > "$RESULTS/summary.md"
+log "- summary: $RESULTS/summary.md"
+cat "$RESULTS/summary.md"
