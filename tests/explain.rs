@@ -103,10 +103,13 @@ fn uses_one(test: TestBackend, plan: &str, table: &str, index: &str) -> bool {
     })
 }
 
-/// Whether the plan sorts rows (instead of reading them in an index's order).
+/// Whether the plan sorts rows (instead of reading them in an index's order),
+/// wholly or in part.
 fn sorts(test: TestBackend, plan: &str) -> bool {
     plan.lines().any(|line| match test {
-        TestBackend::Sqlite => line.contains("USE TEMP B-TREE FOR ORDER BY"),
+        // Also a sort of the "RIGHT PART OF ORDER BY" (ties of the index's
+        // order): on 100,000 users SQLite then preferred sorting everything.
+        TestBackend::Sqlite => line.contains("USE TEMP B-TREE FOR"),
         TestBackend::Postgres => line.contains("Sort") && !line.contains("Sort Key"),
         TestBackend::MySql => line.contains("Using filesort"),
     })
@@ -313,7 +316,8 @@ async fn the_common_queries_use_their_indexes() {
             "Users",
             "$filter=name eq 'Nobody Here'".to_owned(),
             "users",
-            "ix_users_name",
+            // SQLite's name index is `ix_users_name_order` (migration 7).
+            "ix_users_name|ix_users_name_order",
         ),
         case(
             "status and isTechnician",
@@ -356,8 +360,8 @@ async fn the_common_queries_use_their_indexes() {
                 "$orderby=name&$top=20".to_owned(),
                 "users",
                 match test {
-                    TestBackend::Postgres => "ix_users_name_order",
-                    TestBackend::Sqlite | TestBackend::MySql => "ix_users_name",
+                    TestBackend::Postgres | TestBackend::Sqlite => "ix_users_name_order",
+                    TestBackend::MySql => "ix_users_name",
                 },
             )
         },
