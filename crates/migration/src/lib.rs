@@ -25,7 +25,7 @@ mod m20261129_000003_name_order_index;
 mod m20261130_000004_code_point_strings;
 mod m20261130_000005_clients;
 mod m20261130_000006_tenant_order_indexes;
-mod m20261130_000007_sqlite_name_order_index;
+mod m20261130_000007_sqlite_order_indexes;
 
 /// Every migration of the service, in order.
 pub struct Migrator;
@@ -40,7 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000004_code_point_strings::Migration),
             Box::new(m20261130_000005_clients::Migration),
             Box::new(m20261130_000006_tenant_order_indexes::Migration),
-            Box::new(m20261130_000007_sqlite_name_order_index::Migration),
+            Box::new(m20261130_000007_sqlite_order_indexes::Migration),
         ]
     }
 }
