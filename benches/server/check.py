@@ -17,6 +17,10 @@ tolower() is Unicode lower-casing). The key property is `id` or `ID`,
 whichever the answer uses. Writes a markdown report and exits 1 if any
 server answered a query wrongly (so run.sh can flag it; the benchmark
 numbers are still written).
+
+Credentials: if the environment has AUTH_<NAME> (NAME upper-cased, e.g. AUTH_OURS), its value is a
+full header line ("Authorization: Basic ...") sent with every request to that server (taken from
+the environment so the secret is not on a command line).
 """
 
 import csv
@@ -97,9 +101,20 @@ def expected(qid, users, roles, user_roles):
     return table[qid](), count, None
 
 
-def fetch(url):
+def auth_headers(name):
+    """{header: value} from the environment's AUTH_<NAME> header line, or {}."""
+    line = os.environ.get(f"AUTH_{name.upper()}", "")
+    if not line:
+        return {}
+    key, sep, value = line.partition(":")
+    if not sep or not key.strip():
+        sys.exit(f"AUTH_{name.upper()} is not a header line 'Name: value'")
+    return {key.strip(): value.strip()}
+
+
+def fetch(url, headers=None):
     try:
-        with urllib.request.urlopen(url, timeout=60) as r:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=60) as r:
             return r.status, r.read()
     except urllib.error.HTTPError as e:
         return e.code, e.read()
@@ -160,10 +175,11 @@ def check(name, base, qfile, users, roles, user_roles):
     results = []
     with open(qfile, encoding="utf-8") as f:
         lines = [l.rstrip("\n") for l in f if l.strip() and not l.startswith("#")]
+    headers = auth_headers(name)
     for line in lines:
         qid, rel = line.split("\t", 1)
         url = base.rstrip("/") + "/" + rel.replace(" ", "%20")
-        status, body = fetch(url)
+        status, body = fetch(url, headers)
         want_rows, want_count, want_scalar = expected(qid, users, roles, user_roles)
         problems, summary = [], ""
         if status != 200:

@@ -8,6 +8,13 @@
 # index on users(tenant_id, id), and for that copy after ANALYZE. Copies go to DB.explain-*.db and are removed afterwards. Timings
 # are the sqlite3 shell's "Run Time" (real / user / sys seconds) of running the whole statement,
 # best of 3 by user+sys; they do not include the server's JSON work.
+#
+# Caveat: this is the sqlite3 SHELL's planner (the system's SQLite, e.g. 3.40), not the SQLite the
+# server bundles (libsqlite3-sys, e.g. 3.51): the two can choose different plans for the same
+# statement and statistics (lastlogin_ge did in the session of 2026-11-29T1948Z), so confirm a
+# plan that matters against the server (RUST_LOG=sqlx=debug prints each statement's elapsed time).
+# Since migration m20261130_000006 and the ANALYZE after import, the first report is of a database
+# that already has ix_users_tenant_order and sqlite_stat1; the what-if copies then add little.
 set -euo pipefail
 DB=$(readlink -f "${1:?usage: explain.sh DB}")
 command -v sqlite3 >/dev/null || { echo "sqlite3 not found" >&2; exit 2; }
@@ -49,7 +56,7 @@ report() {  # $1 = database, $2 = title
   echo
 }
 
-report "$DB" "As imported (the stock schema, no ANALYZE)"
+report "$DB" "As imported (the schema and statistics the server has; sqlite3 shell $(sqlite3 --version | cut -d' ' -f1))"
 A=$DB.explain-analyze.db; I=$DB.explain-index.db
 trap 'rm -f "$A" "$I"' EXIT
 sqlite3 "$DB" ".backup '$A'"; sqlite3 "$A" "ANALYZE"

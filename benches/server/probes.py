@@ -5,6 +5,8 @@ asked of both servers; the expected answer is computed from the CSVs.
     probes.py DATA_DIR NAME=BASE_URL [NAME=BASE_URL ...] > probes.md
 
 Each probe: a relative URL, what OData asks for, and the check. Loopback only.
+Credentials: AUTH_<NAME> in the environment (NAME upper-cased, e.g. AUTH_OURS) is a full header
+line ("Authorization: Basic ...") sent with every request to that server.
 """
 
 import csv
@@ -17,9 +19,20 @@ import urllib.request
 LOOPBACK = ("http://127.0.0.1:", "http://localhost:", "http://[::1]:")
 
 
-def get(url):
+def auth_headers(name):
+    """{header: value} from the environment's AUTH_<NAME> header line, or {}."""
+    line = os.environ.get(f"AUTH_{name.upper()}", "")
+    if not line:
+        return {}
+    key, sep, value = line.partition(":")
+    if not sep or not key.strip():
+        sys.exit(f"AUTH_{name.upper()} is not a header line 'Name: value'")
+    return {key.strip(): value.strip()}
+
+
+def get(url, headers=None):
     try:
-        with urllib.request.urlopen(url, timeout=60) as r:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=60) as r:
             return r.status, r.read()
     except urllib.error.HTTPError as e:
         return e.code, e.read()
@@ -35,7 +48,7 @@ def main():
         name, base = spec.split("=", 1)
         if not base.startswith(LOOPBACK):
             sys.exit(f"refusing non-loopback base URL {base}")
-        servers.append((name, base.rstrip("/")))
+        servers.append((name, base.rstrip("/"), auth_headers(name)))
 
     logins = sorted(u["lastLogin"] for u in users if u["lastLogin"])
     alvarez = sum(1 for u in users if "álvarez" in u["name"].lower())
@@ -69,12 +82,12 @@ def main():
          lambda st, doc: st == 200 and "name" in doc["value"][0],
          lambda st, doc: f"HTTP {st}, properties {sorted(k for k in doc['value'][0] if not k.startswith('@'))}" if st == 200 else f"HTTP {st}"),
     ]
-    print("| probe | query | OData asks for | " + " | ".join(f"{n}" for n, _ in servers) + " |")
+    print("| probe | query | OData asks for | " + " | ".join(f"{n}" for n, _, _ in servers) + " |")
     print("|---|---|---|" + "---|" * len(servers))
     for pid, rel, want, ok, show in probes:
         cells = []
-        for _, base in servers:
-            st, body = get(f"{base}/{rel}")
+        for _, base, headers in servers:
+            st, body = get(f"{base}/{rel}", headers)
             try:
                 doc = json.loads(body)
             except ValueError:

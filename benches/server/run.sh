@@ -9,9 +9,17 @@
 #   2. generates the data once (gen_users.py N seed 42 into $WORK/data; the CAP peer makes its own
 #      copy with the same generator, N and seed, so the files are byte-identical)
 #   3. `cargo build --release --locked`, a FRESH SQLite database ($WORK/ours.db), `odata-users
-#      tenants create` + `odata-users import` of the CSVs (timed)
-#   4. starts our server on a free loopback port (`serve --bind 127.0.0.1:0 --no-demo`) and the CAP
-#      peer with its own run.sh (restarted, so its settings are known)
+#      tenants create` + `odata-users import` of the CSVs (timed), then `odata-users clients create
+#      --json`: the API client whose id and secret every request to our server carries
+#   4. starts our server on a free loopback port (`serve --bind 127.0.0.1:0 --no-demo`, with
+#      APP_RATE_LIMIT_PER_MINUTE=0 so that the per-client rate limit does not turn the load into
+#      429s; every other setting default) and checks that it answers 200 with the credentials and
+#      401 without; starts the CAP peer with its own run.sh (restarted, so its settings are known)
+#   Authentication: our server gets HTTP Basic `client_id:client_secret` on every request (what BI
+#      tools send to a feed; bench_wrk.sh's 4th argument, AUTH_OURS for check.py/probes.py,
+#      AUTH_HEADER for fullread.py). A successful Basic check is cached per instance for
+#      APP_AUTH_CACHE_SECONDS (default 10 s, left as is), so the argon2 re-verifications when it
+#      expires (one per request in flight at that moment) are part of the measurement. The CAP peer has no authentication and gets no header.
 #   5. checks every query's FULL answer on both servers against the CSVs (check.py -> correctness.md)
 #      and asks both the OData-semantics probes of probes.py (-> probes.md)
 #   6. runs bench_wrk.sh for each server in ORDER (default: ours cap ours), identical settings,
@@ -27,6 +35,8 @@
 #      SHARED=<the shared folder with peers/ and data/> (default: found next to the repository)
 #      WHATIF_SQL='CREATE INDEX ...'  diagnostic only: SQL applied to our database after the import
 #      (to measure how much a schema change would give; the comparison proper uses the stock schema)
+#      DIAG_AUTH_CACHE_SECONDS=n  diagnostic only: our server with APP_AUTH_CACHE_SECONDS=n instead
+#      of the default 10 (e.g. 86400: one argon2 verification for the whole session)
 #      bench_wrk settings, passed unchanged to every run: THREADS=2 CONNS=16 DURATION=10s
 #      TIMEOUT=10s WARMUP=1 PAUSE=1 IDLE_WAIT=20 (IDLE_MAX_PCT, WRK_CPUS as bench_wrk.sh)
 set -euo pipefail
@@ -126,6 +136,12 @@ t0=$(date +%s.%N)
 "$BIN" import --tenant "$TENANT" --org "$ORG" "$DATA" > "$WORK/import.log" 2>&1 || { cat "$WORK/import.log" >&2; exit 1; }
 t1=$(date +%s.%N)
 log "- fresh SQLite database $DB; import of $N users: $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}') s wall; $(du -m "$DB" | cut -f1) MiB after import"
+creds=$("$BIN" clients create --tenant "$TENANT" --org "$ORG" --json)
+CLIENT_ID=$(jq -er .clientId <<<"$creds") && CLIENT_SECRET=$(jq -er .clientSecret <<<"$creds") \
+  || { echo "clients create --json printed no clientId/clientSecret" >&2; exit 1; }
+OURS_AUTH="Authorization: Basic $(printf '%s:%s' "$CLIENT_ID" "$CLIENT_SECRET" | base64 -w0)"
+unset creds CLIENT_SECRET
+log "- API client $CLIENT_ID created for $TENANT/$ORG (clients create --json); our server is called with HTTP Basic client_id:client_secret"
 
 if [ -n "${WHATIF_SQL:-}" ]; then  # diagnostic only: not the stock schema
   command -v sqlite3 >/dev/null || { echo "WHATIF_SQL needs the sqlite3 shell" >&2; exit 2; }
@@ -134,7 +150,11 @@ if [ -n "${WHATIF_SQL:-}" ]; then  # diagnostic only: not the stock schema
 fi
 
 # 4. servers
-"$BIN" serve --bind 127.0.0.1:0 --no-demo > "$WORK/ours.out" 2> "$WORK/ours.log" &
+if [ -n "${DIAG_AUTH_CACHE_SECONDS:-}" ]; then  # diagnostic only: not the default setting
+  export APP_AUTH_CACHE_SECONDS=$DIAG_AUTH_CACHE_SECONDS
+  log "- **DIAGNOSTIC RUN, not the default settings**: our server with APP_AUTH_CACHE_SECONDS=$APP_AUTH_CACHE_SECONDS"
+fi
+APP_RATE_LIMIT_PER_MINUTE=0 "$BIN" serve --bind 127.0.0.1:0 --no-demo > "$WORK/ours.out" 2> "$WORK/ours.log" &
 OURS_PID=$!
 addr=""
 for _ in $(seq 1 200); do
@@ -145,8 +165,11 @@ for _ in $(seq 1 200); do
 done
 [ -n "$addr" ] || { echo "our server did not print its address" >&2; exit 1; }
 OURS_URL=http://$addr/api/$TENANT/$ORG/odata
-curl -sf -o /dev/null "$OURS_URL/Users?\$top=1" || { echo "our server does not answer at $OURS_URL" >&2; exit 1; }
-log "- ours: PID $OURS_PID, $OURS_URL (release build, SQLite file, default settings: feed page size 1000, pool of 8)"
+with_auth=$(curl -s -o /dev/null -w '%{http_code}' -H "$OURS_AUTH" "$OURS_URL/Users?\$top=1")
+without=$(curl -s -o /dev/null -w '%{http_code}' "$OURS_URL/Users?\$top=1")
+[ "$with_auth" = 200 ] && [ "$without" = 401 ] \
+  || { echo "our server at $OURS_URL: HTTP $with_auth with the credentials (want 200), $without without (want 401)" >&2; exit 1; }
+log "- ours: PID $OURS_PID, $OURS_URL (release build, SQLite file, default settings: feed page size 1000, pool of 8, auth cache ${APP_AUTH_CACHE_SECONDS:-10} s; APP_RATE_LIMIT_PER_MINUTE=0); Users?\$top=1 answers $with_auth with HTTP Basic, $without without"
 
 "$CAP_RUN" stop >/dev/null 2>&1 || true
 QUIET=$CAP_QUIET N=$N "$CAP_RUN" > "$WORK/cap-run.log" 2>&1 || { cat "$WORK/cap-run.log" >&2; exit 1; }
@@ -159,6 +182,7 @@ cmp -s "$CAP_WORK/db/data/peer.users-Users.csv" "$DATA/peer.users-Users.csv" \
 log "- CAP: PID $CAP_PID, $CAP_URL (@sap/cds $(jq -r .version "$CAP_WORK/node_modules/@sap/cds/package.json"), @cap-js/sqlite $(jq -r .version "$CAP_WORK/node_modules/@cap-js/sqlite/package.json"), QUIET=$CAP_QUIET, stock schema: no secondary indexes); both loaded from byte-identical CSVs"
 
 # 5. correctness of the full answers
+export AUTH_OURS="$OURS_AUTH"   # check.py and probes.py send it to the server named "ours"
 if python3 "$HERE/check.py" "$DATA" "$RESULTS/correctness.md" \
      "ours=$OURS_URL=$HERE/queries-ours.txt" "cap=$CAP_URL=$SHARED/peers/queries.txt"; then
   log "- correctness: every answer of both servers matches the CSVs (correctness.md)"
@@ -182,8 +206,8 @@ i=0
 for who in $ORDER; do
   i=$((i + 1))
   case "$who" in
-    ours) url=$OURS_URL q=$HERE/queries-ours.txt pid=$OURS_PID ;;
-    cap)  url=$CAP_URL  q=$SHARED/peers/queries.txt pid=$CAP_PID ;;
+    ours) url=$OURS_URL q=$HERE/queries-ours.txt pid=$OURS_PID auth=$OURS_AUTH ;;
+    cap)  url=$CAP_URL  q=$SHARED/peers/queries.txt pid=$CAP_PID auth="" ;;
     *) echo "unknown server in ORDER: $who" >&2; exit 2 ;;
   esac
   name=$i-$who
@@ -191,15 +215,15 @@ for who in $ORDER; do
   log "- run $name: uptime before: $(uptime | sed 's/^ *//')"
   rss_sampler "$pid" > "$RESULTS/$name.rss" &
   SAMPLER=$!
-  PID=$pid RESP_DIR=$RESULTS/$name.responses "$BENCH" "$url" "$q" "$RESULTS/$name.md" 2>&1 | stamp > "$RESULTS/$name.log"
+  PID=$pid RESP_DIR=$RESULTS/$name.responses "$BENCH" "$url" "$q" "$RESULTS/$name.md" "$auth" 2>&1 | stamp > "$RESULTS/$name.log"
   kill "$SAMPLER" 2>/dev/null || true; wait "$SAMPLER" 2>/dev/null || true; SAMPLER=""
   log "- run $name: uptime after:  $(uptime | sed 's/^ *//')"
 done
 
 # 7. a whole entity set read the way BI tools do (follow @odata.nextLink), once per server
 for who in ours cap; do
-  case "$who" in ours) u=$OURS_URL/Users ;; cap) u=$CAP_URL/Users ;; esac
-  log "- full read of $u (uptime before: $(uptime | sed 's/^ *//;s/.*load/load/')): $(python3 "$HERE/fullread.py" "$u" 2>&1 || true)"
+  case "$who" in ours) u=$OURS_URL/Users auth=$OURS_AUTH ;; cap) u=$CAP_URL/Users auth="" ;; esac
+  log "- full read of $u$([ -n "$auth" ] && echo ' with HTTP Basic') (uptime before: $(uptime | sed 's/^ *//;s/.*load/load/')): $(AUTH_HEADER=$auth python3 "$HERE/fullread.py" "$u" 2>&1 || true)"
 done
 
 # 8. report
