@@ -29,9 +29,8 @@ import json
 import os
 import re
 import sys
-import urllib.error
-import urllib.parse
-import urllib.request
+
+from benchhttp import auth_headers, fetch
 
 LOOPBACK = ("http://127.0.0.1:", "http://localhost:", "http://[::1]:")
 
@@ -99,25 +98,6 @@ def expected(qid, users, roles, user_roles):
         raise KeyError(f"no reference evaluation for query id {qid}")
     count = sum(1 for u in users if u["status"] == 1) if qid == "count_filter" else None
     return table[qid](), count, None
-
-
-def auth_headers(name):
-    """{header: value} from the environment's AUTH_<NAME> header line, or {}."""
-    line = os.environ.get(f"AUTH_{name.upper()}", "")
-    if not line:
-        return {}
-    key, sep, value = line.partition(":")
-    if not sep or not key.strip():
-        sys.exit(f"AUTH_{name.upper()} is not a header line 'Name: value'")
-    return {key.strip(): value.strip()}
-
-
-def fetch(url, headers=None):
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=60) as r:
-            return r.status, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
 
 
 def same_value(want, got):

@@ -13,29 +13,10 @@ import csv
 import json
 import os
 import sys
-import urllib.error
-import urllib.request
+
+from benchhttp import auth_headers, fetch
 
 LOOPBACK = ("http://127.0.0.1:", "http://localhost:", "http://[::1]:")
-
-
-def auth_headers(name):
-    """{header: value} from the environment's AUTH_<NAME> header line, or {}."""
-    line = os.environ.get(f"AUTH_{name.upper()}", "")
-    if not line:
-        return {}
-    key, sep, value = line.partition(":")
-    if not sep or not key.strip():
-        sys.exit(f"AUTH_{name.upper()} is not a header line 'Name: value'")
-    return {key.strip(): value.strip()}
-
-
-def get(url, headers=None):
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=60) as r:
-            return r.status, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
 
 
 def main():
@@ -87,7 +68,7 @@ def main():
     for pid, rel, want, ok, show in probes:
         cells = []
         for _, base, headers in servers:
-            st, body = get(f"{base}/{rel}", headers)
+            st, body = fetch(f"{base}/{rel}", headers)
             try:
                 doc = json.loads(body)
             except ValueError:
