@@ -22,7 +22,7 @@ use super::metadata::{csdl_json, csdl_xml};
 use super::prefer::{self, MetadataLevel, percent_decode};
 use crate::error::ApiError;
 use crate::odata::schema::identity_schema;
-use crate::odata::{self, EntityKind, ReadContext};
+use crate::odata::{self, EntityKind, ReadContext, query_string};
 use crate::routes::{base_url, resource};
 use crate::startup::AppState;
 use crate::tenancy::TenantScope;
@@ -104,7 +104,7 @@ async fn dispatch(
     state: web::Data<AppState>,
     scope: TenantScope,
 ) -> Result<HttpResponse, ApiError> {
-    let normalized = dollar_option_names(req.query_string());
+    let normalized = query_string::dollar_option_names(req.query_string());
     let raw = normalized.as_str();
     if raw.len() > state.settings.max_query_length {
         return Err(ApiError::UriTooLong {
@@ -131,7 +131,7 @@ async fn dispatch(
             )
         })?
     };
-    let options = crate::odata::query_string::parse_feed(raw)?;
+    let options = query_string::parse_feed(raw)?;
     let base_url = base_url(&req, &state);
     let root = format!("{base_url}{prefix}");
 
@@ -527,20 +527,6 @@ fn is_option(raw_name: &str, name: &str) -> bool {
     bare.eq_ignore_ascii_case(name)
 }
 
-/// The raw query with `%24name=` option names written `$name=`: OData
-/// allows the percent-encoded dollar (clients such as python-odata send
-/// every system option that way), and the parser reads only `$` or no
-/// prefix. Values are untouched.
-fn dollar_option_names(raw: &str) -> String {
-    raw.split('&')
-        .map(|piece| match piece.get(..3) {
-            Some(prefix) if prefix.eq_ignore_ascii_case("%24") => format!("${}", &piece[3..]),
-            _ => piece.to_owned(),
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
 fn raw_options(raw: &str) -> impl Iterator<Item = &str> {
     raw.split('&').filter(|p| !p.is_empty())
 }
@@ -886,10 +872,12 @@ mod tests {
     #[test]
     fn percent_encoded_dollars_become_dollars_in_names_only() {
         assert_eq!(
-            dollar_option_names("%24top=5&%24Filter=a%20eq%20%2724%27&x=%24y&&$skip=1"),
+            query_string::dollar_option_names(
+                "%24top=5&%24Filter=a%20eq%20%2724%27&x=%24y&&$skip=1"
+            ),
             "$top=5&$Filter=a%20eq%20%2724%27&x=%24y&&$skip=1"
         );
-        assert_eq!(dollar_option_names(""), "");
+        assert_eq!(query_string::dollar_option_names(""), "");
     }
 
     #[test]

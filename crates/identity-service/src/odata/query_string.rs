@@ -108,9 +108,11 @@ fn parse_encoded(text: &str) -> Result<QueryOptions, QueryError> {
     }
 }
 
-/// `%24name=...` option names written `$name=...` (error offsets then
-/// refer to the query with `$` written plainly).
-fn dollar_option_names(raw: &str) -> String {
+/// `%24name=...` option names written `$name=...`: OData allows the
+/// percent-encoded dollar (python-odata sends every system option that
+/// way). Values are untouched; error offsets then refer to the query with
+/// `$` written plainly.
+pub(crate) fn dollar_option_names(raw: &str) -> String {
     raw.split('&')
         .map(|piece| match piece.get(..3) {
             Some(prefix) if prefix.eq_ignore_ascii_case("%24") => format!("${}", &piece[3..]),

@@ -36,6 +36,27 @@ pub fn conflict_or(err: DbErr, message: impl Into<String>, target: &str) -> ApiE
 /// of the same membership deadlock; the loser is retried).
 pub const WRITE_ATTEMPTS: usize = 6;
 
+/// Runs the write transaction `run` again (after [`retry_pause`]) while the
+/// database aborts it as a deadlock or serialization failure, at most
+/// [`WRITE_ATTEMPTS`] times; any other outcome is returned as it is.
+pub async fn retrying<T, F, Fut>(mut run: F) -> Result<T, ApiError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ApiError>>,
+{
+    let mut attempt = 1;
+    loop {
+        match run().await {
+            Err(err) if attempt < WRITE_ATTEMPTS && is_retryable(&err) => {
+                tracing::debug!(attempt, "write transaction deadlocked; retrying");
+                retry_pause(attempt).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// A short random pause before retry `attempt`, so that the transactions
 /// that deadlocked do not meet again in lockstep.
 pub async fn retry_pause(attempt: usize) {

@@ -254,16 +254,7 @@ pub async fn update(
     // Only set replacements insert rows that concurrent calls may race on;
     // they are cheap to clone, so they are the ones retried.
     if matches!(change, UserChange::Roles(_) | UserChange::Groups(_)) {
-        let mut attempt = 1;
-        loop {
-            match try_update(db, scope, user_id, change.clone()).await {
-                Err(err) if attempt < super::WRITE_ATTEMPTS && super::is_retryable(&err) => {
-                    super::retry_pause(attempt).await;
-                    attempt += 1;
-                }
-                other => return other,
-            }
-        }
+        return super::retrying(|| try_update(db, scope, user_id, change.clone())).await;
     }
     try_update(db, scope, user_id, change).await
 }
@@ -385,17 +376,8 @@ pub async fn change_memberships(
     by: Reference,
     entries: &[String],
 ) -> Result<(), ApiError> {
-    let mut attempt = 1;
-    loop {
-        match try_change_memberships(db, scope, user_key_or_id, kind, op, by, entries).await {
-            Err(err) if attempt < super::WRITE_ATTEMPTS && super::is_retryable(&err) => {
-                tracing::debug!(attempt, "membership change deadlocked; retrying");
-                super::retry_pause(attempt).await;
-                attempt += 1;
-            }
-            other => return other,
-        }
-    }
+    super::retrying(|| try_change_memberships(db, scope, user_key_or_id, kind, op, by, entries))
+        .await
 }
 
 async fn try_change_memberships(
