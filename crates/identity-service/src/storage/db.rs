@@ -268,11 +268,10 @@ pub async fn keep_statistics(db: &DatabaseConnection) {
             "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'",
         ))
         .await;
-    let sql = match analyzed {
-        Ok(Some(_)) => "PRAGMA optimize=0x10002",
-        _ => "ANALYZE",
-    };
-    if let Err(error) = db.execute_unprepared(sql).await {
+    if !matches!(analyzed, Ok(Some(_))) {
+        return analyze(db).await;
+    }
+    if let Err(error) = db.execute_unprepared("PRAGMA optimize=0x10002").await {
         tracing::warn!(%error, "refreshing the planner statistics failed");
     }
 }
