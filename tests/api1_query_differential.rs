@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use identity_service::odata::{EntityKind, ReadContext, list};
+use identity_service::odata::{EntityKind, ReadContext, Shape, list_query};
 use identity_service::tenancy::TenantScope;
 use reqwest::StatusCode;
 use serde_json::Value as Json;
@@ -1236,18 +1236,19 @@ async fn run_direct(db_url: &str, mysql: bool) {
         path: "/users/odata".to_owned(),
         signing_key: Arc::new(b"differential".to_vec()),
         page_size: 100,
-        navigation_keys: true,
+        shape: Shape::Api1,
+        stats: None,
     };
     let prefix = "http://test/users/odata?";
     let (db, scope, ctx) = (&db, &scope, &ctx);
     check_all(&data, |query: String| async move {
         let raw = query.strip_prefix(prefix).unwrap_or(&query).to_owned();
-        let page = list(db, scope, EntityKind::User, &raw, ctx)
+        let page = list_query(db, scope, EntityKind::User, &raw, ctx)
             .await
             .unwrap_or_else(|e| panic!("`{raw}`: {e:?}"));
         Page {
-            items: page.items,
-            next: page.next_page_link,
+            items: page.records(),
+            next: page.next_link,
             count: page.count,
         }
     })

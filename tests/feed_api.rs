@@ -788,7 +788,8 @@ async fn navigation_and_counts() {
     assert_eq!(ids(&answer.json()), vec![s.ann.clone()]);
 
     // `$` and `/` sent percent-encoded (curl --data-urlencode, Python's
-    // urlencode) mean `$` and `/`; a raw `+` stays a plus on the feed.
+    // urlencode) mean `$` and `/` (a raw `+` is a space on both APIs:
+    // tests/query_strings.rs).
     let answer = get(
         &app,
         "Users?%24filter=roles%2F%24count%20eq%202&%24select=userKey",

@@ -99,6 +99,11 @@ pub struct Settings {
     pub max_json_bytes: usize,
     /// Seconds to let in-flight requests finish on shutdown. Default 30.
     pub shutdown_timeout_seconds: u64,
+    /// For tests (`APP_DEBUG_READ_STATS`): every response carries
+    /// `X-Read-Parses` and `X-Read-Statements`, the number of query-string
+    /// parses and SQL statements of the read path for that request.
+    /// Default false.
+    pub debug_read_stats: bool,
 }
 
 impl Default for Settings {
@@ -127,6 +132,7 @@ impl Default for Settings {
             max_query_length: 8192,
             max_json_bytes: 64 * 1024,
             shutdown_timeout_seconds: 30,
+            debug_read_stats: false,
         }
     }
 }
@@ -229,6 +235,9 @@ impl Settings {
         }
         if let Some(v) = env("APP_FEED_PAGE_SIZE") {
             self.feed_page_size = parse_env("APP_FEED_PAGE_SIZE", &v)?;
+        }
+        if let Some(v) = env("APP_DEBUG_READ_STATS") {
+            self.debug_read_stats = parse_bool("APP_DEBUG_READ_STATS", &v)?;
         }
         Ok(())
     }

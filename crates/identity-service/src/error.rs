@@ -270,8 +270,11 @@ impl From<crate::odata::QueryError> for ApiError {
     fn from(err: crate::odata::QueryError) -> Self {
         use crate::odata::QueryError;
         match err {
-            QueryError::Parse(parse) => ApiError::BadRequest {
-                message: parse.message(),
+            QueryError::Parse(parse, hint) => ApiError::BadRequest {
+                message: match hint {
+                    Some(hint) => format!("{}; {hint}", parse.message()),
+                    None => parse.message(),
+                },
                 target: parse.option.clone(),
                 details: Vec::new(),
             },

@@ -9,7 +9,7 @@ use actix_web::dev::{Server, Service, ServiceResponse};
 use actix_web::http::Uri;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::from_fn;
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, HttpMessage, HttpServer, web};
 use anyhow::Context;
 use sea_orm::DatabaseConnection;
 use tracing::Instrument;
@@ -20,6 +20,7 @@ use crate::configuration::Settings;
 use crate::demo::DemoInfo;
 use crate::error::ApiError;
 use crate::mail::MailSink;
+use crate::odata::ReadStats;
 use crate::routes;
 use crate::routes::metrics::Metrics;
 use crate::storage::db;
@@ -28,6 +29,10 @@ use crate::tenancy::TenantScope;
 /// The request id header: taken from the request when it is a sane token,
 /// else generated; echoed on the response and recorded in every log line.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// Query-string parses of the request (with `APP_DEBUG_READ_STATS`).
+pub const READ_PARSES: HeaderName = HeaderName::from_static("x-read-parses");
+/// SQL statements the read path ran for the request (with `APP_DEBUG_READ_STATS`).
+pub const READ_STATEMENTS: HeaderName = HeaderName::from_static("x-read-statements");
 
 /// Shared state of every worker (`web::Data<AppState>` in handlers).
 pub struct AppState {
@@ -173,6 +178,7 @@ fn run(
     let shutdown = state.settings.shutdown_timeout_seconds;
     let json_limit = state.settings.max_json_bytes;
     let max_query = state.settings.max_query_length;
+    let debug_read_stats = state.settings.debug_read_stats;
     let metrics = state.metrics.clone();
     let server = HttpServer::new(move || {
         let metrics = metrics.clone();
@@ -229,6 +235,11 @@ fn run(
                 );
                 let started = std::time::Instant::now();
                 let query_length = req.query_string().len();
+                let read_stats = debug_read_stats.then(|| {
+                    let stats = Arc::new(ReadStats::default());
+                    req.extensions_mut().insert(stats.clone());
+                    stats
+                });
                 // Refuse an over-long query string before any routing work;
                 // the refusal still gets the request id and is counted.
                 let next = if query_length <= max_query {
@@ -263,6 +274,11 @@ fn run(
                     let mut response = result?;
                     if let Ok(value) = HeaderValue::from_str(&request_id) {
                         response.headers_mut().insert(REQUEST_ID, value);
+                    }
+                    if let Some(stats) = read_stats {
+                        let headers = response.headers_mut();
+                        headers.insert(READ_PARSES, HeaderValue::from(stats.parses()));
+                        headers.insert(READ_STATEMENTS, HeaderValue::from(stats.statements()));
                     }
                     Ok(response)
                 }

@@ -1291,33 +1291,26 @@ fn percent_encode_percent(s: &str) -> String {
     s.replace('%', "%25")
 }
 
-/// Decodes `%XX` escapes of a URL text into a UTF-8 string.
+/// Decodes `%XX` escapes of a URL text into a UTF-8 string; a `%` not
+/// followed by two hex digits is an error, not text.
 pub(crate) fn percent_decode(raw: &str) -> Result<String, String> {
     if !raw.contains('%') {
         return Ok(raw.to_owned());
     }
     let bytes = raw.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes
+    let valid = bytes.iter().enumerate().all(|(i, b)| {
+        *b != b'%'
+            || bytes
                 .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok())
-                .and_then(|h| u8::from_str_radix(h, 16).ok());
-            match hex {
-                Some(byte) => {
-                    out.push(byte);
-                    i += 3;
-                }
-                None => return Err(format!("invalid percent-encoding in `{raw}`")),
-            }
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
+                .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
+    });
+    if !valid {
+        return Err(format!("invalid percent-encoding in `{raw}`"));
     }
-    String::from_utf8(out).map_err(|_| format!("`{raw}` is not valid UTF-8 once decoded"))
+    percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .map(|s| s.into_owned())
+        .map_err(|_| format!("`{raw}` is not valid UTF-8 once decoded"))
 }
 
 /// Parses an OData DateTimeOffset (RFC 3339, seconds optional) into UTC.

@@ -72,6 +72,20 @@ impl<'s> Translator<'s> {
         options: &QueryOptions,
         tenant: TenantFilter,
     ) -> Result<ReadPlan, TranslateError> {
+        self.plan_with_conditions(entity_set, options, tenant, &[])
+    }
+
+    /// [`Translator::plan`] with `conditions` the caller adds (ANDed with
+    /// `$filter`, as AST nodes: e.g. a navigation's parent key, which a
+    /// service reads from the resource path). They are checked like
+    /// `$filter`; an error in one names the target `resource path`.
+    pub fn plan_with_conditions(
+        &self,
+        entity_set: &str,
+        options: &QueryOptions,
+        tenant: TenantFilter,
+        conditions: &[odata_parser::ast::Expr],
+    ) -> Result<ReadPlan, TranslateError> {
         let Some(set) = self.schema.entity_set(entity_set) else {
             return Err(TranslateError::invalid(
                 "entity set",
@@ -216,6 +230,11 @@ impl<'s> Translator<'s> {
         }
 
         let mut condition = root.column(&entity.tenant_column).eq(tenant.value.clone());
+        // Before `$apply`, which may capture the condition so far.
+        for extra in conditions {
+            let mut t = ExprTranslator::new(&ctx, "resource path", root.clone());
+            condition = condition.and(t.condition(extra)?);
+        }
         let apply = match apply {
             Some(apply) => {
                 crate::apply::plan_apply(&ctx, &root, apply, &mut condition, orderby.as_ref())?

@@ -163,7 +163,7 @@ struct Prober<'a> {
 
 impl Prober<'_> {
     async fn supports(&mut self, kind: EntityKind, query: &str) -> bool {
-        match odata::list(self.db, self.scope, kind, query, self.ctx).await {
+        match odata::list_query(self.db, self.scope, kind, query, self.ctx).await {
             Ok(_) => true,
             Err(QueryError::Database(e)) => {
                 tracing::warn!(error = %e, query, "capability probe failed on the database");

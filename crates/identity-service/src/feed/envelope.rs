@@ -1,16 +1,13 @@
 //! OData JSON around the read path's records: context URLs that follow
-//! `$select`/`$expand`, navigation properties only when expanded, and the
-//! control information of `odata.metadata=full`.
+//! `$select`/`$expand` and `$apply` (the records themselves, with the
+//! control information of `odata.metadata=full`, come from the read path).
 
 use odata_parser::ast::{
     AggregateItem, Apply, Expand, ExpandTarget, Grouping, PathSegment, QueryOptions, Select,
     SelectItem, Transformation,
 };
 use odata_sql::Schema;
-use odata_sql::schema::{EdmType, EntitySet};
-use serde_json::{Map, Value as Json};
-
-use super::prefer::MetadataLevel;
+use odata_sql::schema::EntitySet;
 
 /// The names of a member path, canonical where the schema knows them.
 fn path_names(set: &EntitySet, segments: &[PathSegment]) -> String {
@@ -175,91 +172,11 @@ fn pipeline_properties(
     shape
 }
 
-/// The `@odata.type` annotation of a value of this type, when JSON alone
-/// cannot tell it (OData JSON §4.6.3 / full metadata).
-fn type_annotation(ty: EdmType) -> Option<&'static str> {
-    match ty {
-        EdmType::Guid => Some("#Guid"),
-        EdmType::DateTimeOffset => Some("#DateTimeOffset"),
-        EdmType::Date => Some("#Date"),
-        EdmType::Int64 => Some("#Int64"),
-        EdmType::Decimal => Some("#Decimal"),
-        EdmType::String | EdmType::Boolean | EdmType::Int32 | EdmType::Double => None,
-    }
-}
-
-/// The key of an entity as written in URLs, `Users(6f...)`.
-pub fn entity_path(set: &EntitySet, record: &Map<String, Json>) -> Option<String> {
-    let key = set.entity_type.key.first()?;
-    let value = record.get(key)?.as_str()?;
-    Some(format!("{}({value})", set.name))
-}
-
-/// Shapes one record of `set` for the feed: navigation properties stay
-/// only when expanded (recursively shaped), and full metadata adds
-/// `@odata.type`, `@odata.id`, `@odata.editLink`, navigation links and the
-/// type annotations of GUIDs and timestamps.
-pub fn shape_entity(
-    schema: &dyn Schema,
-    set: &EntitySet,
-    record: Json,
-    expand: Option<&Expand>,
-    level: MetadataLevel,
-) -> Json {
-    let Json::Object(mut record) = record else {
-        return record;
-    };
-    let expanded = expanded(schema, set, expand);
-    for nav in &set.entity_type.navigations {
-        let Some(value) = record.remove(&nav.name) else {
-            continue;
-        };
-        if let Some((_, target, options)) = expanded.iter().find(|(n, _, _)| *n == nav.name) {
-            let nested = options.and_then(|o| o.expand.as_ref());
-            let items = match value {
-                Json::Array(items) => items
-                    .into_iter()
-                    .map(|i| shape_entity(schema, target, i, nested, level))
-                    .collect(),
-                other => vec![other],
-            };
-            record.insert(nav.name.clone(), Json::Array(items));
-        }
-    }
-    if level == MetadataLevel::Full {
-        let entity = &set.entity_type;
-        let path = entity_path(set, &record);
-        record.insert(
-            "@odata.type".into(),
-            Json::String(format!("#{}.{}", schema.namespace(), entity.name)),
-        );
-        if let Some(path) = &path {
-            record.insert("@odata.id".into(), Json::String(path.clone()));
-            record.insert("@odata.editLink".into(), Json::String(path.clone()));
-            for nav in &entity.navigations {
-                record.insert(
-                    format!("{}@odata.navigationLink", nav.name),
-                    Json::String(format!("{path}/{}", nav.name)),
-                );
-            }
-        }
-        for p in &entity.properties {
-            if record.get(&p.name).is_some_and(|v| !v.is_null())
-                && let Some(t) = type_annotation(p.edm_type)
-            {
-                record.insert(format!("{}@odata.type", p.name), Json::String(t.into()));
-            }
-        }
-    }
-    Json::Object(record)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::odata::schema::identity_schema;
     use odata_parser::{ParserOptions, parse_query};
-    use serde_json::json;
 
     fn list_for(query: &str) -> String {
         let schema = identity_schema();
@@ -306,46 +223,5 @@ mod tests {
             Some(vec!["status".to_owned(), "isActive".to_owned()])
         );
         assert_eq!(apply_for("$apply=filter(status eq 1)/top(2)"), None);
-    }
-
-    #[test]
-    fn unexpanded_navigations_are_removed() {
-        let schema = identity_schema();
-        let set = schema.entity_set("Users").expect("Users");
-        let record = json!({"id": "a", "name": "Ann", "roles": ["admin"], "groups": []});
-        let shaped = shape_entity(schema, set, record, None, MetadataLevel::Minimal);
-        assert_eq!(shaped, json!({"id": "a", "name": "Ann"}));
-    }
-
-    #[test]
-    fn expanded_navigations_stay_and_full_metadata_annotates() {
-        let schema = identity_schema();
-        let set = schema.entity_set("Users").expect("Users");
-        let q = parse_query("$expand=roles", &ParserOptions::default()).expect("query");
-        let record = json!({
-            "id": "a", "createdOn": "2020-01-01T00:00:00Z", "lastLogin": null,
-            "roles": [{"id": "r", "roleKey": "admin", "users": ["x"]}], "groups": ["g"]
-        });
-        let shaped = shape_entity(schema, set, record, q.expand.as_ref(), MetadataLevel::Full);
-        assert_eq!(
-            shaped,
-            json!({
-                "@odata.type": "#Identity.User",
-                "@odata.id": "Users(a)",
-                "@odata.editLink": "Users(a)",
-                "roles@odata.navigationLink": "Users(a)/roles",
-                "groups@odata.navigationLink": "Users(a)/groups",
-                "id": "a", "id@odata.type": "#Guid",
-                "createdOn": "2020-01-01T00:00:00Z", "createdOn@odata.type": "#DateTimeOffset",
-                "lastLogin": null,
-                "roles": [{
-                    "@odata.type": "#Identity.Role",
-                    "@odata.id": "Roles(r)",
-                    "@odata.editLink": "Roles(r)",
-                    "users@odata.navigationLink": "Roles(r)/users",
-                    "id": "r", "id@odata.type": "#Guid", "roleKey": "admin"
-                }]
-            })
-        );
     }
 }

@@ -7,22 +7,26 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
+use std::sync::Arc;
+
+use actix_web::HttpMessage;
 use odata_parser::ast::{
-    ExprKind, KeyPredicate, Literal, QueryOptions, ResourcePath, ResourceSegment,
+    Binary, BinaryOp, Expr, ExprKind, Ident, KeyPredicate, Lambda, LambdaKind, Literal, MemberPath,
+    PathRoot, PathSegment, QueryOptions, ResourcePath, ResourceSegment,
 };
 use odata_parser::{ParserOptions, parse_resource_path};
 use odata_sql::Schema;
 use odata_sql::schema::{EntitySet, Navigation, Property};
-use serde_json::{Map, Value as Json, json};
+use serde_json::{Value as Json, json};
 use uuid::Uuid;
 
 use super::capabilities::capabilities;
-use super::envelope::{apply_properties, select_list, shape_entity};
+use super::envelope::{apply_properties, select_list};
 use super::metadata::{csdl_json, csdl_xml};
 use super::prefer::{self, MetadataLevel, percent_decode};
 use crate::error::ApiError;
 use crate::odata::schema::identity_schema;
-use crate::odata::{self, EntityKind, ReadContext, query_string};
+use crate::odata::{self, EntityKind, ReadContext, ReadRequest, ReadStats, Shape};
 use crate::routes::{base_url, resource};
 use crate::startup::AppState;
 use crate::tenancy::TenantScope;
@@ -50,51 +54,64 @@ fn kind_of(set: &EntitySet) -> Option<EntityKind> {
 
 /// Everything a feed handler needs about the request.
 struct Feed<'a> {
-    req: &'a HttpRequest,
     state: &'a AppState,
     scope: &'a TenantScope,
-    /// The raw query string.
-    raw: &'a str,
     options: QueryOptions,
     level: MetadataLevel,
     /// `{base}/api/t/o/odata` (no trailing slash).
     root: String,
-    base_url: String,
     /// The page size the client preferred (clamped), if it said.
     preferred: Option<u64>,
+    ctx: ReadContext,
 }
 
 impl Feed<'_> {
-    fn read_context(&self) -> ReadContext {
-        ReadContext {
-            base_url: self.base_url.clone(),
-            path: self.req.path().to_owned(),
-            signing_key: self.state.signing_key.clone(),
-            page_size: self.preferred.unwrap_or(self.state.settings.feed_page_size),
-            navigation_keys: false,
-        }
+    /// A read of `kind` with the client's options.
+    fn read(&self, kind: EntityKind) -> ReadRequest<'_> {
+        ReadRequest::new(kind, &self.options)
     }
 
     fn context(&self, fragment: &str) -> String {
         format!("{}/$metadata#{fragment}", self.root)
     }
 
-    /// A JSON answer with the content type of the metadata level.
-    fn json(&self, body: Map<String, Json>) -> HttpResponse {
-        HttpResponse::Ok()
-            .insert_header((header::CONTENT_TYPE, self.level.content_type()))
-            .body(Json::Object(body).to_string())
+    /// `{"@odata.context":"…"` (or just `{` without context), ready for
+    /// the next member after a comma-free start.
+    fn open_body(&self, fragment: &str, out: &mut Vec<u8>) -> bool {
+        out.push(b'{');
+        if self.level.has_context() {
+            push_member(out, "@odata.context", &self.context(fragment));
+            true
+        } else {
+            false
+        }
     }
 
-    fn with_context(&self, fragment: &str) -> Map<String, Json> {
-        let mut body = Map::new();
-        if self.level.has_context() {
-            body.insert(
-                "@odata.context".into(),
-                Json::String(self.context(fragment)),
-            );
-        }
-        body
+    /// A JSON answer with the content type of the metadata level.
+    fn json(&self, body: Vec<u8>) -> HttpResponse {
+        HttpResponse::Ok()
+            .insert_header((header::CONTENT_TYPE, self.level.content_type()))
+            .body(body)
+    }
+}
+
+/// `"name":"value"` (JSON-escaped).
+fn push_member(out: &mut Vec<u8>, name: &str, value: &str) {
+    // Writing into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, name);
+    out.push(b':');
+    let _ = serde_json::to_writer(&mut *out, value);
+}
+
+/// The read context of a feed request.
+fn read_context(req: &HttpRequest, state: &AppState, base_url: &str) -> ReadContext {
+    ReadContext {
+        base_url: base_url.to_owned(),
+        path: req.path().to_owned(),
+        signing_key: state.signing_key.clone(),
+        page_size: state.settings.feed_page_size,
+        shape: Shape::Feed { full: false },
+        stats: req.extensions().get::<Arc<ReadStats>>().cloned(),
     }
 }
 
@@ -104,17 +121,8 @@ async fn dispatch(
     state: web::Data<AppState>,
     scope: TenantScope,
 ) -> Result<HttpResponse, ApiError> {
-    let normalized = query_string::dollar_option_names(req.query_string());
-    let raw = normalized.as_str();
-    if raw.len() > state.settings.max_query_length {
-        return Err(ApiError::UriTooLong {
-            message: format!(
-                "the query string has {} bytes, more than the limit of {}",
-                raw.len(),
-                state.settings.max_query_length
-            ),
-        });
-    }
+    // Over-long query strings were refused (414) by the middleware.
+    let raw = req.query_string();
     let (prefix, tail) = split_path(req.path());
     // `Users/` is `Users` (some clients append a slash to every URL).
     let tail = tail.strip_suffix('/').unwrap_or(tail);
@@ -131,12 +139,13 @@ async fn dispatch(
             )
         })?
     };
-    let options = query_string::parse_feed(raw)?;
     let base_url = base_url(&req, &state);
+    let mut ctx = read_context(&req, &state, &base_url);
+    let options = odata::parse(raw, &ctx)?;
     let root = format!("{base_url}{prefix}");
 
     if let [ResourceSegment::Metadata(_)] = path.segments.as_slice() {
-        return metadata(&req, &state, &scope, &options, &base_url).await;
+        return metadata(&state, &scope, &options, &ctx).await;
     }
 
     let accept = req
@@ -149,16 +158,20 @@ async fn dispatch(
             .get_all("prefer")
             .filter_map(|v| v.to_str().ok()),
     );
+    ctx.shape = Shape::Feed {
+        full: level == MetadataLevel::Full,
+    };
+    if let Some(n) = preferred {
+        ctx.page_size = n;
+    }
     let feed = Feed {
-        req: &req,
         state: &state,
         scope: &scope,
-        raw,
         options,
         level,
         root,
-        base_url,
         preferred,
+        ctx,
     };
     let target = resolve(&path)?;
     match target {
@@ -413,7 +426,7 @@ fn resolve(path: &ResourcePath) -> Result<Target, ApiError> {
 }
 
 fn service_document(feed: &Feed<'_>) -> HttpResponse {
-    let mut body = Map::new();
+    let mut body = serde_json::Map::new();
     if feed.level.has_context() {
         body.insert(
             "@odata.context".into(),
@@ -426,16 +439,15 @@ fn service_document(feed: &Feed<'_>) -> HttpResponse {
         .map(|s| json!({"name": s.name, "kind": "EntitySet", "url": s.name}))
         .collect();
     body.insert("value".into(), Json::Array(sets));
-    feed.json(body)
+    feed.json(Json::Object(body).to_string().into_bytes())
 }
 
 /// `$metadata`: CSDL XML unless `$format` asks for JSON.
 async fn metadata(
-    req: &HttpRequest,
     state: &AppState,
     scope: &TenantScope,
     options: &QueryOptions,
-    base_url: &str,
+    ctx: &ReadContext,
 ) -> Result<HttpResponse, ApiError> {
     reject_options(options, &[], "$metadata")?;
     let json = match &options.format {
@@ -458,14 +470,7 @@ async fn metadata(
             }
         }
     };
-    let ctx = ReadContext {
-        base_url: base_url.to_owned(),
-        path: req.path().to_owned(),
-        signing_key: state.signing_key.clone(),
-        page_size: state.settings.feed_page_size,
-        navigation_keys: false,
-    };
-    let caps = capabilities(&state.db, scope, &ctx).await?;
+    let caps = capabilities(&state.db, scope, ctx).await?;
     let schema = identity_schema();
     if json {
         Ok(HttpResponse::Ok()
@@ -512,61 +517,44 @@ fn reject_options(options: &QueryOptions, allowed: &[&str], what: &str) -> Resul
     Ok(())
 }
 
-/// Whether a raw option name is `name` (`$name`, `%24name` or, as OData
-/// 4.01 allows, `name`; case-insensitive), as the parser reads it.
-fn is_option(raw_name: &str, name: &str) -> bool {
-    let bare = raw_name
-        .strip_prefix('$')
-        .or_else(|| {
-            raw_name
-                .get(..3)
-                .filter(|p| p.eq_ignore_ascii_case("%24"))
-                .map(|_| &raw_name[3..])
-        })
-        .unwrap_or(raw_name);
-    bare.eq_ignore_ascii_case(name)
-}
-
-fn raw_options(raw: &str) -> impl Iterator<Item = &str> {
-    raw.split('&').filter(|p| !p.is_empty())
-}
-
-/// The raw query with `condition` (raw URL text) ANDed into its `$filter`.
-fn with_filter(raw: &str, condition: &str) -> String {
-    let mut found = false;
-    let mut pieces: Vec<String> = raw_options(raw)
-        .map(|piece| {
-            let (name, value) = piece.split_once('=').unwrap_or((piece, ""));
-            if is_option(name, "filter") {
-                found = true;
-                format!("{name}=({value})%20and%20{condition}")
-            } else {
-                piece.to_owned()
-            }
-        })
-        .collect();
-    if !found {
-        pieces.push(format!("$filter={condition}"));
-    }
-    pieces.join("&")
-}
-
-/// The raw query plus `extra` options.
-fn with_options(raw: &str, extra: &str) -> String {
-    if raw.is_empty() {
-        extra.to_owned()
-    } else {
-        format!("{raw}&{extra}")
+fn ident(name: &str) -> Ident {
+    Ident {
+        name: name.to_owned(),
+        span: Default::default(),
     }
 }
 
-/// The filter that keeps the entities related to parent `id` through
-/// `navigation`: `users/any(p:p/id eq …)` on the target set.
-fn related_condition(
-    set: &EntitySet,
-    navigation: &Navigation,
-    id: Uuid,
-) -> Result<String, ApiError> {
+fn path_expr(names: &[&str]) -> MemberPath {
+    MemberPath {
+        root: PathRoot::Implicit,
+        segments: names
+            .iter()
+            .map(|n| PathSegment::Member {
+                name: ident(n),
+                key: None,
+            })
+            .collect(),
+        span: Default::default(),
+    }
+}
+
+/// `path eq <guid>` as an AST node.
+fn guid_eq(path: &[&str], id: Uuid) -> Expr {
+    let node = |kind| Expr {
+        kind,
+        span: Default::default(),
+    };
+    node(ExprKind::Binary(Binary {
+        op: BinaryOp::Eq,
+        op_span: Default::default(),
+        left: Box::new(node(ExprKind::Path(path_expr(path)))),
+        right: Box::new(node(ExprKind::Literal(Literal::Guid(id.to_string())))),
+    }))
+}
+
+/// The condition that keeps the entities related to parent `id` through
+/// `navigation`, on the target set: `users/any(p:p/id eq …)`.
+fn related_condition(set: &EntitySet, navigation: &Navigation, id: Uuid) -> Result<Expr, ApiError> {
     let partner = navigation.partner.as_deref().ok_or_else(|| {
         not_supported(&format!(
             "navigation `{}` without a partner",
@@ -574,26 +562,29 @@ fn related_condition(
         ))
     })?;
     let key = set.entity_type.key.first().map_or("id", String::as_str);
-    Ok(format!("{partner}/any(p:p/{key}%20eq%20{id})"))
+    Ok(Expr {
+        kind: ExprKind::Lambda(Lambda {
+            collection: path_expr(&[partner]),
+            kind: LambdaKind::Any,
+            variable: Some(ident("p")),
+            predicate: Some(Box::new(guid_eq(&["p", key], id))),
+        }),
+        span: Default::default(),
+    })
 }
 
-/// One page of `set` read with `read_query`; the next link, when the read
-/// query differs from the client's, is rebuilt from the client's query.
+/// One page of `read` on `set`.
 async fn page(
     feed: &Feed<'_>,
     set: &EntitySet,
-    read_query: &str,
+    read: &ReadRequest<'_>,
 ) -> Result<HttpResponse, ApiError> {
-    let kind = kind_of(set).ok_or_else(|| no_set(set))?;
-    let ctx = feed.read_context();
     // Collections read from the read pool (a replica when configured).
-    let page = odata::list(&feed.state.read_db, feed.scope, kind, read_query, &ctx).await?;
+    let page = odata::list(&feed.state.read_db, feed.scope, read, &feed.ctx).await?;
     let schema = identity_schema();
     // `$apply` that groups or aggregates yields records that are not
-    // entities: the context lists their properties, and they are passed on
-    // as the read path shaped them.
-    let aggregated = feed.options.apply.as_ref().and_then(apply_properties);
-    let fragment = match &aggregated {
+    // entities: the context lists their properties.
+    let fragment = match feed.options.apply.as_ref().and_then(apply_properties) {
         Some(props) => format!("{}({})", set.name, props.join(",")),
         None => format!(
             "{}{}",
@@ -606,27 +597,25 @@ async fn page(
             )
         ),
     };
-    let mut body = feed.with_context(&fragment);
+    let mut body = Vec::with_capacity(page.items.len() + 256);
+    let mut more = feed.open_body(&fragment, &mut body);
     if let Some(count) = page.count {
-        body.insert("@odata.count".into(), Json::from(count));
+        if more {
+            body.push(b',');
+        }
+        body.extend_from_slice(format!("\"@odata.count\":{count}").as_bytes());
+        more = true;
     }
-    let items: Vec<Json> = if aggregated.is_some() {
-        page.items
-    } else {
-        page.items
-            .into_iter()
-            .map(|r| shape_entity(schema, set, r, feed.options.expand.as_ref(), feed.level))
-            .collect()
-    };
-    body.insert("value".into(), Json::Array(items));
-    if let Some(link) = page.next_page_link {
-        let link = if read_query == feed.raw {
-            link
-        } else {
-            next_link_for_client(feed, &link)
-        };
-        body.insert("@odata.nextLink".into(), Json::String(link));
+    if more {
+        body.push(b',');
     }
+    body.extend_from_slice(b"\"value\":");
+    body.extend_from_slice(&page.items);
+    if let Some(link) = &page.next_link {
+        body.push(b',');
+        push_member(&mut body, "@odata.nextLink", link);
+    }
+    body.push(b'}');
     let mut response = feed.json(body);
     if let Some(n) = feed.preferred
         && let Ok(v) = header::HeaderValue::from_str(&format!("odata.maxpagesize={n}"))
@@ -636,22 +625,6 @@ async fn page(
             .insert(header::HeaderName::from_static("preference-applied"), v);
     }
     Ok(response)
-}
-
-/// The client's own query (without paging options) with the skiptoken of
-/// the read path's next link: following it re-derives the same read query,
-/// so the token's query fingerprint matches.
-fn next_link_for_client(feed: &Feed<'_>, read_link: &str) -> String {
-    let token = read_link.rsplit_once("$skiptoken=").map_or("", |(_, t)| t);
-    let mut kept: Vec<&str> = raw_options(feed.raw)
-        .filter(|piece| {
-            let name = piece.split_once('=').map_or(*piece, |(n, _)| n);
-            !(is_option(name, "skip") || is_option(name, "top") || is_option(name, "skiptoken"))
-        })
-        .collect();
-    let token_option = format!("$skiptoken={token}");
-    kept.push(&token_option);
-    format!("{}{}?{}", feed.base_url, feed.req.path(), kept.join("&"))
 }
 
 fn no_set(set: &EntitySet) -> ApiError {
@@ -664,24 +637,11 @@ fn text(body: String) -> HttpResponse {
         .body(body)
 }
 
-/// `$count` of `set` with `read_query` (the client's `$filter`/`$search`).
-async fn count(
-    feed: &Feed<'_>,
-    set: &EntitySet,
-    read_query: &str,
-) -> Result<HttpResponse, ApiError> {
+/// `$count` of `read` (the client's `$filter`/`$search`, the route's conditions).
+async fn count(feed: &Feed<'_>, read: &ReadRequest<'_>) -> Result<HttpResponse, ApiError> {
     reject_options(&feed.options, &["$filter", "$search"], "/$count")?;
-    let kind = kind_of(set).ok_or_else(|| no_set(set))?;
-    let query = with_options(read_query, "$count=true&$top=0");
-    let page = odata::list(
-        &feed.state.read_db,
-        feed.scope,
-        kind,
-        &query,
-        &feed.read_context(),
-    )
-    .await?;
-    Ok(text(page.count.unwrap_or(0).to_string()))
+    let n = odata::count(&feed.state.read_db, feed.scope, read, &feed.ctx).await?;
+    Ok(text(n.to_string()))
 }
 
 async fn collection(
@@ -689,10 +649,12 @@ async fn collection(
     set: &EntitySet,
     is_count: bool,
 ) -> Result<HttpResponse, ApiError> {
+    let kind = kind_of(set).ok_or_else(|| no_set(set))?;
+    let read = feed.read(kind);
     if is_count {
-        count(feed, set, feed.raw).await
+        count(feed, &read).await
     } else {
-        page(feed, set, feed.raw).await
+        page(feed, set, &read).await
     }
 }
 
@@ -702,21 +664,14 @@ fn entity_not_found(set: &EntitySet, id: Uuid) -> ApiError {
 
 async fn entity(feed: &Feed<'_>, set: &EntitySet, id: Uuid) -> Result<HttpResponse, ApiError> {
     let kind = kind_of(set).ok_or_else(|| no_set(set))?;
-    let record = odata::get_by_id(
-        &feed.state.db,
-        feed.scope,
-        kind,
-        id,
-        feed.raw,
-        &feed.read_context(),
-    )
-    .await?
-    .ok_or_else(|| entity_not_found(set, id))?;
-    Ok(single(feed, set, record))
+    let record = odata::get(&feed.state.db, feed.scope, &feed.read(kind), id, &feed.ctx)
+        .await?
+        .ok_or_else(|| entity_not_found(set, id))?;
+    Ok(single(feed, set, &record))
 }
 
 /// A single entity with its `…/$entity` context.
-fn single(feed: &Feed<'_>, set: &EntitySet, record: Json) -> HttpResponse {
+fn single(feed: &Feed<'_>, set: &EntitySet, record: &[u8]) -> HttpResponse {
     let schema = identity_schema();
     let fragment = format!(
         "{}{}/$entity",
@@ -728,16 +683,14 @@ fn single(feed: &Feed<'_>, set: &EntitySet, record: Json) -> HttpResponse {
             feed.options.expand.as_ref()
         )
     );
-    let mut body = feed.with_context(&fragment);
-    if let Json::Object(fields) = shape_entity(
-        schema,
-        set,
-        record,
-        feed.options.expand.as_ref(),
-        feed.level,
-    ) {
-        body.extend(fields);
+    let mut body = Vec::with_capacity(record.len() + 128);
+    let more = feed.open_body(&fragment, &mut body);
+    // `record` is `{…}`: its members follow the context.
+    let members = record.get(1..).unwrap_or(b"}");
+    if more && members != b"}" {
+        body.push(b',');
     }
+    body.extend_from_slice(members);
     feed.json(body)
 }
 
@@ -745,17 +698,16 @@ fn single(feed: &Feed<'_>, set: &EntitySet, record: Json) -> HttpResponse {
 async fn require(feed: &Feed<'_>, set: &EntitySet, id: Uuid) -> Result<(), ApiError> {
     let kind = kind_of(set).ok_or_else(|| no_set(set))?;
     let key = set.entity_type.key.first().map_or("id", String::as_str);
-    odata::get_by_id(
-        &feed.state.db,
-        feed.scope,
+    let options = QueryOptions::default();
+    let read = ReadRequest {
         kind,
-        id,
-        &format!("$select={key}"),
-        &feed.read_context(),
-    )
-    .await?
-    .map(|_| ())
-    .ok_or_else(|| entity_not_found(set, id))
+        options: &options,
+        conditions: vec![guid_eq(&[key], id)],
+    };
+    match odata::count(&feed.state.db, feed.scope, &read, &feed.ctx).await? {
+        0 => Err(entity_not_found(set, id)),
+        _ => Ok(()),
+    }
 }
 
 async fn property_value(
@@ -767,16 +719,11 @@ async fn property_value(
 ) -> Result<HttpResponse, ApiError> {
     reject_options(&feed.options, &[], "a property")?;
     let kind = kind_of(set).ok_or_else(|| no_set(set))?;
-    let record = odata::get_by_id(
-        &feed.state.db,
-        feed.scope,
-        kind,
-        id,
-        &format!("$select={}", property.name),
-        &feed.read_context(),
-    )
-    .await?
-    .ok_or_else(|| entity_not_found(set, id))?;
+    let record = odata::get(&feed.state.db, feed.scope, &feed.read(kind), id, &feed.ctx)
+        .await?
+        .ok_or_else(|| entity_not_found(set, id))?;
+    let record: serde_json::Map<String, Json> =
+        serde_json::from_slice(&record).map_err(ApiError::internal)?;
     let value = record.get(&property.name).cloned().unwrap_or(Json::Null);
     if value.is_null() {
         // OData: a null property (and its $value) is 204 No Content.
@@ -789,8 +736,14 @@ async fn property_value(
         };
         return Ok(text(text_value));
     }
-    let mut body = feed.with_context(&format!("{}({id})/{}", set.name, property.name));
-    body.insert("value".into(), value);
+    let mut body = Vec::new();
+    let more = feed.open_body(&format!("{}({id})/{}", set.name, property.name), &mut body);
+    if more {
+        body.push(b',');
+    }
+    body.extend_from_slice(b"\"value\":");
+    serde_json::to_writer(&mut body, &value).map_err(ApiError::internal)?;
+    body.push(b'}');
     Ok(feed.json(body))
 }
 
@@ -802,12 +755,15 @@ async fn related(
     is_count: bool,
 ) -> Result<HttpResponse, ApiError> {
     let target = entity_set(&navigation.target_set)?;
+    let kind = kind_of(target).ok_or_else(|| no_set(target))?;
     require(feed, set, id).await?;
-    let read_query = with_filter(feed.raw, &related_condition(set, navigation, id)?);
+    let mut read = feed.read(kind);
+    read.conditions
+        .push(related_condition(set, navigation, id)?);
     if is_count {
-        count(feed, target, &read_query).await
+        count(feed, &read).await
     } else {
-        page(feed, target, &read_query).await
+        page(feed, target, &read).await
     }
 }
 
@@ -822,27 +778,18 @@ async fn related_entity(
     let target = entity_set(&navigation.target_set)?;
     let kind = kind_of(target).ok_or_else(|| no_set(target))?;
     require(feed, set, id).await?;
-    let key = target.entity_type.key.first().map_or("id", String::as_str);
-    let condition = format!(
-        "{key}%20eq%20{related_id}%20and%20{}",
-        related_condition(set, navigation, id)?
-    );
-    let query = with_options(feed.raw, &format!("$filter={condition}&$top=1"));
-    let page = odata::list(
-        &feed.state.db,
-        feed.scope,
-        kind,
-        &query,
-        &feed.read_context(),
-    )
-    .await?;
-    let record = page.items.into_iter().next().ok_or_else(|| {
-        ApiError::not_found(format!(
-            "{} {id} has no {} with id {related_id}",
-            set.entity_type.name, navigation.name
-        ))
-    })?;
-    Ok(single(feed, target, record))
+    let mut read = feed.read(kind);
+    read.conditions
+        .push(related_condition(set, navigation, id)?);
+    let record = odata::get(&feed.state.db, feed.scope, &read, related_id, &feed.ctx)
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "{} {id} has no {} with id {related_id}",
+                set.entity_type.name, navigation.name
+            ))
+        })?;
+    Ok(single(feed, target, &record))
 }
 
 #[cfg(test)]
@@ -860,31 +807,12 @@ mod tests {
     }
 
     #[test]
-    fn filters_are_anded_in_place() {
-        assert_eq!(with_filter("", "x"), "$filter=x");
-        assert_eq!(
-            with_filter("$top=2&%24Filter=a%20or%20b&$select=id", "x"),
-            "$top=2&%24Filter=(a%20or%20b)%20and%20x&$select=id"
-        );
-        assert_eq!(with_filter("filter=a", "x"), "filter=(a)%20and%20x");
-    }
-
-    #[test]
-    fn percent_encoded_dollars_become_dollars_in_names_only() {
-        assert_eq!(
-            query_string::dollar_option_names(
-                "%24top=5&%24Filter=a%20eq%20%2724%27&x=%24y&&$skip=1"
-            ),
-            "$top=5&$Filter=a%20eq%20%2724%27&x=%24y&&$skip=1"
-        );
-        assert_eq!(query_string::dollar_option_names(""), "");
-    }
-
-    #[test]
-    fn option_names() {
-        assert!(is_option("$top", "top"));
-        assert!(is_option("%24TOP", "top"));
-        assert!(is_option("Top", "top"));
-        assert!(!is_option("$topx", "top"));
+    fn related_conditions_are_lambdas_over_the_partner() {
+        let schema = identity_schema();
+        let users = schema.entity_set("Users").expect("Users");
+        let roles = users.entity_type.navigation("roles").expect("roles");
+        let id = Uuid::nil();
+        let e = related_condition(users, roles, id).expect("partner");
+        assert_eq!(e.to_string(), format!("users/any(p:p/id eq {id})"));
     }
 }

@@ -1,19 +1,26 @@
 //! Glue between the routes and the translator: the one read path that turns
-//! a raw OData query string into JSON records (see docs/architecture.md).
+//! a typed request into JSON records (see docs/architecture.md).
 //!
-//! Every JSON record the API returns comes from [`list`] or [`get_by_id`]:
-//! they parse the raw query, translate it with [`odata_sql`] against
-//! [`schema::identity_schema`], run the statements through SeaORM and shape
-//! the records (one serializer).
+//! A route parses the raw query string once ([`parse`]) into a
+//! [`ReadRequest`]: the query options plus the conditions the route adds
+//! (a navigation's parent key, as AST nodes). Every JSON record either API
+//! returns comes from [`list`], [`get`] or [`count`]: they translate the
+//! request with [`odata_sql`] against [`schema::identity_schema`], run the
+//! statements and write the rows straight into JSON bytes (one
+//! serializer, [`Shape`] says for which API).
 
 mod json;
 pub(crate) mod query_string;
 mod read;
+mod rows;
 pub mod schema;
 mod skiptoken;
+mod write;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
+use odata_parser::ast::{Expr, QueryOptions};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
@@ -41,6 +48,49 @@ impl EntityKind {
     }
 }
 
+/// Which API the records are written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// API 1: unexpanded navigations are listed as arrays of keys.
+    Api1,
+    /// The v4 feed: navigations only when expanded; `full` metadata adds
+    /// `@odata.type`, `@odata.id`, `@odata.editLink`, navigation links and
+    /// type annotations.
+    Feed {
+        /// `odata.metadata=full`.
+        full: bool,
+    },
+}
+
+/// What one request cost the read path: query-string parses and SQL
+/// statements. Reported in response headers when `APP_DEBUG_READ_STATS`
+/// is set (tests assert "one parse" with it).
+#[derive(Debug, Default)]
+pub struct ReadStats {
+    parses: AtomicU32,
+    statements: AtomicU32,
+}
+
+impl ReadStats {
+    fn parse(&self) {
+        self.parses.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn statement(&self) {
+        self.statements.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Query strings parsed so far.
+    pub fn parses(&self) -> u32 {
+        self.parses.load(Ordering::Relaxed)
+    }
+
+    /// SQL statements run so far.
+    pub fn statements(&self) -> u32 {
+        self.statements.load(Ordering::Relaxed)
+    }
+}
+
 /// What the read path needs from the request besides the query.
 #[derive(Clone)]
 pub struct ReadContext {
@@ -53,10 +103,10 @@ pub struct ReadContext {
     pub signing_key: Arc<Vec<u8>>,
     /// API 1: 100 (default and max page size).
     pub page_size: u64,
-    /// Whether records carry the keys of their unexpanded navigations
-    /// (API 1's `roles`/`groups` arrays). The v4 feed leaves them out, so
-    /// they are not read.
-    pub navigation_keys: bool,
+    /// The API the records are written for.
+    pub shape: Shape,
+    /// Parse and statement counts of the request, when reported.
+    pub stats: Option<Arc<ReadStats>>,
 }
 
 impl std::fmt::Debug for ReadContext {
@@ -66,27 +116,60 @@ impl std::fmt::Debug for ReadContext {
             .field("path", &self.path)
             .field("signing_key", &"<redacted>")
             .field("page_size", &self.page_size)
+            .field("shape", &self.shape)
             .finish()
     }
 }
 
-/// One page of an API 1 list.
+/// A read, typed: parsed once at the edge.
+#[derive(Debug, Clone)]
+pub struct ReadRequest<'q> {
+    /// The entity set read.
+    pub kind: EntityKind,
+    /// The client's query options.
+    pub options: &'q QueryOptions,
+    /// Conditions the route adds, ANDed with `$filter` (e.g. the parent key
+    /// of a navigation, `users/any(p:p/id eq …)`).
+    pub conditions: Vec<Expr>,
+}
+
+impl<'q> ReadRequest<'q> {
+    /// A read of `kind` with the client's `options`.
+    pub fn new(kind: EntityKind, options: &'q QueryOptions) -> Self {
+        ReadRequest {
+            kind,
+            options,
+            conditions: Vec::new(),
+        }
+    }
+}
+
+/// One page of a list.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Api1Page {
-    /// The records.
-    pub items: Vec<serde_json::Value>,
+pub struct Page {
+    /// The records, a JSON array.
+    pub items: Vec<u8>,
     /// Absolute URL of the next page, if there is one.
-    pub next_page_link: Option<String>,
+    pub next_link: Option<String>,
     /// The total count when `$count=true` (or `$inlinecount=allpages`).
     pub count: Option<u64>,
+}
+
+impl Page {
+    /// The records as JSON values (for tests and probes; the routes pass
+    /// the bytes on).
+    pub fn records(&self) -> Vec<serde_json::Value> {
+        serde_json::from_slice(&self.items).unwrap_or_default()
+    }
 }
 
 /// Why a read failed.
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
-    /// The query string is malformed (400).
+    /// The query string is malformed (400); with a hint for people when
+    /// the likely cause is known (a raw `+`).
     #[error("{0}")]
-    Parse(odata_parser::ParseError),
+    Parse(odata_parser::ParseError, Option<&'static str>),
     /// The query is well-formed but wrong for the model: unknown property,
     /// wrong types, out-of-range value, bad `$skiptoken` (400).
     #[error("{message}")]
@@ -111,28 +194,56 @@ pub enum QueryError {
     Database(#[from] sea_orm::DbErr),
 }
 
-/// One page of records of `kind` in the tenant, per the raw OData query
-/// string (`$filter $select $orderby $top $skip $count $inlinecount $expand
-/// $search $skiptoken`).
+/// Parses a raw query string (counted in `ctx.stats`).
+pub fn parse(raw_query: &str, ctx: &ReadContext) -> Result<QueryOptions, QueryError> {
+    if let Some(stats) = &ctx.stats {
+        stats.parse();
+    }
+    query_string::parse(raw_query)
+}
+
+/// One page of records of `req.kind` in the tenant.
 pub async fn list(
     db: &DatabaseConnection,
     scope: &TenantScope,
-    kind: EntityKind,
-    raw_query: &str,
+    req: &ReadRequest<'_>,
     ctx: &ReadContext,
-) -> Result<Api1Page, QueryError> {
-    read::list(db, scope, kind, raw_query, ctx).await
+) -> Result<Page, QueryError> {
+    read::list(&rows::Sqlx(db), scope, req, ctx).await
 }
 
-/// The record with this id in the tenant, shaped per the raw query (`$select`,
-/// `$expand`); `None` when there is none.
-pub async fn get_by_id(
+/// [`parse`] and [`list`]: one page per a raw OData query string.
+pub async fn list_query(
     db: &DatabaseConnection,
     scope: &TenantScope,
     kind: EntityKind,
-    id: Uuid,
     raw_query: &str,
     ctx: &ReadContext,
-) -> Result<Option<serde_json::Value>, QueryError> {
-    read::get_by_id(db, scope, kind, id, raw_query, ctx).await
+) -> Result<Page, QueryError> {
+    let options = parse(raw_query, ctx)?;
+    list(db, scope, &ReadRequest::new(kind, &options), ctx).await
+}
+
+/// The number of records `req` addresses (`$filter`, `$search` and the
+/// route's conditions; paging options do not apply).
+pub async fn count(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    req: &ReadRequest<'_>,
+    ctx: &ReadContext,
+) -> Result<u64, QueryError> {
+    read::count(&rows::Sqlx(db), scope, req, ctx).await
+}
+
+/// The record with this id in the tenant (a JSON object), shaped per the
+/// request's `$select`/`$expand`; `None` when there is none (or the
+/// request's conditions exclude it).
+pub async fn get(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    req: &ReadRequest<'_>,
+    id: Uuid,
+    ctx: &ReadContext,
+) -> Result<Option<Vec<u8>>, QueryError> {
+    read::get(&rows::Sqlx(db), scope, req, id, ctx).await
 }

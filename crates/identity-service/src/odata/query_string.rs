@@ -6,43 +6,6 @@ use odata_parser::{ParserOptions, parse_query};
 
 use super::QueryError;
 
-/// One `name=value` pair of the raw query string, as written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct RawOption<'a> {
-    pub(crate) name: &'a str,
-    pub(crate) value: &'a str,
-    pub(crate) text: &'a str,
-    pub(crate) offset: usize,
-}
-
-/// Splits the raw query string on `&` (empty pieces dropped).
-pub(crate) fn raw_options(raw: &str) -> Vec<RawOption<'_>> {
-    let mut out = Vec::new();
-    let mut offset = 0;
-    for piece in raw.split('&') {
-        if !piece.is_empty() {
-            let (name, value) = piece.split_once('=').unwrap_or((piece, ""));
-            out.push(RawOption {
-                name,
-                value,
-                text: piece,
-                offset,
-            });
-        }
-        offset += piece.len() + 1;
-    }
-    out
-}
-
-/// Whether a raw option name is `$name` (case-insensitively, `%24` for `$` allowed).
-pub(crate) fn is_option(raw_name: &str, name: &str) -> bool {
-    let bare = raw_name
-        .strip_prefix('$')
-        .or_else(|| raw_name.strip_prefix("%24"))
-        .unwrap_or(raw_name);
-    raw_name != bare && bare.eq_ignore_ascii_case(name)
-}
-
 /// Limits for query strings from the network.
 fn parser_options() -> ParserOptions {
     ParserOptions {
@@ -53,13 +16,15 @@ fn parser_options() -> ParserOptions {
     }
 }
 
-/// Parses the raw query string (as it arrived, still percent-encoded).
+/// Parses the raw query string (as it arrived, still percent-encoded), on
+/// both APIs alike.
 ///
-/// A `+` is read as a space, the way HTML forms, `curl --data-urlencode` and
-/// most HTTP client libraries encode spaces in query strings; a literal plus
-/// (a time-zone offset, a signed number) is written `%2B`, as the OData URL
-/// conventions ask. One byte replaces one byte, so error offsets still point
-/// into the string the client sent.
+/// A `+` is read as a space, the way HTML forms, `curl --data-urlencode`,
+/// Python `requests` and JavaScript `URLSearchParams` encode spaces, and as
+/// ASP.NET Core, Microsoft Graph and CAP read them; a literal plus (a
+/// time-zone offset, a signed number) is written `%2B`. One byte replaces
+/// one byte, so error offsets still point into the string the client sent.
+/// An error where the client wrote a `+` says so.
 ///
 /// Clients that percent-encode every reserved character (curl
 /// `--data-urlencode`, Python's `urlencode`) also send `%2F` for the `/` of
@@ -72,19 +37,30 @@ fn parser_options() -> ParserOptions {
 /// the text as written is parsed and its error reported, with offsets into
 /// what the client sent.
 pub(crate) fn parse(raw: &str) -> Result<QueryOptions, QueryError> {
-    if raw.contains('+') {
+    let result = if raw.contains('+') {
         parse_encoded(&raw.replace('+', " "))
     } else {
         parse_encoded(raw)
-    }
+    };
+    result.map_err(|e| match e {
+        QueryError::Parse(error, None) => {
+            let hint = plus_near(raw, &error).then_some(PLUS_HINT);
+            QueryError::Parse(error, hint)
+        }
+        other => other,
+    })
 }
 
-/// [`parse`] without reading `+` as a space: the v4 feed's query strings,
-/// where OData's URL conventions make `+` a plus (BI tools send `%20` for a
-/// space and a raw `+` in time-zone offsets). Reserved characters sent
-/// percent-encoded are understood as in [`parse`].
-pub(crate) fn parse_feed(raw: &str) -> Result<QueryOptions, QueryError> {
-    parse_encoded(raw)
+/// What a parse error adds when the client wrote a `+` in the failing option.
+pub(crate) const PLUS_HINT: &str = "a `+` in a query string is a space: write %2B for a plus sign (e.g. the time-zone offset 2026-01-01T10:00:00%2B01:00)";
+
+/// Whether the option that failed to parse holds a raw `+`.
+fn plus_near(raw: &str, error: &odata_parser::ParseError) -> bool {
+    let at = error.offset.min(raw.len());
+    let (before, after) = raw.split_at(raw.floor_char_boundary(at));
+    let start = before.rfind('&').map_or(0, |i| i + 1);
+    let end = after.find('&').map_or(raw.len(), |i| before.len() + i);
+    raw[start..end].contains('+')
 }
 
 fn parse_encoded(text: &str) -> Result<QueryOptions, QueryError> {
@@ -102,9 +78,10 @@ fn parse_encoded(text: &str) -> Result<QueryOptions, QueryError> {
                     .is_some_and(|p| p.eq_ignore_ascii_case("%24"))
             }) =>
         {
-            parse_query(&dollar_option_names(text), &parser_options()).map_err(QueryError::Parse)
+            parse_query(&dollar_option_names(text), &parser_options())
+                .map_err(|e| QueryError::Parse(e, None))
         }
-        result => result.map_err(QueryError::Parse),
+        result => result.map_err(|e| QueryError::Parse(e, None)),
     }
 }
 
@@ -149,18 +126,39 @@ fn decode_reserved(text: &str) -> Option<String> {
     changed.then_some(out)
 }
 
-/// The raw options that a next link keeps: everything but `$skip`, `$top`
-/// and `$skiptoken`, as written.
-pub(crate) fn kept_for_next_link(raw: &str) -> Vec<&str> {
-    raw_options(raw)
-        .into_iter()
-        .filter(|o| {
-            !(is_option(o.name, "skip")
-                || is_option(o.name, "top")
-                || is_option(o.name, "skiptoken"))
-        })
-        .map(|o| o.text)
-        .collect()
+/// The canonical text of `options` for next links, without `$top`, `$skip`
+/// and `$skiptoken` (the skiptoken carries what is left of them): the
+/// options as `Display` prints them, made URL-safe (a space is `%20`, a
+/// plus `%2B`; what the client percent-encoded stays encoded). The same
+/// text is the fingerprint a skiptoken is bound to.
+pub(crate) fn canonical_without_paging(options: &QueryOptions) -> String {
+    let mut kept = options.clone();
+    kept.top = None;
+    kept.skip = None;
+    kept.skiptoken = None;
+    url_safe(&kept.to_string())
+}
+
+/// Characters of canonical option text written percent-encoded in a URL:
+/// controls, space, `+` (a space in a query string), `#`, `"`, `<`, `>`,
+/// `\`, `^`, `` ` ``, `{`, `|`, `}` and everything beyond ASCII. `%` stays:
+/// the text's own escapes are kept as the client wrote them.
+const IN_LINKS: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'+')
+    .add(b'#')
+    .add(b'"')
+    .add(b'<')
+    .add(b'>')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}');
+
+fn url_safe(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, IN_LINKS).to_string()
 }
 
 #[cfg(test)]
@@ -168,12 +166,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn next_link_drops_paging_options_only() {
-        let raw = "$filter=name%20eq%20'a'&$top=5&%24skip=3&$SkipToken=abc&x=1";
+    fn next_links_carry_canonical_options_without_paging() {
+        let q = parse("$filter=name+eq+'a%26b'&$top=5&%24skip=3&$SkipToken=abc&$select=id,name")
+            .expect("parses");
         assert_eq!(
-            kept_for_next_link(raw),
-            vec!["$filter=name%20eq%20'a'", "x=1"]
+            canonical_without_paging(&q),
+            "$filter=name%20eq%20'a%26b'&$select=id,name"
         );
+        let q = parse("$filter=lastLogin%20ge%202026-01-01T00:00:00%2B01:00").expect("parses");
+        assert_eq!(
+            canonical_without_paging(&q),
+            "$filter=lastLogin%20ge%202026-01-01T00:00:00%2B01:00"
+        );
+        // The same query written differently has the same canonical form.
+        let a = parse("$filter=status%20eq%201&$orderby=name").expect("parses");
+        let b = parse("$orderby=name&$filter=status+eq+1").expect("parses");
+        assert_eq!(canonical_without_paging(&a), canonical_without_paging(&b));
+    }
+
+    #[test]
+    fn an_unencoded_plus_gets_a_hint() {
+        match parse("$filter=lastLogin+ge+2026-01-01T00:00:00+01:00") {
+            Err(QueryError::Parse(_, Some(hint))) => assert_eq!(hint, PLUS_HINT),
+            other => panic!("expected a parse error with the hint, got {other:?}"),
+        }
+        match parse("$filter=name%20eq") {
+            Err(QueryError::Parse(_, None)) => {}
+            other => panic!("expected a parse error without a hint, got {other:?}"),
+        }
     }
 
     #[test]
@@ -186,7 +206,7 @@ mod tests {
             "lastLogin ge 2026-01-01T00:00:00+01:00"
         );
         let err = match parse("$filter=name+eq") {
-            Err(QueryError::Parse(e)) => e,
+            Err(QueryError::Parse(e, _)) => e,
             other => panic!("expected a parse error, got {other:?}"),
         };
         assert_eq!(err.offset, 15);
@@ -203,7 +223,7 @@ mod tests {
         assert!(q.expand.is_some());
         // An error is reported against the text as written.
         let err = match parse("$filter=roles%2Fany(") {
-            Err(QueryError::Parse(e)) => e,
+            Err(QueryError::Parse(e, _)) => e,
             other => panic!("expected a parse error, got {other:?}"),
         };
         assert_eq!(err.option.as_deref(), Some("$filter"));
@@ -230,13 +250,5 @@ mod tests {
         assert_eq!(q.top.map(|t| t.value), Some(5));
         assert!(q.filter.is_some());
         assert_eq!(q.custom.len(), 1);
-    }
-
-    #[test]
-    fn options_have_offsets() {
-        let opts = raw_options("a=1&&$top=2");
-        assert_eq!(opts.len(), 2);
-        assert_eq!(opts[1].name, "$top");
-        assert_eq!(opts[1].offset, 5);
     }
 }

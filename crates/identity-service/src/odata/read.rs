@@ -1,31 +1,26 @@
-//! `list` and `get_by_id`: parse, translate, execute, shape.
+//! The one read path: a typed [`ReadRequest`] in, translated once, run on a
+//! [`Source`], rows written straight into JSON bytes.
 
 use std::collections::HashMap;
 
 use odata_parser::ast::QueryOptions;
-use odata_sql::schema::EdmType;
 use odata_sql::{
-    ApplyPlan, Backend, PARENT_COLUMN, RELATED_KEY_COLUMN, ReadPlan, TenantFilter, TranslateError,
-    Translator, computed_column_alias, order_key_alias,
+    ApplyPlan, PARENT_COLUMN, RELATED_KEY_COLUMN, ReadPlan, Schema as _, TenantFilter,
+    TranslateError, Translator, order_key_alias,
 };
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult};
-use serde_json::{Map, Value as Json};
+use sea_orm::DbErr;
+use sea_query::SelectStatement;
+use serde_json::Value as Json;
 use uuid::Uuid;
 
-use super::json::{decode, record, to_sql_value};
-use super::query_string::{self, kept_for_next_link};
+use super::json::to_sql_value;
+use super::query_string::canonical_without_paging;
+use super::rows::{Row, RowSink, Source, index_of, json_value};
 use super::schema::identity_schema;
 use super::skiptoken::{self, Position};
-use super::{Api1Page, EntityKind, QueryError, ReadContext};
+use super::write::{self, RecordWriter};
+use super::{Page, QueryError, ReadContext, ReadRequest, Shape};
 use crate::tenancy::TenantScope;
-
-fn backend_of(db: &DatabaseConnection) -> Backend {
-    match db.get_database_backend() {
-        DbBackend::Postgres => Backend::Postgres,
-        DbBackend::MySql => Backend::MySql,
-        _ => Backend::Sqlite,
-    }
-}
 
 impl From<TranslateError> for QueryError {
     fn from(e: TranslateError) -> Self {
@@ -55,19 +50,19 @@ impl From<TranslateError> for QueryError {
     }
 }
 
-fn plan(
-    db: &DatabaseConnection,
+fn plan<S: Source>(
+    src: &S,
     scope: &TenantScope,
-    kind: EntityKind,
-    options: &QueryOptions,
+    req: &ReadRequest<'_>,
 ) -> Result<ReadPlan, QueryError> {
-    let translator = Translator::new(identity_schema(), backend_of(db));
-    Ok(translator.plan(
-        kind.entity_set(),
-        options,
+    let translator = Translator::new(identity_schema(), src.backend());
+    Ok(translator.plan_with_conditions(
+        req.kind.entity_set(),
+        req.options,
         TenantFilter {
             value: scope.tenant_id.into(),
         },
+        &req.conditions,
     )?)
 }
 
@@ -79,27 +74,93 @@ fn invalid_token() -> QueryError {
     }
 }
 
-pub(crate) async fn list(
-    db: &DatabaseConnection,
-    scope: &TenantScope,
-    kind: EntityKind,
-    raw_query: &str,
+/// Runs one statement, counting it.
+async fn run<S: Source>(
+    src: &S,
     ctx: &ReadContext,
-) -> Result<Api1Page, QueryError> {
-    let options = query_string::parse(raw_query)?;
-    let plan = plan(db, scope, kind, &options)?;
-    let kept = kept_for_next_link(raw_query);
-    let fingerprint = skiptoken::fingerprint(&kept);
+    stmt: &SelectStatement,
+    sink: &mut dyn RowSink,
+) -> Result<(), DbErr> {
+    if let Some(stats) = &ctx.stats {
+        stats.statement();
+    }
+    src.query(stmt, sink).await
+}
+
+/// The single integer column `count` of a count statement.
+async fn count_of<S: Source>(
+    src: &S,
+    ctx: &ReadContext,
+    stmt: &SelectStatement,
+) -> Result<u64, QueryError> {
+    struct One(Option<usize>, u64);
+    impl RowSink for One {
+        fn columns(&mut self, names: &[&str]) -> Result<(), DbErr> {
+            self.0 = Some(index_of(names, "count")?);
+            Ok(())
+        }
+        fn row(&mut self, row: &dyn Row) -> Result<(), DbErr> {
+            if let Some(i) = self.0 {
+                self.1 = u64::try_from(row.int(i)?.unwrap_or(0)).unwrap_or(0);
+            }
+            Ok(())
+        }
+    }
+    let mut one = One(None, 0);
+    run(src, ctx, stmt, &mut one).await?;
+    Ok(one.1)
+}
+
+/// Where a page starts: after a keyset position or at an offset, and how
+/// many rows the client still wants.
+struct Start {
+    after: Option<Vec<sea_query::Value>>,
+    wanted: Option<u64>,
+    offset: u64,
+}
+
+/// The number of entities `req` addresses (its `$filter`, `$search` and
+/// conditions; `$top`/`$skip` do not apply).
+pub(crate) async fn count<S: Source>(
+    src: &S,
+    scope: &TenantScope,
+    req: &ReadRequest<'_>,
+    ctx: &ReadContext,
+) -> Result<u64, QueryError> {
+    let plan = plan(src, scope, req)?;
+    match &plan.apply {
+        Some(apply) => count_of(src, ctx, &apply.count_statement()).await,
+        None => count_of(src, ctx, &plan.count_statement()).await,
+    }
+}
+
+pub(crate) async fn list<S: Source>(
+    src: &S,
+    scope: &TenantScope,
+    req: &ReadRequest<'_>,
+    ctx: &ReadContext,
+) -> Result<Page, QueryError> {
+    let plan = plan(src, scope, req)?;
+    let options = req.options;
+    // The canonical options (without paging) are the fingerprint a token is
+    // bound to and the query of next links; made once, when needed.
+    let mut canonical: Option<String> = None;
+    let mut canonical_text = || {
+        canonical
+            .get_or_insert_with(|| canonical_without_paging(options))
+            .clone()
+    };
     if let Some(apply) = &plan.apply {
-        return list_aggregated(db, &plan, apply, &options, &kept, fingerprint, ctx).await;
+        return list_aggregated(src, &plan, apply, options, canonical_text, ctx).await;
     }
 
-    // Where this page starts and how many rows the client still wants.
-    let (after, wanted, offset) = match &options.skiptoken {
+    let start = match &options.skiptoken {
         Some(token) => {
             let position =
                 skiptoken::decode(&ctx.signing_key, &token.value).ok_or_else(invalid_token)?;
-            if position.query != fingerprint || position.keys.len() != plan.order_keys().len() {
+            if position.query != skiptoken::fingerprint(&canonical_text())
+                || position.keys.len() != plan.order_keys().len()
+            {
                 return Err(invalid_token());
             }
             let values = position
@@ -109,77 +170,77 @@ pub(crate) async fn list(
                 .map(|(v, k)| to_sql_value(v, k.edm_type))
                 .collect::<Option<Vec<_>>>()
                 .ok_or_else(invalid_token)?;
-            (Some(values), position.remaining, 0)
+            Start {
+                after: Some(values),
+                wanted: position.remaining,
+                offset: 0,
+            }
         }
-        None => (None, plan.top, plan.skip.unwrap_or(0)),
+        None => Start {
+            after: None,
+            wanted: plan.top,
+            offset: plan.skip.unwrap_or(0),
+        },
     };
     let page_size = ctx.page_size.max(1);
-    let limit = wanted.map_or(page_size, |w| w.min(page_size));
+    let limit = start.wanted.map_or(page_size, |w| w.min(page_size));
 
     let count = if plan.count {
-        let stmt = plan.count_statement();
-        let row = db.query_one(&stmt).await?;
-        let n = match row {
-            Some(row) => decode(&row, "count", EdmType::Int64)?.as_u64().unwrap_or(0),
-            None => 0,
-        };
-        Some(n)
+        Some(count_of(src, ctx, &plan.count_statement()).await?)
     } else {
         None
     };
-
     if limit == 0 {
-        return Ok(Api1Page {
-            items: Vec::new(),
-            next_page_link: None,
+        return Ok(Page {
+            items: b"[]".to_vec(),
+            next_link: None,
             count,
         });
     }
 
-    let stmt = plan.page_statement(after.as_deref(), limit + 1, offset)?;
-    let mut rows = db.query_all(&stmt).await?;
-    let more_rows = rows.len() as u64 > limit;
-    rows.truncate(limit as usize);
-
-    let still_wanted = wanted.map(|w| w - rows.len() as u64);
-    let next_page_link = match rows.last() {
-        Some(last) if more_rows && still_wanted != Some(0) => {
-            let mut keys = Vec::with_capacity(plan.order_keys().len());
-            for (i, k) in plan.order_keys().iter().enumerate() {
-                keys.push(decode(last, &order_key_alias(i), k.edm_type)?);
-            }
+    let stmt = plan.page_statement(start.after.as_deref(), limit + 1, start.offset)?;
+    let mut records = Records::new(&plan, ctx, scope, limit);
+    run(src, ctx, &stmt, &mut records).await?;
+    let more_rows = records.rows > limit;
+    let sent = records.ids.len() as u64;
+    let still_wanted = start.wanted.map(|w| w - sent);
+    let next_link = match records.last_keys.take() {
+        Some(keys) if more_rows && still_wanted != Some(0) => {
+            let query = canonical_text();
             let token = skiptoken::encode(
                 &ctx.signing_key,
                 &Position {
                     keys,
                     remaining: still_wanted,
-                    query: fingerprint,
+                    query: skiptoken::fingerprint(&query),
                 },
             );
-            let mut query: Vec<String> = kept.iter().map(|s| (*s).to_owned()).collect();
-            query.push(format!("$skiptoken={token}"));
-            Some(format!("{}{}?{}", ctx.base_url, ctx.path, query.join("&")))
+            let sep = if query.is_empty() { "" } else { "&" };
+            Some(format!(
+                "{}{}?{query}{sep}$skiptoken={token}",
+                ctx.base_url, ctx.path
+            ))
         }
         _ => None,
     };
-
-    let items = shape(db, scope, &plan, &rows, ctx).await?;
-    Ok(Api1Page {
+    let items = records.finish(src, ctx).await?;
+    Ok(Page {
         items,
-        next_page_link,
+        next_link,
         count,
     })
 }
 
-pub(crate) async fn get_by_id(
-    db: &DatabaseConnection,
+/// The record with this id, shaped per the request's `$select`/`$expand`
+/// (the request's conditions apply too); `None` when there is none.
+pub(crate) async fn get<S: Source>(
+    src: &S,
     scope: &TenantScope,
-    kind: EntityKind,
+    req: &ReadRequest<'_>,
     id: Uuid,
-    raw_query: &str,
     ctx: &ReadContext,
-) -> Result<Option<Json>, QueryError> {
-    let options = query_string::parse(raw_query)?;
+) -> Result<Option<Vec<u8>>, QueryError> {
+    let options = req.options;
     for (name, present) in [
         ("$filter", options.filter.is_some()),
         ("$orderby", options.orderby.is_some()),
@@ -198,30 +259,365 @@ pub(crate) async fn get_by_id(
             });
         }
     }
-    let plan = plan(db, scope, kind, &options)?;
+    let plan = plan(src, scope, req)?;
     let stmt = plan.single_statement(id.into());
-    let rows = db.query_all(&stmt).await?;
-    let mut items = shape(db, scope, &plan, &rows, ctx).await?;
-    Ok(items.pop())
+    let mut records = Records::new(&plan, ctx, scope, 1);
+    run(src, ctx, &stmt, &mut records).await?;
+    if records.ids.is_empty() {
+        return Ok(None);
+    }
+    let mut items = records.finish(src, ctx).await?;
+    // `[{...}]` -> `{...}`
+    items.pop();
+    items.remove(0);
+    Ok(Some(items))
+}
+
+/// The records of one page being written: each record's properties as
+/// soon as its row arrives; navigation properties once the page is read.
+struct Records<'p> {
+    plan: &'p ReadPlan,
+    shape: Shape,
+    writer: RecordWriter<'p>,
+    /// Rows seen (the statement asks for one more than `limit`).
+    rows: u64,
+    limit: u64,
+    /// `[` and each record without its closing `}` (when navigation
+    /// properties follow) or whole.
+    out: Vec<u8>,
+    /// End of each record in `out` (when navigation properties follow).
+    ends: Vec<usize>,
+    ids: Vec<Uuid>,
+    /// Order-key columns and the values of the last record kept.
+    key_columns: Vec<usize>,
+    last_keys: Option<Vec<Json>>,
+    /// Whether navigation properties follow the properties.
+    open: bool,
+}
+
+impl<'p> Records<'p> {
+    fn new(plan: &'p ReadPlan, ctx: &'p ReadContext, scope: &'p TenantScope, limit: u64) -> Self {
+        let writer = RecordWriter::new(
+            &plan.entity,
+            &plan.entity_set,
+            identity_schema().namespace(),
+            &plan.selection.properties,
+            &plan.selection.computed,
+            ctx.shape,
+            scope_picture_base(ctx, scope),
+            plan.key_column(),
+        );
+        let open = !plan.expand.is_empty()
+            || matches!(ctx.shape, Shape::Feed { full: true })
+                && !plan.entity.navigations.is_empty()
+            || ctx.shape == Shape::Api1 && !plan.selection.navigations.is_empty();
+        let mut out = Vec::with_capacity(256 * limit.min(1000) as usize + 2);
+        out.push(b'[');
+        Records {
+            plan,
+            shape: ctx.shape,
+            writer,
+            rows: 0,
+            limit,
+            out,
+            ends: Vec::new(),
+            ids: Vec::new(),
+            key_columns: Vec::new(),
+            last_keys: None,
+            open,
+        }
+    }
+
+    /// Writes the navigation properties (one statement per navigation for
+    /// the whole page) and closes every record.
+    async fn finish<S: Source>(self, src: &S, ctx: &ReadContext) -> Result<Vec<u8>, QueryError> {
+        let Records {
+            plan,
+            shape,
+            writer,
+            mut out,
+            ends,
+            ids,
+            open,
+            ..
+        } = self;
+        if !open {
+            out.push(b']');
+            return Ok(out);
+        }
+        let schema = identity_schema();
+        let position: HashMap<Uuid, usize> =
+            ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+        let parents = || ids.iter().map(|id| (*id).into()).collect::<Vec<_>>();
+        let mut tails: Vec<Vec<u8>> = vec![Vec::new(); ids.len()];
+        for nav in &plan.entity.navigations {
+            for (tail, id) in tails.iter_mut().zip(&ids) {
+                writer.navigation_link(tail, *id, &nav.name);
+            }
+            if let Some(expand) = plan.expand.iter().find(|e| e.navigation.name == nav.name) {
+                let target_set = schema
+                    .entity_set(&nav.target_set)
+                    .map_or(nav.target_set.as_str(), |s| s.name.as_str());
+                let key_column = expand
+                    .target
+                    .key
+                    .first()
+                    .and_then(|k| expand.target.property(k))
+                    .and_then(|p| p.column_name())
+                    .unwrap_or("id");
+                let related = RecordWriter::new(
+                    &expand.target,
+                    target_set,
+                    schema.namespace(),
+                    &expand.properties,
+                    &[],
+                    shape,
+                    String::new(),
+                    key_column,
+                );
+                let mut sink = Related {
+                    writer: related,
+                    parent: 0,
+                    position: &position,
+                    items: vec![(Vec::new(), 0); ids.len()],
+                    skip: expand.skip.unwrap_or(0),
+                    top: expand.top.unwrap_or(u64::MAX),
+                };
+                run(
+                    src,
+                    ctx,
+                    &plan.expand_statement(expand, parents()),
+                    &mut sink,
+                )
+                .await?;
+                for (tail, (items, _)) in tails.iter_mut().zip(sink.items) {
+                    tail.push(b',');
+                    write::key(tail, &nav.name);
+                    tail.push(b'[');
+                    tail.extend_from_slice(&items);
+                    tail.push(b']');
+                }
+            } else if shape == Shape::Api1
+                && plan
+                    .selection
+                    .navigations
+                    .iter()
+                    .any(|n| n.name == nav.name)
+                && let Some(stmt) = plan.navigation_keys_statement(schema, nav, parents())
+            {
+                let mut sink = Keys {
+                    columns: None,
+                    position: &position,
+                    keys: vec![Vec::new(); ids.len()],
+                };
+                run(src, ctx, &stmt, &mut sink).await?;
+                for (tail, mut keys) in tails.iter_mut().zip(sink.keys) {
+                    keys.sort_by(|a, b| a.to_lowercase().cmp(&b.to_lowercase()).then(a.cmp(b)));
+                    tail.push(b',');
+                    write::key(tail, &nav.name);
+                    tail.push(b'[');
+                    for (i, k) in keys.iter().enumerate() {
+                        if i > 0 {
+                            tail.push(b',');
+                        }
+                        write::string(tail, k);
+                    }
+                    tail.push(b']');
+                }
+            }
+        }
+        let mut page =
+            Vec::with_capacity(out.len() + tails.iter().map(Vec::len).sum::<usize>() + 8);
+        page.push(b'[');
+        let mut begin = 1;
+        for (i, (end, tail)) in ends.iter().zip(&tails).enumerate() {
+            if i > 0 {
+                page.push(b',');
+            }
+            page.extend_from_slice(&out[begin..*end]);
+            page.extend_from_slice(tail);
+            page.push(b'}');
+            begin = *end;
+        }
+        page.push(b']');
+        out.clear();
+        Ok(page)
+    }
+}
+
+/// `{base}/api/{tenant}/{org}/identity/users/`: stored pictures are served there.
+fn scope_picture_base(ctx: &ReadContext, scope: &TenantScope) -> String {
+    format!(
+        "{}/api/{}/{}/identity/users/",
+        ctx.base_url, scope.tenant_key, scope.org_key
+    )
+}
+
+impl RowSink for Records<'_> {
+    fn columns(&mut self, names: &[&str]) -> Result<(), DbErr> {
+        self.writer.prepare(names)?;
+        self.key_columns = (0..self.plan.order_keys().len())
+            .map(|i| index_of(names, &order_key_alias(i)))
+            .collect::<Result<_, _>>()
+            .unwrap_or_default();
+        Ok(())
+    }
+
+    fn row(&mut self, row: &dyn Row) -> Result<(), DbErr> {
+        self.rows += 1;
+        if self.rows > self.limit {
+            return Ok(());
+        }
+        if !self.ids.is_empty() && !self.open {
+            self.out.push(b',');
+        }
+        let id = self.writer.open(row, &mut self.out)?;
+        if self.open {
+            self.ends.push(self.out.len());
+        } else {
+            self.out.push(b'}');
+        }
+        self.ids.push(id);
+        if self.rows == self.limit && !self.key_columns.is_empty() {
+            self.last_keys = Some(
+                self.key_columns
+                    .iter()
+                    .zip(self.plan.order_keys())
+                    .map(|(i, k)| json_value(row, *i, k.edm_type))
+                    .collect::<Result<_, _>>()?,
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Related records of an expansion, gathered per parent.
+struct Related<'a> {
+    writer: RecordWriter<'a>,
+    parent: usize,
+    position: &'a HashMap<Uuid, usize>,
+    /// Per parent: the records written so far and how many were seen.
+    items: Vec<(Vec<u8>, u64)>,
+    skip: u64,
+    top: u64,
+}
+
+impl RowSink for Related<'_> {
+    fn columns(&mut self, names: &[&str]) -> Result<(), DbErr> {
+        self.parent = index_of(names, PARENT_COLUMN)?;
+        self.writer.prepare(names)
+    }
+
+    fn row(&mut self, row: &dyn Row) -> Result<(), DbErr> {
+        let Some(parent) = row.uuid(self.parent)? else {
+            return Ok(());
+        };
+        let Some(&i) = self.position.get(&parent) else {
+            return Ok(());
+        };
+        let (out, seen) = &mut self.items[i];
+        *seen += 1;
+        // Nested $skip/$top apply per parent, in the expansion's order.
+        if *seen <= self.skip || *seen - self.skip > self.top {
+            return Ok(());
+        }
+        if !out.is_empty() {
+            out.push(b',');
+        }
+        let id = self.writer.open(row, out)?;
+        self.writer.close(out, id);
+        Ok(())
+    }
+}
+
+/// Alternate keys of related entities (API 1's `roles`/`groups` arrays).
+struct Keys<'a> {
+    columns: Option<(usize, usize)>,
+    position: &'a HashMap<Uuid, usize>,
+    keys: Vec<Vec<String>>,
+}
+
+impl RowSink for Keys<'_> {
+    fn columns(&mut self, names: &[&str]) -> Result<(), DbErr> {
+        self.columns = Some((
+            index_of(names, PARENT_COLUMN)?,
+            index_of(names, RELATED_KEY_COLUMN)?,
+        ));
+        Ok(())
+    }
+
+    fn row(&mut self, row: &dyn Row) -> Result<(), DbErr> {
+        let Some((p, k)) = self.columns else {
+            return Ok(());
+        };
+        if let (Some(parent), Some(key)) = (row.uuid(p)?, row.text(k)?)
+            && let Some(&i) = self.position.get(&parent)
+        {
+            self.keys[i].push(key.into_owned());
+        }
+        Ok(())
+    }
+}
+
+/// Rows of an aggregating `$apply`, written as records of its columns.
+struct Aggregates<'a> {
+    apply: &'a ApplyPlan,
+    columns: Vec<usize>,
+    rows: u64,
+    limit: u64,
+    out: Vec<u8>,
+}
+
+impl RowSink for Aggregates<'_> {
+    fn columns(&mut self, names: &[&str]) -> Result<(), DbErr> {
+        self.columns = self
+            .apply
+            .columns
+            .iter()
+            .map(|c| index_of(names, &c.name))
+            .collect::<Result<_, _>>()?;
+        Ok(())
+    }
+
+    fn row(&mut self, row: &dyn Row) -> Result<(), DbErr> {
+        self.rows += 1;
+        if self.rows > self.limit {
+            return Ok(());
+        }
+        if self.rows > 1 {
+            self.out.push(b',');
+        }
+        self.out.push(b'{');
+        for (n, (c, i)) in self.apply.columns.iter().zip(&self.columns).enumerate() {
+            if n > 0 {
+                self.out.push(b',');
+            }
+            write::key(&mut self.out, &c.name);
+            write::value(&mut self.out, row, *i, c.edm_type)?;
+        }
+        self.out.push(b'}');
+        Ok(())
+    }
 }
 
 /// A page of an aggregating `$apply`: rows of the result's columns, paged
 /// by position (the skiptoken carries the offset reached).
-async fn list_aggregated(
-    db: &DatabaseConnection,
+async fn list_aggregated<S: Source>(
+    src: &S,
     plan: &ReadPlan,
     apply: &ApplyPlan,
     options: &QueryOptions,
-    kept: &[&str],
-    fingerprint: String,
+    mut canonical_text: impl FnMut() -> String,
     ctx: &ReadContext,
-) -> Result<Api1Page, QueryError> {
+) -> Result<Page, QueryError> {
     let (offset, wanted) = match &options.skiptoken {
         Some(token) => {
             let position =
                 skiptoken::decode(&ctx.signing_key, &token.value).ok_or_else(invalid_token)?;
             let offset = match position.keys.as_slice() {
-                [Json::Number(n)] if position.query == fingerprint => {
+                [Json::Number(n)]
+                    if position.query == skiptoken::fingerprint(&canonical_text()) =>
+                {
                     n.as_u64().ok_or_else(invalid_token)?
                 }
                 _ => return Err(invalid_token()),
@@ -233,135 +629,55 @@ async fn list_aggregated(
     let page_size = ctx.page_size.max(1);
     let limit = wanted.map_or(page_size, |w| w.min(page_size));
     let count = if plan.count {
-        match db.query_one(&apply.count_statement()).await? {
-            Some(row) => Some(decode(&row, "count", EdmType::Int64)?.as_u64().unwrap_or(0)),
-            None => Some(0),
-        }
+        Some(count_of(src, ctx, &apply.count_statement()).await?)
     } else {
         None
     };
     if limit == 0 {
-        return Ok(Api1Page {
-            items: Vec::new(),
-            next_page_link: None,
+        return Ok(Page {
+            items: b"[]".to_vec(),
+            next_link: None,
             count,
         });
     }
-    let mut rows = db
-        .query_all(&apply.page_statement(limit + 1, offset))
-        .await?;
-    let more_rows = rows.len() as u64 > limit;
-    rows.truncate(limit as usize);
-    let mut items = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let mut item = Map::new();
-        for c in &apply.columns {
-            item.insert(c.name.clone(), decode(row, &c.name, c.edm_type)?);
-        }
-        items.push(Json::Object(item));
-    }
-    let still_wanted = wanted.map(|w| w - rows.len() as u64);
-    let next_page_link = (more_rows && still_wanted != Some(0)).then(|| {
+    let mut sink = Aggregates {
+        apply,
+        columns: Vec::new(),
+        rows: 0,
+        limit,
+        out: vec![b'['],
+    };
+    run(
+        src,
+        ctx,
+        &apply.page_statement(limit + 1, offset),
+        &mut sink,
+    )
+    .await?;
+    let more_rows = sink.rows > limit;
+    let sent = sink.rows.min(limit);
+    let mut items = sink.out;
+    items.push(b']');
+    let still_wanted = wanted.map(|w| w - sent);
+    let next_link = (more_rows && still_wanted != Some(0)).then(|| {
+        let query = canonical_text();
         let token = skiptoken::encode(
             &ctx.signing_key,
             &Position {
-                keys: vec![Json::from(offset + rows.len() as u64)],
+                keys: vec![Json::from(offset + sent)],
                 remaining: still_wanted,
-                query: fingerprint,
+                query: skiptoken::fingerprint(&query),
             },
         );
-        let mut query: Vec<String> = kept.iter().map(|s| (*s).to_owned()).collect();
-        query.push(format!("$skiptoken={token}"));
-        format!("{}{}?{}", ctx.base_url, ctx.path, query.join("&"))
+        let sep = if query.is_empty() { "" } else { "&" };
+        format!(
+            "{}{}?{query}{sep}$skiptoken={token}",
+            ctx.base_url, ctx.path
+        )
     });
-    Ok(Api1Page {
+    Ok(Page {
         items,
-        next_page_link,
+        next_link,
         count,
     })
-}
-
-/// Shapes rows into records, adding related keys and expansions (one query
-/// per navigation for the whole page).
-async fn shape(
-    db: &DatabaseConnection,
-    scope: &TenantScope,
-    plan: &ReadPlan,
-    rows: &[QueryResult],
-    ctx: &ReadContext,
-) -> Result<Vec<Json>, QueryError> {
-    let key_col = plan.key_column().to_owned();
-    let mut records: Vec<Map<String, Json>> = Vec::with_capacity(rows.len());
-    let mut ids: Vec<Uuid> = Vec::with_capacity(rows.len());
-    for row in rows {
-        let mut rec = record(row, &plan.entity, &plan.selection.properties, scope, ctx)?;
-        for c in &plan.selection.computed {
-            rec.insert(
-                c.name.clone(),
-                decode(row, &computed_column_alias(&c.name), c.edm_type)?,
-            );
-        }
-        records.push(rec);
-        ids.push(row.try_get::<Uuid>("", &key_col)?);
-    }
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let parents = || ids.iter().map(|id| (*id).into()).collect::<Vec<_>>();
-    let schema = identity_schema();
-
-    let key_lists = if ctx.navigation_keys {
-        plan.selection.navigations.as_slice()
-    } else {
-        &[]
-    };
-    for nav in key_lists {
-        if plan.expand.iter().any(|e| e.navigation.name == nav.name) {
-            continue;
-        }
-        let Some(stmt) = plan.navigation_keys_statement(schema, nav, parents()) else {
-            continue;
-        };
-        let mut by_parent: HashMap<Uuid, Vec<String>> = HashMap::new();
-        for row in db.query_all(&stmt).await? {
-            let parent = row.try_get::<Uuid>("", PARENT_COLUMN)?;
-            let key = row.try_get::<String>("", RELATED_KEY_COLUMN)?;
-            by_parent.entry(parent).or_default().push(key);
-        }
-        for (rec, id) in records.iter_mut().zip(&ids) {
-            let mut keys = by_parent.remove(id).unwrap_or_default();
-            keys.sort_by(|a, b| a.to_lowercase().cmp(&b.to_lowercase()).then(a.cmp(b)));
-            rec.insert(
-                nav.name.clone(),
-                Json::Array(keys.into_iter().map(Json::String).collect()),
-            );
-        }
-    }
-
-    for expand in &plan.expand {
-        let stmt = plan.expand_statement(expand, parents());
-        let mut by_parent: HashMap<Uuid, Vec<Json>> = HashMap::new();
-        for row in db.query_all(&stmt).await? {
-            let parent = row.try_get::<Uuid>("", PARENT_COLUMN)?;
-            let related = record(&row, &expand.target, &expand.properties, scope, ctx)?;
-            by_parent
-                .entry(parent)
-                .or_default()
-                .push(Json::Object(related));
-        }
-        // Nested $skip/$top apply per parent, in the expansion's order.
-        let skip = usize::try_from(expand.skip.unwrap_or(0)).unwrap_or(usize::MAX);
-        let top = expand
-            .top
-            .map_or(usize::MAX, |t| usize::try_from(t).unwrap_or(usize::MAX));
-        for (rec, id) in records.iter_mut().zip(&ids) {
-            let related = by_parent.remove(id).unwrap_or_default();
-            rec.insert(
-                expand.navigation.name.clone(),
-                Json::Array(related.into_iter().skip(skip).take(top).collect()),
-            );
-        }
-    }
-
-    Ok(records.into_iter().map(Json::Object).collect())
 }

@@ -6,10 +6,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 
 use super::body::read_json;
-use super::{read_context, resource};
+use super::resource;
 use crate::domain::EntityKey;
 use crate::error::ApiError;
-use crate::odata::{self, EntityKind};
+use crate::odata::EntityKind;
 use crate::startup::AppState;
 use crate::storage::catalog::{self, Catalog, Change};
 use crate::tenancy::TenantScope;
@@ -96,11 +96,10 @@ async fn get<C: CatalogRoutes>(
         Ok(id) => id,
         Err(_) => require::<C>(&state, &scope, &key).await?,
     };
-    let ctx = read_context(&req, &state);
-    let record = odata::get_by_id(&state.db, &scope, C::KIND, id, req.query_string(), &ctx)
-        .await?
-        .ok_or_else(|| catalog::not_found::<C>(&key))?;
-    Ok(HttpResponse::Ok().json(record))
+    super::record_response(&req, &state, &scope, C::KIND, id, || {
+        catalog::not_found::<C>(&key)
+    })
+    .await
 }
 
 async fn create<C: CatalogRoutes>(

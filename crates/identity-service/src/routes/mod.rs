@@ -20,10 +20,12 @@ pub mod token;
 pub mod users;
 
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
-use actix_web::{HttpRequest, HttpResponse, Resource, web};
+use std::sync::Arc;
+
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, Resource, web};
 
 use crate::error::ApiError;
-use crate::odata::ReadContext;
+use crate::odata::{self, ReadContext, ReadRequest, ReadStats, Shape};
 use crate::startup::AppState;
 use crate::tenancy::TenantScope;
 
@@ -119,15 +121,6 @@ pub fn created(
         .json(id.to_string())
 }
 
-/// The JSON of an API 1 page, keys in the documented order.
-#[derive(serde::Serialize)]
-struct Api1PageBody<'a> {
-    items: &'a [serde_json::Value],
-    #[serde(rename = "nextPageLink")]
-    next_page_link: Option<&'a str>,
-    count: Option<u64>,
-}
-
 /// `GET {set}/odata`: `{"items":[...],"nextPageLink":...,"count":...}`
 /// (`count` always present, `null` unless requested).
 pub async fn page_response(
@@ -137,14 +130,45 @@ pub async fn page_response(
     kind: crate::odata::EntityKind,
 ) -> Result<HttpResponse, ApiError> {
     // Over-long query strings were refused (414) by the middleware.
-    let query = req.query_string();
     let ctx = read_context(req, state);
-    let page = crate::odata::list(&state.read_db, scope, kind, query, &ctx).await?;
-    Ok(HttpResponse::Ok().json(Api1PageBody {
-        items: &page.items,
-        next_page_link: page.next_page_link.as_deref(),
-        count: page.count,
-    }))
+    let options = odata::parse(req.query_string(), &ctx)?;
+    let read = ReadRequest::new(kind, &options);
+    let page = odata::list(&state.read_db, scope, &read, &ctx).await?;
+    let mut body = Vec::with_capacity(page.items.len() + 64);
+    body.extend_from_slice(b"{\"items\":");
+    body.extend_from_slice(&page.items);
+    body.extend_from_slice(b",\"nextPageLink\":");
+    serde_json::to_writer(&mut body, &page.next_link).map_err(ApiError::internal)?;
+    body.extend_from_slice(b",\"count\":");
+    serde_json::to_writer(&mut body, &page.count).map_err(ApiError::internal)?;
+    body.push(b'}');
+    Ok(json_bytes(body))
+}
+
+/// `GET {set}/{id|key}`: the record with this id per the request's
+/// `$select`/`$expand`, or `not_found`.
+pub async fn record_response(
+    req: &HttpRequest,
+    state: &AppState,
+    scope: &TenantScope,
+    kind: crate::odata::EntityKind,
+    id: uuid::Uuid,
+    not_found: impl FnOnce() -> ApiError,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = read_context(req, state);
+    let options = odata::parse(req.query_string(), &ctx)?;
+    let read = ReadRequest::new(kind, &options);
+    let record = odata::get(&state.db, scope, &read, id, &ctx)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(json_bytes(record))
+}
+
+/// 200 with a JSON body already written.
+fn json_bytes(body: Vec<u8>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(actix_web::http::header::ContentType::json())
+        .body(body)
 }
 
 /// A resource whose unsupported methods answer 405 in the error body.
@@ -229,7 +253,8 @@ pub fn read_context(req: &HttpRequest, state: &AppState) -> ReadContext {
         path: req.path().to_owned(),
         signing_key: state.signing_key.clone(),
         page_size: API1_PAGE_SIZE,
-        navigation_keys: true,
+        shape: Shape::Api1,
+        stats: req.extensions().get::<Arc<ReadStats>>().cloned(),
     }
 }
 

@@ -10,13 +10,13 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::body::read_json;
-use super::{read_context, resource};
+use super::resource;
 use crate::domain::{
     Culture, Email, EntityKey, NewUser, PictureInput, UserName, UserStatus, key_list,
     parse_last_login,
 };
 use crate::error::ApiError;
-use crate::odata::{self, EntityKind};
+use crate::odata::EntityKind;
 use crate::pictures;
 use crate::startup::AppState;
 use crate::storage::memberships::{Membership, Reference};
@@ -77,18 +77,10 @@ async fn get(
         Ok(id) => id,
         Err(_) => users::require(&state.db, &scope, &user).await?,
     };
-    let ctx = read_context(&req, &state);
-    let record = odata::get_by_id(
-        &state.db,
-        &scope,
-        EntityKind::User,
-        id,
-        req.query_string(),
-        &ctx,
-    )
-    .await?
-    .ok_or_else(|| users::not_found(&user))?;
-    Ok(HttpResponse::Ok().json(record))
+    super::record_response(&req, &state, &scope, EntityKind::User, id, || {
+        users::not_found(&user)
+    })
+    .await
 }
 
 /// `POST users`: 201, `Location`, the id as a JSON string.

@@ -1,0 +1,140 @@
+//! Where rows come from: a [`Source`] runs a statement and hands each row
+//! to a [`RowSink`] as a [`Row`], read by column index. The read path is
+//! written once against these traits; SeaORM/sqlx (every backend) and the
+//! SQLite reader connections implement them.
+
+use std::borrow::Cow;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use odata_sql::Backend;
+use odata_sql::schema::EdmType;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, QueryResult};
+use sea_query::SelectStatement;
+use serde_json::Value as Json;
+use uuid::Uuid;
+
+/// One result row, read by column index; `None` is SQL `NULL`.
+pub(crate) trait Row {
+    /// A text column.
+    fn text(&self, i: usize) -> Result<Option<Cow<'_, str>>, DbErr>;
+    /// An integer column.
+    fn int(&self, i: usize) -> Result<Option<i64>, DbErr>;
+    /// A floating-point column (an integer value is widened).
+    fn float(&self, i: usize) -> Result<Option<f64>, DbErr>;
+    /// A boolean column.
+    fn boolean(&self, i: usize) -> Result<Option<bool>, DbErr>;
+    /// A GUID column.
+    fn uuid(&self, i: usize) -> Result<Option<Uuid>, DbErr>;
+    /// A timestamp column, in UTC.
+    fn timestamp(&self, i: usize) -> Result<Option<DateTime<Utc>>, DbErr>;
+    /// A date column.
+    fn date(&self, i: usize) -> Result<Option<NaiveDate>, DbErr>;
+}
+
+/// Receives the rows of one statement.
+pub(crate) trait RowSink {
+    /// The result's column names, once, before the first row (not called
+    /// when there is no row).
+    fn columns(&mut self, names: &[&str]) -> Result<(), DbErr>;
+    /// One row.
+    fn row(&mut self, row: &dyn Row) -> Result<(), DbErr>;
+}
+
+/// Runs statements.
+pub(crate) trait Source {
+    /// The SQL dialect the statements are built for.
+    fn backend(&self) -> Backend;
+    /// Runs `stmt`, handing its rows to `sink` in order.
+    async fn query(&self, stmt: &SelectStatement, sink: &mut dyn RowSink) -> Result<(), DbErr>;
+}
+
+/// The index of column `name` among `names`.
+pub(crate) fn index_of(names: &[&str], name: &str) -> Result<usize, DbErr> {
+    names
+        .iter()
+        .position(|n| *n == name)
+        .ok_or_else(|| DbErr::Custom(format!("the result has no column `{name}`")))
+}
+
+/// Reads column `i` of `row` as JSON according to its EDM type.
+pub(crate) fn json_value(row: &dyn Row, i: usize, ty: EdmType) -> Result<Json, DbErr> {
+    Ok(match ty {
+        EdmType::String => row
+            .text(i)?
+            .map_or(Json::Null, |s| Json::String(s.into_owned())),
+        EdmType::Boolean => row.boolean(i)?.map_or(Json::Null, Json::Bool),
+        EdmType::Int32 | EdmType::Int64 => row.int(i)?.map_or(Json::Null, Json::from),
+        EdmType::Decimal | EdmType::Double => row.float(i)?.map_or(Json::Null, Json::from),
+        EdmType::Guid => row
+            .uuid(i)?
+            .map_or(Json::Null, |u| Json::String(u.to_string())),
+        EdmType::DateTimeOffset => row
+            .timestamp(i)?
+            .map_or(Json::Null, |t| Json::String(super::json::timestamp(t))),
+        EdmType::Date => row.date(i)?.map_or(Json::Null, |d| {
+            Json::String(d.format("%Y-%m-%d").to_string())
+        }),
+    })
+}
+
+impl Row for QueryResult {
+    fn text(&self, i: usize) -> Result<Option<Cow<'_, str>>, DbErr> {
+        Ok(self.try_get_by_index::<Option<String>>(i)?.map(Cow::Owned))
+    }
+
+    fn int(&self, i: usize) -> Result<Option<i64>, DbErr> {
+        match self.try_get_by_index::<Option<i64>>(i) {
+            Ok(v) => Ok(v),
+            Err(_) => Ok(self.try_get_by_index::<Option<i32>>(i)?.map(i64::from)),
+        }
+    }
+
+    fn float(&self, i: usize) -> Result<Option<f64>, DbErr> {
+        match self.try_get_by_index::<Option<f64>>(i) {
+            Ok(v) => Ok(v),
+            Err(_) => Ok(self.try_get_by_index::<Option<i64>>(i)?.map(|v| v as f64)),
+        }
+    }
+
+    fn boolean(&self, i: usize) -> Result<Option<bool>, DbErr> {
+        self.try_get_by_index(i)
+    }
+
+    fn uuid(&self, i: usize) -> Result<Option<Uuid>, DbErr> {
+        self.try_get_by_index(i)
+    }
+
+    fn timestamp(&self, i: usize) -> Result<Option<DateTime<Utc>>, DbErr> {
+        self.try_get_by_index(i)
+    }
+
+    fn date(&self, i: usize) -> Result<Option<NaiveDate>, DbErr> {
+        self.try_get_by_index(i)
+    }
+}
+
+/// SeaORM (sqlx) on any backend.
+pub(crate) struct Sqlx<'a>(pub(crate) &'a DatabaseConnection);
+
+impl Source for Sqlx<'_> {
+    fn backend(&self) -> Backend {
+        match self.0.get_database_backend() {
+            DbBackend::Postgres => Backend::Postgres,
+            DbBackend::MySql => Backend::MySql,
+            _ => Backend::Sqlite,
+        }
+    }
+
+    async fn query(&self, stmt: &SelectStatement, sink: &mut dyn RowSink) -> Result<(), DbErr> {
+        let rows = self.0.query_all(stmt).await?;
+        if let Some(first) = rows.first() {
+            let names = first.column_names();
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            sink.columns(&names)?;
+            for row in &rows {
+                sink.row(row)?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,378 @@
+//! Rows straight to JSON bytes (the one serializer of records).
+//!
+//! A record is written from a [`Row`] into the response buffer, driven by
+//! the plan's projection: the key, then the selected properties in the
+//! order `$metadata` declares them, then `$compute` results, then (added
+//! once related rows are read) navigation properties in declaration order.
+//! No `serde_json::Value` per row or per property; strings are escaped
+//! straight from the row.
+
+use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
+use odata_sql::ComputedProperty;
+use odata_sql::schema::{EdmType, EntityType, Property, PropertySource};
+use sea_orm::DbErr;
+use uuid::Uuid;
+
+use super::Shape;
+use super::rows::{Row, index_of};
+
+/// Writes `s` as a JSON string.
+pub(crate) fn string(out: &mut Vec<u8>, s: &str) {
+    // Writing into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
+/// Writes `"name":`.
+pub(crate) fn key(out: &mut Vec<u8>, name: &str) {
+    string(out, name);
+    out.push(b':');
+}
+
+fn integer(out: &mut Vec<u8>, v: i64) {
+    let _ = serde_json::to_writer(&mut *out, &v);
+}
+
+fn float(out: &mut Vec<u8>, v: f64) {
+    // NaN and infinities have no JSON form: null, as serde_json writes them.
+    let _ = serde_json::to_writer(&mut *out, &v);
+}
+
+fn guid(out: &mut Vec<u8>, id: Uuid) {
+    let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    out.push(b'"');
+    out.extend_from_slice(id.hyphenated().encode_lower(&mut buf).as_bytes());
+    out.push(b'"');
+}
+
+fn digits(out: &mut Vec<u8>, v: u32, width: usize) {
+    let mut buf = [b'0'; 10];
+    let mut v = v;
+    for slot in buf[..width].iter_mut().rev() {
+        *slot = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+    out.extend_from_slice(&buf[..width]);
+}
+
+/// RFC 3339 in UTC with `Z` and as many fractional digits as needed in
+/// groups of three (0, 3, 6 or 9), as `SecondsFormat::AutoSi` writes it.
+pub(crate) fn timestamp(out: &mut Vec<u8>, t: DateTime<Utc>) {
+    let year = t.year();
+    if !(0..=9999).contains(&year) {
+        string(out, &super::json::timestamp(t));
+        return;
+    }
+    out.push(b'"');
+    digits(out, year as u32, 4);
+    out.push(b'-');
+    digits(out, t.month(), 2);
+    out.push(b'-');
+    digits(out, t.day(), 2);
+    out.push(b'T');
+    digits(out, t.hour(), 2);
+    out.push(b':');
+    digits(out, t.minute(), 2);
+    out.push(b':');
+    // A leap second is written as second 60.
+    let nanos = t.nanosecond();
+    let (second, nanos) = if nanos >= 1_000_000_000 {
+        (t.second() + 1, nanos - 1_000_000_000)
+    } else {
+        (t.second(), nanos)
+    };
+    digits(out, second, 2);
+    if nanos != 0 {
+        out.push(b'.');
+        if nanos % 1_000_000 == 0 {
+            digits(out, nanos / 1_000_000, 3);
+        } else if nanos % 1_000 == 0 {
+            digits(out, nanos / 1_000, 6);
+        } else {
+            digits(out, nanos, 9);
+        }
+    }
+    out.extend_from_slice(b"Z\"");
+}
+
+fn date(out: &mut Vec<u8>, d: NaiveDate) {
+    string(out, &d.format("%Y-%m-%d").to_string());
+}
+
+/// Writes column `i` of `row` as JSON of type `ty`.
+pub(crate) fn value(out: &mut Vec<u8>, row: &dyn Row, i: usize, ty: EdmType) -> Result<(), DbErr> {
+    let written = match ty {
+        EdmType::String => row.text(i)?.map(|s| string(out, &s)),
+        EdmType::Boolean => row
+            .boolean(i)?
+            .map(|b| out.extend_from_slice(if b { b"true" } else { b"false" })),
+        EdmType::Int32 | EdmType::Int64 => row.int(i)?.map(|v| integer(out, v)),
+        EdmType::Decimal | EdmType::Double => row.float(i)?.map(|v| float(out, v)),
+        EdmType::Guid => row.uuid(i)?.map(|u| guid(out, u)),
+        EdmType::DateTimeOffset => row.timestamp(i)?.map(|t| timestamp(out, t)),
+        EdmType::Date => row.date(i)?.map(|d| date(out, d)),
+    };
+    if written.is_none() {
+        out.extend_from_slice(b"null");
+    }
+    Ok(())
+}
+
+fn constant(out: &mut Vec<u8>, v: &sea_query::Value) {
+    match v {
+        sea_query::Value::Bool(Some(b)) => {
+            out.extend_from_slice(if *b { b"true" } else { b"false" })
+        }
+        sea_query::Value::String(Some(s)) => string(out, s),
+        sea_query::Value::Int(Some(i)) => integer(out, i64::from(*i)),
+        sea_query::Value::BigInt(Some(i)) => integer(out, *i),
+        _ => out.extend_from_slice(b"null"),
+    }
+}
+
+/// The `@odata.type` annotation of a value of this type, when JSON alone
+/// cannot tell it (OData JSON §4.6.3 / full metadata).
+fn type_annotation(ty: EdmType) -> Option<&'static str> {
+    match ty {
+        EdmType::Guid => Some("#Guid"),
+        EdmType::DateTimeOffset => Some("#DateTimeOffset"),
+        EdmType::Date => Some("#Date"),
+        EdmType::Int64 => Some("#Int64"),
+        EdmType::Decimal => Some("#Decimal"),
+        EdmType::String | EdmType::Boolean | EdmType::Int32 | EdmType::Double => None,
+    }
+}
+
+/// Where a property's value comes from in a row.
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    Column(usize),
+    Constant,
+    /// A user's `picture`: the stored flag and the external URL.
+    Picture {
+        stored: usize,
+        url: usize,
+    },
+    /// A computed property this writer does not know: `null`.
+    Unknown,
+}
+
+/// Writes the records of one entity type from rows of one statement.
+pub(crate) struct RecordWriter<'a> {
+    entity: &'a EntityType,
+    set_name: &'a str,
+    namespace: &'a str,
+    properties: &'a [Property],
+    computed: &'a [ComputedProperty],
+    shape: Shape,
+    /// `{base}/api/{tenant}/{org}/identity/users/` for stored pictures.
+    picture_base: String,
+    key_column: String,
+    key: usize,
+    slots: Vec<Slot>,
+    computed_slots: Vec<usize>,
+}
+
+impl<'a> RecordWriter<'a> {
+    /// A writer of `properties` (and `computed`) of `entity`, records of
+    /// entity set `set_name`; [`RecordWriter::prepare`] before the first row.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        entity: &'a EntityType,
+        set_name: &'a str,
+        namespace: &'a str,
+        properties: &'a [Property],
+        computed: &'a [ComputedProperty],
+        shape: Shape,
+        picture_base: String,
+        key_column: &str,
+    ) -> Self {
+        RecordWriter {
+            entity,
+            set_name,
+            namespace,
+            properties,
+            computed,
+            shape,
+            picture_base,
+            key_column: key_column.to_owned(),
+            key: 0,
+            slots: Vec::new(),
+            computed_slots: Vec::new(),
+        }
+    }
+
+    /// Finds the columns of the result.
+    pub(crate) fn prepare(&mut self, names: &[&str]) -> Result<(), DbErr> {
+        self.key = index_of(names, &self.key_column)?;
+        self.slots = self
+            .properties
+            .iter()
+            .map(|p| {
+                Ok(match &p.source {
+                    PropertySource::Column(c) => Slot::Column(index_of(names, c)?),
+                    PropertySource::Constant(_) => Slot::Constant,
+                    PropertySource::Computed { .. }
+                        if self.entity.name == "User" && p.name == "picture" =>
+                    {
+                        Slot::Picture {
+                            stored: index_of(names, "has_picture")?,
+                            url: index_of(names, "picture_url")?,
+                        }
+                    }
+                    PropertySource::Computed { .. } => Slot::Unknown,
+                })
+            })
+            .collect::<Result<_, DbErr>>()?;
+        self.computed_slots = self
+            .computed
+            .iter()
+            .map(|c| index_of(names, &odata_sql::computed_column_alias(&c.name)))
+            .collect::<Result<_, DbErr>>()?;
+        Ok(())
+    }
+
+    /// The record's key.
+    pub(crate) fn key_of(&self, row: &dyn Row) -> Result<Uuid, DbErr> {
+        row.uuid(self.key)?
+            .ok_or_else(|| DbErr::Custom("a record without a key".to_owned()))
+    }
+
+    fn full(&self) -> bool {
+        matches!(self.shape, Shape::Feed { full: true })
+    }
+
+    /// Writes `{` and the record's properties, not the closing `}`: the
+    /// navigation properties may follow ([`RecordWriter::close`]).
+    pub(crate) fn open(&self, row: &dyn Row, out: &mut Vec<u8>) -> Result<Uuid, DbErr> {
+        let id = self.key_of(row)?;
+        out.push(b'{');
+        let mut first = true;
+        if self.full() {
+            key(out, "@odata.type");
+            string(out, &format!("#{}.{}", self.namespace, self.entity.name));
+            let path = format!("{}({id})", self.set_name);
+            out.push(b',');
+            key(out, "@odata.id");
+            string(out, &path);
+            out.push(b',');
+            key(out, "@odata.editLink");
+            string(out, &path);
+            first = false;
+        }
+        let key_name = self.entity.key.first().map(String::as_str);
+        // The key comes first, even when not selected.
+        let key_selected = self
+            .properties
+            .iter()
+            .any(|p| Some(p.name.as_str()) == key_name);
+        if !key_selected && let Some(name) = key_name {
+            self.annotate(out, &mut first, name, EdmType::Guid, false);
+            key(out, name);
+            guid(out, id);
+        }
+        for (p, slot) in self.properties.iter().zip(&self.slots) {
+            let null = match slot {
+                Slot::Column(i) => self.full() && is_null(row, *i, p.edm_type)?,
+                _ => false,
+            };
+            self.annotate(out, &mut first, &p.name, p.edm_type, null);
+            key(out, &p.name);
+            match slot {
+                Slot::Column(i) => value(out, row, *i, p.edm_type)?,
+                Slot::Constant => match &p.source {
+                    PropertySource::Constant(v) => constant(out, v),
+                    _ => out.extend_from_slice(b"null"),
+                },
+                Slot::Picture { stored, url } => {
+                    if row.boolean(*stored)?.unwrap_or(false) {
+                        let mut link = String::with_capacity(self.picture_base.len() + 44);
+                        link.push_str(&self.picture_base);
+                        link.push_str(&id.to_string());
+                        link.push_str("/picture");
+                        string(out, &link);
+                    } else {
+                        value(out, row, *url, EdmType::String)?;
+                    }
+                }
+                Slot::Unknown => out.extend_from_slice(b"null"),
+            }
+        }
+        for (c, i) in self.computed.iter().zip(&self.computed_slots) {
+            out.push(b',');
+            key(out, &c.name);
+            value(out, row, *i, c.edm_type)?;
+        }
+        Ok(id)
+    }
+
+    /// The separator before a property, and in full metadata its type
+    /// annotation (before the property, unless the value is null).
+    fn annotate(&self, out: &mut Vec<u8>, first: &mut bool, name: &str, ty: EdmType, null: bool) {
+        if !*first {
+            out.push(b',');
+        }
+        *first = false;
+        if self.full()
+            && !null
+            && let Some(t) = type_annotation(ty)
+        {
+            key(out, &format!("{name}@odata.type"));
+            string(out, t);
+            out.push(b',');
+        }
+    }
+
+    /// Closes a record that has no navigation values: in full metadata its
+    /// navigation links still follow the properties.
+    pub(crate) fn close(&self, out: &mut Vec<u8>, id: Uuid) {
+        for nav in &self.entity.navigations {
+            self.navigation_link(out, id, &nav.name);
+        }
+        out.push(b'}');
+    }
+
+    /// Navigation parts of a record before its value (full metadata: the
+    /// navigation link), for navigation `name` of the record with key `id`.
+    pub(crate) fn navigation_link(&self, out: &mut Vec<u8>, id: Uuid, name: &str) {
+        if self.full() {
+            out.push(b',');
+            key(out, &format!("{name}@odata.navigationLink"));
+            string(out, &format!("{}({id})/{name}", self.set_name));
+        }
+    }
+}
+
+fn is_null(row: &dyn Row, i: usize, ty: EdmType) -> Result<bool, DbErr> {
+    Ok(match ty {
+        EdmType::Guid => row.uuid(i)?.is_none(),
+        EdmType::DateTimeOffset => row.timestamp(i)?.is_none(),
+        EdmType::Date => row.date(i)?.is_none(),
+        EdmType::Int64 | EdmType::Int32 => row.int(i)?.is_none(),
+        EdmType::Decimal | EdmType::Double => row.float(i)?.is_none(),
+        EdmType::String => row.text(i)?.is_none(),
+        EdmType::Boolean => row.boolean(i)?.is_none(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn ts(t: DateTime<Utc>) -> String {
+        let mut out = Vec::new();
+        timestamp(&mut out, t);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn timestamps_are_written_as_chrono_writes_them() {
+        let base = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
+        for nanos in [0, 120_000_000, 123_456_000, 123_456_789, 1_000, 5] {
+            let t = base + chrono::Duration::nanoseconds(nanos);
+            assert_eq!(ts(t), format!("\"{}\"", super::super::json::timestamp(t)));
+        }
+        let early = Utc.with_ymd_and_hms(7, 3, 9, 0, 0, 0).unwrap();
+        assert_eq!(ts(early), "\"0007-03-09T00:00:00Z\"");
+    }
+}
