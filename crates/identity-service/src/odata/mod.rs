@@ -6,7 +6,7 @@
 //! [`schema::identity_schema`], run the statements through SeaORM and shape
 //! the records (one serializer).
 
-mod json;
+pub(crate) mod json;
 pub(crate) mod query_string;
 mod read;
 pub mod schema;
