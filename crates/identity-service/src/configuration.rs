@@ -375,6 +375,21 @@ mod tests {
     }
 
     #[test]
+    fn sqlite_readers_from_file_and_env() {
+        assert!(Settings::default().sqlite_readers >= 1);
+        let s = Settings::from_sources(Some("sqlite_readers = 3\n"), env(&[])).unwrap();
+        assert_eq!(s.sqlite_readers, 3);
+        let s = Settings::from_sources(
+            Some("sqlite_readers = 3\n"),
+            env(&[("APP_SQLITE_READERS", "0")]),
+        )
+        .unwrap();
+        assert_eq!(s.sqlite_readers, 0);
+        assert!(Settings::from_sources(None, env(&[("APP_SQLITE_READERS", "-1")])).is_err());
+        assert!(Settings::from_sources(None, env(&[("APP_SQLITE_READERS", "257")])).is_err());
+    }
+
+    #[test]
     fn bad_values_are_errors() {
         assert!(Settings::from_sources(None, env(&[("APP_DEMO", "maybe")])).is_err());
         assert!(Settings::from_sources(None, env(&[("APP_MAX_PICTURE_BYTES", "-1")])).is_err());

@@ -721,3 +721,32 @@ fn memory_databases_get_no_readers() {
         Some(PathBuf::from("./data/x.db"))
     );
 }
+
+#[tokio::test]
+async fn readers_open_for_a_sqlite_file_only() {
+    let file = TempDb::new();
+    let settings = Settings {
+        database_url: file.url(),
+        db_max_connections: 1,
+        sqlite_readers: 3,
+        ..Settings::default()
+    };
+    let db = db::connect(&settings).await.unwrap();
+    db::migrate(&settings, &db).await.unwrap();
+    let readers = db::open_sqlite_readers(&settings)
+        .unwrap()
+        .expect("readers");
+    assert_eq!(readers.readers(), 3);
+    let off = Settings {
+        sqlite_readers: 0,
+        ..settings.clone()
+    };
+    assert!(db::open_sqlite_readers(&off).unwrap().is_none());
+    let memory = Settings {
+        database_url: "sqlite::memory:".to_owned(),
+        ..settings
+    };
+    assert!(db::open_sqlite_readers(&memory).unwrap().is_none());
+    // A file that does not exist is an error (the readers never create it).
+    assert!(SqliteReaders::open(&file.0.with_extension("missing"), 1).is_err());
+}
