@@ -13,6 +13,9 @@ use serde::Deserialize;
 /// The default configuration file looked up in the working directory.
 pub const DEFAULT_CONFIG_FILE: &str = "odata-users.toml";
 
+/// Largest accepted `sqlite_readers` (one thread and connection each).
+pub const MAX_SQLITE_READERS: usize = 256;
+
 /// Every setting of the server. Field names are the TOML keys.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -75,6 +78,11 @@ pub struct Settings {
     /// each borrowed pool connection inside one transaction (see
     /// `storage::db`). No effect on SQLite.
     pub db_statement_cache: bool,
+    /// Blocking rusqlite connections that serve the OData list reads when
+    /// the (read) database is a SQLite file (`APP_SQLITE_READERS`); writes
+    /// stay on the sqlx pool. Default: the number of CPUs; 0 reads through
+    /// sqlx as well. At most 256.
+    pub sqlite_readers: usize,
     /// Requests per minute per API client, counted per instance
     /// (`APP_RATE_LIMIT_PER_MINUTE`); 0 disables. Default 600. A client may
     /// burst up to a minute's worth; above it: 429 with `Retry-After`.
@@ -125,6 +133,7 @@ impl Default for Settings {
             db_min_connections: 1,
             db_acquire_timeout_seconds: 10,
             db_statement_cache: true,
+            sqlite_readers: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
             rate_limit_per_minute: 600,
             token_ttl_seconds: 15 * 60,
             auth_cache_seconds: 10,
@@ -196,6 +205,9 @@ impl Settings {
         }
         if let Some(v) = env("APP_DB_STATEMENT_CACHE") {
             self.db_statement_cache = parse_bool("APP_DB_STATEMENT_CACHE", &v)?;
+        }
+        if let Some(v) = env("APP_SQLITE_READERS") {
+            self.sqlite_readers = parse_env("APP_SQLITE_READERS", &v)?;
         }
         if let Some(v) = env("APP_BIND") {
             self.bind = v;
@@ -271,6 +283,12 @@ impl Settings {
         }
         if self.db_min_connections > self.db_max_connections {
             anyhow::bail!("db_min_connections must not exceed db_max_connections");
+        }
+        if self.sqlite_readers > MAX_SQLITE_READERS {
+            anyhow::bail!(
+                "sqlite_readers must be at most {MAX_SQLITE_READERS}, got {}",
+                self.sqlite_readers
+            );
         }
         if self.db_acquire_timeout_seconds == 0 {
             anyhow::bail!("db_acquire_timeout_seconds must be at least 1");
@@ -363,6 +381,21 @@ mod tests {
         assert!(!s.demo);
         assert_eq!(s.max_picture_bytes, 10);
         assert_eq!(s.public_url.as_deref(), Some("https://x.test"));
+    }
+
+    #[test]
+    fn sqlite_readers_from_file_and_env() {
+        assert!(Settings::default().sqlite_readers >= 1);
+        let s = Settings::from_sources(Some("sqlite_readers = 3\n"), env(&[])).unwrap();
+        assert_eq!(s.sqlite_readers, 3);
+        let s = Settings::from_sources(
+            Some("sqlite_readers = 3\n"),
+            env(&[("APP_SQLITE_READERS", "0")]),
+        )
+        .unwrap();
+        assert_eq!(s.sqlite_readers, 0);
+        assert!(Settings::from_sources(None, env(&[("APP_SQLITE_READERS", "-1")])).is_err());
+        assert!(Settings::from_sources(None, env(&[("APP_SQLITE_READERS", "257")])).is_err());
     }
 
     #[test]

@@ -24,6 +24,7 @@ use crate::odata::ReadStats;
 use crate::routes;
 use crate::routes::metrics::Metrics;
 use crate::storage::db;
+use crate::storage::sqlite_reader::SqliteReaders;
 use crate::tenancy::TenantScope;
 
 /// The request id header: taken from the request when it is a sane token,
@@ -42,6 +43,10 @@ pub struct AppState {
     /// `$count`): `DATABASE_READ_URL` (a replica) when set, else `db`.
     /// Lists read from a replica may lag behind writes by its replay delay.
     pub read_db: DatabaseConnection,
+    /// Blocking rusqlite connections for list reads when the read database
+    /// is a SQLite file (`sqlite_readers` setting); `None` otherwise (and
+    /// then lists read through `read_db`).
+    pub sqlite_readers: Option<Arc<SqliteReaders>>,
     /// The settings the application was built with.
     pub settings: Arc<Settings>,
     /// HMAC key for skiptokens (access tokens use a key derived from it);
@@ -61,6 +66,7 @@ impl AppState {
         AppState {
             read_db: db.clone(),
             db,
+            sqlite_readers: None,
             auth,
             settings: Arc::new(settings),
             signing_key: Arc::new(signing_key),
@@ -72,6 +78,12 @@ impl AppState {
     /// Serves list reads from `read_db` (a replica) instead of the primary.
     pub fn with_read_db(mut self, read_db: DatabaseConnection) -> AppState {
         self.read_db = read_db;
+        self
+    }
+
+    /// Serves list reads on SQLite through these rusqlite readers.
+    pub fn with_sqlite_readers(mut self, readers: Option<Arc<SqliteReaders>>) -> AppState {
+        self.sqlite_readers = readers;
         self
     }
 
@@ -106,6 +118,7 @@ impl Application {
         db::migrate(&settings, &db).await?;
         db::warn_about_ctype(&db).await;
         db::keep_statistics(&db).await;
+        let sqlite_readers = db::open_sqlite_readers(&settings)?;
         let key = db::signing_key(&db, &settings).await?;
         let demo = crate::demo::seed_if_empty(&db, &settings)
             .await
@@ -123,7 +136,7 @@ impl Application {
             crate::storage::invitations::spawn_sweeper(db.clone(), &settings),
             db::spawn_statistics_upkeep(db.clone()),
         ];
-        let mut app_state = AppState::new(db, settings, key);
+        let mut app_state = AppState::new(db, settings, key).with_sqlite_readers(sqlite_readers);
         if let Some(read_db) = read_db {
             app_state = app_state.with_read_db(read_db);
         }

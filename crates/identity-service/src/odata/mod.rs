@@ -9,7 +9,7 @@
 //! statements and write the rows straight into JSON bytes (one
 //! serializer, [`Shape`] says for which API).
 
-mod json;
+pub(crate) mod json;
 pub(crate) mod query_string;
 mod read;
 mod rows;

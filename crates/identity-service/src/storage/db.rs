@@ -161,7 +161,7 @@ async fn connect_sqlite(settings: &Settings, url: &str) -> anyhow::Result<Databa
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(10));
+        .busy_timeout(super::sqlite_reader::BUSY_TIMEOUT);
     let file = options.get_filename().to_owned();
     let memory = is_memory(&file);
     if !memory {
@@ -370,6 +370,45 @@ pub fn sqlite_file(url: &str) -> Option<PathBuf> {
     SqliteConnectOptions::from_str(url)
         .ok()
         .map(|o| o.get_filename().to_owned())
+}
+
+/// The SQLite file behind `url` when the rusqlite reader pool can serve
+/// it: `None` for other databases and for in-memory SQLite databases
+/// (`sqlite::memory:`, `mode=memory`), which exist per connection.
+pub fn sqlite_reader_file(url: &str) -> Option<PathBuf> {
+    let file = sqlite_file(url)?;
+    let (path, query) = url.split_once('?').unwrap_or((url, ""));
+    let memory = is_memory(&file)
+        // sqlx names `sqlite::memory:` databases `file:sqlx-in-memory-N`.
+        || path.trim_start_matches("sqlite:").trim_start_matches("//") == ":memory:"
+        || file.to_string_lossy().starts_with("file:sqlx-in-memory-")
+        || query.split('&').any(|p| p == "mode=memory");
+    (!memory).then_some(file)
+}
+
+/// Opens the rusqlite reader pool for list reads (see
+/// [`super::sqlite_reader`]) when the read database (`database_read_url`,
+/// else `database_url`) is a SQLite file and `sqlite_readers` is not 0.
+/// Call after [`migrate`]: the file must exist and be in WAL mode.
+pub fn open_sqlite_readers(
+    settings: &Settings,
+) -> anyhow::Result<Option<std::sync::Arc<super::sqlite_reader::SqliteReaders>>> {
+    if settings.sqlite_readers == 0 {
+        return Ok(None);
+    }
+    let url = settings
+        .database_read_url
+        .as_deref()
+        .unwrap_or(&settings.database_url);
+    let Some(file) = sqlite_reader_file(url) else {
+        return Ok(None);
+    };
+    let readers = super::sqlite_reader::SqliteReaders::open_with_timeout(
+        &file,
+        settings.sqlite_readers,
+        Duration::from_secs(settings.db_acquire_timeout_seconds),
+    )?;
+    Ok(Some(std::sync::Arc::new(readers)))
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ pub mod invitations;
 pub mod memberships;
 pub mod roles;
 mod sqlite_functions;
+pub mod sqlite_reader;
 pub mod tenants;
 pub mod users;
 

@@ -1,0 +1,638 @@
+//! A pool of blocking rusqlite connections for the OData read path on a
+//! SQLite file: the translator's sea-query statements run here without
+//! sqlx's per-connection worker thread and per-row channel messages. Writes
+//! and migrations stay on SeaORM/sqlx; both link the same bundled SQLite
+//! (`libsqlite3-sys` 0.37).
+//!
+//! # Threads
+//!
+//! Each connection lives for the life of the pool on a reader thread of its
+//! own. [`SqliteReaders::run`] puts the closure on one FIFO queue (a mutex
+//! and a condition variable: no busy loop, first come first served) and
+//! awaits its result on a oneshot channel: one hop to a reader thread and
+//! one back, whatever the number of rows, which is the least a blocking
+//! driver allows. Dedicated threads rather than `tokio::task::spawn_blocking`
+//! because
+//!
+//! - a connection stays on one thread, with its statement cache and page
+//!   cache warm in that core's caches, and no connection checkout/checkin
+//!   is needed around every call (spawn_blocking would also need a pool of
+//!   connections besides the blocking thread pool);
+//! - it needs no Tokio blocking pool (actix workers run current-thread
+//!   runtimes; the blocking pool grows up to 512 threads under load, while
+//!   this pool never runs more than `readers` queries at a time);
+//! - a caller that went away (request cancelled) is noticed before its
+//!   closure starts, which then does not run at all; a closure waiting
+//!   longer than the acquire timeout is answered [`ReaderError::Timeout`]
+//!   (503, like the sqlx pool's acquire timeout) without a timer per call.
+//!
+//! The cost per call is the same as spawn_blocking's: one boxed closure and
+//! one oneshot channel.
+//!
+//! # Values
+//!
+//! [`bind`] encodes sea-query values exactly as sqlx-sqlite (through
+//! `sea-query-sqlx`, i.e. SeaORM) encodes them when it writes and binds:
+//! UUIDs as 16-byte blobs, `DateTime<Utc>` as RFC 3339 text with `+00:00`
+//! and as many fractional digits as needed, booleans as 0/1. The decoders
+//! ([`uuid`], [`timestamp`], [`boolean`], ...) accept exactly what sqlx's
+//! decoders accept for the value's storage class, so a row reads the same
+//! through either driver.
+
+use std::collections::VecDeque;
+use std::panic::AssertUnwindSafe;
+use std::path::Path;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use chrono::{
+    DateTime, FixedOffset, NaiveDate, NaiveDateTime, Offset, SecondsFormat, TimeZone, Utc,
+};
+use odata_sql::schema::EdmType;
+use rusqlite::functions::{Context, FunctionFlags};
+use rusqlite::types::{Value, ValueRef};
+use rusqlite::{Connection, OpenFlags, Row, RowIndex, params_from_iter};
+use sea_query::{SelectStatement, SqliteQueryBuilder};
+use serde_json::Value as Json;
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+/// Prepared statements kept per connection. The translator's statements
+/// differ by shape (filter, order, selection, page with or without a seek
+/// position, `IN` lists of different lengths for `$expand`), not by value:
+/// 256 shapes per connection covers a busy service's common queries.
+pub const STATEMENT_CACHE_CAPACITY: usize = 256;
+
+/// How long a connection waits for a lock held by another connection, the
+/// same as the sqlx pool's (`storage::db`).
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Default wait for a free reader before [`ReaderError::Timeout`].
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What went wrong reading through the pool.
+#[derive(Debug, thiserror::Error)]
+pub enum ReaderError {
+    /// SQLite refused the statement or failed while running it.
+    #[error("SQLite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A value could not be decoded as the type asked for (or a value to
+    /// bind is of a kind the translator never produces).
+    #[error("decoding a SQLite value: {0}")]
+    Decode(String),
+    /// No reader became free within the acquire timeout.
+    #[error("no SQLite reader connection became free within {0:?}")]
+    Timeout(Duration),
+    /// The pool is shut down.
+    #[error("the SQLite reader pool is closed")]
+    Closed,
+    /// The closure panicked on the reader thread (the connection survives).
+    #[error("a SQLite reader closure panicked")]
+    Panicked,
+}
+
+impl From<ReaderError> for sea_orm::DbErr {
+    fn from(e: ReaderError) -> Self {
+        use sea_orm::{ConnAcquireErr, DbErr, RuntimeErr};
+        match e {
+            ReaderError::Timeout(_) => DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
+            ReaderError::Closed => DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed),
+            ReaderError::Decode(message) => DbErr::Type(message),
+            e @ (ReaderError::Sqlite(_) | ReaderError::Panicked) => {
+                DbErr::Query(RuntimeErr::Internal(e.to_string()))
+            }
+        }
+    }
+}
+
+type Job = Box<dyn FnOnce(Result<&Connection, ReaderError>) + Send>;
+
+struct Queued {
+    enqueued: Instant,
+    job: Job,
+}
+
+#[derive(Default)]
+struct Queue {
+    jobs: VecDeque<Queued>,
+    closed: bool,
+}
+
+struct Shared {
+    queue: Mutex<Queue>,
+    ready: Condvar,
+    acquire_timeout: Duration,
+}
+
+/// A fixed number of read-only (`query_only`) connections on one SQLite
+/// file, each on a thread of its own. Dropping the pool lets the queued
+/// closures finish, then the threads end and close their connections.
+pub struct SqliteReaders {
+    shared: Arc<Shared>,
+    readers: usize,
+}
+
+impl std::fmt::Debug for SqliteReaders {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteReaders")
+            .field("readers", &self.readers)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteReaders {
+    /// Opens `readers` connections (at least one) on the SQLite file `file`
+    /// with the default acquire timeout.
+    ///
+    /// The file must exist (the writer pool creates and migrates it, and
+    /// sets WAL mode, which is persistent). Each connection is opened
+    /// read-write without create (so it can recover a hot journal or
+    /// checkpoint on close like any WAL connection) and then made
+    /// `PRAGMA query_only`, so no statement through this pool can write;
+    /// it gets the busy timeout of the sqlx pool, a statement cache of
+    /// [`STATEMENT_CACHE_CAPACITY`] and the `odata_lower`/`odata_upper`
+    /// functions.
+    pub fn open(file: &Path, readers: usize) -> anyhow::Result<Self> {
+        Self::open_with_timeout(file, readers, DEFAULT_ACQUIRE_TIMEOUT)
+    }
+
+    /// [`open`](Self::open) with the wait for a free reader before
+    /// [`ReaderError::Timeout`] (`db_acquire_timeout_seconds`).
+    pub fn open_with_timeout(
+        file: &Path,
+        readers: usize,
+        acquire_timeout: Duration,
+    ) -> anyhow::Result<Self> {
+        let readers = readers.max(1);
+        let mut connections = Vec::with_capacity(readers);
+        for _ in 0..readers {
+            connections.push(
+                open_connection(file).with_context(|| {
+                    format!("cannot open a SQLite reader on {}", file.display())
+                })?,
+            );
+        }
+        let shared = Arc::new(Shared {
+            queue: Mutex::new(Queue::default()),
+            ready: Condvar::new(),
+            acquire_timeout,
+        });
+        let pool = SqliteReaders {
+            shared: shared.clone(),
+            readers,
+        };
+        for (i, conn) in connections.into_iter().enumerate() {
+            let shared = shared.clone();
+            // On failure `pool` is dropped: the threads already started end.
+            std::thread::Builder::new()
+                .name(format!("sqlite-reader-{i}"))
+                .spawn(move || worker(&shared, &conn))
+                .context("cannot start a SQLite reader thread")?;
+        }
+        Ok(pool)
+    }
+
+    /// The number of reader connections.
+    pub fn readers(&self) -> usize {
+        self.readers
+    }
+
+    /// Runs `f` with one free reader connection on its reader thread and
+    /// returns its result. Callers wait in arrival order while every reader
+    /// is busy; after the acquire timeout the answer is
+    /// [`ReaderError::Timeout`]. When the returned future is dropped before
+    /// `f` started, `f` does not run.
+    pub async fn run<R, F>(&self, f: F) -> Result<R, ReaderError>
+    where
+        F: FnOnce(&Connection) -> Result<R, ReaderError> + Send + 'static,
+        R: Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel::<Result<R, ReaderError>>();
+        let job: Job = Box::new(move |conn| {
+            if tx.is_closed() {
+                return;
+            }
+            let result = match conn {
+                Ok(conn) => std::panic::catch_unwind(AssertUnwindSafe(|| f(conn)))
+                    .unwrap_or(Err(ReaderError::Panicked)),
+                Err(e) => Err(e),
+            };
+            // The caller may have gone meanwhile: nothing to tell then.
+            let _ = tx.send(result);
+        });
+        {
+            let mut queue = self
+                .shared
+                .queue
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if queue.closed {
+                return Err(ReaderError::Closed);
+            }
+            queue.jobs.push_back(Queued {
+                enqueued: Instant::now(),
+                job,
+            });
+        }
+        self.shared.ready.notify_one();
+        rx.await.unwrap_or(Err(ReaderError::Closed))
+    }
+}
+
+impl Drop for SqliteReaders {
+    fn drop(&mut self) {
+        self.shared
+            .queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .closed = true;
+        self.shared.ready.notify_all();
+    }
+}
+
+/// One reader thread: takes jobs in order until the pool is closed and the
+/// queue drained.
+fn worker(shared: &Shared, conn: &Connection) {
+    loop {
+        let next = {
+            let mut queue = shared.queue.lock().unwrap_or_else(PoisonError::into_inner);
+            loop {
+                if let Some(next) = queue.jobs.pop_front() {
+                    break Some(next);
+                }
+                if queue.closed {
+                    break None;
+                }
+                queue = shared
+                    .ready
+                    .wait(queue)
+                    .unwrap_or_else(PoisonError::into_inner);
+            }
+        };
+        let Some(Queued { enqueued, job }) = next else {
+            return;
+        };
+        if enqueued.elapsed() > shared.acquire_timeout {
+            job(Err(ReaderError::Timeout(shared.acquire_timeout)));
+            continue;
+        }
+        job(Ok(conn));
+        // A closure that left a transaction open would pin an old snapshot
+        // (stale reads for every later caller, and a WAL that cannot be
+        // checkpointed): end it.
+        if !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+fn open_connection(file: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        file,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "query_only", true)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
+    register_functions(&conn)?;
+    Ok(conn)
+}
+
+/// Registers `odata_lower`/`odata_upper` (see `storage::sqlite_functions`,
+/// the same semantics for the sqlx connections) on `conn`.
+pub fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
+    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    conn.create_scalar_function("odata_lower", 1, flags, |ctx| {
+        map_text(ctx, odata_sql::case::lower)
+    })?;
+    conn.create_scalar_function("odata_upper", 1, flags, |ctx| {
+        map_text(ctx, odata_sql::case::upper)
+    })
+}
+
+/// NULL in, NULL out; otherwise the value as SQLite's `sqlite3_value_text`
+/// renders it (integers and reals as SQLite prints them, blobs as their
+/// bytes read as UTF-8, lossily) mapped by `f`.
+fn map_text(ctx: &Context<'_>, f: fn(&str) -> String) -> rusqlite::Result<Option<String>> {
+    if ctx.len() != 1 {
+        return Err(rusqlite::Error::UserFunctionError(
+            "expects one argument".into(),
+        ));
+    }
+    Ok(match ctx.get_raw(0) {
+        ValueRef::Null => None,
+        ValueRef::Text(bytes) | ValueRef::Blob(bytes) => Some(f(&String::from_utf8_lossy(bytes))),
+        ValueRef::Integer(i) => Some(f(&i.to_string())),
+        ValueRef::Real(r) => Some(f(&sqlite_real_text(r))),
+    })
+}
+
+/// A REAL as SQLite renders it as text (`printf("%!.15g")`): 15
+/// significant digits, trailing zeros removed but at least one digit after
+/// the point, exponent form (`1.0e+20`) below 1e-4 and from 1e15.
+fn sqlite_real_text(r: f64) -> String {
+    if r.is_nan() {
+        return "NaN".to_owned();
+    }
+    if r.is_infinite() {
+        return if r > 0.0 { "Inf" } else { "-Inf" }.to_owned();
+    }
+    // SQLite prints no sign for -0.0 (it tests `r < 0`).
+    let sign = if r < 0.0 { "-" } else { "" };
+    // `d.dddddddddddddde±x`: 15 significant digits, correctly rounded.
+    let sci = format!("{:.14e}", r.abs());
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let trim = |s: &str| -> String {
+        let t = s.trim_end_matches('0');
+        if t.is_empty() {
+            "0".to_owned()
+        } else {
+            t.to_owned()
+        }
+    };
+    if !(-4..15).contains(&exp) {
+        let (first, rest) = digits.split_at(1.min(digits.len()));
+        let e_sign = if exp < 0 { '-' } else { '+' };
+        format!("{sign}{first}.{}e{e_sign}{:02}", trim(rest), exp.abs())
+    } else if exp < 0 {
+        let zeros = "0".repeat(usize::try_from(-exp - 1).unwrap_or(0));
+        format!("{sign}0.{zeros}{}", trim(&digits))
+    } else {
+        let point = usize::try_from(exp + 1).unwrap_or(1).min(digits.len());
+        let (int, frac) = digits.split_at(point);
+        format!("{sign}{int}.{}", trim(frac))
+    }
+}
+
+/// The SQL text of a sea-query statement for SQLite (`?` placeholders) and
+/// its values, each encoded as sqlx-sqlite encodes it when SeaORM binds it.
+pub fn bind(stmt: &SelectStatement) -> Result<(String, Vec<Value>), ReaderError> {
+    let (sql, values) = stmt.build(SqliteQueryBuilder);
+    let values = values
+        .0
+        .into_iter()
+        .map(to_sqlite)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((sql, values))
+}
+
+/// One sea-query value as sqlx-sqlite encodes it (sea-query-sqlx's
+/// `IntoArguments<Sqlite>` and sqlx-sqlite's `Encode` impls).
+pub fn to_sqlite(value: sea_query::Value) -> Result<Value, ReaderError> {
+    use sea_query::Value as V;
+    fn or_null<T>(v: Option<T>, f: impl FnOnce(T) -> Value) -> Value {
+        v.map_or(Value::Null, f)
+    }
+    let int = |i: i64| Value::Integer(i);
+    Ok(match value {
+        V::Bool(b) => or_null(b, |b| Value::Integer(i64::from(b))),
+        V::TinyInt(i) => or_null(i, |i| int(i.into())),
+        V::SmallInt(i) => or_null(i, |i| int(i.into())),
+        V::Int(i) => or_null(i, |i| int(i.into())),
+        V::BigInt(i) => or_null(i, int),
+        V::TinyUnsigned(i) => or_null(i, |i| int(i.into())),
+        V::SmallUnsigned(i) => or_null(i, |i| int(i.into())),
+        V::Unsigned(i) => or_null(i, |i| int(i.into())),
+        V::BigUnsigned(Some(u)) => Value::Integer(
+            i64::try_from(u)
+                .map_err(|_| ReaderError::Decode(format!("{u} does not fit a SQLite integer")))?,
+        ),
+        V::BigUnsigned(None) => Value::Null,
+        V::Float(f) => or_null(f, |f| Value::Real(f.into())),
+        V::Double(f) => or_null(f, Value::Real),
+        V::String(s) => or_null(s, Value::Text),
+        V::Char(c) => or_null(c, |c| Value::Text(c.to_string())),
+        V::Enum(e) => match e {
+            sea_query::OptionEnum::Some(v) => Value::Text(v.value.into_owned()),
+            sea_query::OptionEnum::None(_) => Value::Null,
+        },
+        V::Bytes(b) => or_null(b, Value::Blob),
+        V::Json(j) => match j {
+            Some(j) => Value::Text(
+                serde_json::to_string(&*j).map_err(|e| ReaderError::Decode(e.to_string()))?,
+            ),
+            None => Value::Null,
+        },
+        V::ChronoDate(d) => or_null(d, |d| Value::Text(d.format("%F").to_string())),
+        V::ChronoTime(t) => or_null(t, |t| Value::Text(t.format("%T%.f").to_string())),
+        V::ChronoDateTime(t) => or_null(t, |t| Value::Text(t.format("%F %T%.f").to_string())),
+        V::ChronoDateTimeUtc(t) => or_null(t, |t| {
+            Value::Text(t.to_rfc3339_opts(SecondsFormat::AutoSi, false))
+        }),
+        V::ChronoDateTimeLocal(t) => or_null(t, |t| {
+            Value::Text(t.to_rfc3339_opts(SecondsFormat::AutoSi, false))
+        }),
+        V::ChronoDateTimeWithTimeZone(t) => or_null(t, |t| {
+            Value::Text(t.to_rfc3339_opts(SecondsFormat::AutoSi, false))
+        }),
+        V::Uuid(u) => or_null(u, |u| Value::Blob(u.as_bytes().to_vec())),
+        #[allow(unreachable_patterns)]
+        other => {
+            return Err(ReaderError::Decode(format!(
+                "cannot bind {other:?} on the SQLite reader"
+            )));
+        }
+    })
+}
+
+/// Prepares `stmt` (through the connection's statement cache), binds its
+/// values and calls `f` for each row, in order.
+pub fn for_each_row(
+    conn: &Connection,
+    stmt: &SelectStatement,
+    f: impl FnMut(&Row<'_>) -> Result<(), ReaderError>,
+) -> Result<(), ReaderError> {
+    let (sql, values) = bind(stmt)?;
+    for_each_bound_row(conn, &sql, &values, f)
+}
+
+/// [`for_each_row`] for SQL text and values from [`bind`].
+pub fn for_each_bound_row(
+    conn: &Connection,
+    sql: &str,
+    values: &[Value],
+    mut f: impl FnMut(&Row<'_>) -> Result<(), ReaderError>,
+) -> Result<(), ReaderError> {
+    let mut prepared = conn.prepare_cached(sql)?;
+    let mut rows = prepared.query(params_from_iter(values))?;
+    while let Some(row) = rows.next()? {
+        f(row)?;
+    }
+    Ok(())
+}
+
+/// The `detail` lines of `EXPLAIN QUERY PLAN` for `stmt` on `conn`.
+pub fn explain_query_plan(
+    conn: &Connection,
+    stmt: &SelectStatement,
+) -> Result<Vec<String>, ReaderError> {
+    let (sql, values) = bind(stmt)?;
+    let mut lines = Vec::new();
+    let mut prepared = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+    let mut rows = prepared.query(params_from_iter(&values))?;
+    while let Some(row) = rows.next()? {
+        lines.push(text(row, "detail")?.unwrap_or_default().to_owned());
+    }
+    Ok(lines)
+}
+
+fn mismatch(what: &str, value: ValueRef<'_>) -> ReaderError {
+    ReaderError::Decode(format!(
+        "expected {what}, found a {} value",
+        value.data_type()
+    ))
+}
+
+/// A text column, borrowed from the row (sqlx decodes `String` from TEXT
+/// values only).
+pub fn text<'r, I: RowIndex>(row: &'r Row<'_>, idx: I) -> Result<Option<&'r str>, ReaderError> {
+    match row.get_ref(idx)? {
+        ValueRef::Null => Ok(None),
+        ValueRef::Text(bytes) => std::str::from_utf8(bytes)
+            .map(Some)
+            .map_err(|e| ReaderError::Decode(e.to_string())),
+        other => Err(mismatch("TEXT", other)),
+    }
+}
+
+/// A boolean column: an INTEGER, non-zero is true (as sqlx).
+pub fn boolean<I: RowIndex>(row: &Row<'_>, idx: I) -> Result<Option<bool>, ReaderError> {
+    match row.get_ref(idx)? {
+        ValueRef::Null => Ok(None),
+        ValueRef::Integer(i) => Ok(Some(i != 0)),
+        other => Err(mismatch("a boolean (INTEGER)", other)),
+    }
+}
+
+/// An integer column (Edm.Int32/Int64): INTEGER values only (as sqlx).
+pub fn int64<I: RowIndex>(row: &Row<'_>, idx: I) -> Result<Option<i64>, ReaderError> {
+    match row.get_ref(idx)? {
+        ValueRef::Null => Ok(None),
+        ValueRef::Integer(i) => Ok(Some(i)),
+        other => Err(mismatch("INTEGER", other)),
+    }
+}
+
+/// A floating-point column (Edm.Double/Decimal): REAL, or an INTEGER
+/// (SQLite stores whole reals of a REAL column as integers in aggregates;
+/// `odata::json::decode` falls back to `i64` the same way).
+pub fn double<I: RowIndex>(row: &Row<'_>, idx: I) -> Result<Option<f64>, ReaderError> {
+    match row.get_ref(idx)? {
+        ValueRef::Null => Ok(None),
+        ValueRef::Real(r) => Ok(Some(r)),
+        ValueRef::Integer(i) => Ok(Some(i as f64)),
+        other => Err(mismatch("REAL", other)),
+    }
+}
+
+/// A UUID column: the 16 bytes of a BLOB (as sqlx writes it; sqlx also
+/// takes the bytes of a TEXT value, which then must be 16 long).
+pub fn uuid<I: RowIndex>(row: &Row<'_>, idx: I) -> Result<Option<Uuid>, ReaderError> {
+    match row.get_ref(idx)? {
+        ValueRef::Null => Ok(None),
+        ValueRef::Blob(bytes) | ValueRef::Text(bytes) => Uuid::from_slice(bytes)
+            .map(Some)
+            .map_err(|e| ReaderError::Decode(e.to_string())),
+        other => Err(mismatch("a UUID (BLOB)", other)),
+    }
+}
+
+/// A timestamp column (Edm.DateTimeOffset) in UTC: RFC 3339 text (as
+/// written) or one of SQLite's date-time text forms, an INTEGER of Unix
+/// seconds or a REAL Julian day number, as sqlx's `DateTime<Utc>` decoder.
+pub fn timestamp<I: RowIndex>(row: &Row<'_>, idx: I) -> Result<Option<DateTime<Utc>>, ReaderError> {
+    let value = row.get_ref(idx)?;
+    let parsed = match value {
+        ValueRef::Null => return Ok(None),
+        ValueRef::Text(bytes) => std::str::from_utf8(bytes).ok().and_then(datetime_from_text),
+        ValueRef::Integer(i) => Utc.fix().timestamp_opt(i, 0).single(),
+        ValueRef::Real(r) => datetime_from_julian_day(r),
+        ValueRef::Blob(_) => None,
+    };
+    match parsed {
+        Some(t) => Ok(Some(t.with_timezone(&Utc))),
+        None => Err(ReaderError::Decode(match value {
+            ValueRef::Text(bytes) => {
+                format!("invalid datetime: {}", String::from_utf8_lossy(bytes))
+            }
+            other => format!("invalid datetime: a {} value", other.data_type()),
+        })),
+    }
+}
+
+/// sqlx-sqlite's text forms of a date-time, in its order.
+fn datetime_from_text(value: &str) -> Option<DateTime<FixedOffset>> {
+    if let Ok(dt) = DateTime::parse_from_rfc3339(value) {
+        return Some(dt);
+    }
+    const FORMATS: [&str; 12] = [
+        "%F %T%.f",
+        "%F %R",
+        "%F %RZ",
+        "%F %R%:z",
+        "%F %T%.fZ",
+        "%F %T%.f%:z",
+        "%FT%R",
+        "%FT%RZ",
+        "%FT%R%:z",
+        "%FT%T%.f",
+        "%FT%T%.fZ",
+        "%FT%T%.f%:z",
+    ];
+    for format in FORMATS {
+        if let Ok(dt) = DateTime::parse_from_str(value, format) {
+            return Some(dt);
+        }
+        if let Ok(dt) = NaiveDateTime::parse_from_str(value, format) {
+            return Some(Utc.fix().from_utc_datetime(&dt));
+        }
+    }
+    None
+}
+
+fn datetime_from_julian_day(value: f64) -> Option<DateTime<FixedOffset>> {
+    let timestamp = (value - 2_440_587.5) * 86_400.0;
+    if !timestamp.is_finite() {
+        return None;
+    }
+    // The same lossy conversion as sqlx (a finite value; `as` saturates).
+    let seconds = timestamp.trunc() as i64;
+    let nanos = (timestamp.fract() * 1e9).abs() as u32;
+    Utc.fix().timestamp_opt(seconds, nanos).single()
+}
+
+/// A date column (Edm.Date): `YYYY-MM-DD` text.
+pub fn date<I: RowIndex>(row: &Row<'_>, idx: I) -> Result<Option<NaiveDate>, ReaderError> {
+    match text(row, idx)? {
+        None => Ok(None),
+        Some(s) => NaiveDate::parse_from_str(s, "%F")
+            .map(Some)
+            .map_err(|e| ReaderError::Decode(format!("invalid date {s:?}: {e}"))),
+    }
+}
+
+/// A column as the JSON of its EDM type, exactly as `odata::json::decode`
+/// renders the sqlx row (GUIDs hyphenated lower case, timestamps RFC 3339
+/// in UTC with `Z`, dates `YYYY-MM-DD`).
+pub fn json<I: RowIndex>(row: &Row<'_>, idx: I, ty: EdmType) -> Result<Json, ReaderError> {
+    Ok(match ty {
+        EdmType::String => text(row, idx)?.map_or(Json::Null, |s| Json::String(s.to_owned())),
+        EdmType::Boolean => boolean(row, idx)?.map_or(Json::Null, Json::Bool),
+        EdmType::Int32 | EdmType::Int64 => int64(row, idx)?.map_or(Json::Null, Json::from),
+        EdmType::Decimal | EdmType::Double => double(row, idx)?.map_or(Json::Null, Json::from),
+        EdmType::Guid => uuid(row, idx)?.map_or(Json::Null, |u| Json::String(u.to_string())),
+        EdmType::DateTimeOffset => timestamp(row, idx)?.map_or(Json::Null, |t| {
+            Json::String(t.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+        }),
+        EdmType::Date => date(row, idx)?.map_or(Json::Null, |d| {
+            Json::String(d.format("%Y-%m-%d").to_string())
+        }),
+    })
+}
+
+#[cfg(test)]
+#[path = "sqlite_reader_tests.rs"]
+mod tests;
