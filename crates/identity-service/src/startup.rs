@@ -20,7 +20,7 @@ use crate::configuration::Settings;
 use crate::demo::DemoInfo;
 use crate::error::ApiError;
 use crate::mail::MailSink;
-use crate::odata::ReadStats;
+use crate::odata::{ReadStats, Reader};
 use crate::routes;
 use crate::routes::metrics::Metrics;
 use crate::storage::db;
@@ -79,6 +79,24 @@ impl AppState {
     pub fn with_read_db(mut self, read_db: DatabaseConnection) -> AppState {
         self.read_db = read_db;
         self
+    }
+
+    /// Where list reads (API 1 lists, feed collections, `$count`) run: the
+    /// SQLite readers when there are some, else `read_db`.
+    pub fn list_reader(&self) -> Reader<'_> {
+        match &self.sqlite_readers {
+            Some(readers) => Reader::Sqlite(readers),
+            None => Reader::Sqlx(&self.read_db),
+        }
+    }
+
+    /// Where reads of single records run (they must see the primary): the
+    /// SQLite readers when they read the primary's file, else `db`.
+    pub fn record_reader(&self) -> Reader<'_> {
+        match &self.sqlite_readers {
+            Some(readers) if self.settings.database_read_url.is_none() => Reader::Sqlite(readers),
+            _ => Reader::Sqlx(&self.db),
+        }
     }
 
     /// Serves list reads on SQLite through these rusqlite readers.

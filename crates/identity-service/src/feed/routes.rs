@@ -580,7 +580,7 @@ async fn page(
     read: &ReadRequest<'_>,
 ) -> Result<HttpResponse, ApiError> {
     // Collections read from the read pool (a replica when configured).
-    let page = odata::list(&feed.state.read_db, feed.scope, read, &feed.ctx).await?;
+    let page = odata::list(feed.state.list_reader(), feed.scope, read, &feed.ctx).await?;
     let schema = identity_schema();
     // `$apply` that groups or aggregates yields records that are not
     // entities: the context lists their properties.
@@ -640,7 +640,7 @@ fn text(body: String) -> HttpResponse {
 /// `$count` of `read` (the client's `$filter`/`$search`, the route's conditions).
 async fn count(feed: &Feed<'_>, read: &ReadRequest<'_>) -> Result<HttpResponse, ApiError> {
     reject_options(&feed.options, &["$filter", "$search"], "/$count")?;
-    let n = odata::count(&feed.state.read_db, feed.scope, read, &feed.ctx).await?;
+    let n = odata::count(feed.state.list_reader(), feed.scope, read, &feed.ctx).await?;
     Ok(text(n.to_string()))
 }
 
@@ -664,9 +664,15 @@ fn entity_not_found(set: &EntitySet, id: Uuid) -> ApiError {
 
 async fn entity(feed: &Feed<'_>, set: &EntitySet, id: Uuid) -> Result<HttpResponse, ApiError> {
     let kind = kind_of(set).ok_or_else(|| no_set(set))?;
-    let record = odata::get(&feed.state.db, feed.scope, &feed.read(kind), id, &feed.ctx)
-        .await?
-        .ok_or_else(|| entity_not_found(set, id))?;
+    let record = odata::get(
+        feed.state.record_reader(),
+        feed.scope,
+        &feed.read(kind),
+        id,
+        &feed.ctx,
+    )
+    .await?
+    .ok_or_else(|| entity_not_found(set, id))?;
     Ok(single(feed, set, &record))
 }
 
@@ -704,7 +710,7 @@ async fn require(feed: &Feed<'_>, set: &EntitySet, id: Uuid) -> Result<(), ApiEr
         options: &options,
         conditions: vec![guid_eq(&[key], id)],
     };
-    match odata::count(&feed.state.db, feed.scope, &read, &feed.ctx).await? {
+    match odata::count(feed.state.record_reader(), feed.scope, &read, &feed.ctx).await? {
         0 => Err(entity_not_found(set, id)),
         _ => Ok(()),
     }
@@ -719,9 +725,15 @@ async fn property_value(
 ) -> Result<HttpResponse, ApiError> {
     reject_options(&feed.options, &[], "a property")?;
     let kind = kind_of(set).ok_or_else(|| no_set(set))?;
-    let record = odata::get(&feed.state.db, feed.scope, &feed.read(kind), id, &feed.ctx)
-        .await?
-        .ok_or_else(|| entity_not_found(set, id))?;
+    let record = odata::get(
+        feed.state.record_reader(),
+        feed.scope,
+        &feed.read(kind),
+        id,
+        &feed.ctx,
+    )
+    .await?
+    .ok_or_else(|| entity_not_found(set, id))?;
     let record: serde_json::Map<String, Json> =
         serde_json::from_slice(&record).map_err(ApiError::internal)?;
     let value = record.get(&property.name).cloned().unwrap_or(Json::Null);
@@ -781,14 +793,20 @@ async fn related_entity(
     let mut read = feed.read(kind);
     read.conditions
         .push(related_condition(set, navigation, id)?);
-    let record = odata::get(&feed.state.db, feed.scope, &read, related_id, &feed.ctx)
-        .await?
-        .ok_or_else(|| {
-            ApiError::not_found(format!(
-                "{} {id} has no {} with id {related_id}",
-                set.entity_type.name, navigation.name
-            ))
-        })?;
+    let record = odata::get(
+        feed.state.record_reader(),
+        feed.scope,
+        &read,
+        related_id,
+        &feed.ctx,
+    )
+    .await?
+    .ok_or_else(|| {
+        ApiError::not_found(format!(
+            "{} {id} has no {} with id {related_id}",
+            set.entity_type.name, navigation.name
+        ))
+    })?;
     Ok(single(feed, target, &record))
 }
 

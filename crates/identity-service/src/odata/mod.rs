@@ -9,10 +9,10 @@
 //! statements and write the rows straight into JSON bytes (one
 //! serializer, [`Shape`] says for which API).
 
-pub(crate) mod json;
+mod json;
 pub(crate) mod query_string;
 mod read;
-mod rows;
+pub(crate) mod rows;
 pub mod schema;
 mod skiptoken;
 mod write;
@@ -24,6 +24,7 @@ use odata_parser::ast::{Expr, QueryOptions};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
+use crate::storage::sqlite_reader::SqliteReaders;
 use crate::tenancy::TenantScope;
 
 /// The entity sets records are read from.
@@ -194,6 +195,23 @@ pub enum QueryError {
     Database(#[from] sea_orm::DbErr),
 }
 
+/// Where reads run: SeaORM (sqlx) on any backend, or the SQLite reader
+/// connections (rusqlite, one thread hop per request).
+#[derive(Debug, Clone, Copy)]
+pub enum Reader<'a> {
+    /// A SeaORM pool.
+    Sqlx(&'a DatabaseConnection),
+    /// SQLite reader connections: the whole read (every statement of the
+    /// request) runs on one of them.
+    Sqlite(&'a SqliteReaders),
+}
+
+impl<'a> From<&'a DatabaseConnection> for Reader<'a> {
+    fn from(db: &'a DatabaseConnection) -> Self {
+        Reader::Sqlx(db)
+    }
+}
+
 /// Parses a raw query string (counted in `ctx.stats`).
 pub fn parse(raw_query: &str, ctx: &ReadContext) -> Result<QueryOptions, QueryError> {
     if let Some(stats) = &ctx.stats {
@@ -202,19 +220,71 @@ pub fn parse(raw_query: &str, ctx: &ReadContext) -> Result<QueryOptions, QueryEr
     query_string::parse(raw_query)
 }
 
+/// The owned parts of a read, moved to a SQLite reader thread.
+struct OwnedRead {
+    scope: TenantScope,
+    kind: EntityKind,
+    options: QueryOptions,
+    conditions: Vec<Expr>,
+    ctx: ReadContext,
+}
+
+impl OwnedRead {
+    fn new(scope: &TenantScope, req: &ReadRequest<'_>, ctx: &ReadContext) -> Self {
+        OwnedRead {
+            scope: scope.clone(),
+            kind: req.kind,
+            options: req.options.clone(),
+            conditions: req.conditions.clone(),
+            ctx: ctx.clone(),
+        }
+    }
+
+    fn request(&self) -> ReadRequest<'_> {
+        ReadRequest {
+            kind: self.kind,
+            options: &self.options,
+            conditions: self.conditions.clone(),
+        }
+    }
+}
+
+/// Runs `read` on a reader connection: the whole read in one closure.
+async fn on_reader<R: Send + 'static>(
+    readers: &SqliteReaders,
+    owned: OwnedRead,
+    read: impl AsyncFnOnce(&rows::Rusqlite<'_>, &OwnedRead) -> Result<R, QueryError> + Send + 'static,
+) -> Result<R, QueryError> {
+    let result = readers
+        .run(move |conn| rows::complete(read(&rows::Rusqlite(conn), &owned)))
+        .await;
+    match result {
+        Ok(answer) => answer,
+        Err(e) => Err(QueryError::Database(e.into())),
+    }
+}
+
 /// One page of records of `req.kind` in the tenant.
-pub async fn list(
-    db: &DatabaseConnection,
+pub async fn list<'a>(
+    db: impl Into<Reader<'a>>,
     scope: &TenantScope,
     req: &ReadRequest<'_>,
     ctx: &ReadContext,
 ) -> Result<Page, QueryError> {
-    read::list(&rows::Sqlx(db), scope, req, ctx).await
+    match db.into() {
+        Reader::Sqlx(db) => read::list(&rows::Sqlx(db), scope, req, ctx).await,
+        Reader::Sqlite(readers) => {
+            on_reader(readers, OwnedRead::new(scope, req, ctx), async |src, o| {
+                read::list(src, &o.scope, &o.request(), &o.ctx).await
+            })
+            .await
+        }
+    }
 }
 
 /// [`parse`] and [`list`]: one page per a raw OData query string.
-pub async fn list_query(
-    db: &DatabaseConnection,
+pub async fn list_query<'a>(
+    db: impl Into<Reader<'a>>,
     scope: &TenantScope,
     kind: EntityKind,
     raw_query: &str,
@@ -226,24 +296,42 @@ pub async fn list_query(
 
 /// The number of records `req` addresses (`$filter`, `$search` and the
 /// route's conditions; paging options do not apply).
-pub async fn count(
-    db: &DatabaseConnection,
+pub async fn count<'a>(
+    db: impl Into<Reader<'a>>,
     scope: &TenantScope,
     req: &ReadRequest<'_>,
     ctx: &ReadContext,
 ) -> Result<u64, QueryError> {
-    read::count(&rows::Sqlx(db), scope, req, ctx).await
+    match db.into() {
+        Reader::Sqlx(db) => read::count(&rows::Sqlx(db), scope, req, ctx).await,
+        Reader::Sqlite(readers) => {
+            on_reader(readers, OwnedRead::new(scope, req, ctx), async |src, o| {
+                read::count(src, &o.scope, &o.request(), &o.ctx).await
+            })
+            .await
+        }
+    }
 }
 
 /// The record with this id in the tenant (a JSON object), shaped per the
 /// request's `$select`/`$expand`; `None` when there is none (or the
 /// request's conditions exclude it).
-pub async fn get(
-    db: &DatabaseConnection,
+pub async fn get<'a>(
+    db: impl Into<Reader<'a>>,
     scope: &TenantScope,
     req: &ReadRequest<'_>,
     id: Uuid,
     ctx: &ReadContext,
 ) -> Result<Option<Vec<u8>>, QueryError> {
-    read::get(&rows::Sqlx(db), scope, req, id, ctx).await
+    match db.into() {
+        Reader::Sqlx(db) => read::get(&rows::Sqlx(db), scope, req, id, ctx).await,
+        Reader::Sqlite(readers) => {
+            on_reader(
+                readers,
+                OwnedRead::new(scope, req, ctx),
+                async move |src, o| read::get(src, &o.scope, &o.request(), id, &o.ctx).await,
+            )
+            .await
+        }
+    }
 }

@@ -13,6 +13,8 @@ use sea_query::SelectStatement;
 use serde_json::Value as Json;
 use uuid::Uuid;
 
+use crate::storage::sqlite_reader::{self, ReaderError};
+
 /// One result row, read by column index; `None` is SQL `NULL`.
 pub(crate) trait Row {
     /// A text column.
@@ -136,5 +138,82 @@ impl Source for Sqlx<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// A SQLite reader connection (rusqlite), on its reader thread: each
+/// statement runs to completion without waiting, so the read path's
+/// futures are ready when first polled (see [`complete`]).
+pub(crate) struct Rusqlite<'c>(pub(crate) &'c rusqlite::Connection);
+
+impl Source for Rusqlite<'_> {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    async fn query(&self, stmt: &SelectStatement, sink: &mut dyn RowSink) -> Result<(), DbErr> {
+        let (sql, values) = sqlite_reader::bind(stmt)?;
+        let mut prepared = self.0.prepare_cached(&sql).map_err(ReaderError::from)?;
+        let names: Vec<String> = prepared
+            .column_names()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        let mut rows = prepared
+            .query(rusqlite::params_from_iter(values))
+            .map_err(ReaderError::from)?;
+        let mut first = true;
+        while let Some(row) = rows.next().map_err(ReaderError::from)? {
+            if first {
+                let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                sink.columns(&names)?;
+                first = false;
+            }
+            sink.row(row)?;
+        }
+        Ok(())
+    }
+}
+
+impl Row for rusqlite::Row<'_> {
+    fn text(&self, i: usize) -> Result<Option<Cow<'_, str>>, DbErr> {
+        Ok(sqlite_reader::text(self, i)?.map(Cow::Borrowed))
+    }
+
+    fn int(&self, i: usize) -> Result<Option<i64>, DbErr> {
+        Ok(sqlite_reader::int64(self, i)?)
+    }
+
+    fn float(&self, i: usize) -> Result<Option<f64>, DbErr> {
+        Ok(sqlite_reader::double(self, i)?)
+    }
+
+    fn boolean(&self, i: usize) -> Result<Option<bool>, DbErr> {
+        Ok(sqlite_reader::boolean(self, i)?)
+    }
+
+    fn uuid(&self, i: usize) -> Result<Option<Uuid>, DbErr> {
+        Ok(sqlite_reader::uuid(self, i)?)
+    }
+
+    fn timestamp(&self, i: usize) -> Result<Option<DateTime<Utc>>, DbErr> {
+        Ok(sqlite_reader::timestamp(self, i)?)
+    }
+
+    fn date(&self, i: usize) -> Result<Option<NaiveDate>, DbErr> {
+        Ok(sqlite_reader::date(self, i)?)
+    }
+}
+
+/// The output of a future that never waits (the read path on a
+/// [`Rusqlite`] source); an error if it would wait after all.
+pub(crate) fn complete<F: std::future::Future>(f: F) -> Result<F::Output, ReaderError> {
+    let mut f = std::pin::pin!(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match f.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(v) => Ok(v),
+        std::task::Poll::Pending => Err(ReaderError::Decode(
+            "the read path waited on a SQLite reader connection".to_owned(),
+        )),
     }
 }

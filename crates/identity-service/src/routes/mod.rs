@@ -133,7 +133,7 @@ pub async fn page_response(
     let ctx = read_context(req, state);
     let options = odata::parse(req.query_string(), &ctx)?;
     let read = ReadRequest::new(kind, &options);
-    let page = odata::list(&state.read_db, scope, &read, &ctx).await?;
+    let page = odata::list(state.list_reader(), scope, &read, &ctx).await?;
     let mut body = Vec::with_capacity(page.items.len() + 64);
     body.extend_from_slice(b"{\"items\":");
     body.extend_from_slice(&page.items);
@@ -158,7 +158,7 @@ pub async fn record_response(
     let ctx = read_context(req, state);
     let options = odata::parse(req.query_string(), &ctx)?;
     let read = ReadRequest::new(kind, &options);
-    let record = odata::get(&state.db, scope, &read, id, &ctx)
+    let record = odata::get(state.record_reader(), scope, &read, id, &ctx)
         .await?
         .ok_or_else(not_found)?;
     Ok(json_bytes(record))

@@ -518,7 +518,7 @@ pub fn int64<I: RowIndex>(row: &Row<'_>, idx: I) -> Result<Option<i64>, ReaderEr
 
 /// A floating-point column (Edm.Double/Decimal): REAL, or an INTEGER
 /// (SQLite stores whole reals of a REAL column as integers in aggregates;
-/// `odata::json::decode` falls back to `i64` the same way).
+/// `odata::rows::json_value` falls back to `i64` the same way).
 pub fn double<I: RowIndex>(row: &Row<'_>, idx: I) -> Result<Option<f64>, ReaderError> {
     match row.get_ref(idx)? {
         ValueRef::Null => Ok(None),
@@ -614,7 +614,7 @@ pub fn date<I: RowIndex>(row: &Row<'_>, idx: I) -> Result<Option<NaiveDate>, Rea
     }
 }
 
-/// A column as the JSON of its EDM type, exactly as `odata::json::decode`
+/// A column as the JSON of its EDM type, exactly as `odata::rows::json_value`
 /// renders the sqlx row (GUIDs hyphenated lower case, timestamps RFC 3339
 /// in UTC with `Z`, dates `YYYY-MM-DD`).
 pub fn json<I: RowIndex>(row: &Row<'_>, idx: I, ty: EdmType) -> Result<Json, ReaderError> {

@@ -17,7 +17,6 @@ use sea_query::{Alias, Query};
 use super::*;
 use crate::configuration::Settings;
 use crate::domain::TenantKey;
-use crate::odata::json::decode as sqlx_decode;
 use crate::odata::schema::identity_schema;
 use crate::storage::{db, tenants};
 
@@ -247,8 +246,9 @@ async fn through_sqlx(db: &DatabaseConnection, plan: &ReadPlan, stmt: &SelectSta
         .map(|row| {
             row.column_names()
                 .into_iter()
-                .map(|c| {
-                    let v = sqlx_decode(row, &c, edm_of(plan, &c))
+                .enumerate()
+                .map(|(i, c)| {
+                    let v = crate::odata::rows::json_value(row, i, edm_of(plan, &c))
                         .unwrap_or_else(|e| panic!("sqlx decode {c}: {e}"));
                     (c, v)
                 })
