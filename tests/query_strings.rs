@@ -133,8 +133,25 @@ struct Answer {
     body: Value,
 }
 
+/// A client that opens a connection per request: the test runs external
+/// programs between requests, long enough for the server to close an idle
+/// pooled connection under a request about to reuse it.
+fn unpooled(app: &TestApp) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    let bearer = format!("Bearer {}", app.token);
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        reqwest::header::HeaderValue::from_str(&bearer).expect("token header"),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .pool_max_idle_per_host(0)
+        .build()
+        .expect("client")
+}
+
 async fn get(app: &TestApp, url: &str) -> Answer {
-    let response = app.client.get(url).send().await.expect("GET");
+    let response = unpooled(app).get(url).send().await.expect("GET");
     let header = |name: &str| {
         response
             .headers()
