@@ -6,7 +6,10 @@
 #     (every client authenticates with HTTP Basic: the demo client's id and
 #     secret, which the server prints once on its first start)
 #   - the SAP Cloud SDK generator (npm) generates a typed client from
-#     $metadata, which then runs queries against the feed.
+#     $metadata, which then runs queries against the feed;
+#   - the README's client examples (quick start curl, Python requests,
+#     python-odata, fetch, the SDK generator and typed client) run as
+#     written, only the server address changed.
 #
 #   scripts/feed-clients.sh install   # pinned installs into $FEED_CLIENTS_DIR
 #   scripts/feed-clients.sh check     # start a server with demo data, run all checks
@@ -80,7 +83,7 @@ check() {
   local root="$address/api/demo/main/odata"
   log "feed at $root (HTTP Basic with the demo client)"
 
-  log "1/3 OASIS odata-csdl converter"
+  log "1/4 OASIS odata-csdl converter"
   mkdir -p "$work/edmx"
   curl -sSf -u "$client_id:$client_secret" -H 'Accept: application/json' "$root/\$metadata" -o "$work/edmx/identity.edmx"
   curl -sSf -u "$client_id:$client_secret" "$root/\$metadata?\$format=json" -o "$work/feed.json"
@@ -100,10 +103,10 @@ assert strip_defaults(converted) == strip_defaults(feed), "converted XML CSDL di
 print("odata-csdl: $metadata converts without errors and equals the feed's JSON CSDL")
 EOF
 
-  log "2/3 python-odata"
+  log "2/4 python-odata"
   "$dir/venv/bin/python" "$here/pyodata_check.py" "$root/"
 
-  log "3/3 SAP Cloud SDK generator"
+  log "3/4 SAP Cloud SDK generator"
   rm -rf "$dir/node/gen"
   printf '{"%s":{"packageName":"identity","directoryName":"identity","basePath":"/"}}\n' \
     "$work/edmx/identity.edmx" >"$work/options.json"
@@ -111,6 +114,9 @@ EOF
     --outputDir "$dir/node/gen" --optionsPerService "$work/options.json" --transpile \
     >"$work/generator.log" 2>&1 || { cat "$work/generator.log" >&2; log "FAIL: generation"; exit 1; }
   NODE_PATH="$dir/node/node_modules" node "$here/sap_query.js" "$dir/node/gen/identity" "$root"
+
+  log "4/4 README examples, as written"
+  "$dir/venv/bin/python" "$here/readme_examples.py" README.md "$address" "$dir/node"
   log "all client checks passed"
 }
 

@@ -1,6 +1,7 @@
 //! Real OData clients against the feed: runs `scripts/feed-clients.sh check`
 //! (the OASIS odata-csdl converter, python-odata, and a typed client made by
-//! the SAP Cloud SDK generator, all unpatched) when their pinned installs
+//! the SAP Cloud SDK generator, all unpatched, and the README's client
+//! examples run as written) when their pinned installs
 //! are present in `FEED_CLIENTS_DIR` (default `target/feed-clients`, filled
 //! by `scripts/feed-clients.sh install`); without them it says loudly that
 //! it skipped. `ODATA_TEST_FEED_CLIENTS=1` makes missing tools a failure.
@@ -70,7 +71,10 @@ fn real_odata_clients_read_the_feed() {
     for line in [
         "odata-csdl: $metadata converts without errors",
         "python-odata: 1000 users over several pages",
+        "python-odata sent (lastLogin ge ",
         "SAP Cloud SDK typed client:",
+        "a lastLogin filter with a +01:00 offset",
+        "README examples: 7 client examples run as written agree with the feed",
     ] {
         assert!(stdout.contains(line), "missing `{line}` in\n{stdout}");
     }

@@ -1,7 +1,8 @@
 """Reads the feed with the python-odata client (unpatched): it reflects the
 model from $metadata, then queries Users with a filter, ordering and a
 limit, follows nextLinks through every page, reads a navigation property,
-expands it, and gets one user by key. Every result is compared with what the
+expands it, gets one user by key, and filters the DateTimeOffset lastLogin
+with a +01:00 offset (printing the URL python-odata sent for it). Every result is compared with what the
 feed answers to plain HTTP requests. Both authenticate with HTTP Basic (the
 client id and secret in FEED_CLIENT_ID / FEED_CLIENT_SECRET), as BI tools do.
 Usage: pyodata_check.py FEED_ROOT_URL
@@ -11,6 +12,7 @@ import json
 import os
 import sys
 import urllib.request
+from datetime import datetime, timedelta, timezone
 
 import requests
 from odata import ODataService
@@ -32,8 +34,13 @@ def main(root):
     anonymous = requests.get(root + "Users")
     assert anonymous.status_code == 401, anonymous.status_code
     assert "Basic" in anonymous.headers.get("WWW-Authenticate", ""), anonymous.headers
+    auth = requests.auth.HTTPBasicAuth(CLIENT_ID, CLIENT_SECRET)
+    # The session only records the URLs python-odata sends (a response hook).
+    session = requests.Session()
+    sent = []
+    session.hooks["response"].append(lambda r, *args, **kwargs: sent.append(r.request.url))
     service = ODataService(root, reflect_entities=True, quiet_progress=True,
-                           auth=requests.auth.HTTPBasicAuth(CLIENT_ID, CLIENT_SECRET))
+                           session=session, auth=auth)
     assert sorted(service.entities) == ["Groups", "Roles", "Users"], service.entities
     User = service.entities["Users"]
 
@@ -65,8 +72,59 @@ def main(root):
     again = service.query(User).get(user.id)
     assert again.name == user.name and again.createdOn is not None
 
+    # DateTimeOffset with a +01:00 offset, through python-odata's own query
+    # API. The threshold is the lastLogin of the 50th most recent login
+    # (truncated to the second), so the answer is neither empty nor
+    # everyone, and reading the offset wrongly (dropping it) would lose that
+    # user. The same instant written with Z, sent by requests with params=,
+    # must give the same users.
+    pivot = json.loads(plain(root + "Users?$select=id,lastLogin&$orderby=lastLogin%20desc&$skip=49&$top=1"))["value"][0]
+    instant = datetime.fromisoformat(pivot["lastLogin"].replace("Z", "+00:00")).replace(microsecond=0)
+    plus_one = timezone(timedelta(hours=1))
+    local = instant.astimezone(plus_one)  # e.g. 2026-10-31T12:42:22+01:00
+    assert local.isoformat().endswith("+01:00"), local
+
+    def with_params(filter_text):
+        ids, url, params = set(), root + "Users", {"$filter": filter_text, "$select": "id"}
+        while url:
+            response = requests.get(url, params=params, auth=auth)
+            assert response.status_code == 200, (response.url, response.status_code, response.text)
+            page = response.json()
+            ids |= {u["id"] for u in page["value"]}
+            url, params = page.get("@odata.nextLink"), None
+        return ids
+
+    zulu = instant.strftime("%Y-%m-%dT%H:%M:%SZ")
+    expected = with_params("lastLogin ge " + zulu)
+    assert pivot["id"] in expected and 50 <= len(expected) < total, (len(expected), total)
+    # Dropping the offset (its wall-clock time read as UTC) loses the pivot.
+    wrong = with_params("lastLogin ge " + local.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    assert pivot["id"] not in wrong, "the check must tell +01:00 from Z"
+
+    query = service.query(User).filter(User.lastLogin >= local)
+    del sent[:]
+    got = {u.id for u in query}
+    offset_url = sent[0]
+    assert got == expected, (offset_url, len(got), len(expected))
+    # python-odata percent-encodes the option values itself (urlencode with
+    # quote): the offset's + goes out as %2B, the spaces as %20.
+    assert "%2B01%3A00" in offset_url, offset_url
+    print("python-odata sent (lastLogin ge %s): %s" % (local.isoformat(), offset_url))
+
+    # What python-odata *displays* for the same query (str(query), its
+    # as_string()) is not encoded: a raw + and spaces. Pasted into requests,
+    # the spaces are quoted and the + stays raw, so the feed reads a space
+    # and answers 400 with the hint to write %2B.
+    shown = str(query)
+    assert "+01:00" in shown, shown
+    pasted = requests.get(shown, auth=auth)
+    assert pasted.status_code == 400 and "%2B" in pasted.text, (pasted.url, pasted.status_code, pasted.text)
+    print("python-odata str(query) pasted into requests.get: %s -> %d %s"
+          % (pasted.url, pasted.status_code, pasted.json()["error"]["message"]))
+
     print("python-odata: %d users over several pages, filter/orderby/top, navigation, "
-          "expand and get by key all agree with the feed" % total)
+          "expand, get by key and a lastLogin filter with a +01:00 offset (%d users) "
+          "all agree with the feed" % (total, len(expected)))
 
 
 if __name__ == "__main__":
