@@ -6,6 +6,7 @@
 //! [`schema::identity_schema`], run the statements through SeaORM and shape
 //! the records (one serializer).
 
+pub(crate) mod counted;
 mod json;
 pub(crate) mod query_string;
 mod read;

@@ -116,7 +116,9 @@ pub(crate) async fn list(
     let page_size = ctx.page_size.max(1);
     let limit = wanted.map_or(page_size, |w| w.min(page_size));
 
-    let count = if plan.count {
+    let count = if plan.count && super::counted::counter_answers(&options) {
+        Some(super::counted::count_from_counter(db, scope, kind).await?)
+    } else if plan.count {
         let stmt = plan.count_statement();
         let row = db.query_one(&stmt).await?;
         let n = match row {
