@@ -50,6 +50,16 @@ pub enum Command {
         /// Directory holding the peer.users-*.csv files.
         dir: PathBuf,
     },
+    /// Set the row counters behind unfiltered $count (users, roles, groups)
+    /// to the rows actually stored, for one tenant+organization or all of
+    /// them: the repair after rows were written outside the service (SQL).
+    Recount {
+        /// Only this tenant (with --org); default: every tenant.
+        #[arg(long, requires = "org")]
+        tenant: Option<String>,
+        #[arg(long, requires = "tenant")]
+        org: Option<String>,
+    },
     /// Seed the demo tenant (demo/main) with generated users.
     Demo {
         /// Number of users to generate (default: demo_users, 1000).
@@ -171,6 +181,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             say(&info.notes(&base));
             Ok(())
         }
+        Command::Recount { tenant, org } => {
+            let conn = db::connect(&settings).await?;
+            db::migrate(&settings, &conn).await?;
+            recount(&conn, tenant.zip(org)).await
+        }
         Command::Clients { command } => {
             let conn = db::connect(&settings).await?;
             db::migrate(&settings, &conn).await?;
@@ -208,6 +223,43 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
     }
+}
+
+/// `odata-users recount`: one line per tenant and set whose counter
+/// changed, then a summary.
+async fn recount(conn: &DatabaseConnection, only: Option<(String, String)>) -> anyhow::Result<()> {
+    let api = |e: crate::error::ApiError| anyhow::anyhow!("{e}");
+    let scopes = match only {
+        Some((tenant, org)) => vec![
+            tenants::find(conn, &tenant, &org)
+                .await
+                .map_err(api)?
+                .ok_or_else(|| anyhow::anyhow!("no tenant {tenant} org {org}"))?,
+        ],
+        None => tenants::list(conn).await.map_err(api)?,
+    };
+    let mut fixed = 0usize;
+    for scope in &scopes {
+        for (set, before, actual) in crate::storage::counters::recount(conn, scope)
+            .await
+            .map_err(api)?
+        {
+            if before != actual {
+                fixed += 1;
+                say(&format!(
+                    "{} {} {}: counter {before} -> {actual}",
+                    scope.tenant_key,
+                    scope.org_key,
+                    set.entity_set()
+                ));
+            }
+        }
+    }
+    say(&format!(
+        "recounted {} tenant(s): {fixed} counter(s) corrected",
+        scopes.len()
+    ));
+    Ok(())
 }
 
 async fn run_clients(conn: &DatabaseConnection, command: ClientsCommand) -> anyhow::Result<()> {

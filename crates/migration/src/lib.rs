@@ -3,7 +3,8 @@
 //! The first migration creates every table of `docs/architecture.md`; the
 //! later ones add the indexes `tests/explain.rs` asked for and, on
 //! MariaDB/MySQL, put the model's string columns in a code-point collation
-//! (`utf8mb4_nopad_bin`) those indexes can serve OData's order with. The
+//! (`utf8mb4_nopad_bin`) those indexes can serve OData's order with; the
+//! eighth adds the per-tenant row counters behind unfiltered `$count`. The
 //! column types are chosen to work on SQLite, PostgreSQL and MariaDB/MySQL alike:
 //! UUIDs use `uuid` (16-byte binary on MySQL, native on PostgreSQL, a blob
 //! value on SQLite), timestamps `timestamp with time zone`, every indexed
@@ -26,6 +27,7 @@ mod m20261130_000004_code_point_strings;
 mod m20261130_000005_clients;
 mod m20261130_000006_tenant_order_indexes;
 mod m20261130_000007_sqlite_order_indexes;
+mod m20261201_000008_entity_counts;
 
 /// Every migration of the service, in order.
 pub struct Migrator;
@@ -41,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000005_clients::Migration),
             Box::new(m20261130_000006_tenant_order_indexes::Migration),
             Box::new(m20261130_000007_sqlite_order_indexes::Migration),
+            Box::new(m20261201_000008_entity_counts::Migration),
         ]
     }
 }

@@ -1,6 +1,8 @@
 //! Multi-row INSERTs of validated rows, in batches that stay under SQLite's
 //! limit of 32766 bound parameters per statement (PostgreSQL and MySQL allow
-//! 65535, so the same batches work everywhere).
+//! 65535, so the same batches work everywhere). Users, roles and groups
+//! add the rows they inserted to the tenant's counter once per call, in the
+//! caller's transaction (`storage::counters`).
 
 use chrono::{DateTime, Utc};
 use indicatif::ProgressBar;
@@ -9,6 +11,7 @@ use sea_query::{Alias, Expr, InsertStatement, Query, Value};
 use uuid::Uuid;
 
 use super::{GroupRow, LinkRow, RoleRow, UserRow};
+use crate::storage::counters::{self, Counted};
 
 /// SQLite's default `SQLITE_MAX_VARIABLE_NUMBER` since 3.32.
 const MAX_PARAMS: usize = 32_766;
@@ -78,6 +81,11 @@ fn next_batch(
         n += 1;
     }
     Ok((n > 0).then_some((stmt, n)))
+}
+
+/// The counter change of `inserted` rows (a file never holds 2^63 rows).
+fn count_delta(inserted: u64) -> i64 {
+    i64::try_from(inserted).unwrap_or(i64::MAX)
 }
 
 /// Inserts `rows` into `table`, one statement per batch, advancing
@@ -150,7 +158,9 @@ pub async fn insert_users<C: ConnectionTrait>(
         v.extend(stamp.base(u.is_active));
         v
     });
-    insert_rows(db, "users", &columns, values, progress).await
+    let inserted = insert_rows(db, "users", &columns, values, progress).await?;
+    counters::add(db, stamp.tenant_id, Counted::Users, count_delta(inserted)).await?;
+    Ok(inserted)
 }
 
 pub async fn insert_roles<C: ConnectionTrait>(
@@ -184,7 +194,9 @@ pub async fn insert_roles<C: ConnectionTrait>(
         v.extend(stamp.base(true));
         v
     });
-    insert_rows(db, "roles", &columns, values, progress).await
+    let inserted = insert_rows(db, "roles", &columns, values, progress).await?;
+    counters::add(db, stamp.tenant_id, Counted::Roles, count_delta(inserted)).await?;
+    Ok(inserted)
 }
 
 pub async fn insert_groups<C: ConnectionTrait>(
@@ -216,7 +228,9 @@ pub async fn insert_groups<C: ConnectionTrait>(
         v.extend(stamp.base(true));
         v
     });
-    insert_rows(db, "groups", &columns, values, progress).await
+    let inserted = insert_rows(db, "groups", &columns, values, progress).await?;
+    counters::add(db, stamp.tenant_id, Counted::Groups, count_delta(inserted)).await?;
+    Ok(inserted)
 }
 
 /// Which membership table a link file fills.

@@ -9,6 +9,7 @@
 //! statements and write the rows straight into JSON bytes (one
 //! serializer, [`Shape`] says for which API).
 
+pub(crate) mod counted;
 mod json;
 pub(crate) mod query_string;
 mod read;

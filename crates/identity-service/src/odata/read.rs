@@ -130,7 +130,14 @@ pub(crate) async fn count<S: Source>(
     let plan = plan(src, scope, req)?;
     match &plan.apply {
         Some(apply) => count_of(src, ctx, &apply.count_statement()).await,
-        None => count_of(src, ctx, &plan.count_statement()).await,
+        None => {
+            count_of(
+                src,
+                ctx,
+                &super::counted::count_statement(req, scope, &plan),
+            )
+            .await
+        }
     }
 }
 
@@ -186,7 +193,8 @@ pub(crate) async fn list<S: Source>(
     let limit = start.wanted.map_or(page_size, |w| w.min(page_size));
 
     let count = if plan.count {
-        Some(count_of(src, ctx, &plan.count_statement()).await?)
+        let stmt = super::counted::count_statement(req, scope, &plan);
+        Some(count_of(src, ctx, &stmt).await?)
     } else {
         None
     };

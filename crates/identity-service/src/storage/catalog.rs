@@ -10,6 +10,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::counters::{self, Counted};
 use super::{begin_write, conflict_or};
 use crate::domain::EntityKey;
 use crate::error::ApiError;
@@ -47,6 +48,8 @@ pub trait Catalog: 'static {
     const MODIFIED_ON: Column<Self>;
     /// The membership table's column holding this catalog's record id.
     const MEMBER_ID: <Self::Membership as EntityTrait>::Column;
+    /// The row counter of the catalog's entity set.
+    const COUNTED: Counted;
 
     /// The key of a record to create.
     fn key(new: &Self::New) -> &EntityKey;
@@ -136,6 +139,7 @@ pub async fn create<C: Catalog>(
                 C::KEY_ATTRIBUTE,
             )
         })?;
+    counters::add(&txn, scope.tenant_id, C::COUNTED, 1).await?;
     txn.commit().await?;
     Ok(id)
 }
@@ -198,11 +202,17 @@ pub async fn delete<C: Catalog>(
         .filter(C::MEMBER_ID.eq(id))
         .exec(&txn)
         .await?;
-    C::Entity::delete_many()
+    let deleted = C::Entity::delete_many()
         .filter(C::ID.eq(id))
         .filter(C::TENANT_ID.eq(scope.tenant_id))
         .exec(&txn)
-        .await?;
+        .await?
+        .rows_affected;
+    if deleted == 0 {
+        // A concurrent delete won; dropping the transaction rolls it back.
+        return Ok(false);
+    }
+    counters::add(&txn, scope.tenant_id, C::COUNTED, -(deleted as i64)).await?;
     txn.commit().await?;
     Ok(true)
 }

@@ -6,6 +6,7 @@ use sea_orm::{ActiveValue::Set, Value};
 use uuid::Uuid;
 
 use super::catalog::{Catalog, Column, Record};
+use super::counters::Counted;
 use super::entities::{groups, user_groups};
 use crate::domain::{Email, EntityKey, NewGroup};
 
@@ -37,6 +38,7 @@ impl Catalog for Groups {
     const VERSION: Column<Self> = groups::Column::Version;
     const MODIFIED_ON: Column<Self> = groups::Column::ModifiedOn;
     const MEMBER_ID: user_groups::Column = user_groups::Column::GroupId;
+    const COUNTED: Counted = Counted::Groups;
 
     fn key(group: &NewGroup) -> &EntityKey {
         &group.group_key

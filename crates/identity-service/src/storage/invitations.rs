@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::error::{ApiError, ErrorDetail};
+use crate::storage::counters::{self, Counted};
 use crate::storage::entities::{groups, invitations, roles, user_groups, user_roles, users};
 use crate::tenancy::TenantScope;
 
@@ -86,13 +87,14 @@ pub async fn invite(
     invite: Invite,
     ttl: Duration,
 ) -> Result<Issued, ApiError> {
-    let scope = scope.clone();
     let ttl = chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::MAX);
-    db.transaction::<_, Issued, ApiError>(|txn| {
-        Box::pin(async move { invite_in(txn, &scope, invite, ttl).await })
-    })
-    .await
-    .map_err(ApiError::from)
+    // A write transaction from the start (`BEGIN IMMEDIATE` on SQLite): it
+    // reads before it writes, and a deferred one then fails with "database
+    // is locked" when another writer got there first.
+    let txn = crate::storage::begin_write(db).await?;
+    let issued = invite_in(&txn, scope, invite, ttl).await?;
+    txn.commit().await?;
+    Ok(issued)
 }
 
 async fn invite_in<C: ConnectionTrait>(
@@ -297,6 +299,9 @@ async fn invite_in<C: ConnectionTrait>(
     })
     .exec_without_returning(txn)
     .await?;
+    if created {
+        counters::add(txn, scope.tenant_id, Counted::Users, 1).await?;
+    }
 
     Ok(Issued {
         user_id,

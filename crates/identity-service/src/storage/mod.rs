@@ -4,6 +4,7 @@
 
 pub mod catalog;
 pub mod clients;
+pub mod counters;
 pub mod db;
 pub mod entities;
 pub mod groups;

@@ -6,6 +6,7 @@ use sea_orm::{ActiveValue::Set, Value};
 use uuid::Uuid;
 
 use super::catalog::{Catalog, Column, Record};
+use super::counters::Counted;
 use super::entities::{roles, user_roles};
 use crate::domain::{EntityKey, NewRole};
 
@@ -38,6 +39,7 @@ impl Catalog for Roles {
     const VERSION: Column<Self> = roles::Column::Version;
     const MODIFIED_ON: Column<Self> = roles::Column::ModifiedOn;
     const MEMBER_ID: user_roles::Column = user_roles::Column::RoleId;
+    const COUNTED: Counted = Counted::Roles;
 
     fn key(role: &NewRole) -> &EntityKey {
         &role.role_key

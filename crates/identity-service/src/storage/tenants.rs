@@ -48,8 +48,9 @@ pub async fn create(
     if let Some(existing) = find(db, tenant.as_str(), org.as_str()).await? {
         return Ok((existing, Created::Existing));
     }
+    let id = Uuid::new_v4();
     let model = tenants::ActiveModel {
-        id: Set(Uuid::new_v4()),
+        id: Set(id),
         tenant_key: Set(tenant.as_str().to_owned()),
         org_key: Set(org.as_str().to_owned()),
         tenant_key_norm: Set(tenant.normalized()),
@@ -60,7 +61,11 @@ pub async fn create(
     // for why every write is explicit).
     let txn = super::begin_write(db).await?;
     match tenants::Entity::insert(model).exec(&txn).await {
-        Ok(_) => txn.commit().await?,
+        Ok(_) => {
+            // Its row counters start at 0 with it (`storage::counters`).
+            super::counters::create_for_tenant(&txn, id).await?;
+            txn.commit().await?
+        }
         // Another process created it between the lookup and the insert.
         Err(err)
             if matches!(

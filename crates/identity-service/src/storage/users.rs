@@ -10,6 +10,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::counters::{self, Counted};
 use super::entities::{invitations, pictures, user_groups, user_roles, users};
 use super::memberships::{self, Membership, Reference};
 use super::{begin_write, conflict_or};
@@ -202,6 +203,7 @@ pub async fn create(
     if let Some(Picture::Image { content_type, data }) = picture {
         store_image(&txn, id, content_type, data).await?;
     }
+    counters::add(&txn, scope.tenant_id, Counted::Users, 1).await?;
     txn.commit().await?;
     Ok(id)
 }
@@ -437,11 +439,17 @@ pub async fn delete(
         .filter(invitations::Column::TenantId.eq(scope.tenant_id))
         .exec(&txn)
         .await?;
-    users::Entity::delete_many()
+    let deleted = users::Entity::delete_many()
         .filter(users::Column::Id.eq(user_id))
         .filter(users::Column::TenantId.eq(scope.tenant_id))
         .exec(&txn)
-        .await?;
+        .await?
+        .rows_affected;
+    if deleted == 0 {
+        // A concurrent delete won; dropping the transaction rolls it back.
+        return Ok(false);
+    }
+    counters::add(&txn, scope.tenant_id, Counted::Users, -(deleted as i64)).await?;
     txn.commit().await?;
     Ok(true)
 }
