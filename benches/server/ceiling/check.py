@@ -6,7 +6,9 @@
 OURS_ROOT / CEILING_ROOT are the two service roots on loopback, e.g.
 http://127.0.0.1:8080/api/bench/main/odata. QUERIES defaults to
 queries-ceiling.txt next to this file (id<TAB>relative URL). Our server gets
-the header line in AUTH_OURS (as for ../check.py); the ceiling gets none.
+the header line in AUTH_OURS (as for ../check.py); the ceiling gets none, and
+our server's Host header (host:port of OURS_ROOT), so that the absolute URLs
+both write (@odata.context, @odata.nextLink, picture) are the same.
 
 For every query, both answers are fetched once and compared:
 
@@ -38,6 +40,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from benchhttp import auth_headers  # noqa: E402
 
 import urllib.error  # noqa: E402
+import urllib.parse  # noqa: E402
 import urllib.request  # noqa: E402
 
 LOOPBACK = ("http://127.0.0.1:", "http://localhost:", "http://[::1]:")
@@ -159,6 +162,7 @@ def main():
     with open(qfile, encoding="utf-8") as f:
         lines = [l.rstrip("\n") for l in f if l.strip() and not l.startswith("#")]
     headers = auth_headers("ours")
+    ours_host = urllib.parse.urlsplit(ours_root).netloc
     report = ["# Ceiling vs ours: the same answers?", "",
               f"- ours: {ours_root}; ceiling: {ceiling_root}; queries: {qfile}",
               f"- comparisons: status, Content-Type, parsed JSON (skiptoken masked), bytes in "
@@ -169,7 +173,9 @@ def main():
         qid, rel = line.split("\t", 1)
         rel = rel.replace(" ", "%20")
         ours = get(f"{ours_root}/{rel}", headers)
-        ceiling = get(f"{ceiling_root}/{rel}", {})
+        # Absolute URLs in the answers (context, nextLink, picture) follow the Host header:
+        # the ceiling is asked with our server's, so both write the same URLs.
+        ceiling = get(f"{ceiling_root}/{rel}", {"Host": ours_host})
         summary, problems = compare(qid, ours, ceiling, raw_bytes)
         report.append(f"| {qid} | {summary} | {'same' if not problems else 'DIFFERENT'} |")
         if problems:
