@@ -42,6 +42,7 @@
 #      (0.25 s) so the peak RSS of each query can be reported; uptime before/after each run goes
 #      to session.md. The ceiling runs its five queries only (queries-ceiling.txt).
 #   7. reads all of Users through @odata.nextLink once per server (fullread.py), as a BI tool does
+#      (ours and CAP; not the ceiling, which does not serve its skiptokens back)
 #   8. summarize.py -> summary.md (per query: req/s, p50, p99, errors, peak RSS, ratios; ours =
 #      the MEDIAN of its runs, with two runs their mean; and, with the ceiling and/or CAP, the
 #      issue's targets: fixed-cost queries ours >= 70 % of the ceiling in req/s and >= 3x CAP in
@@ -52,12 +53,14 @@
 #      sessions BENCHMARKS.md cites were committed before and stay tracked).
 #
 # Env: N=100000  WORK=/tmp/odata-bench (database, data, logs)  RESULTS=benches/server/results/<UTC time>
-#      ORDER="ours cap ceiling ours" (any of ours, cap, ceiling; CAP needs node/npm and is started
-#      only when named, the ceiling is built and started only when named)   CAP_QUIET=1 (CAP without its per-request log: ours logs no request
-#      at the default level either; 0 = CAP's default logging)  SKIP_BUILD=1  KEEP=1
+#      ORDER="ours cap ceiling ours" (any of ours, cap, ceiling, ours at least once; CAP needs
+#      node/npm and is started only when named; the ceiling is built and started only when named)
+#      CAP_QUIET=1 (CAP without its per-request log: ours logs no request at the default level
+#      either; 0 = CAP's default logging)  SKIP_BUILD=1 (neither cargo build)  KEEP=1
 #      SHARED=<the shared folder with peers/ and data/> (default: found next to the repository)
 #      WHATIF_SQL='CREATE INDEX ...'  diagnostic only: SQL applied to our database after the import
-#      (to measure how much a schema change would give; the comparison proper uses the stock schema)
+#      (to measure how much a schema change would give; the comparison proper uses the stock schema;
+#      the ceiling reads the same changed database)
 #      DIAG_AUTH_CACHE_SECONDS=n  diagnostic only: our server with APP_AUTH_CACHE_SECONDS=n instead
 #      of the default 10 (e.g. 86400: one argon2 verification for the whole session)
 #      bench_wrk settings, passed unchanged to every run: THREADS=2 CONNS=16 DURATION=10s

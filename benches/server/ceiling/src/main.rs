@@ -31,18 +31,38 @@ const PAGE_SIZE: u64 = 1000;
 
 /// The statements. Every one is scoped to the tenant (`users` is shared by
 /// all tenants) and, without `$orderby`, ordered by key as our feed does.
-const COLUMNS_ALL: &str = "id, user_key, name, culture, email, is_technician, last_login, \
-    status, has_picture, picture_url, is_active, is_system, created_by, created_on, \
-    modified_by, modified_on, version";
-const COLUMNS_SELECT3: &str = "id, user_key, name, email";
-
-fn page_sql(columns: &str, filter: &Filter) -> String {
-    let condition = match filter {
-        Filter::None => "",
-        Filter::UserKey(_) => " AND user_key = ?3",
-        Filter::StatusTech(..) => " AND status = ?3 AND is_technician = ?4",
+macro_rules! columns_all {
+    () => {
+        "SELECT id, user_key, name, culture, email, is_technician, last_login, status, \
+         has_picture, picture_url, is_active, is_system, created_by, created_on, modified_by, \
+         modified_on, version FROM users WHERE tenant_id = ?1"
     };
-    format!("SELECT {columns} FROM users WHERE tenant_id = ?1{condition} ORDER BY id LIMIT ?2")
+}
+macro_rules! columns_select3 {
+    () => {
+        "SELECT id, user_key, name, email FROM users WHERE tenant_id = ?1"
+    };
+}
+macro_rules! page_sql {
+    ($columns:ident, $condition:literal) => {
+        concat!($columns!(), $condition, " ORDER BY id LIMIT ?2")
+    };
+}
+
+/// The page statement of a query shape (no string building per request).
+fn page_sql(select3: bool, filter: &Filter) -> &'static str {
+    match (select3, filter) {
+        (false, Filter::None) => page_sql!(columns_all, ""),
+        (false, Filter::UserKey(_)) => page_sql!(columns_all, " AND user_key = ?3"),
+        (false, Filter::StatusTech(..)) => {
+            page_sql!(columns_all, " AND status = ?3 AND is_technician = ?4")
+        }
+        (true, Filter::None) => page_sql!(columns_select3, ""),
+        (true, Filter::UserKey(_)) => page_sql!(columns_select3, " AND user_key = ?3"),
+        (true, Filter::StatusTech(..)) => {
+            page_sql!(columns_select3, " AND status = ?3 AND is_technician = ?4")
+        }
+    }
 }
 
 const COUNT_SQL: &str = "SELECT COUNT(*) FROM users WHERE tenant_id = ?1";
@@ -137,7 +157,10 @@ fn tenant(worker: &mut Worker, tenant: &str, org: &str) -> Result<Tenant, Failur
     if let Some(t) = worker.tenants.get(&key) {
         return Ok(t.clone());
     }
-    let mut stmt = worker.conn.prepare_cached(TENANT_SQL).map_err(Failure::db)?;
+    let mut stmt = worker
+        .conn
+        .prepare_cached(TENANT_SQL)
+        .map_err(Failure::db)?;
     let mut rows = stmt.query(params![key.0, key.1]).map_err(Failure::db)?;
     let Some(row) = rows.next().map_err(Failure::db)? else {
         return Err(Failure {
@@ -311,9 +334,8 @@ fn users(req: &HttpRequest, config: &Config, t: &str, o: &str) -> Result<HttpRes
 
     let last_id = with_worker(config, |w| {
         let tenant = tenant(w, t, o)?;
-        let columns = if q.select3 { COLUMNS_SELECT3 } else { COLUMNS_ALL };
-        let sql = page_sql(columns, &q.filter);
-        let mut stmt = w.conn.prepare_cached(&sql).map_err(Failure::db)?;
+        let sql = page_sql(q.select3, &q.filter);
+        let mut stmt = w.conn.prepare_cached(sql).map_err(Failure::db)?;
         let fetch = fetch as i64;
         let mut rows = match &q.filter {
             Filter::None => stmt.query(params![tenant.id, fetch]),
