@@ -22,7 +22,8 @@
 #      401 without; starts the CAP peer with its own run.sh (restarted, so its settings are known);
 #      starts the ceiling (`odata-ceiling --db $WORK/ours.db --bind 127.0.0.1:0`: the database our
 #      server imported, opened READ-ONLY, one blocking rusqlite connection per actix worker, actix's
-#      default worker count like ours) and checks that Users/$count answers 200
+#      default worker count like ours; values written into its SQL as literals, so each statement is
+#      prepared once: see ceiling/README.md) and checks that Users/$count answers 200
 #   The ceiling does no authentication: in the wrk runs it gets the SAME Authorization header as
 #      our server (so the requests are byte-identical) and ignores it. It serves only page100,
 #      key_eq, select3, status_and_tech and count_path (queries-ceiling.txt: the same ids and
@@ -61,6 +62,8 @@
 #      WHATIF_SQL='CREATE INDEX ...'  diagnostic only: SQL applied to our database after the import
 #      (to measure how much a schema change would give; the comparison proper uses the stock schema;
 #      the ceiling reads the same changed database)
+#      CEILING_ARGS='--bind-values'  diagnostic only: extra arguments of odata-ceiling (this one binds
+#      the values as parameters, which SQLite then re-prepares on every execution)
 #      DIAG_AUTH_CACHE_SECONDS=n  diagnostic only: our server with APP_AUTH_CACHE_SECONDS=n instead
 #      of the default 10 (e.g. 86400: one argon2 verification for the whole session)
 #      bench_wrk settings, passed unchanged to every run: THREADS=2 CONNS=16 DURATION=10s
@@ -227,7 +230,8 @@ fi
 
 CEILING_URL=""
 if has ceiling; then
-  "$CEILING_BIN" --db "$DB" --bind 127.0.0.1:0 > "$WORK/ceiling.out" 2> "$WORK/ceiling.log" &
+  # shellcheck disable=SC2086
+  "$CEILING_BIN" --db "$DB" --bind 127.0.0.1:0 ${CEILING_ARGS:-} > "$WORK/ceiling.out" 2> "$WORK/ceiling.log" &
   CEILING_PID=$!
   caddr=""
   for _ in $(seq 1 200); do
@@ -240,7 +244,7 @@ if has ceiling; then
   CEILING_URL=http://$caddr/api/$TENANT/$ORG/odata
   ccount=$(curl -s -w ' %{http_code}' "$CEILING_URL/Users/\$count")
   [ "${ccount##* }" = 200 ] || { echo "the ceiling at $CEILING_URL: Users/\$count answered $ccount" >&2; exit 1; }
-  log "- ceiling: PID $CEILING_PID, $CEILING_URL (benches/server/ceiling, release build, hand-written SQL on $DB read-only, no authentication); Users/\$count answers ${ccount%% *}"
+  log "- ceiling: PID $CEILING_PID, $CEILING_URL (benches/server/ceiling, release build, hand-written SQL on $DB read-only, no authentication${CEILING_ARGS:+; **DIAGNOSTIC: $CEILING_ARGS**}); Users/\$count answers ${ccount%% *}"
 fi
 
 # 5. correctness of the full answers
