@@ -44,9 +44,9 @@ const PAGE_SIZE: u64 = 1000;
 /// Bound parameters (`--bind-values`) make SQLite re-prepare the statement
 /// on EVERY execution here: the bundled SQLite has STAT4
 /// (`SQLITE_ENABLE_STAT4`), `odata-users import` leaves `sqlite_stat4` rows,
-/// and binding a parameter that the planner probed against those samples
-/// (the tenant, the filter values, and the LIMIT too) expires the
-/// statement. Measured on N=2000: the re-prepare is about a fifth of the
+/// and binding a parameter whose value the planner looked at (compared with
+/// an indexed column, probed against those samples: the tenant, the filter
+/// values; and, measured, the LIMIT too) expires the statement. Measured on N=2000: the re-prepare is about a fifth of the
 /// CPU of `page100` and half of `key_eq`. The option exists to measure that.
 const COLUMNS_ALL: &str = "SELECT id, user_key, name, culture, email, is_technician, \
     last_login, status, has_picture, picture_url, is_active, is_system, created_by, created_on, \
