@@ -22,8 +22,9 @@
 #      401 without; starts the CAP peer with its own run.sh (restarted, so its settings are known);
 #      starts the ceiling (`odata-ceiling --db $WORK/ours.db --bind 127.0.0.1:0`: the database our
 #      server imported, opened READ-ONLY, one blocking rusqlite connection per actix worker, actix's
-#      default worker count like ours; values written into its SQL as literals, so each statement is
-#      prepared once: see ceiling/README.md) and checks that Users/$count answers 200
+#      default worker count like ours; bound parameters with SQLite's query planner stability
+#      guarantee, so each statement is prepared once: see ceiling/README.md) and checks that
+#      Users/$count answers 200
 #   The ceiling does no authentication: in the wrk runs it gets the SAME Authorization header as
 #      our server (so the requests are byte-identical) and ignores it. It serves only page100,
 #      key_eq, select3, status_and_tech and count_path (queries-ceiling.txt: the same ids and
@@ -62,8 +63,9 @@
 #      WHATIF_SQL='CREATE INDEX ...'  diagnostic only: SQL applied to our database after the import
 #      (to measure how much a schema change would give; the comparison proper uses the stock schema;
 #      the ceiling reads the same changed database)
-#      CEILING_ARGS='--bind-values'  diagnostic only: extra arguments of odata-ceiling (this one binds
-#      the values as parameters, which SQLite then re-prepares on every execution)
+#      CEILING_ARGS='--no-qpsg'  diagnostic only: extra arguments of odata-ceiling (this one turns the
+#      query planner stability guarantee off: SQLite then re-prepares its statements on every
+#      execution, as it does ours)
 #      DIAG_AUTH_CACHE_SECONDS=n  diagnostic only: our server with APP_AUTH_CACHE_SECONDS=n instead
 #      of the default 10 (e.g. 86400: one argon2 verification for the whole session)
 #      bench_wrk settings, passed unchanged to every run: THREADS=2 CONNS=16 DURATION=10s

@@ -2,15 +2,15 @@
 //! written by hand over the SQLite database `odata-users import` made.
 //!
 //! No OData parsing, no translator, no ORM, no authentication: each
-//! supported URL shape maps to one hand-written SQL statement (values written
-//! in as literals, prepared once per worker and cached: see [`COLUMNS_ALL`])
-//! on a blocking rusqlite connection owned by the actix worker thread, and the
+//! supported URL shape maps to one hand-written SQL statement with bound
+//! parameters, prepared once per worker (see [`COUNT_SQL`]), on a blocking
+//! rusqlite connection owned by the actix worker thread, and the
 //! rows are written straight into the JSON bytes our server writes for the
 //! same URL (properties in `$metadata` declaration order). What this server
 //! reaches is the upper bound for those queries on this stack (actix-web 4 +
 //! SQLite); see README.md.
 //!
-//!     odata-ceiling --db PATH [--bind 127.0.0.1:0] [--workers N] [--bind-values]
+//!     odata-ceiling --db PATH [--bind 127.0.0.1:0] [--workers N] [--no-qpsg]
 //!
 //! Prints `listening on http://ADDR` on stdout once bound (as `odata-users
 //! serve` does).
@@ -24,6 +24,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use chrono::{DateTime, FixedOffset, NaiveDateTime, Offset, SecondsFormat, TimeZone, Utc};
+use rusqlite::config::DbConfig;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, Row, params};
 
@@ -31,76 +32,61 @@ use rusqlite::{Connection, OpenFlags, Row, params};
 const PAGE_SIZE: u64 = 1000;
 
 /// The statements. Every one is scoped to the tenant (`users` is shared by
-/// all tenants) and, without `$orderby`, ordered by key as our feed does.
+/// all tenants) and, without `$orderby`, ordered by key as our feed does;
+/// the values are bound parameters (`?1` tenant, `?2` LIMIT, `?3`/`?4` the
+/// filter's values). Each worker prepares each statement once
+/// (`prepare_cached`).
 ///
-/// By default the values are written into the statement text as literals:
-/// the tenant's id as a blob (`X'…'`, from our `tenants` table), the LIMIT,
-/// `status` and `isTechnician` as the integers they were parsed into, and
-/// `userKey` as a quoted string (`'` doubled; a key holding NUL is refused).
-/// Each worker prepares each distinct text once (`prepare_cached`, 64
-/// statements); the benchmark repeats one URL per query, so it measures
-/// the steady state with the statement prepared.
-///
-/// Bound parameters (`--bind-values`) make SQLite re-prepare the statement
-/// on EVERY execution here: the bundled SQLite has STAT4
-/// (`SQLITE_ENABLE_STAT4`), `odata-users import` leaves `sqlite_stat4` rows,
-/// and binding a parameter whose value the planner looked at (compared with
-/// an indexed column, probed against those samples: the tenant, the filter
-/// values; and, measured, the LIMIT too) expires the statement. Measured on N=2000: the re-prepare is about a fifth of the
-/// CPU of `page100` and half of `key_eq`. The option exists to measure that.
-const COLUMNS_ALL: &str = "SELECT id, user_key, name, culture, email, is_technician, \
-    last_login, status, has_picture, picture_url, is_active, is_system, created_by, created_on, \
-    modified_by, modified_on, version FROM users WHERE tenant_id = ";
-const COLUMNS_SELECT3: &str = "SELECT id, user_key, name, email FROM users WHERE tenant_id = ";
-const COUNT_SQL: &str = "SELECT COUNT(*) FROM users WHERE tenant_id = ";
-
-/// The page statement of a query shape, with its values written in (or
-/// `?1` tenant, `?2` LIMIT, `?3`/`?4` filter values when `bind`).
-fn page_sql(tenant: &Tenant, select3: bool, filter: &Filter, fetch: u64, bind: bool) -> String {
-    let mut sql = String::with_capacity(320);
-    sql.push_str(if select3 {
-        COLUMNS_SELECT3
-    } else {
-        COLUMNS_ALL
-    });
-    sql.push_str(if bind { "?1" } else { &tenant.literal });
-    match filter {
-        Filter::None => {}
-        Filter::UserKey(_) if bind => sql.push_str(" AND user_key = ?3"),
-        Filter::UserKey(k) => {
-            sql.push_str(" AND user_key = '");
-            sql.push_str(&k.replace('\'', "''"));
-            sql.push('\'');
-        }
-        Filter::StatusTech(..) if bind => sql.push_str(" AND status = ?3 AND is_technician = ?4"),
-        Filter::StatusTech(status, tech) => {
-            let _ = write!(
-                sql,
-                " AND status = {status} AND is_technician = {}",
-                u8::from(*tech)
-            );
-        }
-    }
-    sql.push_str(" ORDER BY id LIMIT ");
-    if bind {
-        sql.push_str("?2");
-    } else {
-        let _ = write!(sql, "{fetch}");
-    }
-    sql
+/// The connections run with SQLite's query planner stability guarantee
+/// (`SQLITE_DBCONFIG_ENABLE_QPSG`): the plan may not depend on the bound
+/// values. Without it (`--no-qpsg`) SQLite re-prepares these statements on
+/// EVERY execution: the planner looks at bound values (STAT4 probes of
+/// indexed comparisons, the LIMIT) and marks the statement to be recompiled
+/// whenever they are bound again. Measured on N=2000: a fifth of the CPU of
+/// `page100` and four tenths of `key_eq` (see README.md); the plans of these
+/// five statements are the same either way.
+macro_rules! columns_all {
+    () => {
+        "SELECT id, user_key, name, culture, email, is_technician, last_login, status, \
+         has_picture, picture_url, is_active, is_system, created_by, created_on, modified_by, \
+         modified_on, version FROM users WHERE tenant_id = ?1"
+    };
+}
+macro_rules! columns_select3 {
+    () => {
+        "SELECT id, user_key, name, email FROM users WHERE tenant_id = ?1"
+    };
+}
+macro_rules! page_sql {
+    ($columns:ident, $condition:literal) => {
+        concat!($columns!(), $condition, " ORDER BY id LIMIT ?2")
+    };
 }
 
+/// The page statement of a query shape.
+fn page_sql(select3: bool, filter: &Filter) -> &'static str {
+    match (select3, filter) {
+        (false, Filter::None) => page_sql!(columns_all, ""),
+        (false, Filter::UserKey(_)) => page_sql!(columns_all, " AND user_key = ?3"),
+        (false, Filter::StatusTech(..)) => {
+            page_sql!(columns_all, " AND status = ?3 AND is_technician = ?4")
+        }
+        (true, Filter::None) => page_sql!(columns_select3, ""),
+        (true, Filter::UserKey(_)) => page_sql!(columns_select3, " AND user_key = ?3"),
+        (true, Filter::StatusTech(..)) => {
+            page_sql!(columns_select3, " AND status = ?3 AND is_technician = ?4")
+        }
+    }
+}
+
+const COUNT_SQL: &str = "SELECT COUNT(*) FROM users WHERE tenant_id = ?1";
 const TENANT_SQL: &str =
     "SELECT id, tenant_key, org_key FROM tenants WHERE tenant_key_norm = ?1 AND org_key_norm = ?2";
 
 struct Tenant {
     id: Vec<u8>,
-    /// The id as an SQL blob literal, `X'…'`.
-    literal: String,
     tenant_key: String,
     org_key: String,
-    /// `SELECT COUNT(*)` of this tenant, the id written in.
-    count_sql: String,
 }
 
 /// One per actix worker thread: its connection (statements cached on it)
@@ -116,16 +102,17 @@ thread_local! {
 
 struct Config {
     db: PathBuf,
-    /// `--bind-values`: bound parameters instead of literals (see [`COLUMNS_ALL`]).
-    bind: bool,
+    /// `--no-qpsg`: without the query planner stability guarantee (see [`COUNT_SQL`]).
+    no_qpsg: bool,
 }
 
-fn open(db: &PathBuf) -> rusqlite::Result<Connection> {
+fn open(db: &PathBuf, no_qpsg: bool) -> rusqlite::Result<Connection> {
     let conn = Connection::open_with_flags(
         db,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
-    conn.set_prepared_statement_cache_capacity(64);
+    conn.set_prepared_statement_cache_capacity(16);
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, !no_qpsg)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     Ok(conn)
 }
@@ -139,7 +126,7 @@ fn with_worker<T>(
         let mut slot = cell.borrow_mut();
         if slot.is_none() {
             *slot = Some(Worker {
-                conn: open(&config.db).map_err(Failure::db)?,
+                conn: open(&config.db, config.no_qpsg).map_err(Failure::db)?,
                 tenants: HashMap::new(),
             });
         }
@@ -197,17 +184,8 @@ fn tenant(worker: &mut Worker, tenant: &str, org: &str) -> Result<std::rc::Rc<Te
             message: format!("no tenant {tenant}/{org}"),
         });
     };
-    let id: Vec<u8> = row.get(0).map_err(Failure::db)?;
-    let mut literal = String::with_capacity(3 + 2 * id.len());
-    literal.push_str("X'");
-    for b in &id {
-        let _ = write!(literal, "{b:02X}");
-    }
-    literal.push('\'');
     let found = std::rc::Rc::new(Tenant {
-        count_sql: format!("{COUNT_SQL}{literal}"),
-        id,
-        literal,
+        id: row.get(0).map_err(Failure::db)?,
         tenant_key: row.get(1).map_err(Failure::db)?,
         org_key: row.get(2).map_err(Failure::db)?,
     });
@@ -273,8 +251,7 @@ fn filter(value: &str) -> Option<Filter> {
             }
             out.push(c);
         }
-        // A NUL would end the SQL text the literal is written into.
-        return (!out.contains('\0')).then_some(Filter::UserKey(out));
+        return Some(Filter::UserKey(out));
     }
     let rest = value.strip_prefix("status%20eq%20")?;
     let (status, tech) = rest.split_once("%20and%20isTechnician%20eq%20")?;
@@ -337,18 +314,9 @@ fn count(req: &HttpRequest, config: &Config, t: &str, o: &str) -> Result<HttpRes
     }
     let n: i64 = with_worker(config, |w| {
         let tenant = tenant(w, t, o)?;
-        if config.bind {
-            let sql = format!("{COUNT_SQL}?1");
-            let mut stmt = w.conn.prepare_cached(&sql).map_err(Failure::db)?;
-            return stmt
-                .query_row(params![tenant.id], |r| r.get(0))
-                .map_err(Failure::db);
-        }
-        let mut stmt = w
-            .conn
-            .prepare_cached(&tenant.count_sql)
-            .map_err(Failure::db)?;
-        stmt.query_row([], |r| r.get(0)).map_err(Failure::db)
+        let mut stmt = w.conn.prepare_cached(COUNT_SQL).map_err(Failure::db)?;
+        stmt.query_row(params![tenant.id], |r| r.get(0))
+            .map_err(Failure::db)
     })?;
     Ok(odata(&mut HttpResponse::Ok())
         .insert_header((CONTENT_TYPE, "text/plain;charset=utf-8"))
@@ -382,14 +350,13 @@ fn users(req: &HttpRequest, config: &Config, t: &str, o: &str) -> Result<HttpRes
 
     let last_id = with_worker(config, |w| {
         let tenant = tenant(w, t, o)?;
-        let sql = page_sql(&tenant, q.select3, &q.filter, fetch, config.bind);
-        let mut stmt = w.conn.prepare_cached(&sql).map_err(Failure::db)?;
+        let sql = page_sql(q.select3, &q.filter);
+        let mut stmt = w.conn.prepare_cached(sql).map_err(Failure::db)?;
         let fetch = fetch as i64;
-        let mut rows = match (&q.filter, config.bind) {
-            (_, false) => stmt.query([]),
-            (Filter::None, true) => stmt.query(params![tenant.id, fetch]),
-            (Filter::UserKey(k), true) => stmt.query(params![tenant.id, fetch, k]),
-            (Filter::StatusTech(s, b), true) => stmt.query(params![tenant.id, fetch, s, b]),
+        let mut rows = match &q.filter {
+            Filter::None => stmt.query(params![tenant.id, fetch]),
+            Filter::UserKey(k) => stmt.query(params![tenant.id, fetch, k]),
+            Filter::StatusTech(s, b) => stmt.query(params![tenant.id, fetch, s, b]),
         }
         .map_err(Failure::db)?;
         let picture_prefix = format!(
@@ -730,7 +697,7 @@ fn escape_into(out: &mut Vec<u8>, s: &str) {
 // ---------------------------------------------------------------- main
 
 fn usage() -> ! {
-    eprintln!("usage: odata-ceiling --db PATH [--bind 127.0.0.1:0] [--workers N] [--bind-values]");
+    eprintln!("usage: odata-ceiling --db PATH [--bind 127.0.0.1:0] [--workers N] [--no-qpsg]");
     std::process::exit(2)
 }
 
@@ -738,13 +705,13 @@ fn main() -> std::io::Result<()> {
     let mut db = None;
     let mut bind_addr = "127.0.0.1:0".to_owned();
     let mut workers = None;
-    let mut bind = false;
+    let mut no_qpsg = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--db" => db = Some(PathBuf::from(args.next().unwrap_or_else(|| usage()))),
             "--bind" => bind_addr = args.next().unwrap_or_else(|| usage()),
-            "--bind-values" => bind = true,
+            "--no-qpsg" => no_qpsg = true,
             "--workers" => {
                 workers = Some(
                     args.next()
@@ -758,11 +725,11 @@ fn main() -> std::io::Result<()> {
     let db = db.unwrap_or_else(|| usage());
     // Fail early (and before printing the address) when the database cannot be read.
     {
-        let conn = open(&db).map_err(std::io::Error::other)?;
+        let conn = open(&db, no_qpsg).map_err(std::io::Error::other)?;
         conn.query_row("SELECT COUNT(*) FROM tenants", [], |r| r.get::<_, i64>(0))
             .map_err(std::io::Error::other)?;
     }
-    let config = web::Data::new(Config { db, bind });
+    let config = web::Data::new(Config { db, no_qpsg });
     actix_web::rt::System::new().block_on(async move {
         let mut server = HttpServer::new(move || {
             App::new()
