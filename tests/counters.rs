@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use common::{TestApp, TestBackend, json_of, spawn_app, temp_dir, test_backend};
@@ -357,30 +357,6 @@ fn cli(db_url: &str, args: &[&str]) -> Output {
         .expect("run odata-users")
 }
 
-/// `gen_users.py n --seed seed` into a fresh directory.
-fn generate(n: usize, seed: u64) -> PathBuf {
-    // `../shared` next to the checkout, or two levels up from a worktree.
-    let script = [
-        "../shared/data/gen_users.py",
-        "../../shared/data/gen_users.py",
-    ]
-    .iter()
-    .map(|p| Path::new(env!("CARGO_MANIFEST_DIR")).join(p))
-    .find(|p| p.is_file())
-    .expect("the shared generator ../shared/data/gen_users.py");
-    let dir = temp_dir().join("data");
-    let out = Command::new("python3")
-        .arg(&script)
-        .arg(n.to_string())
-        .arg(&dir)
-        .arg("--seed")
-        .arg(seed.to_string())
-        .output()
-        .expect("run python3");
-    assert!(out.status.success(), "gen_users.py failed: {out:?}");
-    dir
-}
-
 /// `odata-users import --tenant T --org main DIR` (asserts success).
 fn import(app: &TestApp, tenant: &str, dir: &Path) {
     let dir = dir.to_str().expect("a UTF-8 path");
@@ -419,12 +395,12 @@ async fn import_and_demo_seed_keep_counters_equal_to_count_star() {
     // second file set of users only into the same tenant: the counter adds
     // up (one adjustment per file).
     let tenant = format!("{}imp", app.tenant);
-    let first = generate(40, 9001);
+    let first = common::gen_users(40, 9001);
     common::remap_ids(&first, &tenant);
     import(&app, &tenant, &first);
     let scope = scope_of(&app, &tenant, "main").await;
     assert_eq!(counter(&app.pool, &scope, Counted::Users).await, 40);
-    let second = generate(25, 9002);
+    let second = common::gen_users(25, 9002);
     for file in [
         "peer.users-Roles.csv",
         "peer.users-Groups.csv",

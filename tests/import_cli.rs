@@ -26,23 +26,7 @@ fn generate(n: usize) -> PathBuf {
 
 /// `gen_users.py n --seed seed`.
 fn generate_seeded(n: usize, seed: u64) -> PathBuf {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/gen_users.py");
-    assert!(
-        script.is_file(),
-        "the shared generator is missing: {}",
-        script.display()
-    );
-    let dir = temp_dir().join("data");
-    let out = Command::new("python3")
-        .arg(&script)
-        .arg(n.to_string())
-        .arg(&dir)
-        .arg("--seed")
-        .arg(seed.to_string())
-        .output()
-        .expect("run python3");
-    assert!(out.status.success(), "gen_users.py failed: {out:?}");
-    dir
+    common::gen_users(n, seed)
 }
 
 /// A fresh SQLite database URL in its own directory (for an empty database

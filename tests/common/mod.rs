@@ -766,3 +766,27 @@ pub fn remap_ids(dir: &std::path::Path, tenant: &str) {
         std::fs::write(&path, out).expect("write csv");
     }
 }
+
+/// `gen_users.py n --seed seed` into a fresh directory.
+pub fn gen_users(n: usize, seed: u64) -> PathBuf {
+    // `../shared` next to the checkout, or two levels up from a worktree.
+    let script = [
+        "../shared/data/gen_users.py",
+        "../../shared/data/gen_users.py",
+    ]
+    .iter()
+    .map(|p| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(p))
+    .find(|p| p.is_file())
+    .expect("the shared generator ../shared/data/gen_users.py");
+    let dir = temp_dir().join("data");
+    let out = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(n.to_string())
+        .arg(&dir)
+        .arg("--seed")
+        .arg(seed.to_string())
+        .output()
+        .expect("run python3");
+    assert!(out.status.success(), "gen_users.py failed: {out:?}");
+    dir
+}
