@@ -31,6 +31,12 @@ pub(crate) trait Row {
     fn timestamp(&self, i: usize) -> Result<Option<DateTime<Utc>>, DbErr>;
     /// A date column.
     fn date(&self, i: usize) -> Result<Option<NaiveDate>, DbErr>;
+    /// A timestamp column's stored text, where the database keeps text
+    /// (SQLite): lets the writer copy a canonical form instead of parsing
+    /// and formatting it. `None` otherwise.
+    fn timestamp_text(&self, _i: usize) -> Option<&str> {
+        None
+    }
 }
 
 /// Receives the rows of one statement.
@@ -202,6 +208,13 @@ impl Row for rusqlite::Row<'_> {
 
     fn date(&self, i: usize) -> Result<Option<NaiveDate>, DbErr> {
         Ok(sqlite_reader::date(self, i)?)
+    }
+
+    fn timestamp_text(&self, i: usize) -> Option<&str> {
+        match self.get_ref(i) {
+            Ok(rusqlite::types::ValueRef::Text(bytes)) => std::str::from_utf8(bytes).ok(),
+            _ => None,
+        }
     }
 }
 

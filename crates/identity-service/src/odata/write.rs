@@ -94,6 +94,40 @@ pub(crate) fn timestamp(out: &mut Vec<u8>, t: DateTime<Utc>) {
     out.extend_from_slice(b"Z\"");
 }
 
+/// The UTC timestamp text as stored by sqlx on SQLite
+/// (`2026-01-02T03:04:05.123456+00:00`) when it is already what
+/// [`timestamp`] writes but for the `+00:00`: the date and time fields in
+/// range and the fraction with 0, 3, 6 or 9 digits of which the last three
+/// are not all zero (chrono's `AutoSi`). Returns the part before `+00:00`.
+fn canonical_utc(text: &str) -> Option<&str> {
+    let stem = text.strip_suffix("+00:00")?;
+    let b = stem.as_bytes();
+    let fraction = match b.len() {
+        19 => "",
+        23 | 26 | 29 if b[19] == b'.' => &stem[20..],
+        _ => return None,
+    };
+    let num = |at: usize, len: usize| -> Option<u32> {
+        let digits = b.get(at..at + len)?;
+        digits.iter().all(u8::is_ascii_digit).then(|| {
+            digits
+                .iter()
+                .fold(0u32, |n, d| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    let separators =
+        b[4] == b'-' && b[7] == b'-' && b[10] == b'T' && b[13] == b':' && b[16] == b':';
+    let fields = num(0, 4).is_some()
+        && num(5, 2).is_some_and(|m| (1..=12).contains(&m))
+        && num(8, 2).is_some_and(|d| (1..=28).contains(&d))
+        && num(11, 2).is_some_and(|h| h < 24)
+        && num(14, 2).is_some_and(|m| m < 60)
+        && num(17, 2).is_some_and(|s| s < 60);
+    let minimal = fraction.is_empty()
+        || (fraction.bytes().all(|d| d.is_ascii_digit()) && !fraction.ends_with("000"));
+    (separators && fields && minimal).then_some(stem)
+}
+
 fn date(out: &mut Vec<u8>, d: NaiveDate) {
     string(out, &d.format("%Y-%m-%d").to_string());
 }
@@ -108,7 +142,15 @@ pub(crate) fn value(out: &mut Vec<u8>, row: &dyn Row, i: usize, ty: EdmType) -> 
         EdmType::Int32 | EdmType::Int64 => row.int(i)?.map(|v| integer(out, v)),
         EdmType::Decimal | EdmType::Double => row.float(i)?.map(|v| float(out, v)),
         EdmType::Guid => row.uuid(i)?.map(|u| guid(out, u)),
-        EdmType::DateTimeOffset => row.timestamp(i)?.map(|t| timestamp(out, t)),
+        EdmType::DateTimeOffset => match row.timestamp_text(i).and_then(canonical_utc) {
+            Some(stem) => {
+                out.push(b'"');
+                out.extend_from_slice(stem.as_bytes());
+                out.extend_from_slice(b"Z\"");
+                Some(())
+            }
+            None => row.timestamp(i)?.map(|t| timestamp(out, t)),
+        },
         EdmType::Date => row.date(i)?.map(|d| date(out, d)),
     };
     if written.is_none() {
@@ -374,5 +416,31 @@ mod tests {
         }
         let early = Utc.with_ymd_and_hms(7, 3, 9, 0, 0, 0).unwrap();
         assert_eq!(ts(early), "\"0007-03-09T00:00:00Z\"");
+    }
+
+    #[test]
+    fn stored_canonical_timestamps_are_copied_as_they_would_be_written() {
+        let base = Utc.with_ymd_and_hms(2026, 1, 28, 23, 59, 59).unwrap();
+        for nanos in [0, 120_000_000, 123_456_000, 123_456_789, 1_000, 5] {
+            let t = base + chrono::Duration::nanoseconds(nanos);
+            // How sqlx stores a DateTime<Utc> on SQLite.
+            let stored = t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false);
+            let stem = canonical_utc(&stored).expect("canonical");
+            assert_eq!(format!("\"{stem}Z\""), ts(t), "{stored}");
+        }
+        // Anything else is parsed and written the long way.
+        for other in [
+            "2026-01-02T03:04:05.120000+00:00",
+            "2026-01-02T03:04:05.000+00:00",
+            "2026-01-02T03:04:05+01:00",
+            "2026-01-02 03:04:05+00:00",
+            "2026-02-30T03:04:05+00:00",
+            "2026-13-02T03:04:05+00:00",
+            "2026-01-02T03:04:05.12+00:00",
+            "2026-01-02T24:04:05+00:00",
+            "x026-01-02T03:04:05+00:00",
+        ] {
+            assert_eq!(canonical_utc(other), None, "{other}");
+        }
     }
 }
