@@ -10,7 +10,7 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::{TestApp, TestBackend, json_of, spawn_app, temp_dir, test_backend};
+use common::{TestApp, json_of, spawn_app, temp_dir, test_backend};
 use identity_service::storage::counters::{self, Counted};
 use identity_service::storage::tenants;
 use identity_service::tenancy::TenantScope;
@@ -454,26 +454,13 @@ async fn import_and_demo_seed_keep_counters_equal_to_count_star() {
 /// caller), and a function that drops it.
 async fn fresh_database() -> (String, Option<(DatabaseConnection, String)>) {
     use sea_orm::Database;
-    let (var, default, mysql) = match test_backend() {
-        TestBackend::Sqlite => {
-            let url = format!(
-                "sqlite://{}?mode=rwc",
-                temp_dir().join("migrate.db").display()
-            );
-            return (url, None);
-        }
-        TestBackend::Postgres => (
-            "ODATA_TEST_POSTGRES_URL",
-            "postgres://postgres@127.0.0.1:5432/test",
-            false,
-        ),
-        TestBackend::MySql => (
-            "ODATA_TEST_MYSQL_URL",
-            "mysql://root@127.0.0.1:3306/test",
-            true,
-        ),
+    let Some((admin_url, mysql)) = test_backend().admin_url() else {
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            temp_dir().join("migrate.db").display()
+        );
+        return (url, None);
     };
-    let admin_url = std::env::var(var).unwrap_or_else(|_| default.to_owned());
     let admin = Database::connect(&admin_url)
         .await
         .expect("admin connection");

@@ -115,6 +115,31 @@ pub fn test_backend() -> TestBackend {
     }
 }
 
+impl TestBackend {
+    /// A server backend's administrative URL (`ODATA_TEST_POSTGRES_URL` /
+    /// `ODATA_TEST_MYSQL_URL`, else the local default) and whether it is
+    /// MySQL/MariaDB; `None` for SQLite.
+    pub fn admin_url(self) -> Option<(String, bool)> {
+        let (var, default, mysql) = match self {
+            TestBackend::Postgres => (
+                "ODATA_TEST_POSTGRES_URL",
+                "postgres://postgres@127.0.0.1:5432/test",
+                false,
+            ),
+            TestBackend::MySql => (
+                "ODATA_TEST_MYSQL_URL",
+                "mysql://root@127.0.0.1:3306/test",
+                true,
+            ),
+            TestBackend::Sqlite => return None,
+        };
+        Some((
+            std::env::var(var).unwrap_or_else(|_| default.to_owned()),
+            mysql,
+        ))
+    }
+}
+
 static SERVER_DATABASE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
 static BUILD_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 static TENANT_COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
@@ -125,20 +150,9 @@ async fn server_database(backend: TestBackend) -> String {
     SERVER_DATABASE
         .get_or_init(|| async move {
             use sea_orm::{ConnectionTrait, Database};
-            let (var, default, mysql) = match backend {
-                TestBackend::Postgres => (
-                    "ODATA_TEST_POSTGRES_URL",
-                    "postgres://postgres@127.0.0.1:5432/test",
-                    false,
-                ),
-                TestBackend::MySql => (
-                    "ODATA_TEST_MYSQL_URL",
-                    "mysql://root@127.0.0.1:3306/test",
-                    true,
-                ),
-                TestBackend::Sqlite => unreachable!("SQLite uses a file per test"),
+            let Some((admin_url, mysql)) = backend.admin_url() else {
+                unreachable!("SQLite uses a file per test")
             };
-            let admin_url = std::env::var(var).unwrap_or_else(|_| default.to_owned());
             let admin = Database::connect(&admin_url)
                 .await
                 .unwrap_or_else(|e| panic!("{backend:?} unreachable at {admin_url}: {e}"));
