@@ -7,9 +7,6 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use std::sync::Arc;
-
-use actix_web::HttpMessage;
 use odata_parser::ast::{
     Binary, BinaryOp, Expr, ExprKind, Ident, KeyPredicate, Lambda, LambdaKind, Literal, MemberPath,
     PathRoot, PathSegment, QueryOptions, ResourcePath, ResourceSegment,
@@ -26,8 +23,8 @@ use super::metadata::{csdl_json, csdl_xml};
 use super::prefer::{self, MetadataLevel, percent_decode};
 use crate::error::ApiError;
 use crate::odata::schema::identity_schema;
-use crate::odata::{self, EntityKind, ReadContext, ReadRequest, ReadStats, Shape};
-use crate::routes::{base_url, resource};
+use crate::odata::{self, EntityKind, ReadContext, ReadRequest, Shape};
+use crate::routes::{read_context, resource};
 use crate::startup::AppState;
 use crate::tenancy::TenantScope;
 
@@ -103,18 +100,6 @@ fn push_member(out: &mut Vec<u8>, name: &str, value: &str) {
     let _ = serde_json::to_writer(&mut *out, value);
 }
 
-/// The read context of a feed request.
-fn read_context(req: &HttpRequest, state: &AppState, base_url: &str) -> ReadContext {
-    ReadContext {
-        base_url: base_url.to_owned(),
-        path: req.path().to_owned(),
-        signing_key: state.signing_key.clone(),
-        page_size: state.settings.feed_page_size,
-        shape: Shape::Feed { full: false },
-        stats: req.extensions().get::<Arc<ReadStats>>().cloned(),
-    }
-}
-
 /// Every GET under the service root.
 async fn dispatch(
     req: HttpRequest,
@@ -139,10 +124,12 @@ async fn dispatch(
             )
         })?
     };
-    let base_url = base_url(&req, &state);
-    let mut ctx = read_context(&req, &state, &base_url);
+    // API 1's context with the feed's page size and shape.
+    let mut ctx = read_context(&req, &state);
+    ctx.page_size = state.settings.feed_page_size;
+    ctx.shape = Shape::Feed { full: false };
     let options = odata::parse(raw, &ctx)?;
-    let root = format!("{base_url}{prefix}");
+    let root = format!("{}{prefix}", ctx.base_url);
 
     if let [ResourceSegment::Metadata(_)] = path.segments.as_slice() {
         return metadata(&state, &scope, &options, &ctx).await;

@@ -74,6 +74,24 @@ fn invalid_token() -> QueryError {
     }
 }
 
+/// The absolute next link: the request path, the canonical options
+/// (`query`) and a skiptoken for position `keys` bound to them.
+fn next_link(ctx: &ReadContext, query: &str, keys: Vec<Json>, remaining: Option<u64>) -> String {
+    let token = skiptoken::encode(
+        &ctx.signing_key,
+        &Position {
+            keys,
+            remaining,
+            query: skiptoken::fingerprint(query),
+        },
+    );
+    let sep = if query.is_empty() { "" } else { "&" };
+    format!(
+        "{}{}?{query}{sep}$skiptoken={token}",
+        ctx.base_url, ctx.path
+    )
+}
+
 /// Runs one statement, counting it.
 async fn run<S: Source>(
     src: &S,
@@ -214,20 +232,7 @@ pub(crate) async fn list<S: Source>(
     let still_wanted = start.wanted.map(|w| w - sent);
     let next_link = match records.last_keys.take() {
         Some(keys) if more_rows && still_wanted != Some(0) => {
-            let query = canonical_text();
-            let token = skiptoken::encode(
-                &ctx.signing_key,
-                &Position {
-                    keys,
-                    remaining: still_wanted,
-                    query: skiptoken::fingerprint(&query),
-                },
-            );
-            let sep = if query.is_empty() { "" } else { "&" };
-            Some(format!(
-                "{}{}?{query}{sep}$skiptoken={token}",
-                ctx.base_url, ctx.path
-            ))
+            Some(next_link(ctx, &canonical_text(), keys, still_wanted))
         }
         _ => None,
     };
@@ -448,7 +453,6 @@ impl<'p> Records<'p> {
             begin = *end;
         }
         page.push(b']');
-        out.clear();
         Ok(page)
     }
 }
@@ -668,20 +672,8 @@ async fn list_aggregated<S: Source>(
     items.push(b']');
     let still_wanted = wanted.map(|w| w - sent);
     let next_link = (more_rows && still_wanted != Some(0)).then(|| {
-        let query = canonical_text();
-        let token = skiptoken::encode(
-            &ctx.signing_key,
-            &Position {
-                keys: vec![Json::from(offset + sent)],
-                remaining: still_wanted,
-                query: skiptoken::fingerprint(&query),
-            },
-        );
-        let sep = if query.is_empty() { "" } else { "&" };
-        format!(
-            "{}{}?{query}{sep}$skiptoken={token}",
-            ctx.base_url, ctx.path
-        )
+        let keys = vec![Json::from(offset + sent)];
+        next_link(ctx, &canonical_text(), keys, still_wanted)
     });
     Ok(Page {
         items,
