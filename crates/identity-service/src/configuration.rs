@@ -83,6 +83,12 @@ pub struct Settings {
     /// stay on the sqlx pool. Default: the number of CPUs; 0 reads through
     /// sqlx as well. At most 256.
     pub sqlite_readers: usize,
+    /// Milliseconds a cheap-looking OData read on a SQLite file may run on
+    /// the HTTP worker thread itself, with that thread's own connection,
+    /// before it is interrupted and handed to the reader threads
+    /// (`APP_SQLITE_INLINE_MS`). Default 10; 0 sends every read to the
+    /// reader threads. Needs `sqlite_readers` > 0. At most 1000.
+    pub sqlite_inline_ms: u64,
     /// Requests per minute per API client, counted per instance
     /// (`APP_RATE_LIMIT_PER_MINUTE`); 0 disables. Default 600. A client may
     /// burst up to a minute's worth; above it: 429 with `Retry-After`.
@@ -134,6 +140,7 @@ impl Default for Settings {
             db_acquire_timeout_seconds: 10,
             db_statement_cache: true,
             sqlite_readers: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+            sqlite_inline_ms: 10,
             rate_limit_per_minute: 600,
             token_ttl_seconds: 15 * 60,
             auth_cache_seconds: 10,
@@ -208,6 +215,9 @@ impl Settings {
         }
         if let Some(v) = env("APP_SQLITE_READERS") {
             self.sqlite_readers = parse_env("APP_SQLITE_READERS", &v)?;
+        }
+        if let Some(v) = env("APP_SQLITE_INLINE_MS") {
+            self.sqlite_inline_ms = parse_env("APP_SQLITE_INLINE_MS", &v)?;
         }
         if let Some(v) = env("APP_BIND") {
             self.bind = v;
@@ -288,6 +298,12 @@ impl Settings {
             anyhow::bail!(
                 "sqlite_readers must be at most {MAX_SQLITE_READERS}, got {}",
                 self.sqlite_readers
+            );
+        }
+        if self.sqlite_inline_ms > 1000 {
+            anyhow::bail!(
+                "sqlite_inline_ms must be at most 1000, got {}",
+                self.sqlite_inline_ms
             );
         }
         if self.db_acquire_timeout_seconds == 0 {
@@ -396,6 +412,10 @@ mod tests {
         assert_eq!(s.sqlite_readers, 0);
         assert!(Settings::from_sources(None, env(&[("APP_SQLITE_READERS", "-1")])).is_err());
         assert!(Settings::from_sources(None, env(&[("APP_SQLITE_READERS", "257")])).is_err());
+        assert_eq!(Settings::default().sqlite_inline_ms, 10);
+        let s = Settings::from_sources(None, env(&[("APP_SQLITE_INLINE_MS", "0")])).unwrap();
+        assert_eq!(s.sqlite_inline_ms, 0);
+        assert!(Settings::from_sources(None, env(&[("APP_SQLITE_INLINE_MS", "1001")])).is_err());
     }
 
     #[test]

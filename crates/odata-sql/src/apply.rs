@@ -287,7 +287,7 @@ pub(crate) fn plan_apply(
     Ok(Some(ApplyPlan {
         backend: ctx.backend,
         columns,
-        statement: q.to_owned(),
+        statement: q,
         offset,
         limit,
     }))

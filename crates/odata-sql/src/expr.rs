@@ -515,7 +515,7 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
                     .column(&inner.entity.tenant_column)
                     .eq(self.ctx.tenant.clone()),
             );
-        Ok(q.to_owned())
+        Ok(q)
     }
 
     fn lambda(&mut self, lambda: &Lambda, span: Span) -> Result<Typed, TranslateError> {

@@ -529,7 +529,7 @@ impl ReadPlan {
         }
         q.from(Alias::new(self.entity.table.clone()));
         q.and_where(self.condition.clone());
-        q.to_owned()
+        q
     }
 
     /// One page: rows after `after` (the order-key values of the previous
@@ -583,7 +583,7 @@ impl ReadPlan {
         q.expr_as(Expr::cust("COUNT(*)"), Alias::new("count"))
             .from(Alias::new(self.entity.table.clone()))
             .and_where(self.condition.clone());
-        q.to_owned()
+        q
     }
 
     /// The one entity with this key (tenant, filter and search applied).
@@ -675,7 +675,7 @@ fn related_select(
     )
     .and_where(link(&navigation.link.from_column).is_in(parents))
     .and_where(scope.column(&scope.entity.tenant_column).eq(tenant.clone()));
-    Some(q.to_owned())
+    Some(q)
 }
 
 /// The form an expression is sorted and compared in: binary for strings,

@@ -250,6 +250,77 @@ impl OwnedRead {
     }
 }
 
+/// Runs `read` on the calling thread's own SQLite connection when the
+/// request [looks cheap](cheap) (see [`SqliteReaders::run_inline`]): `None`
+/// when it does not, or when it ran past the inline budget, and the read
+/// goes to the reader threads.
+fn inline<R>(
+    readers: &SqliteReaders,
+    req: &ReadRequest<'_>,
+    read: impl AsyncFnOnce(&rows::Rusqlite<'_>) -> Result<R, QueryError>,
+) -> Option<Result<R, QueryError>> {
+    if !cheap(req) {
+        return None;
+    }
+    match readers.run_inline(|conn| rows::complete(read(&rows::Rusqlite(conn))))? {
+        Ok(Ok(answer)) => Some(answer),
+        Ok(Err(e)) | Err(e) => Some(Err(QueryError::Database(e.into()))),
+    }
+}
+
+/// Whether a read is expected to touch few rows, so that running it on an
+/// HTTP worker thread holds that thread for well under a millisecond: no
+/// `$search`, `$apply`, no total count of a filtered set, a `$skip` of at
+/// most [`INLINE_MAX_SKIP`], a `$filter` of comparisons of properties and
+/// literals joined by `and`/`or`/`not`/`in` (no lambda, no function call,
+/// no `/$count`), and nested `$expand` options without `$filter`/`$search`.
+/// A read judged cheap that is not after all is interrupted at the inline
+/// budget and run again on the reader threads.
+fn cheap(req: &ReadRequest<'_>) -> bool {
+    let o = req.options;
+    let filtered = o.filter.is_some() || o.search.is_some() || !req.conditions.is_empty();
+    o.search.is_none()
+        && o.apply.is_none()
+        && o.compute.is_none()
+        && !(o.count.is_some_and(|c| c.value) && filtered)
+        && o.skip.is_none_or(|s| s.value <= INLINE_MAX_SKIP)
+        && o.filter.as_ref().is_none_or(simple)
+        && req.conditions.iter().all(simple_condition)
+        && o.expand.as_ref().is_none_or(|e| {
+            e.items.iter().all(|item| {
+                item.options
+                    .as_ref()
+                    .is_none_or(|n| n.filter.is_none() && n.search.is_none() && n.apply.is_none())
+            })
+        })
+}
+
+/// Largest `$skip` of a read run inline.
+const INLINE_MAX_SKIP: u64 = 1000;
+
+/// A filter of comparisons of properties and literals.
+fn simple(e: &Expr) -> bool {
+    use odata_parser::ast::ExprKind;
+    match &e.kind {
+        ExprKind::Literal(_) | ExprKind::Path(_) | ExprKind::Alias(_) | ExprKind::Json(_) => true,
+        ExprKind::Binary(b) => simple(&b.left) && simple(&b.right),
+        ExprKind::Unary(u) => simple(&u.operand),
+        ExprKind::In(i) => simple(&i.expr) && simple(&i.list),
+        ExprKind::List(items) => items.iter().all(simple),
+        ExprKind::Lambda(_) | ExprKind::PathCount(_) | ExprKind::Call(_) => false,
+    }
+}
+
+/// A route's condition: a parent key (`users/any(p:p/id eq …)`, one index
+/// lookup) or a simple filter.
+fn simple_condition(e: &Expr) -> bool {
+    use odata_parser::ast::ExprKind;
+    match &e.kind {
+        ExprKind::Lambda(l) => l.predicate.as_deref().is_none_or(simple),
+        _ => simple(e),
+    }
+}
+
 /// Runs `read` on a reader connection: the whole read in one closure.
 async fn on_reader<R: Send + 'static>(
     readers: &SqliteReaders,
@@ -275,6 +346,11 @@ pub async fn list<'a>(
     match db.into() {
         Reader::Sqlx(db) => read::list(&rows::Sqlx(db), scope, req, ctx).await,
         Reader::Sqlite(readers) => {
+            if let Some(page) = inline(readers, req, async |src| {
+                read::list(src, scope, req, ctx).await
+            }) {
+                return page;
+            }
             on_reader(readers, OwnedRead::new(scope, req, ctx), async |src, o| {
                 read::list(src, &o.scope, &o.request(), &o.ctx).await
             })
@@ -306,6 +382,11 @@ pub async fn count<'a>(
     match db.into() {
         Reader::Sqlx(db) => read::count(&rows::Sqlx(db), scope, req, ctx).await,
         Reader::Sqlite(readers) => {
+            if let Some(n) = inline(readers, req, async |src| {
+                read::count(src, scope, req, ctx).await
+            }) {
+                return n;
+            }
             on_reader(readers, OwnedRead::new(scope, req, ctx), async |src, o| {
                 read::count(src, &o.scope, &o.request(), &o.ctx).await
             })
@@ -327,6 +408,11 @@ pub async fn get<'a>(
     match db.into() {
         Reader::Sqlx(db) => read::get(&rows::Sqlx(db), scope, req, id, ctx).await,
         Reader::Sqlite(readers) => {
+            if let Some(record) = inline(readers, req, async |src| {
+                read::get(src, scope, req, id, ctx).await
+            }) {
+                return record;
+            }
             on_reader(
                 readers,
                 OwnedRead::new(scope, req, ctx),

@@ -324,7 +324,9 @@ impl<'p> Records<'p> {
             || matches!(ctx.shape, Shape::Feed { full: true })
                 && !plan.entity.navigations.is_empty()
             || ctx.shape == Shape::Api1 && !plan.selection.navigations.is_empty();
-        let mut out = Vec::with_capacity(256 * limit.min(1000) as usize + 2);
+        // About 256 bytes a record; a buffer for the first 64 records (a key
+        // lookup under a feed page size of 1000 must not allocate 256 KB).
+        let mut out = Vec::with_capacity(256 * limit.min(64) as usize + 2);
         out.push(b'[');
         Records {
             plan,

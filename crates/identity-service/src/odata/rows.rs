@@ -159,7 +159,7 @@ impl Source for Rusqlite<'_> {
 
     async fn query(&self, stmt: &SelectStatement, sink: &mut dyn RowSink) -> Result<(), DbErr> {
         let (sql, values) = sqlite_reader::bind(stmt)?;
-        let mut prepared = self.0.prepare_cached(&sql).map_err(ReaderError::from)?;
+        let mut prepared = sqlite_reader::prepare_cached(self.0, &sql)?;
         let names: Vec<String> = prepared
             .column_names()
             .into_iter()

@@ -16,10 +16,23 @@ use uuid::Uuid;
 use super::Shape;
 use super::rows::{Row, index_of};
 
-/// Writes `s` as a JSON string.
+/// Writes `s` as a JSON string, escaped as serde_json escapes it.
 pub(crate) fn string(out: &mut Vec<u8>, s: &str) {
-    // Writing into a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut *out, s);
+    let bytes = s.as_bytes();
+    // Most values need no escape: one pass without early exit (the compiler
+    // vectorises it), then one copy.
+    let plain = !bytes.iter().fold(false, |any, &b| {
+        any | (b < 0x20) | (b == b'"') | (b == b'\\')
+    });
+    if plain {
+        out.reserve(bytes.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+    } else {
+        // Writing into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, s);
+    }
 }
 
 /// Writes `"name":`.
@@ -211,6 +224,8 @@ pub(crate) struct RecordWriter<'a> {
     key_column: String,
     key: usize,
     slots: Vec<Slot>,
+    /// `"name":` of each property, written once per writer.
+    names: Vec<Vec<u8>>,
     computed_slots: Vec<usize>,
 }
 
@@ -239,6 +254,7 @@ impl<'a> RecordWriter<'a> {
             key_column: key_column.to_owned(),
             key: 0,
             slots: Vec::new(),
+            names: Vec::new(),
             computed_slots: Vec::new(),
         }
     }
@@ -265,6 +281,15 @@ impl<'a> RecordWriter<'a> {
                 })
             })
             .collect::<Result<_, DbErr>>()?;
+        self.names = self
+            .properties
+            .iter()
+            .map(|p| {
+                let mut name = Vec::with_capacity(p.name.len() + 3);
+                key(&mut name, &p.name);
+                name
+            })
+            .collect();
         self.computed_slots = self
             .computed
             .iter()
@@ -312,13 +337,13 @@ impl<'a> RecordWriter<'a> {
             key(out, name);
             guid(out, id);
         }
-        for (p, slot) in self.properties.iter().zip(&self.slots) {
+        for ((p, slot), name) in self.properties.iter().zip(&self.slots).zip(&self.names) {
             let null = match slot {
                 Slot::Column(i) => self.full() && is_null(row, *i, p.edm_type)?,
                 _ => false,
             };
             self.annotate(out, &mut first, &p.name, p.edm_type, null);
-            key(out, &p.name);
+            out.extend_from_slice(name);
             match slot {
                 Slot::Column(i) => value(out, row, *i, p.edm_type)?,
                 Slot::Constant => match &p.source {
@@ -405,6 +430,24 @@ mod tests {
         let mut out = Vec::new();
         timestamp(&mut out, t);
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn strings_are_escaped_as_serde_json_escapes_them() {
+        for s in [
+            "",
+            "plain",
+            "Zoë 𝄞 ümlaut",
+            "quote \" inside",
+            "back\\slash",
+            "line\nbreak\ttab\u{1}\u{1f}",
+            "\u{7f} del and \u{2028} separator",
+            "</script>",
+        ] {
+            let mut out = Vec::new();
+            string(&mut out, s);
+            assert_eq!(out, serde_json::to_vec(s).unwrap(), "{s:?}");
+        }
     }
 
     #[test]

@@ -407,7 +407,8 @@ pub fn open_sqlite_readers(
         &file,
         settings.sqlite_readers,
         Duration::from_secs(settings.db_acquire_timeout_seconds),
-    )?;
+    )?
+    .with_inline_budget(Duration::from_millis(settings.sqlite_inline_ms));
     Ok(Some(std::sync::Arc::new(readers)))
 }
 

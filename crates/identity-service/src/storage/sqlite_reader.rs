@@ -29,6 +29,18 @@
 //! The cost per call is the same as spawn_blocking's: one boxed closure and
 //! one oneshot channel.
 //!
+//! Reads expected to be cheap skip the hop: [`SqliteReaders::run_inline`]
+//! runs them on the calling (HTTP worker) thread with a connection of that
+//! thread's own, interrupted by a progress handler past the inline budget,
+//! after which the caller runs them on the pool.
+//!
+//! # Plans
+//!
+//! [`prepare_cached`] turns SQLite's query planner stability guarantee on
+//! for statements whose plan need not depend on the bound values (see
+//! [`value_dependent`]): with STAT4, SQLite re-prepares a statement each
+//! time a value its plan looked at is bound again.
+//!
 //! # Values
 //!
 //! [`bind`] encodes sea-query values exactly as sqlx-sqlite (through
@@ -39,10 +51,12 @@
 //! decoders accept for the value's storage class, so a row reads the same
 //! through either driver.
 
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
-use std::path::Path;
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -123,6 +137,65 @@ struct Shared {
     queue: Mutex<Queue>,
     ready: Condvar,
     acquire_timeout: Duration,
+    /// The database file (inline connections open it on first use).
+    file: PathBuf,
+}
+
+/// The budget of a read run inline before it is interrupted and handed to
+/// the reader threads (see [`SqliteReaders::run_inline`]).
+pub const DEFAULT_INLINE_BUDGET: Duration = Duration::from_millis(10);
+
+/// How many SQLite virtual-machine steps run between two looks at the
+/// clock of an inline read (a few microseconds of work).
+const INLINE_CHECK_STEPS: std::ffi::c_int = 1000;
+
+/// A connection of the calling thread to one pool's file, for reads run
+/// inline. The progress handler interrupts a statement once `deadline`
+/// (nanoseconds since `epoch`, `u64::MAX` for none) has passed and records
+/// that it did in `interrupted`.
+struct InlineConnection {
+    pool: Weak<Shared>,
+    conn: Connection,
+    epoch: Instant,
+    deadline: Arc<AtomicU64>,
+    interrupted: Arc<AtomicBool>,
+}
+
+thread_local! {
+    /// This thread's inline connections, one per live pool it has served.
+    static INLINE: RefCell<Vec<InlineConnection>> = const { RefCell::new(Vec::new()) };
+}
+
+impl InlineConnection {
+    fn open(shared: &Arc<Shared>) -> rusqlite::Result<Self> {
+        let conn = open_connection(&shared.file)?;
+        let epoch = Instant::now();
+        let deadline = Arc::new(AtomicU64::new(u64::MAX));
+        let interrupted = Arc::new(AtomicBool::new(false));
+        let (d, i) = (deadline.clone(), interrupted.clone());
+        conn.progress_handler(
+            INLINE_CHECK_STEPS,
+            Some(move || {
+                let limit = d.load(Ordering::Relaxed);
+                if limit != u64::MAX && nanos_since(epoch) > limit {
+                    i.store(true, Ordering::Relaxed);
+                    return true;
+                }
+                false
+            }),
+        )?;
+        Ok(InlineConnection {
+            pool: Arc::downgrade(shared),
+            conn,
+            epoch,
+            deadline,
+            interrupted,
+        })
+    }
+}
+
+fn nanos_since(epoch: Instant) -> u64 {
+    u64::try_from(epoch.elapsed().as_nanos()).unwrap_or(u64::MAX - 1)
 }
 
 /// A fixed number of read-only (`query_only`) connections on one SQLite
@@ -131,6 +204,7 @@ struct Shared {
 pub struct SqliteReaders {
     shared: Arc<Shared>,
     readers: usize,
+    inline_budget: Duration,
 }
 
 impl std::fmt::Debug for SqliteReaders {
@@ -177,10 +251,12 @@ impl SqliteReaders {
             queue: Mutex::new(Queue::default()),
             ready: Condvar::new(),
             acquire_timeout,
+            file: file.to_owned(),
         });
         let pool = SqliteReaders {
             shared: shared.clone(),
             readers,
+            inline_budget: DEFAULT_INLINE_BUDGET,
         };
         for (i, conn) in connections.into_iter().enumerate() {
             let shared = shared.clone();
@@ -196,6 +272,71 @@ impl SqliteReaders {
     /// The number of reader connections.
     pub fn readers(&self) -> usize {
         self.readers
+    }
+
+    /// Sets the time an inline read may take before it is interrupted and
+    /// run on the reader threads instead; zero turns inline reads off.
+    #[must_use]
+    pub fn with_inline_budget(mut self, budget: Duration) -> Self {
+        self.inline_budget = budget;
+        self
+    }
+
+    /// Runs `f` on the calling thread, with a connection of this thread's
+    /// own to the pool's file (opened on first use, kept for the life of
+    /// the thread or of the pool), as a hand-written handler would: no
+    /// hop to a reader thread and back. For reads expected to be cheap.
+    ///
+    /// `None` when `f` did not give the answer and the caller should use
+    /// [`run`](Self::run): inline reads are off, the connection could not
+    /// be opened, or a statement of `f` ran past the inline budget and was
+    /// interrupted (its partial result is dropped; a read changes nothing,
+    /// so running it again is safe). A panic in `f` is
+    /// [`ReaderError::Panicked`], as on the reader threads.
+    pub fn run_inline<R>(
+        &self,
+        f: impl FnOnce(&Connection) -> R,
+    ) -> Option<Result<R, ReaderError>> {
+        if self.inline_budget.is_zero() {
+            return None;
+        }
+        INLINE.try_with(|cell| {
+            let mut inline = cell.try_borrow_mut().ok()?;
+            // Forget the connections of pools that are gone.
+            inline.retain(|c| c.pool.strong_count() > 0);
+            let position = match inline
+                .iter()
+                .position(|c| std::ptr::eq(c.pool.as_ptr(), Arc::as_ptr(&self.shared)))
+            {
+                Some(i) => i,
+                None => match InlineConnection::open(&self.shared) {
+                    Ok(c) => {
+                        inline.push(c);
+                        inline.len() - 1
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot open an inline SQLite reader connection");
+                        return None;
+                    }
+                },
+            };
+            let c = &inline[position];
+            let budget = u64::try_from(self.inline_budget.as_nanos()).unwrap_or(u64::MAX - 1);
+            c.interrupted.store(false, Ordering::Relaxed);
+            c.deadline
+                .store(nanos_since(c.epoch).saturating_add(budget).min(u64::MAX - 1), Ordering::Relaxed);
+            let result = std::panic::catch_unwind(AssertUnwindSafe(|| f(&c.conn)));
+            c.deadline.store(u64::MAX, Ordering::Relaxed);
+            if !c.conn.is_autocommit() {
+                let _ = c.conn.execute_batch("ROLLBACK");
+            }
+            if c.interrupted.load(Ordering::Relaxed) {
+                return None;
+            }
+            Some(result.map_err(|_| ReaderError::Panicked))
+        })
+        .ok()
+        .flatten()
     }
 
     /// Runs `f` with one free reader connection on its reader thread and
@@ -456,11 +597,50 @@ pub fn for_each_bound_row(
     values: &[Value],
     mut f: impl FnMut(&Row<'_>) -> Result<(), ReaderError>,
 ) -> Result<(), ReaderError> {
-    let mut prepared = conn.prepare_cached(sql)?;
+    let mut prepared = prepare_cached(conn, sql)?;
     let mut rows = prepared.query(params_from_iter(values))?;
     while let Some(row) = rows.next()? {
         f(row)?;
     }
+    Ok(())
+}
+
+/// Whether the plan of `sql` should depend on the values bound to it: a
+/// range comparison (`<`, `<=`, `>`, `>=`) or a `LIKE`, where SQLite's
+/// STAT4 samples tell a selective range (use its index) from a wide one
+/// (read in the order's index and stop early). Every other statement
+/// (equalities, `IN` lists, plain pages) gets one plan for all values.
+///
+/// SQLite re-prepares a statement each time a value is bound to a
+/// parameter its plan looked at (with STAT4 that includes the tenant id,
+/// every equality value and the `LIMIT`): on `key_eq` that was 37 % of
+/// the instructions of a request (BENCHMARKS.md). The query planner
+/// stability guarantee (QPSG) plans once without the values; it is turned
+/// on for the statements that do not need them.
+pub fn value_dependent(sql: &str) -> bool {
+    sql.contains(" < ")
+        || sql.contains(" <= ")
+        || sql.contains(" > ")
+        || sql.contains(" >= ")
+        || sql.contains(" LIKE ")
+}
+
+/// `conn.prepare_cached(sql)` with the query planner stability guarantee
+/// set as [`value_dependent`] says (it takes effect when a statement is
+/// prepared, and the cache is keyed by the text the decision is made on).
+pub fn prepare_cached<'c>(
+    conn: &'c Connection,
+    sql: &str,
+) -> Result<rusqlite::CachedStatement<'c>, ReaderError> {
+    set_qpsg(conn, sql)?;
+    Ok(conn.prepare_cached(sql)?)
+}
+
+fn set_qpsg(conn: &Connection, sql: &str) -> Result<(), ReaderError> {
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        !value_dependent(sql),
+    )?;
     Ok(())
 }
 
@@ -471,6 +651,7 @@ pub fn explain_query_plan(
 ) -> Result<Vec<String>, ReaderError> {
     let (sql, values) = bind(stmt)?;
     let mut lines = Vec::new();
+    set_qpsg(conn, &sql)?;
     let mut prepared = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
     let mut rows = prepared.query(params_from_iter(&values))?;
     while let Some(row) = rows.next()? {

@@ -750,3 +750,103 @@ async fn readers_open_for_a_sqlite_file_only() {
     // A file that does not exist is an error (the readers never create it).
     assert!(SqliteReaders::open(&file.0.with_extension("missing"), 1).is_err());
 }
+
+/// A query that runs for seconds: a recursive count to 10^9.
+const SLOW_SQL: &str = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000000) SELECT count(*) FROM c";
+
+#[tokio::test]
+async fn inline_reads_run_on_the_calling_thread_within_their_budget() {
+    let f = fixture(1).await;
+    let readers = SqliteReaders::open(&f._file.0, 1)
+        .unwrap()
+        .with_inline_budget(std::time::Duration::from_millis(50));
+    let caller = std::thread::current().id();
+    // A cheap read runs here, on a connection of this thread's own.
+    let (thread, users) = readers
+        .run_inline(|conn| {
+            let n: i64 = conn
+                .query_row("SELECT count(*) FROM users", [], |r| r.get(0))
+                .unwrap();
+            (std::thread::current().id(), n)
+        })
+        .expect("answered inline")
+        .expect("no panic");
+    assert_eq!(thread, caller);
+    assert_eq!(users, f.user_ids.len() as i64);
+    // One past its budget is interrupted: no answer, the caller goes to the
+    // reader threads (which have no budget).
+    let started = std::time::Instant::now();
+    let interrupted =
+        readers.run_inline(|conn| conn.query_row(SLOW_SQL, [], |r| r.get::<_, i64>(0)));
+    assert!(interrupted.is_none(), "{interrupted:?}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    // The connection is usable again at once, and stays this thread's.
+    let again = readers
+        .run_inline(|conn| {
+            conn.query_row("SELECT 7", [], |r| r.get::<_, i64>(0))
+                .unwrap()
+        })
+        .expect("answered inline")
+        .unwrap();
+    assert_eq!(again, 7);
+    // A panic is reported as on the reader threads.
+    let panicked = readers.run_inline(|_| -> i64 { panic!("boom") });
+    assert!(matches!(panicked, Some(Err(ReaderError::Panicked))));
+    // Off: nothing runs inline.
+    let off = SqliteReaders::open(&f._file.0, 1)
+        .unwrap()
+        .with_inline_budget(std::time::Duration::ZERO);
+    assert!(off.run_inline(|_| 1).is_none());
+}
+
+#[tokio::test]
+async fn statements_without_ranges_are_not_re_prepared_per_value() {
+    let f = fixture(1).await;
+    // STAT4 samples, which make plans value-dependent.
+    f.db.execute_unprepared("ANALYZE").await.unwrap();
+    let conn = open_connection(&f._file.0).unwrap();
+    let reprepares = |query: &str, values: &[&str]| -> i32 {
+        let mut total = 0;
+        for v in values {
+            let plan = plan_of("Users", &query.replace("{}", v), f.tenant);
+            let stmt = plan.page_statement(None, 100, 0).unwrap();
+            let (sql, bound) = bind(&stmt).unwrap();
+            let mut prepared = prepare_cached(&conn, &sql).unwrap();
+            let mut rows = prepared.query(params_from_iter(&bound)).unwrap();
+            while rows.next().unwrap().is_some() {}
+            drop(rows);
+            total = prepared.get_status(rusqlite::StatementStatus::RePrepare);
+        }
+        total
+    };
+    // Equalities: one plan for every value, never prepared again.
+    assert_eq!(
+        reprepares("$filter=userKey eq '{}'", &["a", "b", "c", "d"]),
+        0
+    );
+    assert_eq!(reprepares("$filter=status eq {}", &["1", "2", "3"]), 0);
+    // A range keeps value-dependent plans (STAT4 tells a selective range
+    // from a wide one), at the price of a re-preparation per new value.
+    assert!(value_dependent(
+        &bind(
+            &plan_of(
+                "Users",
+                "$filter=lastLogin ge 2026-01-01T00:00:00Z",
+                f.tenant
+            )
+            .page_statement(None, 100, 0)
+            .unwrap()
+        )
+        .unwrap()
+        .0
+    ));
+    assert!(!value_dependent(
+        &bind(
+            &plan_of("Users", "$filter=userKey eq 'x'", f.tenant)
+                .page_statement(None, 100, 0)
+                .unwrap()
+        )
+        .unwrap()
+        .0
+    ));
+}
