@@ -1238,6 +1238,8 @@ async fn run_direct(db_url: &str, mysql: bool) {
         page_size: 100,
         shape: Shape::Api1,
         stats: None,
+        // The generated queries stay under the default cost budget.
+        cost_budget: odata_sql::CostBudget::default(),
     };
     let prefix = "http://test/users/odata?";
     let (db, scope, ctx) = (&db, &scope, &ctx);

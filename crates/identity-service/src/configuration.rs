@@ -93,6 +93,13 @@ pub struct Settings {
     /// (`APP_RATE_LIMIT_PER_MINUTE`); 0 disables. Default 600. A client may
     /// burst up to a minute's worth; above it: 429 with `Retry-After`.
     pub rate_limit_per_minute: u32,
+    /// The most an OData query may cost (`APP_QUERY_COST_BUDGET`), by the
+    /// cost model of `odata_sql::cost`, checked before any SQL runs; above
+    /// it: 400 `QueryTooExpensive` naming the most expensive part. Default
+    /// 100 (a lambda over a role's or group's users nested in another
+    /// lambda costs at least 130; everything else of the README's examples,
+    /// the tests and BI tools' queries stays under 50). 0 disables the check.
+    pub query_cost_budget: u64,
     /// Lifetime of the access tokens of `POST /connect/token`, in seconds
     /// (`APP_TOKEN_TTL_SECONDS`). Default 900 (15 minutes), at most 86400.
     pub token_ttl_seconds: u64,
@@ -142,6 +149,7 @@ impl Default for Settings {
             sqlite_readers: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
             sqlite_inline_ms: 10,
             rate_limit_per_minute: 600,
+            query_cost_budget: odata_sql::cost::DEFAULT_BUDGET,
             token_ttl_seconds: 15 * 60,
             auth_cache_seconds: 10,
             feed_page_size: crate::feed::DEFAULT_PAGE_SIZE,
@@ -248,6 +256,9 @@ impl Settings {
         }
         if let Some(v) = env("APP_RATE_LIMIT_PER_MINUTE") {
             self.rate_limit_per_minute = parse_env("APP_RATE_LIMIT_PER_MINUTE", &v)?;
+        }
+        if let Some(v) = env("APP_QUERY_COST_BUDGET") {
+            self.query_cost_budget = parse_env("APP_QUERY_COST_BUDGET", &v)?;
         }
         if let Some(v) = env("APP_TOKEN_TTL_SECONDS") {
             self.token_ttl_seconds = parse_env("APP_TOKEN_TTL_SECONDS", &v)?;

@@ -40,6 +40,13 @@ pub enum ApiError {
         target: Option<String>,
         details: Vec<ErrorDetail>,
     },
+    /// 400 with code `QueryTooExpensive`: the query costs more than
+    /// `APP_QUERY_COST_BUDGET`; the message names the most expensive part.
+    #[error("{message}")]
+    QueryTooExpensive {
+        message: String,
+        target: Option<String>,
+    },
     /// 401 with `WWW-Authenticate` (one header per challenge): no
     /// credentials, or invalid, expired or revoked ones.
     #[error("{message}")]
@@ -132,6 +139,7 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::BadRequest { .. } => "BadRequest",
+            ApiError::QueryTooExpensive { .. } => "QueryTooExpensive",
             ApiError::Unauthorized { .. } => "Unauthorized",
             ApiError::Forbidden { .. } => "Forbidden",
             ApiError::TooManyRequests { .. } => "TooManyRequests",
@@ -152,6 +160,7 @@ impl ApiError {
     fn target(&self) -> Option<&str> {
         match self {
             ApiError::BadRequest { target, .. }
+            | ApiError::QueryTooExpensive { target, .. }
             | ApiError::Conflict { target, .. }
             | ApiError::NotImplemented { target, .. } => target.as_deref(),
             _ => None,
@@ -186,7 +195,9 @@ pub struct ErrorContent<'a> {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::BadRequest { .. } | ApiError::QueryTooExpensive { .. } => {
+                StatusCode::BAD_REQUEST
+            }
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -288,6 +299,10 @@ impl From<crate::odata::QueryError> for ApiError {
             QueryError::NotSupported { message, target } => {
                 ApiError::NotImplemented { message, target }
             }
+            QueryError::TooExpensive(e) => ApiError::QueryTooExpensive {
+                message: e.to_string(),
+                target: Some(e.target().to_owned()),
+            },
             QueryError::Database(db) => db.into(),
         }
     }

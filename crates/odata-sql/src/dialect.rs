@@ -252,6 +252,16 @@ impl Backend {
         f.into()
     }
 
+    /// Arithmetic negation. MariaDB computes `0 - x` for the smallest
+    /// BIGINT silently wrong (it stays negative) but refuses `-(x)` as out of
+    /// range, like PostgreSQL refuses `0 - x`.
+    pub(crate) fn neg(self, e: Expr) -> Expr {
+        match self {
+            Backend::Sqlite | Backend::Postgres => Expr::val(0).sub(e),
+            Backend::MySql => self.custom("(-?)", vec![e]),
+        }
+    }
+
     /// String concatenation (null if either is null).
     pub(crate) fn concat(self, l: Expr, r: Expr) -> Expr {
         match self {

@@ -603,10 +603,14 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
                 })
             }
             UnaryOp::Neg => {
+                self.constant(&OExpr {
+                    kind: ExprKind::Unary(unary.clone()),
+                    span,
+                })?;
                 let t = self.expr(operand)?;
                 match t.ty {
                     Ty::Edm(e) if e.is_numeric() => Ok(Typed {
-                        expr: Expr::val(0).sub(t.expr),
+                        expr: self.ctx.backend.neg(t.expr),
                         ty: t.ty,
                         nullable: t.nullable,
                         collation: Collation::Unknown,
@@ -668,6 +672,12 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
             | BinaryOp::Div
             | BinaryOp::DivBy
             | BinaryOp::Mod => {
+                // Literal arithmetic that overflows is the client's error on
+                // every backend (SQLite would silently turn it into a REAL).
+                self.constant(&OExpr {
+                    kind: ExprKind::Binary(binary.clone()),
+                    span,
+                })?;
                 let l = self.expr(left)?;
                 let r = self.expr(right)?;
                 self.arithmetic(*op, l, r, *op_span)
@@ -1069,6 +1079,25 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
                     ));
                 }
                 let s = self.typed_arg(&args[0], fname, EdmType::String)?;
+                // PostgreSQL takes 32-bit positions (and the start is bound
+                // plus one).
+                for (arg, max, what) in [
+                    (&args[1], i64::from(i32::MAX) - 1, "start"),
+                    (
+                        args.get(2).unwrap_or(&args[1]),
+                        i64::from(i32::MAX),
+                        "length",
+                    ),
+                ] {
+                    if let Some(Const::Int(n)) = self.constant(arg)?
+                        && n > max
+                    {
+                        return Err(self.invalid(
+                            arg.span,
+                            format!("the {what} of `substring` must be at most {max}"),
+                        ));
+                    }
+                }
                 let start = self.integer_arg(&args[1], fname)?;
                 let len = match args.get(2) {
                     Some(a) => Some(self.integer_arg(a, fname)?),
@@ -1212,6 +1241,109 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
         }
     }
 
+    /// The value of a constant numeric expression (literals, aliases of
+    /// literals, `-` and arithmetic on them), `None` when it is not one (or
+    /// is null, e.g. after a division by zero). An Int64 result out of range
+    /// or a Double result that is not finite is an error at its operator.
+    fn constant(&self, e: &OExpr) -> Result<Option<Const>, TranslateError> {
+        self.constant_at(e, 0)
+    }
+
+    fn constant_at(&self, e: &OExpr, depth: usize) -> Result<Option<Const>, TranslateError> {
+        if depth > MAX_ALIAS_DEPTH + 64 {
+            return Ok(None);
+        }
+        Ok(match &e.kind {
+            ExprKind::Literal(Literal::Integer(i)) => Some(Const::Int(*i)),
+            ExprKind::Literal(Literal::Decimal(t) | Literal::Double(t)) => t
+                .parse::<f64>()
+                .ok()
+                .filter(|f| f.is_finite())
+                .map(Const::Float),
+            ExprKind::Alias(name) => {
+                match self.ctx.aliases.iter().find(|a| a.name.name == name.name) {
+                    Some(def) => self.constant_at(&def.value, depth + 1)?,
+                    None => None,
+                }
+            }
+            ExprKind::Unary(Unary {
+                op: UnaryOp::Neg,
+                operand,
+            }) => match self.constant_at(operand, depth + 1)? {
+                Some(Const::Int(i)) => Some(Const::Int(i.checked_neg().ok_or_else(|| {
+                    self.invalid(e.span, format!("`-({i})` is out of the range of Edm.Int64"))
+                })?)),
+                Some(Const::Float(f)) => Some(Const::Float(-f)),
+                None => None,
+            },
+            ExprKind::Binary(Binary {
+                op,
+                op_span,
+                left,
+                right,
+            }) if matches!(
+                op,
+                BinaryOp::Add
+                    | BinaryOp::Sub
+                    | BinaryOp::Mul
+                    | BinaryOp::Div
+                    | BinaryOp::DivBy
+                    | BinaryOp::Mod
+            ) =>
+            {
+                let l = self.constant_at(left, depth + 1)?;
+                let r = self.constant_at(right, depth + 1)?;
+                let (Some(l), Some(r)) = (l, r) else {
+                    return Ok(None);
+                };
+                let overflow = |ty: &str| {
+                    self.invalid(
+                        *op_span,
+                        format!(
+                            "the result of `{}` on {} and {} is out of the range of {ty}",
+                            op.keyword(),
+                            l,
+                            r
+                        ),
+                    )
+                };
+                match (l, r) {
+                    (Const::Int(a), Const::Int(b)) => {
+                        let v = match op {
+                            BinaryOp::Add => a.checked_add(b),
+                            BinaryOp::Sub => a.checked_sub(b),
+                            BinaryOp::Mul => a.checked_mul(b),
+                            BinaryOp::Div if b == 0 => return Ok(None),
+                            BinaryOp::Div => a.checked_div(b),
+                            BinaryOp::Mod if b == 0 => return Ok(None),
+                            // `MIN mod -1` is 0 (the databases agree).
+                            BinaryOp::Mod => Some(a.checked_rem(b).unwrap_or(0)),
+                            _ if b == 0 => return Ok(None),
+                            _ => return Ok(Some(Const::Float(a as f64 / b as f64))),
+                        };
+                        Some(Const::Int(v.ok_or_else(|| overflow("Edm.Int64"))?))
+                    }
+                    (a, b) => {
+                        let (a, b) = (a.as_f64(), b.as_f64());
+                        let v = match op {
+                            BinaryOp::Add => a + b,
+                            BinaryOp::Sub => a - b,
+                            BinaryOp::Mul => a * b,
+                            _ if b == 0.0 => return Ok(None),
+                            BinaryOp::Mod => a % b,
+                            _ => a / b,
+                        };
+                        if !v.is_finite() {
+                            return Err(overflow("Edm.Double"));
+                        }
+                        Some(Const::Float(v))
+                    }
+                }
+            }
+            _ => None,
+        })
+    }
+
     fn typed_arg(
         &mut self,
         arg: &OExpr,
@@ -1250,6 +1382,31 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
                 arg.span,
                 format!("`{fname}` needs an integer here, found {}", other.name()),
             )),
+        }
+    }
+}
+
+/// A constant number of an expression (see `ExprTranslator::constant`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Const {
+    Int(i64),
+    Float(f64),
+}
+
+impl Const {
+    fn as_f64(self) -> f64 {
+        match self {
+            Const::Int(i) => i as f64,
+            Const::Float(f) => f,
+        }
+    }
+}
+
+impl std::fmt::Display for Const {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Const::Int(i) => write!(f, "{i}"),
+            Const::Float(x) => write!(f, "{x:e}"),
         }
     }
 }
@@ -1294,6 +1451,15 @@ fn percent_encode_percent(s: &str) -> String {
 /// Decodes `%XX` escapes of a URL text into a UTF-8 string; a `%` not
 /// followed by two hex digits is an error, not text.
 pub(crate) fn percent_decode(raw: &str) -> Result<String, String> {
+    let decoded = decode_percent(raw)?;
+    if decoded.contains('\0') {
+        // PostgreSQL cannot store it in a text and refuses the statement.
+        return Err("a string cannot contain the NUL character (U+0000, %00)".to_owned());
+    }
+    Ok(decoded)
+}
+
+fn decode_percent(raw: &str) -> Result<String, String> {
     if !raw.contains('%') {
         return Ok(raw.to_owned());
     }

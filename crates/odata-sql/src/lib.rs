@@ -78,6 +78,7 @@
 
 pub mod apply;
 pub mod case;
+pub mod cost;
 pub mod dialect;
 pub mod error;
 mod expr;
@@ -85,6 +86,7 @@ pub mod plan;
 pub mod schema;
 
 pub use apply::{ApplyPlan, OutputColumn};
+pub use cost::{Cost, CostBudget, CostError};
 pub use dialect::Backend;
 pub use error::TranslateError;
 pub use plan::{

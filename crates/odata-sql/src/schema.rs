@@ -226,6 +226,17 @@ pub trait Schema {
             .find(|s| s.name.eq_ignore_ascii_case(name))
     }
 
+    /// Whether `navigation` of `entity` is a bounded collection (a user's
+    /// roles or groups: a few entities) rather than one that can hold every
+    /// entity of its set (a role's users). The cost model
+    /// ([`crate::cost`]) multiplies by a larger fan-out inside a lambda over
+    /// an unbounded one. The default: bounded when the navigation is listed
+    /// by default ([`Navigation::listed_by_default`]: listed because small).
+    fn navigation_bounded(&self, entity: &EntityType, navigation: &Navigation) -> bool {
+        let _ = entity;
+        navigation.listed_by_default
+    }
+
     /// Whether the column of the string `property` of `entity` is stored on
     /// `backend` in a code-point collation: one that compares and sorts by
     /// Unicode code point, case- and accent-sensitively and without padding

@@ -109,6 +109,9 @@ pub struct ReadContext {
     pub shape: Shape,
     /// Parse and statement counts of the request, when reported.
     pub stats: Option<Arc<ReadStats>>,
+    /// The most a query may cost (`APP_QUERY_COST_BUDGET`, see
+    /// [`odata_sql::cost`]); checked before any SQL runs.
+    pub cost_budget: odata_sql::CostBudget,
 }
 
 impl std::fmt::Debug for ReadContext {
@@ -119,6 +122,7 @@ impl std::fmt::Debug for ReadContext {
             .field("signing_key", &"<redacted>")
             .field("page_size", &self.page_size)
             .field("shape", &self.shape)
+            .field("cost_budget", &self.cost_budget)
             .finish()
     }
 }
@@ -183,6 +187,9 @@ pub enum QueryError {
         /// Byte offset in the raw query string.
         offset: Option<usize>,
     },
+    /// The query costs more than the budget (400, `QueryTooExpensive`).
+    #[error(transparent)]
+    TooExpensive(#[from] odata_sql::CostError),
     /// A recognised feature that is not implemented (501).
     #[error("{message}")]
     NotSupported {
@@ -219,6 +226,54 @@ pub fn parse(raw_query: &str, ctx: &ReadContext) -> Result<QueryOptions, QueryEr
         stats.parse();
     }
     query_string::parse(raw_query)
+}
+
+/// Refuses a request over the cost budget, before any SQL (the client's
+/// options only: the conditions a route adds are its own).
+fn check_cost(req: &ReadRequest<'_>, ctx: &ReadContext) -> Result<(), QueryError> {
+    odata_sql::cost::check(
+        schema::identity_schema(),
+        req.kind.entity_set(),
+        req.options,
+        ctx.cost_budget,
+    )?;
+    Ok(())
+}
+
+/// A database error about a value the query computed or compared: out of
+/// range (PostgreSQL and MySQL/MariaDB SQLSTATE 22003, e.g. Int64 overflow
+/// of `add`/`mul`/`-` on columns, a 32-bit position) or a character the
+/// database cannot hold (PostgreSQL 22021/22P05, e.g. NUL): the client's
+/// query (400), not a server failure.
+pub(crate) fn value_out_of_range(err: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr, sqlx};
+    let (DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e))) = err
+    else {
+        return false;
+    };
+    let sqlx::Error::Database(db) = e.as_ref() else {
+        return false;
+    };
+    db.code()
+        .is_some_and(|code| matches!(code.as_ref(), "22003" | "22021" | "22P05"))
+}
+
+/// [`value_out_of_range`] errors as 400.
+fn client_values<T>(result: Result<T, QueryError>) -> Result<T, QueryError> {
+    match result {
+        Err(QueryError::Database(e)) if value_out_of_range(&e) => {
+            tracing::debug!(error = %e, "a value of the query is out of range for the database");
+            Err(QueryError::Invalid {
+                message: "a value the query computes is out of range for its type \
+                          (e.g. an Int64 overflow of add, sub, mul or -, or a position \
+                          beyond 2147483647)"
+                    .to_owned(),
+                target: None,
+                offset: None,
+            })
+        }
+        other => other,
+    }
 }
 
 /// The owned parts of a read, moved to a SQLite reader thread.
@@ -343,7 +398,8 @@ pub async fn list<'a>(
     req: &ReadRequest<'_>,
     ctx: &ReadContext,
 ) -> Result<Page, QueryError> {
-    match db.into() {
+    check_cost(req, ctx)?;
+    client_values(match db.into() {
         Reader::Sqlx(db) => read::list(&rows::Sqlx(db), scope, req, ctx).await,
         Reader::Sqlite(readers) => {
             if let Some(page) = inline(readers, req, async |src| {
@@ -356,7 +412,7 @@ pub async fn list<'a>(
             })
             .await
         }
-    }
+    })
 }
 
 /// [`parse`] and [`list`]: one page per a raw OData query string.
@@ -379,7 +435,8 @@ pub async fn count<'a>(
     req: &ReadRequest<'_>,
     ctx: &ReadContext,
 ) -> Result<u64, QueryError> {
-    match db.into() {
+    check_cost(req, ctx)?;
+    client_values(match db.into() {
         Reader::Sqlx(db) => read::count(&rows::Sqlx(db), scope, req, ctx).await,
         Reader::Sqlite(readers) => {
             if let Some(n) = inline(readers, req, async |src| {
@@ -392,7 +449,7 @@ pub async fn count<'a>(
             })
             .await
         }
-    }
+    })
 }
 
 /// The record with this id in the tenant (a JSON object), shaped per the
@@ -405,7 +462,8 @@ pub async fn get<'a>(
     id: Uuid,
     ctx: &ReadContext,
 ) -> Result<Option<Vec<u8>>, QueryError> {
-    match db.into() {
+    check_cost(req, ctx)?;
+    client_values(match db.into() {
         Reader::Sqlx(db) => read::get(&rows::Sqlx(db), scope, req, id, ctx).await,
         Reader::Sqlite(readers) => {
             if let Some(record) = inline(readers, req, async |src| {
@@ -420,5 +478,5 @@ pub async fn get<'a>(
             )
             .await
         }
-    }
+    })
 }

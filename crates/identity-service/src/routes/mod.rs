@@ -255,6 +255,7 @@ pub fn read_context(req: &HttpRequest, state: &AppState) -> ReadContext {
         page_size: API1_PAGE_SIZE,
         shape: Shape::Api1,
         stats: req.extensions().get::<Arc<ReadStats>>().cloned(),
+        cost_budget: odata_sql::CostBudget(state.settings.query_cost_budget),
     }
 }
 
