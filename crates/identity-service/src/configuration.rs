@@ -36,8 +36,14 @@ pub struct Settings {
     pub database_read_url: Option<String>,
     /// Base of absolute links (`Location`, `nextPageLink`, picture URLs,
     /// invitation links), e.g. `https://id.example.com` (`APP_PUBLIC_URL`).
-    /// When unset, links are built from the request's scheme and Host.
+    /// When unset, links in responses are built from the request's `Host`
+    /// and mail links from the bound address (none when bound to
+    /// `0.0.0.0`/`[::]`); see `links`.
     pub public_url: Option<String>,
+    /// Peers whose `Forwarded`/`X-Forwarded-*` headers decide the links of
+    /// responses when `public_url` is unset (`APP_TRUSTED_PROXIES`:
+    /// comma-separated IPs or CIDRs). Default: none (the headers are ignored).
+    pub trusted_proxies: crate::links::TrustedProxies,
     /// Directory where the file mail sink writes one `.eml` per message
     /// when no SMTP server is configured (`APP_MAIL_OUTBOX`). Default `./data/outbox`.
     pub mail_outbox: PathBuf,
@@ -121,6 +127,7 @@ impl Default for Settings {
             database_url: "sqlite://./data/odata-users.db?mode=rwc".to_owned(),
             database_read_url: None,
             public_url: None,
+            trusted_proxies: crate::links::TrustedProxies::default(),
             mail_outbox: PathBuf::from("./data/outbox"),
             smtp_url: None,
             invitation_ttl_seconds: 7 * 24 * 60 * 60,
@@ -214,6 +221,10 @@ impl Settings {
         }
         if let Some(v) = env("APP_PUBLIC_URL") {
             self.public_url = non_empty(v);
+        }
+        if let Some(v) = env("APP_TRUSTED_PROXIES") {
+            self.trusted_proxies = crate::links::TrustedProxies::parse(&v)
+                .map_err(|e| anyhow::anyhow!("APP_TRUSTED_PROXIES: {e}"))?;
         }
         if let Some(v) = env("APP_MAIL_OUTBOX") {
             self.mail_outbox = PathBuf::from(v);
@@ -404,6 +415,22 @@ mod tests {
         assert!(Settings::from_sources(None, env(&[("APP_MAX_PICTURE_BYTES", "-1")])).is_err());
         assert!(Settings::from_sources(Some("nope = 1"), env(&[])).is_err());
         assert!(Settings::from_sources(None, env(&[("APP_PUBLIC_URL", "ftp://x")])).is_err());
+        assert!(Settings::from_sources(None, env(&[("APP_TRUSTED_PROXIES", "10/8")])).is_err());
+    }
+
+    #[test]
+    fn trusted_proxies_from_file_and_env() {
+        assert!(Settings::default().trusted_proxies.is_empty());
+        let s =
+            Settings::from_sources(Some("trusted_proxies = [\"10.0.0.0/8\"]\n"), env(&[])).unwrap();
+        assert!(s.trusted_proxies.contains("10.9.9.9".parse().unwrap()));
+        let s = Settings::from_sources(
+            Some("trusted_proxies = \"10.0.0.0/8\"\n"),
+            env(&[("APP_TRUSTED_PROXIES", "127.0.0.1, ::1")]),
+        )
+        .unwrap();
+        assert!(s.trusted_proxies.contains("::1".parse().unwrap()));
+        assert!(!s.trusted_proxies.contains("10.9.9.9".parse().unwrap()));
     }
 
     #[test]

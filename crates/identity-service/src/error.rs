@@ -93,6 +93,10 @@ pub enum ApiError {
     /// 503 with `Retry-After`: the database cannot be reached.
     #[error("the database is unavailable")]
     Unavailable(#[source] anyhow::Error),
+    /// 500 with its message shown: the server's configuration does not
+    /// allow the operation (e.g. mail without a reachable address).
+    #[error("{message}")]
+    Configuration { message: String },
     /// 500: anything unexpected; the cause is logged, the client sees a generic message.
     #[error("internal server error")]
     Internal(#[source] anyhow::Error),
@@ -145,7 +149,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType { .. } => "UnsupportedMediaType",
             ApiError::NotImplemented { .. } => "NotImplemented",
             ApiError::Unavailable(_) => "ServiceUnavailable",
-            ApiError::Internal(_) => "InternalServerError",
+            ApiError::Configuration { .. } | ApiError::Internal(_) => "InternalServerError",
         }
     }
 
@@ -199,13 +203,16 @@ impl ResponseError for ApiError {
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::NotImplemented { .. } => StatusCode::NOT_IMPLEMENTED,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Configuration { .. } | ApiError::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         match self {
             ApiError::Internal(cause) => tracing::error!(error = ?cause, "internal error"),
+            ApiError::Configuration { message } => tracing::error!(%message, "not configured"),
             ApiError::Unavailable(cause) => tracing::warn!(error = ?cause, "database unavailable"),
             _ => {}
         }

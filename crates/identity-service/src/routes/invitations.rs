@@ -137,15 +137,17 @@ pub async fn send_invitation(
         .get(ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok());
     let invite = parse_invited_user(&body, Culture::from_accept_language(accept_language))?;
+    // Mail links never come from the request (Host, forwarded headers):
+    // the configured public URL, else the bound address; checked before
+    // anything is stored.
+    let base = crate::links::mail_base(
+        state.settings.public_url.as_deref(),
+        req.app_config().local_addr(),
+    )?;
     let ttl = Duration::from_secs(state.settings.invitation_ttl_seconds);
     let issued = store::invite(&state.db, &scope, invite, ttl).await?;
 
-    let url = mail::accept_url(
-        &super::base_url(&req, &state),
-        &scope.tenant_key,
-        &scope.org_key,
-        &issued.token,
-    );
+    let url = mail::accept_url(&base, &scope.tenant_key, &scope.org_key, &issued.token);
     let sink = match sink {
         Some(sink) => sink.get_ref().clone(),
         None => MailSink::new(
