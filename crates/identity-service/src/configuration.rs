@@ -67,6 +67,11 @@ pub struct Settings {
     /// Unset: a key is generated on first start and kept in the database so
     /// every instance shares it.
     pub signing_key: Option<String>,
+    /// A file holding the base64 signing key (`APP_SIGNING_KEY_FILE`), e.g.
+    /// a mounted secret; read at start (unreadable or invalid: the server
+    /// does not start). Precedence: `signing_key`, or this file (setting
+    /// both is an error), else the key kept in the database.
+    pub signing_key_file: Option<PathBuf>,
     /// Largest number of pooled database connections, per pool
     /// (`APP_DB_MAX_CONNECTIONS`). Default 10 (SQLite: at most 8).
     pub db_max_connections: u32,
@@ -136,6 +141,7 @@ impl Default for Settings {
             demo: true,
             demo_users: 1000,
             signing_key: None,
+            signing_key_file: None,
             db_max_connections: 10,
             db_min_connections: 1,
             db_acquire_timeout_seconds: 10,
@@ -247,6 +253,9 @@ impl Settings {
         if let Some(v) = env("APP_SIGNING_KEY") {
             self.signing_key = non_empty(v);
         }
+        if let Some(v) = env("APP_SIGNING_KEY_FILE") {
+            self.signing_key_file = non_empty(v).map(PathBuf::from);
+        }
         if let Some(v) = env("APP_RATE_LIMIT_PER_MINUTE") {
             self.rate_limit_per_minute = parse_env("APP_RATE_LIMIT_PER_MINUTE", &v)?;
         }
@@ -284,6 +293,11 @@ impl Settings {
             anyhow::bail!(
                 "token_ttl_seconds must be between 1 and 86400, got {}",
                 self.token_ttl_seconds
+            );
+        }
+        if self.signing_key.is_some() && self.signing_key_file.is_some() {
+            anyhow::bail!(
+                "set either signing_key (APP_SIGNING_KEY) or signing_key_file (APP_SIGNING_KEY_FILE), not both"
             );
         }
         if self.invitation_sweep_seconds == 0 {
@@ -416,6 +430,22 @@ mod tests {
         assert!(Settings::from_sources(Some("nope = 1"), env(&[])).is_err());
         assert!(Settings::from_sources(None, env(&[("APP_PUBLIC_URL", "ftp://x")])).is_err());
         assert!(Settings::from_sources(None, env(&[("APP_TRUSTED_PROXIES", "10/8")])).is_err());
+    }
+
+    #[test]
+    fn the_signing_key_comes_from_one_place() {
+        let s = Settings::from_sources(None, env(&[("APP_SIGNING_KEY_FILE", "/run/key")])).unwrap();
+        assert_eq!(s.signing_key_file, Some(PathBuf::from("/run/key")));
+        assert!(
+            Settings::from_sources(
+                None,
+                env(&[
+                    ("APP_SIGNING_KEY_FILE", "/run/key"),
+                    ("APP_SIGNING_KEY", "a2V5")
+                ])
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -11,6 +11,19 @@ use serde::Serialize;
 /// Seconds a client is asked to wait after a 503.
 const RETRY_AFTER_SECONDS: u32 = 5;
 
+/// Longest submitted value an error message repeats, in characters.
+pub const ECHO_CHARS: usize = 64;
+
+/// A submitted value as an error message may repeat it: at most
+/// [`ECHO_CHARS`] characters, a longer one cut and ended with `…`
+/// (a 1 MB value must not come back as a 1 MB error).
+pub fn echo(value: &str) -> std::borrow::Cow<'_, str> {
+    match value.char_indices().nth(ECHO_CHARS) {
+        None => std::borrow::Cow::Borrowed(value),
+        Some((end, _)) => std::borrow::Cow::Owned(format!("{}…", &value[..end])),
+    }
+}
+
 /// One entry of `error.details`: typically one invalid field or one unknown key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ErrorDetail {
@@ -21,11 +34,12 @@ pub struct ErrorDetail {
 }
 
 impl ErrorDetail {
+    /// The target is a submitted name or value: it is cut by [`echo`].
     pub fn new(code: &str, message: impl Into<String>, target: Option<String>) -> Self {
         ErrorDetail {
             code: code.to_owned(),
             message: message.into(),
-            target,
+            target: target.map(|t| echo(&t).into_owned()),
         }
     }
 }
@@ -182,7 +196,7 @@ pub struct ErrorContent<'a> {
     pub code: &'a str,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub target: Option<&'a str>,
+    pub target: Option<std::borrow::Cow<'a, str>>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub details: &'a [ErrorDetail],
 }
@@ -220,7 +234,7 @@ impl ResponseError for ApiError {
             error: ErrorContent {
                 code: self.code(),
                 message: self.to_string(),
-                target: self.target(),
+                target: self.target().map(echo),
                 details: self.details(),
             },
         };

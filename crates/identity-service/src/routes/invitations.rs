@@ -183,12 +183,18 @@ pub async fn send_invitation(
 
 /// `POST /api/{tenantKey}/{orgKey}/identity/invitations/{token}/accept`:
 /// no body, no bearer token; 200 `{"id","status":1}`, 404 unknown or used,
-/// 410 expired.
+/// 410 expired. Reachable without credentials, so an unknown tenant answers
+/// the very 404 of an unknown token: nobody learns which tenants exist.
 pub async fn accept(
     req: HttpRequest,
     state: web::Data<AppState>,
-    scope: TenantScope,
+    scope: Result<TenantScope, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
+    let scope = match scope {
+        Ok(scope) => scope,
+        Err(ApiError::TenantNotFound { .. }) => return Err(unknown_invitation()),
+        Err(other) => return Err(other),
+    };
     let token = req.match_info().get("token").unwrap_or_default();
     let plausible = !token.is_empty()
         && token.len() <= 128
@@ -208,10 +214,15 @@ pub async fn accept(
         Acceptance::Expired { .. } => Err(ApiError::Gone {
             message: "this invitation has expired; ask for a new one".into(),
         }),
-        Acceptance::Unknown => Err(ApiError::not_found(
-            "no such invitation: the token is unknown, was already used or was replaced by a newer invitation",
-        )),
+        Acceptance::Unknown => Err(unknown_invitation()),
     }
+}
+
+/// The one 404 of the accept route.
+fn unknown_invitation() -> ApiError {
+    ApiError::not_found(
+        "no such invitation: the token is unknown, was already used or was replaced by a newer invitation",
+    )
 }
 
 #[cfg(test)]

@@ -46,7 +46,11 @@ pub fn configure_identity(cfg: &mut web::ServiceConfig) {
 
 /// The 404 of a path that matched a pattern but names no route.
 pub fn no_route(req: &HttpRequest) -> ApiError {
-    ApiError::not_found(format!("no route for {} {}", req.method(), req.path()))
+    ApiError::not_found(format!(
+        "no route for {} {}",
+        req.method(),
+        crate::error::echo(req.path())
+    ))
 }
 
 /// Percent-encodes one path segment (everything but RFC 3986 unreserved
@@ -187,7 +191,7 @@ pub async fn unknown_route(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(ApiError::not_found(format!(
         "no route for {} {}",
         req.method(),
-        req.path()
+        crate::error::echo(req.path())
     )))
 }
 
