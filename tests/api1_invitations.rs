@@ -345,11 +345,13 @@ async fn tokens_belong_to_their_tenant() {
         "NotFound",
     )
     .await;
+    // No tenant enumeration without credentials: an unknown tenant gets
+    // the 404 of an unknown token.
     let nowhere = url.replace(&format!("/api/{}/main/", app.tenant), "/api/ghost/main/");
     assert_error(
         accept(&app, &nowhere).await,
         StatusCode::NOT_FOUND,
-        "TenantNotFound",
+        "NotFound",
     )
     .await;
     let bogus = format!("{}/invitations/{}/accept", app.base, "x".repeat(43));

@@ -36,8 +36,14 @@ pub struct Settings {
     pub database_read_url: Option<String>,
     /// Base of absolute links (`Location`, `nextPageLink`, picture URLs,
     /// invitation links), e.g. `https://id.example.com` (`APP_PUBLIC_URL`).
-    /// When unset, links are built from the request's scheme and Host.
+    /// When unset, links in responses are built from the request's `Host`
+    /// and mail links from the bound address (none when bound to
+    /// `0.0.0.0`/`[::]`); see `links`.
     pub public_url: Option<String>,
+    /// Peers whose `Forwarded`/`X-Forwarded-*` headers decide the links of
+    /// responses when `public_url` is unset (`APP_TRUSTED_PROXIES`:
+    /// comma-separated IPs or CIDRs). Default: none (the headers are ignored).
+    pub trusted_proxies: crate::links::TrustedProxies,
     /// Directory where the file mail sink writes one `.eml` per message
     /// when no SMTP server is configured (`APP_MAIL_OUTBOX`). Default `./data/outbox`.
     pub mail_outbox: PathBuf,
@@ -61,6 +67,11 @@ pub struct Settings {
     /// Unset: a key is generated on first start and kept in the database so
     /// every instance shares it.
     pub signing_key: Option<String>,
+    /// A file holding the base64 signing key (`APP_SIGNING_KEY_FILE`), e.g.
+    /// a mounted secret; read at start (unreadable or invalid: the server
+    /// does not start). Precedence: `signing_key`, or this file (setting
+    /// both is an error), else the key kept in the database.
+    pub signing_key_file: Option<PathBuf>,
     /// Largest number of pooled database connections, per pool
     /// (`APP_DB_MAX_CONNECTIONS`). Default 10 (SQLite: at most 8).
     pub db_max_connections: u32,
@@ -134,6 +145,7 @@ impl Default for Settings {
             database_url: "sqlite://./data/odata-users.db?mode=rwc".to_owned(),
             database_read_url: None,
             public_url: None,
+            trusted_proxies: crate::links::TrustedProxies::default(),
             mail_outbox: PathBuf::from("./data/outbox"),
             smtp_url: None,
             invitation_ttl_seconds: 7 * 24 * 60 * 60,
@@ -142,6 +154,7 @@ impl Default for Settings {
             demo: true,
             demo_users: 1000,
             signing_key: None,
+            signing_key_file: None,
             db_max_connections: 10,
             db_min_connections: 1,
             db_acquire_timeout_seconds: 10,
@@ -233,6 +246,10 @@ impl Settings {
         if let Some(v) = env("APP_PUBLIC_URL") {
             self.public_url = non_empty(v);
         }
+        if let Some(v) = env("APP_TRUSTED_PROXIES") {
+            self.trusted_proxies = crate::links::TrustedProxies::parse(&v)
+                .map_err(|e| anyhow::anyhow!("APP_TRUSTED_PROXIES: {e}"))?;
+        }
         if let Some(v) = env("APP_MAIL_OUTBOX") {
             self.mail_outbox = PathBuf::from(v);
         }
@@ -253,6 +270,9 @@ impl Settings {
         }
         if let Some(v) = env("APP_SIGNING_KEY") {
             self.signing_key = non_empty(v);
+        }
+        if let Some(v) = env("APP_SIGNING_KEY_FILE") {
+            self.signing_key_file = non_empty(v).map(PathBuf::from);
         }
         if let Some(v) = env("APP_RATE_LIMIT_PER_MINUTE") {
             self.rate_limit_per_minute = parse_env("APP_RATE_LIMIT_PER_MINUTE", &v)?;
@@ -294,6 +314,11 @@ impl Settings {
             anyhow::bail!(
                 "token_ttl_seconds must be between 1 and 86400, got {}",
                 self.token_ttl_seconds
+            );
+        }
+        if self.signing_key.is_some() && self.signing_key_file.is_some() {
+            anyhow::bail!(
+                "set either signing_key (APP_SIGNING_KEY) or signing_key_file (APP_SIGNING_KEY_FILE), not both"
             );
         }
         if self.invitation_sweep_seconds == 0 {
@@ -435,6 +460,38 @@ mod tests {
         assert!(Settings::from_sources(None, env(&[("APP_MAX_PICTURE_BYTES", "-1")])).is_err());
         assert!(Settings::from_sources(Some("nope = 1"), env(&[])).is_err());
         assert!(Settings::from_sources(None, env(&[("APP_PUBLIC_URL", "ftp://x")])).is_err());
+        assert!(Settings::from_sources(None, env(&[("APP_TRUSTED_PROXIES", "10/8")])).is_err());
+    }
+
+    #[test]
+    fn the_signing_key_comes_from_one_place() {
+        let s = Settings::from_sources(None, env(&[("APP_SIGNING_KEY_FILE", "/run/key")])).unwrap();
+        assert_eq!(s.signing_key_file, Some(PathBuf::from("/run/key")));
+        assert!(
+            Settings::from_sources(
+                None,
+                env(&[
+                    ("APP_SIGNING_KEY_FILE", "/run/key"),
+                    ("APP_SIGNING_KEY", "a2V5")
+                ])
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn trusted_proxies_from_file_and_env() {
+        assert!(Settings::default().trusted_proxies.is_empty());
+        let s =
+            Settings::from_sources(Some("trusted_proxies = [\"10.0.0.0/8\"]\n"), env(&[])).unwrap();
+        assert!(s.trusted_proxies.contains("10.9.9.9".parse().unwrap()));
+        let s = Settings::from_sources(
+            Some("trusted_proxies = \"10.0.0.0/8\"\n"),
+            env(&[("APP_TRUSTED_PROXIES", "127.0.0.1, ::1")]),
+        )
+        .unwrap();
+        assert!(s.trusted_proxies.contains("::1".parse().unwrap()));
+        assert!(!s.trusted_proxies.contains("10.9.9.9".parse().unwrap()));
     }
 
     #[test]

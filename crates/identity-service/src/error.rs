@@ -11,6 +11,19 @@ use serde::Serialize;
 /// Seconds a client is asked to wait after a 503.
 const RETRY_AFTER_SECONDS: u32 = 5;
 
+/// Longest submitted value an error message repeats, in characters.
+pub const ECHO_CHARS: usize = 64;
+
+/// A submitted value as an error message may repeat it: at most
+/// [`ECHO_CHARS`] characters, a longer one cut and ended with `…`
+/// (a 1 MB value must not come back as a 1 MB error).
+pub fn echo(value: &str) -> std::borrow::Cow<'_, str> {
+    match value.char_indices().nth(ECHO_CHARS) {
+        None => std::borrow::Cow::Borrowed(value),
+        Some((end, _)) => std::borrow::Cow::Owned(format!("{}…", &value[..end])),
+    }
+}
+
 /// One entry of `error.details`: typically one invalid field or one unknown key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ErrorDetail {
@@ -21,11 +34,12 @@ pub struct ErrorDetail {
 }
 
 impl ErrorDetail {
+    /// The target is a submitted name or value: it is cut by [`echo`].
     pub fn new(code: &str, message: impl Into<String>, target: Option<String>) -> Self {
         ErrorDetail {
             code: code.to_owned(),
             message: message.into(),
-            target,
+            target: target.map(|t| echo(&t).into_owned()),
         }
     }
 }
@@ -100,6 +114,10 @@ pub enum ApiError {
     /// 503 with `Retry-After`: the database cannot be reached.
     #[error("the database is unavailable")]
     Unavailable(#[source] anyhow::Error),
+    /// 500 with its message shown: the server's configuration does not
+    /// allow the operation (e.g. mail without a reachable address).
+    #[error("{message}")]
+    Configuration { message: String },
     /// 500: anything unexpected; the cause is logged, the client sees a generic message.
     #[error("internal server error")]
     Internal(#[source] anyhow::Error),
@@ -153,7 +171,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType { .. } => "UnsupportedMediaType",
             ApiError::NotImplemented { .. } => "NotImplemented",
             ApiError::Unavailable(_) => "ServiceUnavailable",
-            ApiError::Internal(_) => "InternalServerError",
+            ApiError::Configuration { .. } | ApiError::Internal(_) => "InternalServerError",
         }
     }
 
@@ -187,7 +205,7 @@ pub struct ErrorContent<'a> {
     pub code: &'a str,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub target: Option<&'a str>,
+    pub target: Option<std::borrow::Cow<'a, str>>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub details: &'a [ErrorDetail],
 }
@@ -210,13 +228,16 @@ impl ResponseError for ApiError {
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::NotImplemented { .. } => StatusCode::NOT_IMPLEMENTED,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Configuration { .. } | ApiError::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         match self {
             ApiError::Internal(cause) => tracing::error!(error = ?cause, "internal error"),
+            ApiError::Configuration { message } => tracing::error!(%message, "not configured"),
             ApiError::Unavailable(cause) => tracing::warn!(error = ?cause, "database unavailable"),
             _ => {}
         }
@@ -224,7 +245,7 @@ impl ResponseError for ApiError {
             error: ErrorContent {
                 code: self.code(),
                 message: self.to_string(),
-                target: self.target(),
+                target: self.target().map(echo),
                 details: self.details(),
             },
         };

@@ -20,6 +20,7 @@ pub mod domain;
 pub mod error;
 pub mod feed;
 pub mod import;
+pub mod links;
 pub mod mail;
 pub mod odata;
 pub mod pictures;

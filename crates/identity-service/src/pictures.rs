@@ -3,7 +3,13 @@
 //! A picture arrives as a data URL (`data:image/png;base64,...`), bare
 //! base64, or an external `http(s)` URL (kept as a link, as imported data
 //! has them). The image type comes from the magic bytes, never from the
-//! client: PNG, JPEG, GIF or WebP; anything else is refused.
+//! client: PNG, JPEG, GIF or WebP; anything else is refused. An external
+//! URL must not reach inside: user info, `localhost` and IP literals in
+//! loopback, private, link-local, shared, unspecified, broadcast or
+//! multicast ranges (IPv4 and IPv6, IPv4-mapped included, and the
+//! numeric IPv4 spellings browsers accept) are refused.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
@@ -34,6 +40,9 @@ pub enum PictureError {
     /// 400: neither a data URL, base64 nor an http(s) URL.
     #[error("the picture must be a data URL, base64-encoded image bytes or an http(s) URL")]
     Malformed,
+    /// 400: an external URL that points inside (see [`check_external`]).
+    #[error("the picture URL is refused: {0}")]
+    Refused(&'static str),
 }
 
 impl From<PictureError> for ApiError {
@@ -45,7 +54,9 @@ impl From<PictureError> for ApiError {
             PictureError::NotAnImage => ApiError::UnsupportedMediaType {
                 message: err.to_string(),
             },
-            PictureError::Malformed => ApiError::bad_request(err.to_string(), Some("picture")),
+            PictureError::Malformed | PictureError::Refused(_) => {
+                ApiError::bad_request(err.to_string(), Some("picture"))
+            }
         }
     }
 }
@@ -77,6 +88,7 @@ pub fn decode(value: &str, max_bytes: usize) -> Result<Picture, PictureError> {
         if trimmed.len() > 2048 || trimmed.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(PictureError::Malformed);
         }
+        check_external(trimmed).map_err(PictureError::Refused)?;
         return Ok(Picture::External(trimmed.to_owned()));
     }
     let payload = if lower_prefix.starts_with("data:") {
@@ -118,6 +130,77 @@ pub fn decode(value: &str, max_bytes: usize) -> Result<Picture, PictureError> {
     }
     let content_type = sniff(&data).ok_or(PictureError::NotAnImage)?;
     Ok(Picture::Image { content_type, data })
+}
+
+/// Whether an external picture URL may be stored and redirected to: an
+/// absolute `http(s)` URL with a host, no user info, not `localhost` and
+/// no IP literal of an internal range. The reason when it may not.
+pub fn check_external(raw: &str) -> Result<(), &'static str> {
+    let url = url::Url::parse(raw).map_err(|_| "not an absolute URL")?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err("only http and https URLs are accepted");
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("a URL with user info is not accepted");
+    }
+    match url.host() {
+        None => Err("the URL has no host"),
+        Some(url::Host::Domain(name)) => {
+            let name = name.trim_end_matches('.');
+            if name == "localhost" || name.ends_with(".localhost") {
+                Err("the host is this machine")
+            } else {
+                Ok(())
+            }
+        }
+        Some(url::Host::Ipv4(ip)) => check_ip(IpAddr::V4(ip)),
+        Some(url::Host::Ipv6(ip)) => check_ip(IpAddr::V6(ip)),
+    }
+}
+
+fn check_ip(ip: IpAddr) -> Result<(), &'static str> {
+    if internal_ip(ip) {
+        Err("the host is an internal address (loopback, private, link-local or similar)")
+    } else {
+        Ok(())
+    }
+}
+
+/// Loopback, private, link-local, shared (100.64/10), unspecified,
+/// broadcast, multicast; for IPv6 also unique-local, site-local and the
+/// IPv4 forms embedded in mapped, compatible and NAT64 addresses.
+fn internal_ip(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => internal_v4(v4),
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            let embedded =
+                Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
+            let mapped = s[0..5] == [0; 5] && s[5] == 0xffff;
+            let compatible = s[0..6] == [0; 6];
+            let nat64 = s[0..6] == [0x64, 0xff9b, 0, 0, 0, 0];
+            if mapped || compatible || nat64 {
+                return internal_v4(embedded) || v6 == Ipv6Addr::LOCALHOST;
+            }
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || v6.is_unique_local()
+                || v6.is_unicast_link_local()
+                || (s[0] & 0xffc0) == 0xfec0
+        }
+    }
+}
+
+fn internal_v4(ip: Ipv4Addr) -> bool {
+    let [a, b, ..] = ip.octets();
+    ip.is_loopback()
+        || ip.is_private()
+        || ip.is_link_local()
+        || ip.is_broadcast()
+        || ip.is_multicast()
+        || a == 0
+        || (a == 100 && (64..128).contains(&b))
 }
 
 /// The file extension of an accepted content type (for download names).
@@ -210,6 +293,49 @@ mod tests {
             decode("data:image/png;base64", 1000),
             Err(PictureError::Malformed)
         );
+    }
+
+    #[test]
+    fn internal_picture_urls_are_refused() {
+        for bad in [
+            "http://127.0.0.1/a.png",
+            "http://2130706433/a.png",
+            "http://0x7f.1/a.png",
+            "http://10.1.2.3/a.png",
+            "http://172.16.0.1/a.png",
+            "http://192.168.1.1/a.png",
+            "http://169.254.169.254/latest/meta-data",
+            "http://100.64.0.1/",
+            "http://0.0.0.0/",
+            "http://[::1]/a.png",
+            "http://[::]/a.png",
+            "http://[fe80::1]/a.png",
+            "http://[fd00::1]/a.png",
+            "http://[::ffff:127.0.0.1]/a.png",
+            "http://[::ffff:a9fe:a9fe]/a.png",
+            "http://[64:ff9b::10.0.0.1]/a.png",
+            "http://localhost:8080/a.png",
+            "http://a.localhost/a.png",
+            "https://user:pw@cdn.example.com/a.png",
+            "https://user@cdn.example.com/a.png",
+            "ftp://cdn.example.com/a.png",
+            "file:///etc/passwd",
+            "javascript:alert(1)",
+        ] {
+            assert!(check_external(bad).is_err(), "{bad}");
+        }
+        for good in [
+            "https://cdn.example.com/a.png",
+            "http://8.8.8.8/a.png",
+            "http://[2001:db8::1]/a.png",
+            "https://example.com:8443/p?q=1",
+        ] {
+            assert_eq!(check_external(good), Ok(()), "{good}");
+        }
+        assert!(matches!(
+            decode("http://[::ffff:10.0.0.1]/x.png", 10),
+            Err(PictureError::Refused(_))
+        ));
     }
 
     #[test]

@@ -150,6 +150,9 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("cannot bind {}", settings.bind))?;
         let address = listener.local_addr()?;
+        if settings.public_url.is_none() && address.ip().is_unspecified() {
+            tracing::warn!("{}", crate::links::unreachable_bind_message(address));
+        }
         let background = [
             crate::storage::invitations::spawn_sweeper(db.clone(), &settings),
             db::spawn_statistics_upkeep(db.clone()),

@@ -25,7 +25,10 @@ impl Culture {
         canonical(value).map(Culture).ok_or_else(|| {
             DomainError::new(
                 "culture",
-                format!("'{value}' is not a well-formed BCP 47 language tag (e.g. 'en-US')"),
+                format!(
+                    "'{}' is not a well-formed BCP 47 language tag (e.g. 'en-US')",
+                    crate::error::echo(value)
+                ),
             )
         })
     }

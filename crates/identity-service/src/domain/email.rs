@@ -16,7 +16,10 @@ impl Email {
         let invalid = |why: &str| {
             Err(DomainError::new(
                 field,
-                format!("'{value}' is not a valid e-mail address: {why}"),
+                format!(
+                    "'{}' is not a valid e-mail address: {why}",
+                    crate::error::echo(value)
+                ),
             ))
         };
         let value_trimmed = value.trim();

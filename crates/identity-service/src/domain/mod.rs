@@ -33,9 +33,10 @@ pub struct DomainError {
 }
 
 impl DomainError {
+    /// `field` may be a submitted (unknown) property name: cut by `echo`.
     pub fn new(field: &str, message: impl Into<String>) -> Self {
         DomainError {
-            field: field.to_owned(),
+            field: crate::error::echo(field).into_owned(),
             message: message.into(),
         }
     }

@@ -106,9 +106,14 @@ pub fn picture_url(raw: &str) -> Result<String, String> {
                 && raw.chars().count() <= MAX_URL_CHARS
                 && !raw.chars().any(|c| c.is_whitespace() || c.is_control()) =>
         {
+            crate::pictures::check_external(raw)
+                .map_err(|why| format!("'{}' is refused: {why}", crate::error::echo(raw)))?;
             Ok(raw.to_owned())
         }
-        _ => Err(format!("'{raw}' is not an absolute http(s) URL")),
+        _ => Err(format!(
+            "'{}' is not an absolute http(s) URL",
+            crate::error::echo(raw)
+        )),
     }
 }
 
@@ -144,6 +149,8 @@ mod tests {
         assert!(picture_url("https://cdn.example.com/a.png").is_ok());
         assert!(picture_url("ftp://x/a.png").is_err());
         assert!(picture_url("https://").is_err());
+        assert!(picture_url("http://169.254.169.254/x").is_err());
+        assert!(picture_url("http://u:p@cdn.example.com/a.png").is_err());
         assert!(guid("nope").is_err());
         assert!(group_name(&"x".repeat(256)).is_err());
         assert!(description(&"x".repeat(4000)).is_ok());

@@ -137,15 +137,17 @@ pub async fn send_invitation(
         .get(ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok());
     let invite = parse_invited_user(&body, Culture::from_accept_language(accept_language))?;
+    // Mail links never come from the request (Host, forwarded headers):
+    // the configured public URL, else the bound address; checked before
+    // anything is stored.
+    let base = crate::links::mail_base(
+        state.settings.public_url.as_deref(),
+        req.app_config().local_addr(),
+    )?;
     let ttl = Duration::from_secs(state.settings.invitation_ttl_seconds);
     let issued = store::invite(&state.db, &scope, invite, ttl).await?;
 
-    let url = mail::accept_url(
-        &super::base_url(&req, &state),
-        &scope.tenant_key,
-        &scope.org_key,
-        &issued.token,
-    );
+    let url = mail::accept_url(&base, &scope.tenant_key, &scope.org_key, &issued.token);
     let sink = match sink {
         Some(sink) => sink.get_ref().clone(),
         None => MailSink::new(
@@ -181,12 +183,18 @@ pub async fn send_invitation(
 
 /// `POST /api/{tenantKey}/{orgKey}/identity/invitations/{token}/accept`:
 /// no body, no bearer token; 200 `{"id","status":1}`, 404 unknown or used,
-/// 410 expired.
+/// 410 expired. Reachable without credentials, so an unknown tenant answers
+/// the very 404 of an unknown token: nobody learns which tenants exist.
 pub async fn accept(
     req: HttpRequest,
     state: web::Data<AppState>,
-    scope: TenantScope,
+    scope: Result<TenantScope, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
+    let scope = match scope {
+        Ok(scope) => scope,
+        Err(ApiError::TenantNotFound { .. }) => return Err(unknown_invitation()),
+        Err(other) => return Err(other),
+    };
     let token = req.match_info().get("token").unwrap_or_default();
     let plausible = !token.is_empty()
         && token.len() <= 128
@@ -206,10 +214,15 @@ pub async fn accept(
         Acceptance::Expired { .. } => Err(ApiError::Gone {
             message: "this invitation has expired; ask for a new one".into(),
         }),
-        Acceptance::Unknown => Err(ApiError::not_found(
-            "no such invitation: the token is unknown, was already used or was replaced by a newer invitation",
-        )),
+        Acceptance::Unknown => Err(unknown_invitation()),
     }
+}
+
+/// The one 404 of the accept route.
+fn unknown_invitation() -> ApiError {
+    ApiError::not_found(
+        "no such invitation: the token is unknown, was already used or was replaced by a newer invitation",
+    )
 }
 
 #[cfg(test)]

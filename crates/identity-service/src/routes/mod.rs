@@ -46,7 +46,11 @@ pub fn configure_identity(cfg: &mut web::ServiceConfig) {
 
 /// The 404 of a path that matched a pattern but names no route.
 pub fn no_route(req: &HttpRequest) -> ApiError {
-    ApiError::not_found(format!("no route for {} {}", req.method(), req.path()))
+    ApiError::not_found(format!(
+        "no route for {} {}",
+        req.method(),
+        crate::error::echo(req.path())
+    ))
 }
 
 /// Percent-encodes one path segment (everything but RFC 3986 unreserved
@@ -187,7 +191,7 @@ pub async fn unknown_route(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(ApiError::not_found(format!(
         "no route for {} {}",
         req.method(),
-        req.path()
+        crate::error::echo(req.path())
     )))
 }
 
@@ -234,16 +238,15 @@ pub fn query_config() -> web::QueryConfig {
     })
 }
 
-/// The base of absolute links: `APP_PUBLIC_URL` when set, else the
-/// request's scheme and host. No trailing slash.
+/// The base of absolute links in responses: `APP_PUBLIC_URL` when set,
+/// else the request's `Host` (forwarded headers only from
+/// `APP_TRUSTED_PROXIES`); see [`crate::links`]. No trailing slash.
 pub fn base_url(req: &HttpRequest, state: &AppState) -> String {
-    match &state.settings.public_url {
-        Some(url) => url.trim_end_matches('/').to_owned(),
-        None => {
-            let info = req.connection_info();
-            format!("{}://{}", info.scheme(), info.host())
-        }
-    }
+    crate::links::request_base(
+        req,
+        state.settings.public_url.as_deref(),
+        &state.settings.trusted_proxies,
+    )
 }
 
 /// The read context of API 1 for this request.

@@ -8,11 +8,15 @@
 //! `Cache-Control: no-store`. Errors use the OAuth2 body of RFC 6749 §5.2,
 //! `{"error","error_description"}`: `invalid_request` (400),
 //! `invalid_client` (401 with `WWW-Authenticate: Basic`),
-//! `unsupported_grant_type` (400), `invalid_scope` (400).
+//! `unsupported_grant_type` (400), `invalid_scope` (400); every other
+//! failure of this route keeps its status in the same body:
+//! `invalid_request` for 405, 413 and unreadable bodies,
+//! `temporarily_unavailable` for 429 and 503 (with `Retry-After`),
+//! `server_error` for 500.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentType};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
@@ -30,10 +34,59 @@ const MAX_BODY: usize = 4096;
 /// Registers `POST /connect/token`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        super::resource(TOKEN_PATH)
-            .app_data(web::PayloadConfig::new(MAX_BODY))
+        web::resource(TOKEN_PATH)
+            .default_service(web::to(method_not_allowed))
             .route(web::post().to(token)),
     );
+}
+
+async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
+    OAuthError {
+        status: StatusCode::METHOD_NOT_ALLOWED,
+        error: "invalid_request",
+        description: format!("{} is not allowed here; use POST", req.method()),
+    }
+    .response()
+}
+
+/// The body, at most [`MAX_BODY`] bytes; 413 or 400 in the OAuth2 body.
+async fn read_body(payload: web::Payload) -> Result<web::Bytes, OAuthError> {
+    payload
+        .to_bytes_limited(MAX_BODY)
+        .await
+        .map_err(|_| OAuthError {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            error: "invalid_request",
+            description: format!("the body is larger than {MAX_BODY} bytes"),
+        })?
+        .map_err(|e| OAuthError::invalid_request(format!("cannot read the body: {e}")))
+}
+
+/// A failure of the service itself in the OAuth2 body, with its status
+/// and headers (`Retry-After`).
+fn api_failure(err: &ApiError) -> HttpResponse {
+    let plain = err.error_response();
+    let status = plain.status();
+    let error = match status {
+        StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => {
+            "temporarily_unavailable"
+        }
+        StatusCode::UNAUTHORIZED => "invalid_client",
+        s if s.is_server_error() => "server_error",
+        _ => "invalid_request",
+    };
+    let mut response = OAuthError {
+        status,
+        error,
+        description: err.to_string(),
+    }
+    .response();
+    if let Some(retry) = plain.headers().get(header::RETRY_AFTER) {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, retry.clone());
+    }
+    response
 }
 
 /// An RFC 6749 §5.2 error.
@@ -96,13 +149,17 @@ struct TokenBody<'a> {
 
 async fn token(
     req: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
     state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
+) -> HttpResponse {
+    let body = match read_body(payload).await {
+        Ok(body) => body,
+        Err(err) => return err.response(),
+    };
     match issue(&req, &body, &state).await {
-        Ok(response) => Ok(response),
-        Err(Failure::OAuth(err)) => Ok(err.response()),
-        Err(Failure::Api(err)) => Err(err),
+        Ok(response) => response,
+        Err(Failure::OAuth(err)) => err.response(),
+        Err(Failure::Api(err)) => api_failure(&err),
     }
 }
 

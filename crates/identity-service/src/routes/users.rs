@@ -142,7 +142,10 @@ async fn get_picture(
     let id = users::require(&state.db, &scope, &user).await?;
     match users::picture(&state.db, &scope, id).await? {
         None => Err(users::not_found(&user)),
-        Some(None) => Err(ApiError::not_found(format!("user '{user}' has no picture"))),
+        Some(None) => Err(ApiError::not_found(format!(
+            "user '{}' has no picture",
+            crate::error::echo(&user)
+        ))),
         Some(Some(StoredPicture::External(url))) => Ok(HttpResponse::Found()
             .insert_header((header::LOCATION, url))
             .finish()),
@@ -182,20 +185,40 @@ fn disposition(name: String) -> ContentDisposition {
     }
 }
 
-/// The download name: the client's `fileName` reduced to safe characters,
-/// else `{user}.{ext}`.
+/// The download name: the client's `fileName` (else the user key) reduced
+/// to safe characters (no control or bidirectional control characters, no
+/// `"`, `\\`, `/`, `;`), with the extension of the sniffed type in place
+/// of any other (`x.exe` of a PNG is `x.png`).
 fn file_name(requested: Option<&str>, user: &str, content_type: &str) -> String {
     let clean = |s: &str| -> String {
         s.chars()
-            .filter(|c| !c.is_control() && !matches!(c, '"' | '\\' | '/' | ';'))
+            .filter(|c| {
+                !c.is_control() && !is_bidi_control(*c) && !matches!(c, '"' | '\\' | '/' | ';')
+            })
             .collect::<String>()
             .trim()
             .to_owned()
     };
-    match requested.map(clean).filter(|s| !s.is_empty()) {
-        Some(name) => name,
-        None => format!("{}.{}", clean(user), pictures::extension(content_type)),
-    }
+    let ext = pictures::extension(content_type);
+    let stem = |name: String| -> String {
+        let stem = match name.rsplit_once('.') {
+            Some((stem, _)) => stem.trim_end_matches(['.', ' ']).to_owned(),
+            None => name,
+        };
+        stem.trim().to_owned()
+    };
+    let name = requested
+        .map(|r| stem(clean(r)))
+        .filter(|s| !s.is_empty())
+        .or_else(|| Some(clean(user)).filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| "picture".to_owned());
+    format!("{name}.{ext}")
+}
+
+/// The Unicode Bidi_Control characters (ALM, LRM, RLM, the embeddings,
+/// overrides and isolates): they can make `gnp.exe` look like `exe.png`.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// `PUT users/{userKey}/picture`: a data URL, base64 or `null`.

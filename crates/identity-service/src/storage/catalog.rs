@@ -88,7 +88,11 @@ pub async fn resolve<C: Catalog>(
 
 /// The 404 of an unknown record.
 pub fn not_found<C: Catalog>(key_or_id: &str) -> ApiError {
-    ApiError::not_found(format!("no {} with id or key '{key_or_id}'", C::NOUN))
+    ApiError::not_found(format!(
+        "no {} with id or key '{}'",
+        C::NOUN,
+        crate::error::echo(key_or_id)
+    ))
 }
 
 async fn key_taken<C: Catalog>(

@@ -324,13 +324,22 @@ pub async fn migrate(settings: &Settings, db: &DatabaseConnection) -> anyhow::Re
 /// and the stored row is read back.
 pub async fn signing_key(db: &DatabaseConnection, settings: &Settings) -> anyhow::Result<Vec<u8>> {
     if let Some(configured) = &settings.signing_key {
-        let key = STANDARD
-            .decode(configured.trim())
-            .context("APP_SIGNING_KEY must be base64")?;
-        if key.len() < 16 {
-            anyhow::bail!("APP_SIGNING_KEY must decode to at least 16 bytes");
-        }
-        return Ok(key);
+        return configured_key(configured, "APP_SIGNING_KEY");
+    }
+    if let Some(path) = &settings.signing_key_file {
+        let text = std::fs::read_to_string(path).with_context(|| {
+            format!(
+                "cannot read the signing key file {} (APP_SIGNING_KEY_FILE)",
+                path.display()
+            )
+        })?;
+        return configured_key(
+            &text,
+            &format!(
+                "the signing key file {} (APP_SIGNING_KEY_FILE)",
+                path.display()
+            ),
+        );
     }
     if let Some(row) = settings::Entity::find_by_id(SIGNING_KEY_SETTING.to_owned())
         .one(db)
@@ -360,6 +369,17 @@ pub async fn signing_key(db: &DatabaseConnection, settings: &Settings) -> anyhow
     STANDARD
         .decode(row.value.trim())
         .context("the stored signing key is not base64")
+}
+
+/// A configured base64 key of at least 16 bytes; `origin` names it in errors.
+fn configured_key(text: &str, origin: &str) -> anyhow::Result<Vec<u8>> {
+    let key = STANDARD
+        .decode(text.trim())
+        .with_context(|| format!("{origin} must hold a base64 key"))?;
+    if key.len() < 16 {
+        anyhow::bail!("{origin} must decode to at least 16 bytes");
+    }
+    Ok(key)
 }
 
 /// Where a SQLite URL points, for messages (`None` for other databases).

@@ -373,7 +373,7 @@ async fn resolve_keys<C: ConnectionTrait>(
             Some(_) => {}
             None => unknown.push(ErrorDetail::new(
                 "UnknownKey",
-                format!("there is no {what} '{key}'"),
+                format!("there is no {what} '{}'", crate::error::echo(key)),
                 Some(key.clone()),
             )),
         }

@@ -105,7 +105,7 @@ pub async fn resolve<C: ConnectionTrait>(
                     Ok(id) => parsed.push((i, id)),
                     Err(_) => unknown.push(ErrorDetail::new(
                         "InvalidId",
-                        format!("'{entry}' is not a GUID"),
+                        format!("'{}' is not a GUID", crate::error::echo(entry)),
                         Some(entry.clone()),
                     )),
                 }
@@ -166,7 +166,11 @@ fn unknown_detail(kind: Membership, what: &str, entry: &str) -> ErrorDetail {
     };
     ErrorDetail::new(
         code,
-        format!("no {} with {what} '{entry}'", kind.noun()),
+        format!(
+            "no {} with {what} '{}'",
+            kind.noun(),
+            crate::error::echo(entry)
+        ),
         Some(entry.to_owned()),
     )
 }

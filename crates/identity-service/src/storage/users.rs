@@ -76,7 +76,10 @@ pub async fn require<C: ConnectionTrait>(
 
 /// The 404 of an unknown user.
 pub fn not_found(key_or_id: &str) -> ApiError {
-    ApiError::not_found(format!("no user with id or key '{key_or_id}'"))
+    ApiError::not_found(format!(
+        "no user with id or key '{}'",
+        crate::error::echo(key_or_id)
+    ))
 }
 
 async fn key_taken<C: ConnectionTrait>(
