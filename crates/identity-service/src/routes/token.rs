@@ -8,10 +8,12 @@
 //! `Cache-Control: no-store`. Errors use the OAuth2 body of RFC 6749 §5.2,
 //! `{"error","error_description"}`: `invalid_request` (400),
 //! `invalid_client` (401 with `WWW-Authenticate: Basic`),
-//! `unsupported_grant_type` (400), `invalid_scope` (400).
+//! `unsupported_grant_type` (400), `invalid_scope` (400), and with
+//! `Retry-After` `temporarily_unavailable` (429 over the limits of failed
+//! client authentications, 503 when too many are being verified).
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, ContentType};
+use actix_web::http::header::{self, ContentType, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -102,8 +104,31 @@ async fn token(
     match issue(&req, &body, &state).await {
         Ok(response) => Ok(response),
         Err(Failure::OAuth(err)) => Ok(err.response()),
-        Err(Failure::Api(err)) => Err(err),
+        Err(Failure::Api(err)) => throttled(&err).ok_or(err),
     }
+}
+
+/// The throttling answers of the credential check (429 over the failure
+/// limits, 503 with a full verification queue) in RFC 6749's body, error
+/// `temporarily_unavailable`, with `Retry-After`.
+fn throttled(err: &ApiError) -> Option<HttpResponse> {
+    let (status, retry_after) = match err {
+        ApiError::TooManyRequests { retry_after, .. } => {
+            (StatusCode::TOO_MANY_REQUESTS, *retry_after)
+        }
+        ApiError::Overloaded { retry_after, .. } => (StatusCode::SERVICE_UNAVAILABLE, *retry_after),
+        _ => return None,
+    };
+    let mut response = OAuthError {
+        status,
+        error: "temporarily_unavailable",
+        description: err.to_string(),
+    }
+    .response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+    Some(response)
 }
 
 enum Failure {
@@ -199,7 +224,12 @@ async fn issue(req: &HttpRequest, body: &[u8], state: &AppState) -> Result<HttpR
     };
     let granted: Principal = state
         .auth
-        .verify_client(&state.db, &client_id, &secret)
+        .verify_client(
+            &state.db,
+            &client_id,
+            &secret,
+            req.peer_addr().map(|peer| peer.ip()),
+        )
         .await?
         .ok_or_else(OAuthError::invalid_client)?;
     let scopes = match requested {
