@@ -11,6 +11,8 @@
 //!   per-source limits answer 429 with `Retry-After`, on the feed and on
 //!   `POST /connect/token`, while the correct secret still gets 200, from
 //!   the same source and from another one.
+//! - Concurrent checks of the same credentials share one argon2 run
+//!   (`auth_argon2_runs_total` of `/metrics`).
 
 mod common;
 
@@ -73,6 +75,15 @@ fn start(db_url: &str, env: &[(&str, &str)]) -> Server {
     Server { child, address }
 }
 
+/// `odata-users clients create`, one at a time: the first one migrates
+/// the database the tests of this binary share on a server backend, and
+/// two first migrations at once collide.
+fn create_client(db_url: &str, tenant: &str, org: &str) -> (String, String) {
+    static CLI: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = CLI.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    common::create_client_cli(db_url, tenant, org)
+}
+
 /// A field of `/proc/<pid>/status` in kB (`VmRSS`, `VmHWM`).
 fn proc_status_kb(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
@@ -105,7 +116,7 @@ async fn bad_basic_logins_do_not_exhaust_memory() {
     }
     let db_url = common::backend_database_url().await;
     let tenant = "memory";
-    let (client_id, secret) = common::create_client_cli(&db_url, tenant, "main");
+    let (client_id, secret) = create_client(&db_url, tenant, "main");
     // Throttling off, so that every bad login reaches argon2.
     let server = start(
         &db_url,
@@ -230,8 +241,8 @@ async fn token_request(
 async fn failed_logins_are_throttled_but_the_right_secret_is_not() {
     let db_url = common::backend_database_url().await;
     let tenant = format!("throttle{}", std::process::id());
-    let (client_id, secret) = common::create_client_cli(&db_url, &tenant, "main");
-    let (other_id, other_secret) = common::create_client_cli(&db_url, &tenant, "main");
+    let (client_id, secret) = create_client(&db_url, &tenant, "main");
+    let (other_id, other_secret) = create_client(&db_url, &tenant, "main");
     // No success cache: a correct secret is verified every time, so the
     // answers below show what the throttle lets through.
     let server = start(
@@ -298,4 +309,62 @@ async fn failed_logins_are_throttled_but_the_right_secret_is_not() {
     let response = feed_status(&spray, &feed, &basic("id6", "x")).await;
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
     retry_after(&response);
+}
+
+/// A counter of `/metrics`.
+async fn metric(http: &reqwest::Client, address: &str, name: &str) -> u64 {
+    let text = http
+        .get(format!("{address}/metrics"))
+        .send()
+        .await
+        .expect("GET /metrics")
+        .text()
+        .await
+        .expect("metrics text");
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in /metrics:\n{text}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identical_concurrent_logins_share_one_argon2_run() {
+    let db_url = common::backend_database_url().await;
+    let tenant = format!("flight{}", std::process::id());
+    let (client_id, secret) = create_client(&db_url, &tenant, "main");
+    // One verification thread: without sharing, 16 checks would take 16 runs.
+    let server = start(&db_url, &[("APP_AUTH_VERIFY_THREADS", "1")]);
+    let feed = format!("{}/api/{tenant}/main/odata/Users", server.address);
+    let http = client_from(Ipv4Addr::LOCALHOST);
+    assert_eq!(
+        metric(&http, &server.address, "auth_argon2_runs_total").await,
+        0
+    );
+    // What a BI tool sends when its cached login expires: 16 requests with
+    // the same Basic header at once.
+    let mut logins = tokio::task::JoinSet::new();
+    for _ in 0..16 {
+        let (http, feed, credentials) = (http.clone(), feed.clone(), basic(&client_id, &secret));
+        logins.spawn(async move { feed_status(&http, &feed, &credentials).await.status() });
+    }
+    while let Some(status) = logins.join_next().await {
+        assert_eq!(status.expect("login task"), StatusCode::OK);
+    }
+    assert_eq!(
+        metric(&http, &server.address, "auth_argon2_runs_total").await,
+        1
+    );
+    // The same with a wrong secret: all refused with 401, and since they
+    // share runs (failures are not cached, so a late one may start
+    // another), they count as far fewer than the 10 failures a minute that
+    // would make them 429.
+    let mut logins = tokio::task::JoinSet::new();
+    for _ in 0..16 {
+        let (http, feed, credentials) = (http.clone(), feed.clone(), basic(&client_id, "nope"));
+        logins.spawn(async move { feed_status(&http, &feed, &credentials).await.status() });
+    }
+    while let Some(status) = logins.join_next().await {
+        assert_eq!(status.expect("login task"), StatusCode::UNAUTHORIZED);
+    }
+    let runs = metric(&http, &server.address, "auth_argon2_runs_total").await;
+    assert!((2..=11).contains(&runs), "{runs} runs");
 }

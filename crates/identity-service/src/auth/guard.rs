@@ -33,7 +33,9 @@
 //! client's id from the client's own address does not lock it out.
 
 use std::collections::{HashMap, HashSet};
+use std::fmt::Write;
 use std::net::IpAddr;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -139,6 +141,36 @@ impl AuthState {
                 settings.auth_source_failures_per_minute,
             ),
         }
+    }
+
+    /// The credential checks' lines of `/metrics`: argon2 runs, checks
+    /// refused with a full queue (503), attempts refused by the failure
+    /// throttle (429).
+    pub fn render_metrics(&self) -> String {
+        let counts = self.verifier.counts();
+        let mut out = String::new();
+        for (name, help, value) in [
+            (
+                "auth_argon2_runs_total",
+                "argon2 verifications of client secrets run.",
+                counts.runs.load(Ordering::Relaxed),
+            ),
+            (
+                "auth_verify_busy_total",
+                "Client authentications refused with 503: verification queue full.",
+                counts.busy.load(Ordering::Relaxed),
+            ),
+            (
+                "auth_throttled_total",
+                "Client authentications refused with 429: too many failures.",
+                self.throttle.refused(),
+            ),
+        ] {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} counter");
+            let _ = writeln!(out, "{name} {value}");
+        }
+        out
     }
 
     /// Lifetime of the access tokens this instance issues, in seconds.

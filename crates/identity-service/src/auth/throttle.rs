@@ -23,6 +23,7 @@ use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hash};
 use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// Entries kept per map (pairs, sources) before eviction.
@@ -40,6 +41,8 @@ pub struct FailureThrottle {
     /// Keys the pair map with a per-process random SipHash of (source,
     /// client id), so a long client id costs no memory.
     hasher: RandomState,
+    /// Attempts refused since the start.
+    refused: AtomicU64,
 }
 
 #[derive(Default)]
@@ -65,6 +68,7 @@ impl FailureThrottle {
             source_interval: (per_source > 0).then(|| WINDOW / per_source),
             buckets: Mutex::new(Buckets::default()),
             hasher: RandomState::new(),
+            refused: AtomicU64::new(0),
         }
     }
 
@@ -103,6 +107,7 @@ impl FailureThrottle {
         .flatten()
         .max();
         if let Some(seconds) = wait {
+            self.refused.fetch_add(1, Ordering::Relaxed);
             return Err(seconds);
         }
         if let Some(interval) = self.pair_interval {
@@ -131,6 +136,11 @@ impl FailureThrottle {
         if let Some(interval) = self.source_interval {
             give_back(sources, &attempt.source, interval, now);
         }
+    }
+
+    /// Attempts refused since the start (for `/metrics`).
+    pub fn refused(&self) -> u64 {
+        self.refused.load(Ordering::Relaxed)
     }
 
     #[cfg(test)]

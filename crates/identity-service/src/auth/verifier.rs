@@ -14,6 +14,7 @@
 //! full [`Verifier::verify`] answers [`Busy`] at once (the caller answers
 //! 503 with `Retry-After`). A job whose requester has gone away is skipped.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 
@@ -35,6 +36,16 @@ struct Job {
 /// The verification threads and the queue in front of them.
 pub struct Verifier {
     jobs: SyncSender<Job>,
+    counts: Arc<Counts>,
+}
+
+/// What the verifier did, for `/metrics`.
+#[derive(Debug, Default)]
+pub struct Counts {
+    /// argon2 runs completed.
+    pub runs: AtomicU64,
+    /// Jobs refused because the queue was full.
+    pub busy: AtomicU64,
 }
 
 /// A PHC string of the default parameters that no secret is known to match:
@@ -48,17 +59,23 @@ impl Verifier {
     pub fn new(threads: usize, queue: usize) -> Verifier {
         let (jobs, receiver) = mpsc::sync_channel(queue);
         let receiver = Arc::new(Mutex::new(receiver));
+        let counts = Arc::new(Counts::default());
         for n in 0..threads.max(1) {
-            let receiver = Arc::clone(&receiver);
+            let (receiver, counts) = (Arc::clone(&receiver), Arc::clone(&counts));
             let spawned = std::thread::Builder::new()
                 .name(format!("argon2-{n}"))
-                .spawn(move || work(&receiver));
+                .spawn(move || work(&receiver, &counts));
             if let Err(error) = spawned {
                 // The others still serve; with none, every job is refused.
                 tracing::error!(%error, "cannot start a credential verification thread");
             }
         }
-        Verifier { jobs }
+        Verifier { jobs, counts }
+    }
+
+    /// Counts of runs and refusals since the start.
+    pub fn counts(&self) -> &Counts {
+        &self.counts
     }
 
     /// Whether `secret` matches the stored argon2 PHC string `stored` (a
@@ -72,13 +89,16 @@ impl Verifier {
         };
         match self.jobs.try_send(job) {
             Ok(()) => answer.await.map_err(|_| Busy),
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => Err(Busy),
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                self.counts.busy.fetch_add(1, Ordering::Relaxed);
+                Err(Busy)
+            }
         }
     }
 }
 
 /// One verification thread: takes jobs until the verifier is dropped.
-fn work(jobs: &Mutex<Receiver<Job>>) {
+fn work(jobs: &Mutex<Receiver<Job>>, counts: &Counts) {
     let mut memory: Vec<Block> = Vec::new();
     loop {
         let job = {
@@ -92,6 +112,7 @@ fn work(jobs: &Mutex<Receiver<Job>>) {
             continue;
         }
         let matches = verify_with(&mut memory, job.secret.as_bytes(), &job.stored);
+        counts.runs.fetch_add(1, Ordering::Relaxed);
         let _ = job.reply.send(matches);
     }
 }
@@ -212,8 +233,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_full_queue_is_busy() {
-        // One thread, no queue: while it hashes, the next job is refused.
-        let verifier = Arc::new(Verifier::new(1, 0));
+        // One thread, one waiting job: while it hashes, the others are refused.
+        let verifier = Arc::new(Verifier::new(1, 1));
         let stored = secrets::hash_secret("x").unwrap();
         let mut answers = Vec::new();
         for _ in 0..8 {
@@ -229,5 +250,8 @@ mod tests {
         assert!(results.contains(&Err(Busy)), "{results:?}");
         assert!(results.contains(&Ok(true)), "{results:?}");
         assert_eq!(verifier.verify("y", &stored).await, Ok(false));
+        let busy = results.iter().filter(|r| r.is_err()).count() as u64;
+        assert_eq!(verifier.counts().busy.load(Ordering::Relaxed), busy);
+        assert_eq!(verifier.counts().runs.load(Ordering::Relaxed), 9 - busy);
     }
 }
