@@ -120,6 +120,22 @@ pub struct Settings {
     /// instance at most this long after `clients revoke`. Default 10; 0
     /// checks the database on every request and caches nothing.
     pub auth_cache_seconds: u64,
+    /// Threads that run argon2 for credential checks (HTTP Basic, the token
+    /// endpoint), each with one reused 19 MiB block
+    /// (`APP_AUTH_VERIFY_THREADS`). Default: 2, or 1 on a single CPU; 1 to 64.
+    pub auth_verify_threads: usize,
+    /// Credential checks that may wait for a verification thread
+    /// (`APP_AUTH_VERIFY_QUEUE`); when it is full the answer is 503 with
+    /// `Retry-After`. Default 64.
+    pub auth_verify_queue: usize,
+    /// Failed client authentications allowed per minute per (client id,
+    /// source address) (`APP_AUTH_FAILURES_PER_MINUTE`), bursts up to that;
+    /// above it: 429 with `Retry-After`. 0 disables. Default 10.
+    pub auth_failures_per_minute: u32,
+    /// Failed client authentications allowed per minute per source address,
+    /// whatever the client id (`APP_AUTH_SOURCE_FAILURES_PER_MINUTE`). 0
+    /// disables. Default 60.
+    pub auth_source_failures_per_minute: u32,
     /// Entities per page of the OData v4 feed when the client sends no
     /// `Prefer: odata.maxpagesize` (`APP_FEED_PAGE_SIZE`). Default 1000, at most 5000.
     pub feed_page_size: u64,
@@ -165,6 +181,12 @@ impl Default for Settings {
             query_cost_budget: odata_sql::cost::DEFAULT_BUDGET,
             token_ttl_seconds: 15 * 60,
             auth_cache_seconds: 10,
+            auth_verify_threads: std::thread::available_parallelism()
+                .map_or(1, std::num::NonZero::get)
+                .min(2),
+            auth_verify_queue: 64,
+            auth_failures_per_minute: 10,
+            auth_source_failures_per_minute: 60,
             feed_page_size: crate::feed::DEFAULT_PAGE_SIZE,
             max_query_length: 8192,
             max_json_bytes: 64 * 1024,
@@ -286,6 +308,19 @@ impl Settings {
         if let Some(v) = env("APP_AUTH_CACHE_SECONDS") {
             self.auth_cache_seconds = parse_env("APP_AUTH_CACHE_SECONDS", &v)?;
         }
+        if let Some(v) = env("APP_AUTH_VERIFY_THREADS") {
+            self.auth_verify_threads = parse_env("APP_AUTH_VERIFY_THREADS", &v)?;
+        }
+        if let Some(v) = env("APP_AUTH_VERIFY_QUEUE") {
+            self.auth_verify_queue = parse_env("APP_AUTH_VERIFY_QUEUE", &v)?;
+        }
+        if let Some(v) = env("APP_AUTH_FAILURES_PER_MINUTE") {
+            self.auth_failures_per_minute = parse_env("APP_AUTH_FAILURES_PER_MINUTE", &v)?;
+        }
+        if let Some(v) = env("APP_AUTH_SOURCE_FAILURES_PER_MINUTE") {
+            self.auth_source_failures_per_minute =
+                parse_env("APP_AUTH_SOURCE_FAILURES_PER_MINUTE", &v)?;
+        }
         if let Some(v) = env("APP_FEED_PAGE_SIZE") {
             self.feed_page_size = parse_env("APP_FEED_PAGE_SIZE", &v)?;
         }
@@ -319,6 +354,18 @@ impl Settings {
         if self.signing_key.is_some() && self.signing_key_file.is_some() {
             anyhow::bail!(
                 "set either signing_key (APP_SIGNING_KEY) or signing_key_file (APP_SIGNING_KEY_FILE), not both"
+            );
+        }
+        if !(1..=64).contains(&self.auth_verify_threads) {
+            anyhow::bail!(
+                "auth_verify_threads must be between 1 and 64, got {}",
+                self.auth_verify_threads
+            );
+        }
+        if self.auth_verify_queue > 100_000 {
+            anyhow::bail!(
+                "auth_verify_queue must be at most 100000, got {}",
+                self.auth_verify_queue
             );
         }
         if self.invitation_sweep_seconds == 0 {
@@ -563,6 +610,46 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn credential_check_settings() {
+        let defaults = Settings::default();
+        assert!((1..=2).contains(&defaults.auth_verify_threads));
+        assert_eq!(
+            (
+                defaults.auth_verify_queue,
+                defaults.auth_failures_per_minute,
+                defaults.auth_source_failures_per_minute
+            ),
+            (64, 10, 60)
+        );
+        let s = Settings::from_sources(
+            None,
+            env(&[
+                ("APP_AUTH_VERIFY_THREADS", "4"),
+                ("APP_AUTH_VERIFY_QUEUE", "0"),
+                ("APP_AUTH_FAILURES_PER_MINUTE", "0"),
+                ("APP_AUTH_SOURCE_FAILURES_PER_MINUTE", "5"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                s.auth_verify_threads,
+                s.auth_verify_queue,
+                s.auth_failures_per_minute,
+                s.auth_source_failures_per_minute
+            ),
+            (4, 0, 0, 5)
+        );
+        for bad in ["0", "65", "many"] {
+            assert!(
+                Settings::from_sources(None, env(&[("APP_AUTH_VERIFY_THREADS", bad)])).is_err(),
+                "{bad}"
+            );
+        }
+        assert!(Settings::from_sources(None, env(&[("APP_AUTH_VERIFY_QUEUE", "100001")])).is_err());
     }
 
     #[test]

@@ -111,6 +111,10 @@ pub enum ApiError {
         message: String,
         target: Option<String>,
     },
+    /// 503 with `Retry-After`: too much work of one kind is waiting (the
+    /// queue of credential checks is full).
+    #[error("{message}")]
+    Overloaded { message: String, retry_after: u64 },
     /// 503 with `Retry-After`: the database cannot be reached.
     #[error("the database is unavailable")]
     Unavailable(#[source] anyhow::Error),
@@ -170,7 +174,7 @@ impl ApiError {
             ApiError::UriTooLong { .. } => "UriTooLong",
             ApiError::UnsupportedMediaType { .. } => "UnsupportedMediaType",
             ApiError::NotImplemented { .. } => "NotImplemented",
-            ApiError::Unavailable(_) => "ServiceUnavailable",
+            ApiError::Unavailable(_) | ApiError::Overloaded { .. } => "ServiceUnavailable",
             ApiError::Configuration { .. } | ApiError::Internal(_) => "InternalServerError",
         }
     }
@@ -227,7 +231,9 @@ impl ResponseError for ApiError {
             ApiError::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::NotImplemented { .. } => StatusCode::NOT_IMPLEMENTED,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Overloaded { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Configuration { .. } | ApiError::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -255,7 +261,8 @@ impl ResponseError for ApiError {
                 response
                     .insert_header((header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS)));
             }
-            ApiError::TooManyRequests { retry_after, .. } => {
+            ApiError::TooManyRequests { retry_after, .. }
+            | ApiError::Overloaded { retry_after, .. } => {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from(*retry_after)));
             }
             ApiError::Unauthorized { challenges, .. } => {

@@ -21,9 +21,22 @@
 //! - successful HTTP Basic verifications (argon2 costs tens of
 //!   milliseconds, far too much per request), keyed by a SHA-256 of the
 //!   credentials; failures are never cached.
+//!
+//! Credential checks (HTTP Basic here, `POST /connect/token` too) share
+//! one path, [`AuthState::verify_client`]: argon2 runs on the fixed threads
+//! of [`super::verifier`] behind a bounded queue (full: 503 with
+//! `Retry-After`); concurrent checks of the same credentials share one run;
+//! failed checks are throttled per (client id, source address) and per
+//! source address ([`super::throttle`], 429 with `Retry-After`), except for
+//! credentials this instance verified successfully within
+//! [`KNOWN_CREDENTIALS`]: those are always verified, so guessing a
+//! client's id from the client's own address does not lock it out.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Mutex, RwLock};
+use std::fmt::Write;
+use std::net::IpAddr;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use actix_web::HttpMessage;
@@ -39,14 +52,27 @@ use sha2::{Digest, Sha256};
 
 use super::jwt::{TokenError, TokenKeys};
 use super::rate_limit::RateLimiter;
-use super::{Principal, REALM, Scope, secrets};
+use super::throttle::FailureThrottle;
+use super::verifier::{self, Verifier};
+use super::{Principal, REALM, Scope};
 use crate::configuration::Settings;
 use crate::error::ApiError;
 use crate::startup::AppState;
 use crate::storage::clients;
 
-/// Cached Basic verifications kept before expired ones are dropped.
+/// Verified credentials kept before expired ones are dropped.
 const BASIC_CACHE_PRUNE_ABOVE: usize = 10_000;
+
+/// How long credentials verified on this instance stay exempt from the
+/// throttling of failures (they are still verified every time the success
+/// cache does not answer).
+pub const KNOWN_CREDENTIALS: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Seconds a client is asked to wait when the verification queue is full.
+const BUSY_RETRY_AFTER: u64 = 1;
+
+/// A verification in progress that requests with the same credentials join.
+type Flight = Arc<tokio::sync::OnceCell<Option<Principal>>>;
 
 /// Authentication state of one instance: token keys, caches, rate limiter.
 pub struct AuthState {
@@ -58,19 +84,43 @@ pub struct AuthState {
     cache_ttl: Duration,
     revoked: RwLock<Revocations>,
     refresh: tokio::sync::Mutex<()>,
+    /// Credentials (SHA-256 of `id:secret`) verified successfully, with
+    /// their principal and when: the success cache within `cache_ttl`, the
+    /// exemption from throttling within [`KNOWN_CREDENTIALS`].
     basic: Mutex<HashMap<[u8; 32], (Principal, Instant)>>,
-    /// Bounds concurrent argon2 verifications (19 MiB each) to the number of
-    /// cores: when a cached Basic login expires under load, every request in
-    /// flight would otherwise hash at once on its own blocking thread, and
-    /// the allocator kept that memory (the server benchmark's RSS grew to
-    /// 1.4 GiB with 16 connections).
-    hashing: tokio::sync::Semaphore,
+    /// Verifications in progress, by the same key.
+    flights: Mutex<HashMap<[u8; 32], Flight>>,
+    /// argon2 on a fixed set of threads behind a bounded queue.
+    verifier: Verifier,
+    /// Failed attempts per (client id, source) and per source.
+    throttle: FailureThrottle,
 }
 
 #[derive(Default)]
 struct Revocations {
     ids: HashSet<String>,
     refreshed: Option<Instant>,
+}
+
+/// A request's place on a [`Flight`]; the last one off (or the first
+/// after it landed) takes the flight off the map.
+struct Boarding<'a> {
+    flights: &'a Mutex<HashMap<[u8; 32], Flight>>,
+    key: [u8; 32],
+    flight: Flight,
+}
+
+impl Drop for Boarding<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut flights) = self.flights.lock()
+            && flights
+                .get(&self.key)
+                .is_some_and(|f| Arc::ptr_eq(f, &self.flight))
+            && (self.flight.initialized() || Arc::strong_count(&self.flight) <= 2)
+        {
+            flights.remove(&self.key);
+        }
+    }
 }
 
 impl AuthState {
@@ -84,10 +134,43 @@ impl AuthState {
             revoked: RwLock::new(Revocations::default()),
             refresh: tokio::sync::Mutex::new(()),
             basic: Mutex::new(HashMap::new()),
-            hashing: tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(2, usize::from),
+            flights: Mutex::new(HashMap::new()),
+            verifier: Verifier::new(settings.auth_verify_threads, settings.auth_verify_queue),
+            throttle: FailureThrottle::new(
+                settings.auth_failures_per_minute,
+                settings.auth_source_failures_per_minute,
             ),
         }
+    }
+
+    /// The credential checks' lines of `/metrics`: argon2 runs, checks
+    /// refused with a full queue (503), attempts refused by the failure
+    /// throttle (429).
+    pub fn render_metrics(&self) -> String {
+        let counts = self.verifier.counts();
+        let mut out = String::new();
+        for (name, help, value) in [
+            (
+                "auth_argon2_runs_total",
+                "argon2 verifications of client secrets run.",
+                counts.runs.load(Ordering::Relaxed),
+            ),
+            (
+                "auth_verify_busy_total",
+                "Client authentications refused with 503: verification queue full.",
+                counts.busy.load(Ordering::Relaxed),
+            ),
+            (
+                "auth_throttled_total",
+                "Client authentications refused with 429: too many failures.",
+                self.throttle.refused(),
+            ),
+        ] {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} counter");
+            let _ = writeln!(out, "{name} {value}");
+        }
+        out
     }
 
     /// Lifetime of the access tokens this instance issues, in seconds.
@@ -95,20 +178,81 @@ impl AuthState {
         self.token_ttl.as_secs()
     }
 
-    /// Verifies a client id and secret against the database (argon2 on the
-    /// blocking pool): the client's principal with every scope it was
-    /// granted, or `None` for an unknown or revoked client or a wrong secret.
+    /// Verifies a client id and secret sent from `source` (the TCP peer)
+    /// against the database: the client's principal with every scope it was
+    /// granted, or `None` for an unknown or revoked client or a wrong
+    /// secret. Errors: 429 over the failure limits, 503 when the
+    /// verification queue is full, database failures.
     pub async fn verify_client(
         &self,
         db: &DatabaseConnection,
         client_id: &str,
         secret: &str,
+        source: Option<IpAddr>,
     ) -> Result<Option<Principal>, ApiError> {
-        let _permit = self.hashing.acquire().await.map_err(ApiError::internal)?;
-        self.verify_client_now(db, client_id, secret).await
+        let key = credentials_key(client_id, secret);
+        let boarding = self.board(key);
+        let verdict = boarding
+            .flight
+            .get_or_try_init(|| self.verify_once(db, client_id, secret, source, &key))
+            .await?;
+        Ok(verdict.clone())
     }
 
-    /// [`Self::verify_client`] for a caller that holds a hashing permit.
+    /// The flight of `key`: the one in progress, else a new one.
+    fn board(&self, key: [u8; 32]) -> Boarding<'_> {
+        let flight = match self.flights.lock() {
+            Ok(mut flights) => Arc::clone(flights.entry(key).or_default()),
+            Err(_) => Flight::default(),
+        };
+        Boarding {
+            flights: &self.flights,
+            key,
+            flight,
+        }
+    }
+
+    /// One verification (of a flight): throttled unless the credentials
+    /// are known good, then looked up and hashed.
+    async fn verify_once(
+        &self,
+        db: &DatabaseConnection,
+        client_id: &str,
+        secret: &str,
+        source: Option<IpAddr>,
+        key: &[u8; 32],
+    ) -> Result<Option<Principal>, ApiError> {
+        let known = self.verified_within(key, KNOWN_CREDENTIALS).is_some();
+        let attempt = if known {
+            None
+        } else {
+            let attempt = self.throttle.begin(client_id, source).map_err(|retry_after| {
+                ApiError::TooManyRequests {
+                    message: format!(
+                        "too many failed client authentications from this address; retry in {retry_after} s"
+                    ),
+                    retry_after,
+                }
+            })?;
+            Some(attempt)
+        };
+        let verified = self.verify_client_now(db, client_id, secret).await;
+        match &verified {
+            // A failure stays counted; credentials that stopped verifying
+            // (revoked client) lose their exemption.
+            Ok(None) => self.forget(key),
+            Ok(Some(principal)) => self.remember(*key, principal),
+            Err(_) => {}
+        }
+        if let Some(attempt) = attempt
+            && !matches!(verified, Ok(None))
+        {
+            self.throttle.refund(attempt);
+        }
+        verified
+    }
+
+    /// Looks the client up and runs argon2 on the verifier.
     async fn verify_client_now(
         &self,
         db: &DatabaseConnection,
@@ -116,23 +260,28 @@ impl AuthState {
         secret: &str,
     ) -> Result<Option<Principal>, ApiError> {
         let found = clients::find(db, client_id).await?;
-        let secret = secret.to_owned();
         let Some(client) = found.filter(|c| c.record.revoked_on.is_none()) else {
-            web::block(move || secrets::verify_nothing(&secret))
-                .await
-                .map_err(ApiError::internal)?;
+            // The time of a verification, so an unknown id does not show.
+            self.hash(secret, verifier::DUMMY_HASH).await?;
             return Ok(None);
         };
-        let hash = client.secret_hash.clone();
-        let matches = web::block(move || secrets::verify_secret(&secret, &hash))
-            .await
-            .map_err(ApiError::internal)?;
+        let matches = self.hash(secret, &client.secret_hash).await?;
         Ok(matches.then_some(Principal {
             client_id: client.record.client_id,
             tenant_key: client.record.tenant_key,
             org_key: client.record.org_key,
             scopes: client.record.scopes,
         }))
+    }
+
+    async fn hash(&self, secret: &str, stored: &str) -> Result<bool, ApiError> {
+        self.verifier
+            .verify(secret, stored)
+            .await
+            .map_err(|verifier::Busy| ApiError::Overloaded {
+                message: "too many client authentications in progress; retry shortly".to_owned(),
+                retry_after: BUSY_RETRY_AFTER,
+            })
     }
 
     /// HTTP Basic credentials: from the cache when verified recently, else
@@ -142,42 +291,45 @@ impl AuthState {
         db: &DatabaseConnection,
         client_id: &str,
         secret: &str,
+        source: Option<IpAddr>,
     ) -> Result<Option<Principal>, ApiError> {
-        let key: [u8; 32] = Sha256::new()
-            .chain_update(client_id.as_bytes())
-            .chain_update(b":")
-            .chain_update(secret.as_bytes())
-            .finalize()
-            .into();
-        if let Some(principal) = self.cached_basic(&key) {
-            return Ok(Some(principal));
-        }
-        let _permit = self.hashing.acquire().await.map_err(ApiError::internal)?;
-        // The same credentials may have been verified while this request
-        // waited for the permit: then they are not hashed again.
-        if let Some(principal) = self.cached_basic(&key) {
-            return Ok(Some(principal));
-        }
-        let verified = self.verify_client_now(db, client_id, secret).await?;
-        let now = Instant::now();
-        if let Some(principal) = &verified
-            && !self.cache_ttl.is_zero()
-            && let Ok(mut cache) = self.basic.lock()
+        let key = credentials_key(client_id, secret);
+        if !self.cache_ttl.is_zero()
+            && let Some(principal) = self.verified_within(&key, self.cache_ttl)
         {
-            if cache.len() > BASIC_CACHE_PRUNE_ABOVE {
-                cache.retain(|_, (_, expires)| *expires > now);
-            }
-            cache.insert(key, (principal.clone(), now + self.cache_ttl));
+            return Ok(Some(principal));
         }
-        Ok(verified)
+        self.verify_client(db, client_id, secret, source).await
     }
 
-    /// The principal of Basic credentials verified less than
-    /// `auth_cache_seconds` ago.
-    fn cached_basic(&self, key: &[u8; 32]) -> Option<Principal> {
+    /// The principal of credentials verified successfully less than `age` ago.
+    fn verified_within(&self, key: &[u8; 32], age: Duration) -> Option<Principal> {
         let cache = self.basic.lock().ok()?;
-        let (principal, expires) = cache.get(key)?;
-        (*expires > Instant::now()).then(|| principal.clone())
+        let (principal, verified) = cache.get(key)?;
+        (verified.elapsed() < age).then(|| principal.clone())
+    }
+
+    fn remember(&self, key: [u8; 32], principal: &Principal) {
+        let Ok(mut cache) = self.basic.lock() else {
+            return;
+        };
+        if cache.len() > BASIC_CACHE_PRUNE_ABOVE {
+            cache.retain(|_, (_, verified)| verified.elapsed() < KNOWN_CREDENTIALS);
+            if cache.len() > BASIC_CACHE_PRUNE_ABOVE {
+                // Still full of recent ones: keep the newer half.
+                let mut times: Vec<Instant> = cache.values().map(|(_, t)| *t).collect();
+                let middle = times.len() / 2;
+                let median = *times.select_nth_unstable(middle).1;
+                cache.retain(|_, (_, verified)| *verified > median);
+            }
+        }
+        cache.insert(key, (principal.clone(), Instant::now()));
+    }
+
+    fn forget(&self, key: &[u8; 32]) {
+        if let Ok(mut cache) = self.basic.lock() {
+            cache.remove(key);
+        }
     }
 
     /// Whether `client_id` was revoked, from a list refreshed at most once
@@ -214,6 +366,16 @@ impl AuthState {
         let refreshed = list.refreshed?;
         (refreshed.elapsed() < self.cache_ttl).then(|| list.ids.contains(client_id))
     }
+}
+
+/// The key of credentials in the caches: SHA-256 of `id:secret`.
+fn credentials_key(client_id: &str, secret: &str) -> [u8; 32] {
+    Sha256::new()
+        .chain_update(client_id.as_bytes())
+        .chain_update(b":")
+        .chain_update(secret.as_bytes())
+        .finalize()
+        .into()
 }
 
 /// Which credentials a guarded scope accepts.
@@ -369,7 +531,12 @@ async fn authorize(req: &ServiceRequest, accepts: Accepts) -> Result<Principal, 
                 })?
         }
         Credentials::Basic { client_id, secret } => auth
-            .verify_basic(&state.db, &client_id, &secret)
+            .verify_basic(
+                &state.db,
+                &client_id,
+                &secret,
+                req.peer_addr().map(|peer| peer.ip()),
+            )
             .await?
             .ok_or_else(|| ApiError::Unauthorized {
                 message: "invalid client credentials".to_owned(),

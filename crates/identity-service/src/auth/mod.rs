@@ -9,12 +9,18 @@
 //!   route (Bearer everywhere, HTTP Basic also on the v4 feed), with the
 //!   per-instance caches (revocations, verified Basic credentials).
 //! - [`rate_limit`]: the per-client token bucket (`APP_RATE_LIMIT_PER_MINUTE`).
+//! - [`verifier`]: argon2 on a fixed set of threads with reused memory,
+//!   behind a bounded queue.
+//! - [`throttle`]: failed credential checks per (client id, source address)
+//!   and per source address.
 
 pub mod guard;
 pub mod jwt;
 pub mod rate_limit;
 pub mod scopes;
 pub mod secrets;
+pub mod throttle;
+pub mod verifier;
 
 pub use guard::AuthState;
 pub use scopes::{Scope, Scopes};

@@ -5,10 +5,9 @@
 //! they fit HTTP Basic as they are, and neither needs percent-encoding in a
 //! form body. Only the argon2id hash of the secret is stored (PHC string,
 //! the crate's default parameters: 19 MiB, 2 passes, 1 lane), so a
-//! verification costs tens of milliseconds on purpose: callers run it on
-//! the blocking pool and the guard caches successful ones.
-
-use std::sync::OnceLock;
+//! verification costs tens of milliseconds on purpose: the server runs it
+//! on the threads of [`super::verifier`] and the guard caches successful
+//! ones.
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
@@ -40,7 +39,8 @@ pub fn hash_secret(secret: &str) -> anyhow::Result<String> {
 }
 
 /// Whether `secret` matches the stored PHC string. A malformed stored hash
-/// never matches.
+/// never matches. Allocates argon2's memory per call: the server verifies
+/// on [`super::verifier::Verifier`] instead.
 pub fn verify_secret(secret: &str, stored: &str) -> bool {
     match PasswordHash::new(stored) {
         Ok(hash) => Argon2::default()
@@ -48,14 +48,6 @@ pub fn verify_secret(secret: &str, stored: &str) -> bool {
             .is_ok(),
         Err(_) => false,
     }
-}
-
-/// Spends the time of one verification without a stored hash, so an
-/// unknown client id is not told apart from a wrong secret by timing.
-pub fn verify_nothing(secret: &str) {
-    static DUMMY: OnceLock<String> = OnceLock::new();
-    let stored = DUMMY.get_or_init(|| hash_secret(&new_secret()).unwrap_or_default());
-    let _ = verify_secret(secret, stored);
 }
 
 #[cfg(test)]

@@ -11,8 +11,9 @@
 //! `unsupported_grant_type` (400), `invalid_scope` (400); every other
 //! failure of this route keeps its status in the same body:
 //! `invalid_request` for 405, 413 and unreadable bodies,
-//! `temporarily_unavailable` for 429 and 503 (with `Retry-After`),
-//! `server_error` for 500.
+//! `temporarily_unavailable` for 429 (over the limits of failed client
+//! authentications) and 503 (too many being verified, or the database
+//! down), with `Retry-After`, `server_error` for 500.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentType};
@@ -256,7 +257,12 @@ async fn issue(req: &HttpRequest, body: &[u8], state: &AppState) -> Result<HttpR
     };
     let granted: Principal = state
         .auth
-        .verify_client(&state.db, &client_id, &secret)
+        .verify_client(
+            &state.db,
+            &client_id,
+            &secret,
+            req.peer_addr().map(|peer| peer.ip()),
+        )
         .await?
         .ok_or_else(OAuthError::invalid_client)?;
     let scopes = match requested {
