@@ -226,16 +226,22 @@ fn run(
             .configure(routes::metrics::configure)
             .configure(routes::openapi::configure)
             .configure(routes::token::configure)
+            // One pattern with variables (a regex match) per request, then
+            // literal prefixes: `/identity` and `/odata` (case folded by
+            // `canonical_path` below).
             .service(
-                web::scope(routes::IDENTITY_SCOPE)
-                    .wrap(from_fn(api_guard))
-                    .configure(routes::configure_identity),
-            )
-            .service(
-                web::scope(crate::feed::FEED_SCOPE)
-                    .wrap(from_fn(feed_guard))
-                    .wrap(crate::feed::odata_version())
-                    .configure(crate::feed::configure),
+                web::scope(routes::TENANT_SCOPE)
+                    .service(
+                        web::scope(routes::IDENTITY_SCOPE)
+                            .wrap(from_fn(api_guard))
+                            .configure(routes::configure_identity),
+                    )
+                    .service(
+                        web::scope(crate::feed::FEED_SCOPE)
+                            .wrap(from_fn(feed_guard))
+                            .wrap(crate::feed::odata_version())
+                            .configure(crate::feed::configure),
+                    ),
             )
             .default_service(web::to(routes::unknown_route))
             .wrap_fn(move |mut req, srv| {

@@ -28,9 +28,10 @@ pub use capabilities::{Capabilities, SetCapabilities};
 pub use metadata::{csdl_json, csdl_xml};
 pub use prefer::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MetadataLevel};
 
-/// The feed's scope. The literal `odata` segment matches in any case, like
-/// every literal segment of the API.
-pub const FEED_SCOPE: &str = "/api/{tenantKey}/{orgKey}/{odata:(?i)odata}";
+/// The feed's scope, inside `routes::TENANT_SCOPE`. The literal `odata`
+/// segment matches in any case, like every literal segment of the API
+/// (`routes::canonical_path` folds it before routing).
+pub const FEED_SCOPE: &str = "/odata";
 
 /// Adds `OData-Version: 4.0` to every response of the scope that does not
 /// have one (the handlers never set it, so there is exactly one).

@@ -32,8 +32,13 @@ use crate::tenancy::TenantScope;
 /// Page size of API 1 lists (default and maximum).
 pub const API1_PAGE_SIZE: u64 = 100;
 
-/// The base path of API 1 under which users, roles and groups live.
-pub const IDENTITY_SCOPE: &str = "/api/{tenantKey}/{orgKey}/identity";
+/// The base path of API 1 under which users, roles and groups live
+/// (inside [`TENANT_SCOPE`]).
+pub const IDENTITY_SCOPE: &str = "/identity";
+
+/// The tenant part of every API path; [`IDENTITY_SCOPE`] and the feed's
+/// `/odata` scope are nested in it.
+pub const TENANT_SCOPE: &str = "/api/{tenantKey}/{orgKey}";
 
 /// Registers the API 1 routes under [`IDENTITY_SCOPE`].
 pub fn configure_identity(cfg: &mut web::ServiceConfig) {
@@ -316,7 +321,7 @@ pub fn canonical_path(path: &str) -> Option<String> {
         fix(&mut segments, 2, &["token"]);
     }
     if segments.get(1) == Some(&"api") {
-        fix(&mut segments, 4, &["identity"]);
+        fix(&mut segments, 4, &["identity", "odata"]);
         if segments.get(4) == Some(&"identity") {
             fix(
                 &mut segments,
