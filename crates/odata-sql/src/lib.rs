@@ -26,7 +26,7 @@
 //!         ],
 //!         navigations: vec![],
 //!         searchable: vec!["name".into()],
-//!     },
+//!     }.into(),
 //! }]);
 //!
 //! // $filter=Name eq 'Ann' (property names match case-insensitively)

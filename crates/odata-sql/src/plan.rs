@@ -434,7 +434,7 @@ pub struct ExpandPlan {
     /// The navigation property.
     pub navigation: Navigation,
     /// The related entity type.
-    pub target: EntityType,
+    pub target: std::sync::Arc<EntityType>,
     /// Selected properties of the related entities.
     pub properties: Vec<Property>,
     condition: Option<Expr>,
@@ -454,7 +454,7 @@ pub struct ReadPlan {
     /// The entity set's name as the schema spells it.
     pub entity_set: String,
     /// The entity type.
-    pub entity: EntityType,
+    pub entity: std::sync::Arc<EntityType>,
     tenant: Value,
     /// What to emit.
     pub selection: Selection,

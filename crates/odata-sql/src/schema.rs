@@ -208,7 +208,7 @@ pub struct EntitySet {
     /// The set name (`Users`).
     pub name: String,
     /// Its entity type.
-    pub entity_type: EntityType,
+    pub entity_type: std::sync::Arc<EntityType>,
 }
 
 /// What the translator needs to know about the model.

@@ -110,11 +110,11 @@ fn mock() -> Mock {
     Mock(vec![
         EntitySet {
             name: "People".into(),
-            entity_type: people,
+            entity_type: people.into(),
         },
         EntitySet {
             name: "Roles".into(),
-            entity_type: roles,
+            entity_type: roles.into(),
         },
     ])
 }

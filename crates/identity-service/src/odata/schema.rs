@@ -157,7 +157,8 @@ fn users() -> EntitySet {
                 },
             ],
             searchable: vec!["userKey".to_owned(), "name".to_owned(), "email".to_owned()],
-        },
+        }
+        .into(),
     }
 }
 
@@ -193,7 +194,8 @@ fn roles() -> EntitySet {
                 listed_by_default: false,
             }],
             searchable: vec!["roleKey".to_owned(), "description".to_owned()],
-        },
+        }
+        .into(),
     }
 }
 
@@ -223,6 +225,7 @@ fn groups() -> EntitySet {
                 listed_by_default: false,
             }],
             searchable: vec!["groupKey".to_owned(), "name".to_owned(), "email".to_owned()],
-        },
+        }
+        .into(),
     }
 }

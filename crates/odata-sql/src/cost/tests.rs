@@ -55,15 +55,16 @@ fn model() -> Model {
             entity_type: entity(
                 "User",
                 vec![nav("roles", "Roles", true), nav("groups", "Groups", true)],
-            ),
+            )
+            .into(),
         },
         EntitySet {
             name: "Roles".to_owned(),
-            entity_type: entity("Role", vec![nav("users", "Users", false)]),
+            entity_type: entity("Role", vec![nav("users", "Users", false)]).into(),
         },
         EntitySet {
             name: "Groups".to_owned(),
-            entity_type: entity("Group", vec![nav("users", "Users", false)]),
+            entity_type: entity("Group", vec![nav("users", "Users", false)]).into(),
         },
     ])
 }
