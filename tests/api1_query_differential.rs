@@ -1240,6 +1240,7 @@ async fn run_direct(db_url: &str, mysql: bool) {
         stats: None,
         // The generated queries stay under the default cost budget.
         cost_budget: odata_sql::CostBudget::default(),
+        limits: Default::default(),
     };
     let prefix = "http://test/users/odata?";
     let (db, scope, ctx) = (&db, &scope, &ctx);

@@ -13,7 +13,7 @@ $BIN clients create --tenant bench --org main --json > $W/client.json
 ID=$(python3 -c "import json;print(json.load(open('$W/client.json'))['clientId'])")
 SEC=$(python3 -c "import json;print(json.load(open('$W/client.json'))['clientSecret'])")
 AUTH="Authorization: Basic $(printf '%s:%s' $ID $SEC | base64 -w0)"
-APP_RATE_LIMIT_PER_MINUTE=0 $BIN serve --bind 127.0.0.1:18098 --no-demo > $W/out 2> $W/err & pid=$!
+APP_RATE_LIMIT_PER_MINUTE=0 APP_READS_PER_CLIENT=0 APP_READS_PER_TENANT=0 APP_READS_TENANT_SHARE=0 APP_READ_TIMEOUT_MS=0 $BIN serve --bind 127.0.0.1:18098 --no-demo > $W/out 2> $W/err & pid=$!
 for _ in $(seq 1 300); do curl -s -o /dev/null http://127.0.0.1:18098/health && break; sleep 0.2; done
 peak=0; ( while kill -0 $pid 2>/dev/null; do r=$(awk '/VmRSS/{print $2}' /proc/$pid/status 2>/dev/null || echo 0); echo $r; sleep 0.25; done ) > $W/rss.txt & sampler=$!
 root=http://127.0.0.1:18098/api/bench/main/odata

@@ -18,7 +18,8 @@
 #      --json`: the API client whose id and secret every request to our server carries
 #   4. starts our server on a free loopback port (`serve --bind 127.0.0.1:0 --no-demo`, with
 #      APP_RATE_LIMIT_PER_MINUTE=0 so that the per-client rate limit does not turn the load into
-#      429s; every other setting default) and checks that it answers 200 with the credentials and
+#      429s, and APP_READS_PER_CLIENT=0 APP_READS_PER_TENANT=0 APP_READS_TENANT_SHARE=0 so that the
+#      caps on concurrent reads do not either; every other setting default) and checks that it answers 200 with the credentials and
 #      401 without; starts the CAP peer with its own run.sh (restarted, so its settings are known);
 #      starts the ceiling (`odata-ceiling --db $WORK/ours.db --bind 127.0.0.1:0`: the database our
 #      server imported, opened READ-ONLY, one blocking rusqlite connection per actix worker, actix's
@@ -200,7 +201,7 @@ if [ -n "${DIAG_AUTH_CACHE_SECONDS:-}" ]; then  # diagnostic only: not the defau
   export APP_AUTH_CACHE_SECONDS=$DIAG_AUTH_CACHE_SECONDS
   log "- **DIAGNOSTIC RUN, not the default settings**: our server with APP_AUTH_CACHE_SECONDS=$APP_AUTH_CACHE_SECONDS"
 fi
-APP_RATE_LIMIT_PER_MINUTE=0 "$BIN" serve --bind 127.0.0.1:0 --no-demo > "$WORK/ours.out" 2> "$WORK/ours.log" &
+APP_RATE_LIMIT_PER_MINUTE=0 APP_READS_PER_CLIENT=0 APP_READS_PER_TENANT=0 APP_READS_TENANT_SHARE=0 "$BIN" serve --bind 127.0.0.1:0 --no-demo > "$WORK/ours.out" 2> "$WORK/ours.log" &
 OURS_PID=$!
 addr=""
 for _ in $(seq 1 200); do
@@ -215,7 +216,7 @@ with_auth=$(curl -s -o /dev/null -w '%{http_code}' -H "$OURS_AUTH" "$OURS_URL/Us
 without=$(curl -s -o /dev/null -w '%{http_code}' "$OURS_URL/Users?\$top=1")
 [ "$with_auth" = 200 ] && [ "$without" = 401 ] \
   || { echo "our server at $OURS_URL: HTTP $with_auth with the credentials (want 200), $without without (want 401)" >&2; exit 1; }
-log "- ours: PID $OURS_PID, $OURS_URL (release build, SQLite file, default settings: feed page size 1000, pool of 8, auth cache ${APP_AUTH_CACHE_SECONDS:-10} s; APP_RATE_LIMIT_PER_MINUTE=0); Users?\$top=1 answers $with_auth with HTTP Basic, $without without"
+log "- ours: PID $OURS_PID, $OURS_URL (release build, SQLite file, default settings: feed page size 1000, pool of 8, auth cache ${APP_AUTH_CACHE_SECONDS:-10} s; APP_RATE_LIMIT_PER_MINUTE=0, read caps 0); Users?\$top=1 answers $with_auth with HTTP Basic, $without without"
 
 CAP_PID="" CAP_URL=""
 if has cap; then

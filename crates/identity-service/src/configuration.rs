@@ -111,6 +111,25 @@ pub struct Settings {
     /// lambda costs at least 130; everything else of the README's examples,
     /// the tests and BI tools' queries stays under 50). 0 disables the check.
     pub query_cost_budget: u64,
+    /// The longest an OData read statement may run, in milliseconds
+    /// (`APP_READ_TIMEOUT_MS`); past it the statement is interrupted, its
+    /// connection freed and the answer is 503 `QueryTimeout` with
+    /// `Retry-After`. Default 5000; 0 = no limit. See `crate::fair`.
+    pub read_timeout_ms: u64,
+    /// Concurrent reads (GET/HEAD of `/api`) per API client
+    /// (`APP_READS_PER_CLIENT`); above it: 429 with `Retry-After`.
+    /// Default 8 (a BI tool paging with 8 parallel requests); 0 = no cap.
+    pub reads_per_client: usize,
+    /// Concurrent reads per tenant+organization, all its clients together
+    /// (`APP_READS_PER_TENANT`); above it: 429 with `Retry-After`.
+    /// Default 16; 0 = no cap.
+    pub reads_per_tenant: usize,
+    /// The share of the read connections (SQLite readers, else the pool's
+    /// `db_max_connections`) one tenant's reads may hold at once, in
+    /// percent (`APP_READS_TENANT_SHARE`); at least one. Further reads of
+    /// the tenant wait for one of its own to finish (429 after
+    /// `db_acquire_timeout_seconds`). Default 50; 0 or 100 = no share.
+    pub reads_tenant_share: u8,
     /// Lifetime of the access tokens of `POST /connect/token`, in seconds
     /// (`APP_TOKEN_TTL_SECONDS`). Default 900 (15 minutes), at most 86400.
     pub token_ttl_seconds: u64,
@@ -179,6 +198,10 @@ impl Default for Settings {
             sqlite_inline_ms: 10,
             rate_limit_per_minute: 600,
             query_cost_budget: odata_sql::cost::DEFAULT_BUDGET,
+            read_timeout_ms: 5000,
+            reads_per_client: 8,
+            reads_per_tenant: 16,
+            reads_tenant_share: 50,
             token_ttl_seconds: 15 * 60,
             auth_cache_seconds: 10,
             auth_verify_threads: std::thread::available_parallelism()
@@ -302,6 +325,18 @@ impl Settings {
         if let Some(v) = env("APP_QUERY_COST_BUDGET") {
             self.query_cost_budget = parse_env("APP_QUERY_COST_BUDGET", &v)?;
         }
+        if let Some(v) = env("APP_READ_TIMEOUT_MS") {
+            self.read_timeout_ms = parse_env("APP_READ_TIMEOUT_MS", &v)?;
+        }
+        if let Some(v) = env("APP_READS_PER_CLIENT") {
+            self.reads_per_client = parse_env("APP_READS_PER_CLIENT", &v)?;
+        }
+        if let Some(v) = env("APP_READS_PER_TENANT") {
+            self.reads_per_tenant = parse_env("APP_READS_PER_TENANT", &v)?;
+        }
+        if let Some(v) = env("APP_READS_TENANT_SHARE") {
+            self.reads_tenant_share = parse_env("APP_READS_TENANT_SHARE", &v)?;
+        }
         if let Some(v) = env("APP_TOKEN_TTL_SECONDS") {
             self.token_ttl_seconds = parse_env("APP_TOKEN_TTL_SECONDS", &v)?;
         }
@@ -387,6 +422,12 @@ impl Settings {
             anyhow::bail!(
                 "sqlite_inline_ms must be at most 1000, got {}",
                 self.sqlite_inline_ms
+            );
+        }
+        if self.reads_tenant_share > 100 {
+            anyhow::bail!(
+                "reads_tenant_share is a percentage (0-100), got {}",
+                self.reads_tenant_share
             );
         }
         if self.db_acquire_timeout_seconds == 0 {

@@ -115,6 +115,10 @@ pub enum ApiError {
     /// queue of credential checks is full).
     #[error("{message}")]
     Overloaded { message: String, retry_after: u64 },
+    /// 503 with code `QueryTimeout` and `Retry-After`: a read statement ran
+    /// past `APP_READ_TIMEOUT_MS` and was stopped.
+    #[error("{message}")]
+    QueryTimeout { message: String },
     /// 503 with `Retry-After`: the database cannot be reached.
     #[error("the database is unavailable")]
     Unavailable(#[source] anyhow::Error),
@@ -174,6 +178,7 @@ impl ApiError {
             ApiError::UriTooLong { .. } => "UriTooLong",
             ApiError::UnsupportedMediaType { .. } => "UnsupportedMediaType",
             ApiError::NotImplemented { .. } => "NotImplemented",
+            ApiError::QueryTimeout { .. } => "QueryTimeout",
             ApiError::Unavailable(_) | ApiError::Overloaded { .. } => "ServiceUnavailable",
             ApiError::Configuration { .. } | ApiError::Internal(_) => "InternalServerError",
         }
@@ -231,9 +236,9 @@ impl ResponseError for ApiError {
             ApiError::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::NotImplemented { .. } => StatusCode::NOT_IMPLEMENTED,
-            ApiError::Unavailable(_) | ApiError::Overloaded { .. } => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            ApiError::Unavailable(_)
+            | ApiError::Overloaded { .. }
+            | ApiError::QueryTimeout { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Configuration { .. } | ApiError::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -257,7 +262,7 @@ impl ResponseError for ApiError {
         };
         let mut response = HttpResponse::build(self.status_code());
         match self {
-            ApiError::Unavailable(_) => {
+            ApiError::Unavailable(_) | ApiError::QueryTimeout { .. } => {
                 response
                     .insert_header((header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS)));
             }
@@ -330,6 +335,13 @@ impl From<crate::odata::QueryError> for ApiError {
             QueryError::TooExpensive(e) => ApiError::QueryTooExpensive {
                 message: e.to_string(),
                 target: Some(e.target().to_owned()),
+            },
+            e @ QueryError::TimedOut(_) => ApiError::QueryTimeout {
+                message: e.to_string(),
+            },
+            e @ QueryError::TenantBusy { .. } => ApiError::TooManyRequests {
+                message: e.to_string(),
+                retry_after: crate::fair::RETRY_AFTER_SECONDS,
             },
             QueryError::Database(db) => db.into(),
         }

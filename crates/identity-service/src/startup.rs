@@ -56,6 +56,13 @@ pub struct AppState {
     pub auth: Arc<AuthState>,
     /// Request counters of this instance (`/metrics`).
     pub metrics: Arc<Metrics>,
+    /// Caps on reads in flight per client and tenant (see [`crate::fair`]).
+    pub read_gate: Arc<crate::fair::ReadGate>,
+    /// Time limit and tenant share of reads (see [`crate::fair`]).
+    pub read_limits: crate::fair::ReadLimits,
+    /// The pool `/ready` pings: one connection of its own, so readiness
+    /// never waits behind tenant queries; `None` pings through `db`.
+    pub health_db: Option<DatabaseConnection>,
     tenants: RwLock<HashMap<(String, String), TenantScope>>,
 }
 
@@ -63,7 +70,15 @@ impl AppState {
     /// Builds the state from an open pool.
     pub fn new(db: DatabaseConnection, settings: Settings, signing_key: Vec<u8>) -> AppState {
         let auth = Arc::new(AuthState::new(&settings, &signing_key));
+        let read_gate = Arc::new(crate::fair::ReadGate::new(
+            settings.reads_per_client,
+            settings.reads_per_tenant,
+        ));
+        let read_limits = read_limits(&settings, settings.db_max_connections as usize);
         AppState {
+            read_gate,
+            read_limits,
+            health_db: None,
             read_db: db.clone(),
             db,
             sqlite_readers: None,
@@ -101,7 +116,16 @@ impl AppState {
 
     /// Serves list reads on SQLite through these rusqlite readers.
     pub fn with_sqlite_readers(mut self, readers: Option<Arc<SqliteReaders>>) -> AppState {
+        if let Some(readers) = &readers {
+            self.read_limits = read_limits(&self.settings, readers.readers());
+        }
         self.sqlite_readers = readers;
+        self
+    }
+
+    /// Answers `/ready` from this pool instead of `db`.
+    pub fn with_health_db(mut self, health_db: Option<DatabaseConnection>) -> AppState {
+        self.health_db = health_db;
         self
     }
 
@@ -113,6 +137,20 @@ impl AppState {
         if let Ok(mut map) = self.tenants.write() {
             map.insert(key, scope);
         }
+    }
+}
+
+/// The read limits of `settings` for `connections` read connections.
+fn read_limits(settings: &Settings, connections: usize) -> crate::fair::ReadLimits {
+    crate::fair::ReadLimits {
+        timeout: (settings.read_timeout_ms > 0)
+            .then(|| std::time::Duration::from_millis(settings.read_timeout_ms)),
+        share: crate::fair::TenantShare::new(
+            connections,
+            settings.reads_tenant_share,
+            std::time::Duration::from_secs(settings.db_acquire_timeout_seconds),
+        )
+        .map(Arc::new),
     }
 }
 
@@ -137,6 +175,7 @@ impl Application {
         db::warn_about_ctype(&db).await;
         db::keep_statistics(&db).await;
         let sqlite_readers = db::open_sqlite_readers(&settings)?;
+        let health_db = db::connect_health(&settings).await?;
         let key = db::signing_key(&db, &settings).await?;
         let demo = crate::demo::seed_if_empty(&db, &settings)
             .await
@@ -157,7 +196,9 @@ impl Application {
             crate::storage::invitations::spawn_sweeper(db.clone(), &settings),
             db::spawn_statistics_upkeep(db.clone()),
         ];
-        let mut app_state = AppState::new(db, settings, key).with_sqlite_readers(sqlite_readers);
+        let mut app_state = AppState::new(db, settings, key)
+            .with_sqlite_readers(sqlite_readers)
+            .with_health_db(health_db);
         if let Some(read_db) = read_db {
             app_state = app_state.with_read_db(read_db);
         }
@@ -326,6 +367,10 @@ fn run(
             })
     })
     .shutdown_timeout(shutdown)
+    // A client that closes its side of the connection has gone: stop its
+    // handler (dropping its future interrupts a running SQLite read, see
+    // crate::fair) instead of computing an answer nobody reads.
+    .h1_allow_half_closed(false)
     .listen(listener)?
     .run();
     Ok(server)

@@ -42,7 +42,7 @@ use std::time::{Duration, Instant};
 use actix_web::HttpMessage;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header;
+use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
 use actix_web::web;
 use base64::Engine;
@@ -438,6 +438,19 @@ async fn guard<B: MessageBody>(
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
     match authorize(&req, accepts).await {
         Ok(principal) => {
+            // Reads in flight per client and tenant (crate::fair), held
+            // until the handler has answered.
+            let _read = if matches!(*req.method(), Method::GET | Method::HEAD) {
+                let gate = req
+                    .app_data::<web::Data<AppState>>()
+                    .map(|s| s.read_gate.clone());
+                match gate.map(|g| g.admit(&principal)).transpose() {
+                    Ok(permit) => permit,
+                    Err(err) => return Ok(req.error_response(err).map_into_right_body()),
+                }
+            } else {
+                None
+            };
             req.extensions_mut().insert(principal);
             next.call(req)
                 .await

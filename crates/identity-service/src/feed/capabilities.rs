@@ -322,6 +322,12 @@ pub async fn capabilities(
     if let Some(c) = cache().lock().ok().and_then(|m| m.get(&key).cloned()) {
         return Ok(c);
     }
+    // The probes are the service's own small queries: no time limit or
+    // tenant share, so a busy tenant cannot make them look unsupported.
+    let ctx = &ReadContext {
+        limits: crate::fair::ReadLimits::default(),
+        ..ctx.clone()
+    };
     let mut prober = Prober {
         db,
         scope,

@@ -112,6 +112,8 @@ pub struct ReadContext {
     /// The most a query may cost (`APP_QUERY_COST_BUDGET`, see
     /// [`odata_sql::cost`]); checked before any SQL runs.
     pub cost_budget: odata_sql::CostBudget,
+    /// Time limit and tenant share of reads (see [`crate::fair`]).
+    pub limits: crate::fair::ReadLimits,
 }
 
 impl std::fmt::Debug for ReadContext {
@@ -123,6 +125,7 @@ impl std::fmt::Debug for ReadContext {
             .field("page_size", &self.page_size)
             .field("shape", &self.shape)
             .field("cost_budget", &self.cost_budget)
+            .field("limits", &self.limits)
             .finish()
     }
 }
@@ -197,6 +200,19 @@ pub enum QueryError {
         message: String,
         /// The query option concerned.
         target: Option<String>,
+    },
+    /// A statement ran past the read time limit and was stopped (503
+    /// `QueryTimeout` with `Retry-After`).
+    #[error("the query ran past the time limit of {} ms for a read statement and was stopped", .0.as_millis())]
+    TimedOut(std::time::Duration),
+    /// The tenant's reads already hold its share of the read connections
+    /// and none finished in time (429 with `Retry-After`).
+    #[error(
+        "the tenant's reads already hold its {permits} read connection(s); retry when one of them has finished"
+    )]
+    TenantBusy {
+        /// The tenant's share.
+        permits: usize,
     },
     /// The database failed (500, or 503 when it is unreachable).
     #[error("database error")]
@@ -387,6 +403,9 @@ async fn on_reader<R: Send + 'static>(
         .await;
     match result {
         Ok(answer) => answer,
+        Err(crate::storage::sqlite_reader::ReaderError::TimedOut(limit)) => {
+            Err(QueryError::TimedOut(limit))
+        }
         Err(e) => Err(QueryError::Database(e.into())),
     }
 }
@@ -400,13 +419,21 @@ pub async fn list<'a>(
 ) -> Result<Page, QueryError> {
     check_cost(req, ctx)?;
     client_values(match db.into() {
-        Reader::Sqlx(db) => read::list(&rows::Sqlx(db), scope, req, ctx).await,
+        Reader::Sqlx(db) => {
+            // Fair sharing and time limit: see crate::fair.
+            let _share = ctx.limits.enter(scope.tenant_id).await?;
+            crate::fair::sqlx_read(db, ctx.limits.timeout, async |src| {
+                read::list(src, scope, req, ctx).await
+            })
+            .await
+        }
         Reader::Sqlite(readers) => {
             if let Some(page) = inline(readers, req, async |src| {
                 read::list(src, scope, req, ctx).await
             }) {
                 return page;
             }
+            let _share = ctx.limits.enter(scope.tenant_id).await?;
             on_reader(readers, OwnedRead::new(scope, req, ctx), async |src, o| {
                 read::list(src, &o.scope, &o.request(), &o.ctx).await
             })
@@ -437,13 +464,21 @@ pub async fn count<'a>(
 ) -> Result<u64, QueryError> {
     check_cost(req, ctx)?;
     client_values(match db.into() {
-        Reader::Sqlx(db) => read::count(&rows::Sqlx(db), scope, req, ctx).await,
+        Reader::Sqlx(db) => {
+            // Fair sharing and time limit: see crate::fair.
+            let _share = ctx.limits.enter(scope.tenant_id).await?;
+            crate::fair::sqlx_read(db, ctx.limits.timeout, async |src| {
+                read::count(src, scope, req, ctx).await
+            })
+            .await
+        }
         Reader::Sqlite(readers) => {
             if let Some(n) = inline(readers, req, async |src| {
                 read::count(src, scope, req, ctx).await
             }) {
                 return n;
             }
+            let _share = ctx.limits.enter(scope.tenant_id).await?;
             on_reader(readers, OwnedRead::new(scope, req, ctx), async |src, o| {
                 read::count(src, &o.scope, &o.request(), &o.ctx).await
             })
@@ -464,13 +499,21 @@ pub async fn get<'a>(
 ) -> Result<Option<Vec<u8>>, QueryError> {
     check_cost(req, ctx)?;
     client_values(match db.into() {
-        Reader::Sqlx(db) => read::get(&rows::Sqlx(db), scope, req, id, ctx).await,
+        Reader::Sqlx(db) => {
+            // Fair sharing and time limit: see crate::fair.
+            let _share = ctx.limits.enter(scope.tenant_id).await?;
+            crate::fair::sqlx_read(db, ctx.limits.timeout, async |src| {
+                read::get(src, scope, req, id, ctx).await
+            })
+            .await
+        }
         Reader::Sqlite(readers) => {
             if let Some(record) = inline(readers, req, async |src| {
                 read::get(src, scope, req, id, ctx).await
             }) {
                 return record;
             }
+            let _share = ctx.limits.enter(scope.tenant_id).await?;
             on_reader(
                 readers,
                 OwnedRead::new(scope, req, ctx),

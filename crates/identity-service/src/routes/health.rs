@@ -26,8 +26,11 @@ async fn health() -> HttpResponse {
 }
 
 /// 200 when the database answers a ping, else 503 with `Retry-After`.
+/// The ping goes through a connection of its own (`AppState::health_db`),
+/// not behind tenant queries.
 async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    match state.db.ping().await {
+    let db = state.health_db.as_ref().unwrap_or(&state.db);
+    match db.ping().await {
         Ok(()) => Ok(HttpResponse::Ok().json(json!({"status": "ready", "database": "ok"}))),
         Err(err) => Err(ApiError::Unavailable(err.into())),
     }

@@ -264,6 +264,7 @@ pub fn read_context(req: &HttpRequest, state: &AppState) -> ReadContext {
         shape: Shape::Api1,
         stats: req.extensions().get::<Arc<ReadStats>>().cloned(),
         cost_budget: odata_sql::CostBudget(state.settings.query_cost_budget),
+        limits: state.read_limits.clone(),
     }
 }
 

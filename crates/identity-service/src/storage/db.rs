@@ -33,6 +33,29 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
     connect_url(settings, &settings.database_url).await
 }
 
+/// Opens the pool `/ready` pings: one connection to `settings.database_url`
+/// of its own, so readiness never waits behind tenant queries holding the
+/// main pool. `None` for an in-memory SQLite database (another pool would
+/// open another database).
+pub async fn connect_health(settings: &Settings) -> anyhow::Result<Option<DatabaseConnection>> {
+    if settings.database_url.starts_with("sqlite:") {
+        let options = SqliteConnectOptions::from_str(&settings.database_url)
+            .with_context(|| format!("invalid SQLite URL {}", settings.database_url))?;
+        if is_memory(options.get_filename()) {
+            return Ok(None);
+        }
+    }
+    let health = Settings {
+        db_max_connections: 1,
+        db_min_connections: 0,
+        ..settings.clone()
+    };
+    let url = &settings.database_url;
+    Ok(Some(connect_url(&health, url).await.with_context(
+        || format!("cannot open the readiness pool on {}", redact(url)),
+    )?))
+}
+
 /// Opens the pool for list reads: `settings.database_read_url` when set
 /// (a replica), else `None` (lists read from the primary pool).
 pub async fn connect_read(settings: &Settings) -> anyhow::Result<Option<DatabaseConnection>> {
@@ -428,7 +451,8 @@ pub fn open_sqlite_readers(
         settings.sqlite_readers,
         Duration::from_secs(settings.db_acquire_timeout_seconds),
     )?
-    .with_inline_budget(Duration::from_millis(settings.sqlite_inline_ms));
+    .with_inline_budget(Duration::from_millis(settings.sqlite_inline_ms))
+    .with_read_timeout(Duration::from_millis(settings.read_timeout_ms));
     Ok(Some(std::sync::Arc::new(readers)))
 }
 

@@ -29,6 +29,19 @@
 //! The cost per call is the same as spawn_blocking's: one boxed closure and
 //! one oneshot channel.
 //!
+//! # Time limit and cancellation
+//!
+//! Every reader connection has a progress handler (the mechanism of the
+//! inline reads below: no watchdog thread) that looks at the clock every
+//! [`INLINE_CHECK_STEPS`] virtual-machine steps. It interrupts the running
+//! statement once the job has run longer than the read timeout
+//! ([`SqliteReaders::with_read_timeout`]; the answer is then
+//! [`ReaderError::TimedOut`]), or as soon as the caller went away: the
+//! future of [`SqliteReaders::run`] raises a flag when it is dropped
+//! before its result arrived (a client that disconnected), and the handler
+//! stops the statement at its next check. Either way the reader is free
+//! again within microseconds.
+//!
 //! Reads expected to be cheap skip the hop: [`SqliteReaders::run_inline`]
 //! runs them on the calling (HTTP worker) thread with a connection of that
 //! thread's own, interrupted by a progress handler past the inline budget,
@@ -104,6 +117,9 @@ pub enum ReaderError {
     /// The closure panicked on the reader thread (the connection survives).
     #[error("a SQLite reader closure panicked")]
     Panicked,
+    /// A statement ran past the read timeout and was interrupted.
+    #[error("the statement ran past the read time limit of {0:?}")]
+    TimedOut(Duration),
 }
 
 impl From<ReaderError> for sea_orm::DbErr {
@@ -113,18 +129,97 @@ impl From<ReaderError> for sea_orm::DbErr {
             ReaderError::Timeout(_) => DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
             ReaderError::Closed => DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed),
             ReaderError::Decode(message) => DbErr::Type(message),
-            e @ (ReaderError::Sqlite(_) | ReaderError::Panicked) => {
+            e @ (ReaderError::Sqlite(_) | ReaderError::Panicked | ReaderError::TimedOut(_)) => {
                 DbErr::Query(RuntimeErr::Internal(e.to_string()))
             }
         }
     }
 }
 
-type Job = Box<dyn FnOnce(Result<&Connection, ReaderError>) + Send>;
+type Job = Box<dyn FnOnce(Result<&Connection, ReaderError>, &Limits) + Send>;
 
 struct Queued {
     enqueued: Instant,
+    /// Raised when the caller's future is dropped (see [`CancelOnDrop`]).
+    cancelled: Arc<AtomicBool>,
     job: Job,
+}
+
+/// What the progress handler of one reader connection checks: the
+/// deadline of the running job (nanoseconds since `epoch`, `u64::MAX` for
+/// none) and its caller's cancellation flag.
+struct Limits {
+    epoch: Instant,
+    deadline: AtomicU64,
+    timed_out: AtomicBool,
+    cancelled: Mutex<Option<Arc<AtomicBool>>>,
+}
+
+impl Limits {
+    fn new() -> Self {
+        Limits {
+            epoch: Instant::now(),
+            deadline: AtomicU64::new(u64::MAX),
+            timed_out: AtomicBool::new(false),
+            cancelled: Mutex::new(None),
+        }
+    }
+
+    /// Whether the running statement must stop (called by the handler).
+    fn interrupt(&self) -> bool {
+        let limit = self.deadline.load(Ordering::Relaxed);
+        if limit != u64::MAX && nanos_since(self.epoch) > limit {
+            self.timed_out.store(true, Ordering::Relaxed);
+            return true;
+        }
+        self.cancelled
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::Relaxed))
+    }
+
+    /// Starts a job: `timeout` from now (zero: none), `cancelled` its flag.
+    fn arm(&self, timeout: Duration, cancelled: Arc<AtomicBool>) {
+        self.timed_out.store(false, Ordering::Relaxed);
+        *self
+            .cancelled
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(cancelled);
+        let deadline = if timeout.is_zero() {
+            u64::MAX
+        } else {
+            let nanos = u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX - 1);
+            nanos_since(self.epoch)
+                .saturating_add(nanos)
+                .min(u64::MAX - 1)
+        };
+        self.deadline.store(deadline, Ordering::Relaxed);
+    }
+
+    /// Ends a job: nothing is interrupted until the next [`arm`](Self::arm).
+    fn disarm(&self) {
+        self.deadline.store(u64::MAX, Ordering::Relaxed);
+        *self
+            .cancelled
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
+    fn timed_out(&self) -> bool {
+        self.timed_out.load(Ordering::Relaxed)
+    }
+}
+
+/// Raises the flag when dropped: the future of [`SqliteReaders::run`]
+/// holds one, so a caller that goes away (the client disconnected, the
+/// handler's future was dropped) interrupts its running statement.
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }
 
 #[derive(Default)]
@@ -137,6 +232,8 @@ struct Shared {
     queue: Mutex<Queue>,
     ready: Condvar,
     acquire_timeout: Duration,
+    /// The read timeout in nanoseconds, 0 for none.
+    read_timeout: AtomicU64,
     /// The database file (inline connections open it on first use).
     file: PathBuf,
 }
@@ -251,6 +348,7 @@ impl SqliteReaders {
             queue: Mutex::new(Queue::default()),
             ready: Condvar::new(),
             acquire_timeout,
+            read_timeout: AtomicU64::new(0),
             file: file.to_owned(),
         });
         let pool = SqliteReaders {
@@ -260,10 +358,14 @@ impl SqliteReaders {
         };
         for (i, conn) in connections.into_iter().enumerate() {
             let shared = shared.clone();
+            let limits = Arc::new(Limits::new());
+            let handler = limits.clone();
+            conn.progress_handler(INLINE_CHECK_STEPS, Some(move || handler.interrupt()))
+                .context("cannot set the progress handler of a SQLite reader")?;
             // On failure `pool` is dropped: the threads already started end.
             std::thread::Builder::new()
                 .name(format!("sqlite-reader-{i}"))
-                .spawn(move || worker(&shared, &conn))
+                .spawn(move || worker(&shared, &conn, &limits))
                 .context("cannot start a SQLite reader thread")?;
         }
         Ok(pool)
@@ -272,6 +374,23 @@ impl SqliteReaders {
     /// The number of reader connections.
     pub fn readers(&self) -> usize {
         self.readers
+    }
+
+    /// Sets the longest a job on a reader thread may run before its
+    /// statement is interrupted and the answer is
+    /// [`ReaderError::TimedOut`]; zero (the default) sets no limit.
+    #[must_use]
+    pub fn with_read_timeout(self, timeout: Duration) -> Self {
+        self.shared.read_timeout.store(
+            u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+        self
+    }
+
+    /// The read timeout (zero: none).
+    pub fn read_timeout(&self) -> Duration {
+        Duration::from_nanos(self.shared.read_timeout.load(Ordering::Relaxed))
     }
 
     /// Sets the time an inline read may take before it is interrupted and
@@ -343,20 +462,32 @@ impl SqliteReaders {
     /// returns its result. Callers wait in arrival order while every reader
     /// is busy; after the acquire timeout the answer is
     /// [`ReaderError::Timeout`]. When the returned future is dropped before
-    /// `f` started, `f` does not run.
+    /// `f` started, `f` does not run; when it is dropped while `f` runs,
+    /// `f`'s statement is interrupted. A statement running past the read
+    /// timeout is interrupted too, and the answer is
+    /// [`ReaderError::TimedOut`] whatever `f` made of the interruption.
     pub async fn run<R, F>(&self, f: F) -> Result<R, ReaderError>
     where
         F: FnOnce(&Connection) -> Result<R, ReaderError> + Send + 'static,
         R: Send + 'static,
     {
         let (tx, rx) = oneshot::channel::<Result<R, ReaderError>>();
-        let job: Job = Box::new(move |conn| {
+        let cancelled = Arc::new(AtomicBool::new(false));
+        let timeout = self.read_timeout();
+        let job: Job = Box::new(move |conn, limits| {
             if tx.is_closed() {
                 return;
             }
             let result = match conn {
-                Ok(conn) => std::panic::catch_unwind(AssertUnwindSafe(|| f(conn)))
-                    .unwrap_or(Err(ReaderError::Panicked)),
+                Ok(conn) => {
+                    let result = std::panic::catch_unwind(AssertUnwindSafe(|| f(conn)))
+                        .unwrap_or(Err(ReaderError::Panicked));
+                    if limits.timed_out() {
+                        Err(ReaderError::TimedOut(timeout))
+                    } else {
+                        result
+                    }
+                }
                 Err(e) => Err(e),
             };
             // The caller may have gone meanwhile: nothing to tell then.
@@ -373,10 +504,12 @@ impl SqliteReaders {
             }
             queue.jobs.push_back(Queued {
                 enqueued: Instant::now(),
+                cancelled: cancelled.clone(),
                 job,
             });
         }
         self.shared.ready.notify_one();
+        let _cancel = CancelOnDrop(cancelled);
         rx.await.unwrap_or(Err(ReaderError::Closed))
     }
 }
@@ -394,7 +527,7 @@ impl Drop for SqliteReaders {
 
 /// One reader thread: takes jobs in order until the pool is closed and the
 /// queue drained.
-fn worker(shared: &Shared, conn: &Connection) {
+fn worker(shared: &Shared, conn: &Connection, limits: &Limits) {
     loop {
         let next = {
             let mut queue = shared.queue.lock().unwrap_or_else(PoisonError::into_inner);
@@ -411,14 +544,24 @@ fn worker(shared: &Shared, conn: &Connection) {
                     .unwrap_or_else(PoisonError::into_inner);
             }
         };
-        let Some(Queued { enqueued, job }) = next else {
+        let Some(Queued {
+            enqueued,
+            cancelled,
+            job,
+        }) = next
+        else {
             return;
         };
         if enqueued.elapsed() > shared.acquire_timeout {
-            job(Err(ReaderError::Timeout(shared.acquire_timeout)));
+            job(Err(ReaderError::Timeout(shared.acquire_timeout)), limits);
             continue;
         }
-        job(Ok(conn));
+        limits.arm(
+            Duration::from_nanos(shared.read_timeout.load(Ordering::Relaxed)),
+            cancelled,
+        );
+        job(Ok(conn), limits);
+        limits.disarm();
         // A closure that left a transaction open would pin an old snapshot
         // (stale reads for every later caller, and a WAL that cannot be
         // checkpointed): end it.

@@ -850,3 +850,66 @@ async fn statements_without_ranges_are_not_re_prepared_per_value() {
         .0
     ));
 }
+
+/// A statement that never ends on its own (a recursive CTE counting up).
+const ENDLESS: &str = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) \
+                       SELECT count(*) FROM n";
+
+#[tokio::test]
+async fn a_statement_past_the_read_timeout_is_interrupted() {
+    let file = TempDb::new();
+    let settings = Settings {
+        database_url: file.url(),
+        db_max_connections: 1,
+        ..Settings::default()
+    };
+    let db = db::connect(&settings).await.unwrap();
+    db::migrate(&settings, &db).await.unwrap();
+    let limit = std::time::Duration::from_millis(50);
+    let readers = SqliteReaders::open(&file.0, 1)
+        .unwrap()
+        .with_read_timeout(limit);
+    assert_eq!(readers.read_timeout(), limit);
+    let started = Instant::now();
+    let endless = readers
+        .run(|conn| Ok(conn.query_row(ENDLESS, [], |r| r.get::<_, i64>(0))?))
+        .await;
+    assert!(
+        matches!(endless, Err(ReaderError::TimedOut(l)) if l == limit),
+        "{endless:?}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    // The reader is free, and a quick statement is not affected.
+    let one = readers
+        .run(|conn| Ok(conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?))
+        .await;
+    assert_eq!(one.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn a_dropped_caller_interrupts_its_statement() {
+    let file = TempDb::new();
+    let settings = Settings {
+        database_url: file.url(),
+        db_max_connections: 1,
+        ..Settings::default()
+    };
+    let db = db::connect(&settings).await.unwrap();
+    db::migrate(&settings, &db).await.unwrap();
+    // No time limit: only the dropped future can stop the statement.
+    let readers = SqliteReaders::open(&file.0, 1).unwrap();
+    let gave_up = tokio::time::timeout(
+        std::time::Duration::from_millis(50),
+        readers.run(|conn| Ok(conn.query_row(ENDLESS, [], |r| r.get::<_, i64>(0))?)),
+    )
+    .await;
+    assert!(gave_up.is_err(), "the endless statement ended");
+    let started = Instant::now();
+    let one = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        readers.run(|conn| Ok(conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?)),
+    )
+    .await;
+    assert_eq!(one.expect("the reader stayed busy").unwrap(), 1);
+    assert!(started.elapsed() < std::time::Duration::from_secs(1));
+}
