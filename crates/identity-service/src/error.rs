@@ -295,6 +295,12 @@ impl From<sea_orm::DbErr> for ApiError {
     fn from(err: sea_orm::DbErr) -> Self {
         if is_connection_error(&err) {
             ApiError::Unavailable(err.into())
+        } else if is_unstorable_character(&err) {
+            ApiError::bad_request(
+                "a value of the request contains a character the database cannot hold \
+                 (the NUL character, U+0000)",
+                None,
+            )
         } else {
             ApiError::Internal(err.into())
         }
@@ -359,6 +365,20 @@ pub fn is_connection_error(err: &sea_orm::DbErr) -> bool {
         DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => true,
         DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
             is_unavailable_sqlx(e)
+        }
+        _ => false,
+    }
+}
+
+/// PostgreSQL's 22021 (`invalid byte sequence`, a NUL in a text value)
+/// and 22P05 (`untranslatable character`): a value the client sent (a key
+/// in the path, a role or group key in a body), not a server failure.
+fn is_unstorable_character(err: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr, sqlx::Error};
+    match err {
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            matches!(e.as_ref(), Error::Database(db)
+                if db.code().is_some_and(|code| matches!(code.as_ref(), "22021" | "22P05")))
         }
         _ => false,
     }

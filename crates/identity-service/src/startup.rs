@@ -312,7 +312,7 @@ fn run(
                     "request",
                     request_id = %request_id,
                     method = %req.method(),
-                    path = %req.path(),
+                    path = %loggable_path(req.path()),
                 );
                 let started = std::time::Instant::now();
                 let query_length = req.query_string().len();
@@ -374,4 +374,63 @@ fn run(
     .listen(listener)?
     .run();
     Ok(server)
+}
+
+/// The request path as logged: every segment after an `invitations`
+/// segment (any case, percent-encoded or not) but `accept` becomes
+/// `<redacted>`, so an invitation token never reaches a log line, also on a
+/// mistyped accept route.
+fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    let is = |segment: &str, word: &str| {
+        percent_encoding::percent_decode_str(segment)
+            .decode_utf8_lossy()
+            .eq_ignore_ascii_case(word)
+    };
+    let mut segments = path.split('/');
+    let Some(at) = segments.position(|s| is(s, "invitations")) else {
+        return std::borrow::Cow::Borrowed(path);
+    };
+    let redacted: Vec<&str> = path
+        .split('/')
+        .enumerate()
+        .map(|(i, s)| {
+            if i <= at || s.is_empty() || is(s, "accept") {
+                s
+            } else {
+                "<redacted>"
+            }
+        })
+        .collect();
+    std::borrow::Cow::Owned(redacted.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loggable_path;
+
+    #[test]
+    fn invitation_tokens_are_redacted_from_logged_paths() {
+        for (path, logged) in [
+            (
+                "/api/t/o/identity/invitations/abcDEF-_123/accept",
+                "/api/t/o/identity/invitations/<redacted>/accept",
+            ),
+            (
+                "/api/t/o/identity/%49nvitations/abc/accept/",
+                "/api/t/o/identity/%49nvitations/<redacted>/accept/",
+            ),
+            (
+                "/api/t/o/identity/INVITATIONS/abc",
+                "/api/t/o/identity/INVITATIONS/<redacted>",
+            ),
+            (
+                "/api/t/o/identity/invitations/abc/x/accept",
+                "/api/t/o/identity/invitations/<redacted>/<redacted>/accept",
+            ),
+            ("/api/t/o/identity/users/abc", "/api/t/o/identity/users/abc"),
+            ("/health", "/health"),
+        ] {
+            assert_eq!(loggable_path(path), logged, "{path}");
+        }
+    }
 }
