@@ -332,7 +332,15 @@ async fn identical_concurrent_logins_share_one_argon2_run() {
     let tenant = format!("flight{}", std::process::id());
     let (client_id, secret) = create_client(&db_url, &tenant, "main");
     // One verification thread: without sharing, 16 checks would take 16 runs.
-    let server = start(&db_url, &[("APP_AUTH_VERIFY_THREADS", "1")]);
+    // 16 reads of one client at once are over the default per-client read
+    // cap (8): raised here, the test is about the credential check.
+    let server = start(
+        &db_url,
+        &[
+            ("APP_AUTH_VERIFY_THREADS", "1"),
+            ("APP_READS_PER_CLIENT", "16"),
+        ],
+    );
     let feed = format!("{}/api/{tenant}/main/odata/Users", server.address);
     let http = client_from(Ipv4Addr::LOCALHOST);
     assert_eq!(

@@ -249,6 +249,12 @@ pub fn is_cheap(options: &QueryOptions) -> bool {
         && aliases.iter().all(|a| cheap_expr(&a.value))
 }
 
+/// Whether a filter expression does bounded work: no lambda, path
+/// `$count` or text scan (the `$filter` part of [`is_cheap`]).
+pub fn is_cheap_filter(e: &Expr) -> bool {
+    !has_costly_node(e)
+}
+
 /// Whether an expression holds a lambda, a path `$count`, a text scan or a
 /// `$filter`/`$count` path segment.
 fn has_costly_node(e: &Expr) -> bool {

@@ -340,56 +340,23 @@ fn inline<R>(
 }
 
 /// Whether a read is expected to touch few rows, so that running it on an
-/// HTTP worker thread holds that thread for well under a millisecond: no
-/// `$search`, `$apply`, no total count of a filtered set, a `$skip` of at
-/// most [`INLINE_MAX_SKIP`], a `$filter` of comparisons of properties and
-/// literals joined by `and`/`or`/`not`/`in` (no lambda, no function call,
-/// no `/$count`), and nested `$expand` options without `$filter`/`$search`.
-/// A read judged cheap that is not after all is interrupted at the inline
-/// budget and run again on the reader threads.
+/// HTTP worker thread holds that thread for well under a millisecond: the
+/// client's options are [cheap](odata_sql::cost::is_cheap) (no lambda,
+/// text scan, `$search`, `$apply`, `$compute`, `$expand`, filtered count,
+/// `$skip` over 1000) and the route's conditions are parent keys
+/// (`users/any(p:p/id eq …)`, one index lookup). A read judged cheap that
+/// is not after all is interrupted at the inline budget and run again on
+/// the reader threads.
 fn cheap(req: &ReadRequest<'_>) -> bool {
-    let o = req.options;
-    let filtered = o.filter.is_some() || o.search.is_some() || !req.conditions.is_empty();
-    o.search.is_none()
-        && o.apply.is_none()
-        && o.compute.is_none()
-        && !(o.count.is_some_and(|c| c.value) && filtered)
-        && o.skip.is_none_or(|s| s.value <= INLINE_MAX_SKIP)
-        && o.filter.as_ref().is_none_or(simple)
-        && req.conditions.iter().all(simple_condition)
-        && o.expand.as_ref().is_none_or(|e| {
-            e.items.iter().all(|item| {
-                item.options
-                    .as_ref()
-                    .is_none_or(|n| n.filter.is_none() && n.search.is_none() && n.apply.is_none())
-            })
+    use odata_parser::ast::ExprKind;
+    odata_sql::cost::is_cheap(req.options)
+        && req.conditions.iter().all(|c| match &c.kind {
+            ExprKind::Lambda(l) => l
+                .predicate
+                .as_deref()
+                .is_none_or(odata_sql::cost::is_cheap_filter),
+            _ => false,
         })
-}
-
-/// Largest `$skip` of a read run inline.
-const INLINE_MAX_SKIP: u64 = 1000;
-
-/// A filter of comparisons of properties and literals.
-fn simple(e: &Expr) -> bool {
-    use odata_parser::ast::ExprKind;
-    match &e.kind {
-        ExprKind::Literal(_) | ExprKind::Path(_) | ExprKind::Alias(_) | ExprKind::Json(_) => true,
-        ExprKind::Binary(b) => simple(&b.left) && simple(&b.right),
-        ExprKind::Unary(u) => simple(&u.operand),
-        ExprKind::In(i) => simple(&i.expr) && simple(&i.list),
-        ExprKind::List(items) => items.iter().all(simple),
-        ExprKind::Lambda(_) | ExprKind::PathCount(_) | ExprKind::Call(_) => false,
-    }
-}
-
-/// A route's condition: a parent key (`users/any(p:p/id eq …)`, one index
-/// lookup) or a simple filter.
-fn simple_condition(e: &Expr) -> bool {
-    use odata_parser::ast::ExprKind;
-    match &e.kind {
-        ExprKind::Lambda(l) => l.predicate.as_deref().is_none_or(simple),
-        _ => simple(e),
-    }
 }
 
 /// Runs `read` on a reader connection: the whole read in one closure.
