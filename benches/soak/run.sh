@@ -2,7 +2,7 @@
 # Ten-minute hostile-load soak on SQLite (issue "Hold under hostile load"): a
 # release build with DEFAULT settings (rate limit, cost budget, time limit,
 # read caps, login throttling all on), tenants bench (A) and evil (B) with N
-# users each (gen_users.py, seed 42), then soak.py (see its docstring).
+# users each (gen_users.py, seeds 42 and 43), then soak.py (see its docstring).
 #
 #   benches/soak/run.sh                      # 2 + 6 + 2 minutes, N=20000
 #   BEFORE=10 DURING=20 AFTER=10 N=2000 benches/soak/run.sh   # plumbing test
@@ -17,18 +17,21 @@ SHARED=${SHARED:-$(readlink -f "$ROOT/../shared")}
 N=${N:-20000} WORK=${WORK:-/tmp/odata-soak}
 mkdir -p "$WORK"
 [ "${SKIP_BUILD:-0}" = 1 ] || (cd "$ROOT" && cargo build --release --locked)
-BIN=$ROOT/target/release/odata-users
-if [ ! -f "$WORK/data/.n$N" ]; then
-  rm -rf "$WORK/data"; python3 "$SHARED/data/gen_users.py" "$N" "$WORK/data" --seed 42 >/dev/null
-  touch "$WORK/data/.n$N"
-fi
+BIN=${BIN:-$ROOT/target/release/odata-users}
+# Imported ids are kept, so tenant B gets its own files (seed 43).
+for seed in 42 43; do
+  if [ ! -f "$WORK/data$seed/.n$N" ]; then
+    rm -rf "$WORK/data$seed"; python3 "$SHARED/data/gen_users.py" "$N" "$WORK/data$seed" --seed $seed >/dev/null
+    touch "$WORK/data$seed/.n$N"
+  fi
+done
 DB=$WORK/soak.db
 rm -f "$DB" "$DB-wal" "$DB-shm"
 export DATABASE_URL="sqlite://$DB?mode=rwc"
 cd "$WORK"
-for t in bench evil; do
-  "$BIN" tenants create --tenant $t --org main >/dev/null
-  "$BIN" import --tenant $t --org main "$WORK/data" > "$WORK/import-$t.log" 2>&1
+for t in bench:42 evil:43; do
+  "$BIN" tenants create --tenant "${t%:*}" --org main >/dev/null
+  "$BIN" import --tenant "${t%:*}" --org main "$WORK/data${t#*:}" > "$WORK/import-${t%:*}.log" 2>&1
 done
 a=$("$BIN" clients create --tenant bench --org main --json)
 b=$("$BIN" clients create --tenant evil --org main --json)
@@ -38,7 +41,7 @@ trap 'kill $PID 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do
   addr=$(sed -n 's|^listening on http://||p' "$WORK/server.out" | head -1); [ -n "$addr" ] && break; sleep 0.1
 done
-echo "soak: server PID $PID on $addr, N=$N users per tenant, $(git -C "$ROOT" rev-parse --short HEAD)" >&2
+echo "soak: server PID $PID on $addr, N=$N users per tenant (seeds 42 and 43), $(git -C "$ROOT" rev-parse --short HEAD)" >&2
 python3 "$HERE/soak.py" "http://$addr" \
   "$(jq -r .clientId <<<"$a")" "$(jq -r .clientSecret <<<"$a")" \
   "$(jq -r .clientId <<<"$b")" "$(jq -r .clientSecret <<<"$b")" "$PID" \
