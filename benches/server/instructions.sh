@@ -15,7 +15,8 @@
 # client created here (`clients create`), APP_RATE_LIMIT_PER_MINUTE=0,
 # APP_READS_PER_CLIENT=0, APP_READS_PER_TENANT=0, the auth cache at 86400 s
 # (no argon2 in the window) and APP_SQLITE_INLINE_MS=1000 (under valgrind a
-# read runs ~50x slower and would overrun the 10 ms default). Output in
+# read runs ~50x slower and would overrun the 10 ms default; INLINE_MS=0
+# measures every read through the reader threads). Output in
 # ${OUT:-/tmp/odata-instructions} (callgrind files; callgrind_annotate them).
 set -euo pipefail
 HERE=$(dirname "$(readlink -f "$0")")
@@ -34,7 +35,7 @@ for q in "$@"; do
     rm -f "$OUT/cg.$server.$q".*
     case $server in
       ours) (cd "$OUT" && APP_RATE_LIMIT_PER_MINUTE=0 APP_READS_PER_CLIENT=0 APP_READS_PER_TENANT=0 \
-              APP_AUTH_CACHE_SECONDS=86400 APP_SQLITE_INLINE_MS=1000 \
+              APP_AUTH_CACHE_SECONDS=86400 APP_SQLITE_INLINE_MS=${INLINE_MS:-1000} \
               exec valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$OUT/cg.$server.$q.%p" \
               "$BIN" serve --bind 127.0.0.1:0 --no-demo) > "$OUT/$server.out" 2> "$OUT/$server.err" &
             pid=$!; file=$HERE/queries-ours.txt ;;
