@@ -190,6 +190,12 @@ async fn through_pgbouncer(binary: &Path, pool_mode: &str) -> (Bouncer, common::
         s.database_url = bounced;
         s.db_statement_cache = false;
         s.db_max_connections = 8;
+        // 48 reads of one client at once below: over the default read caps
+        // (fair sharing, tests/hostile_reads.rs), which are not what is
+        // tested here.
+        s.reads_per_client = 0;
+        s.reads_per_tenant = 0;
+        s.reads_tenant_share = 0;
     })
     .await;
     (bouncer, app)
