@@ -179,13 +179,14 @@ impl Limits {
             .is_some_and(|c| c.load(Ordering::Relaxed))
     }
 
-    /// Starts a job: `timeout` from now (zero: none), `cancelled` its flag.
-    fn arm(&self, timeout: Duration, cancelled: Arc<AtomicBool>) {
+    /// Starts a job: `timeout` from now (zero: none), `cancelled` its
+    /// caller's flag (none for an inline read: its caller is waiting).
+    fn arm(&self, timeout: Duration, cancelled: Option<Arc<AtomicBool>>) {
         self.timed_out.store(false, Ordering::Relaxed);
         *self
             .cancelled
             .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(cancelled);
+            .unwrap_or_else(PoisonError::into_inner) = cancelled;
         let deadline = if timeout.is_zero() {
             u64::MAX
         } else {
@@ -243,19 +244,16 @@ struct Shared {
 pub const DEFAULT_INLINE_BUDGET: Duration = Duration::from_millis(10);
 
 /// How many SQLite virtual-machine steps run between two looks at the
-/// clock of an inline read (a few microseconds of work).
+/// clock of a reader connection (a few microseconds of work).
 const INLINE_CHECK_STEPS: std::ffi::c_int = 1000;
 
 /// A connection of the calling thread to one pool's file, for reads run
-/// inline. The progress handler interrupts a statement once `deadline`
-/// (nanoseconds since `epoch`, `u64::MAX` for none) has passed and records
-/// that it did in `interrupted`.
+/// inline, with the progress handler of the reader threads' connections:
+/// its [`Limits`] are armed with the inline budget.
 struct InlineConnection {
     pool: Weak<Shared>,
     conn: Connection,
-    epoch: Instant,
-    deadline: Arc<AtomicU64>,
-    interrupted: Arc<AtomicBool>,
+    limits: Arc<Limits>,
 }
 
 thread_local! {
@@ -266,27 +264,13 @@ thread_local! {
 impl InlineConnection {
     fn open(shared: &Arc<Shared>) -> rusqlite::Result<Self> {
         let conn = open_connection(&shared.file)?;
-        let epoch = Instant::now();
-        let deadline = Arc::new(AtomicU64::new(u64::MAX));
-        let interrupted = Arc::new(AtomicBool::new(false));
-        let (d, i) = (deadline.clone(), interrupted.clone());
-        conn.progress_handler(
-            INLINE_CHECK_STEPS,
-            Some(move || {
-                let limit = d.load(Ordering::Relaxed);
-                if limit != u64::MAX && nanos_since(epoch) > limit {
-                    i.store(true, Ordering::Relaxed);
-                    return true;
-                }
-                false
-            }),
-        )?;
+        let limits = Arc::new(Limits::new());
+        let handler = limits.clone();
+        conn.progress_handler(INLINE_CHECK_STEPS, Some(move || handler.interrupt()))?;
         Ok(InlineConnection {
             pool: Arc::downgrade(shared),
             conn,
-            epoch,
-            deadline,
-            interrupted,
+            limits,
         })
     }
 }
@@ -440,16 +424,13 @@ impl SqliteReaders {
                 },
             };
             let c = &inline[position];
-            let budget = u64::try_from(self.inline_budget.as_nanos()).unwrap_or(u64::MAX - 1);
-            c.interrupted.store(false, Ordering::Relaxed);
-            c.deadline
-                .store(nanos_since(c.epoch).saturating_add(budget).min(u64::MAX - 1), Ordering::Relaxed);
+            c.limits.arm(self.inline_budget, None);
             let result = std::panic::catch_unwind(AssertUnwindSafe(|| f(&c.conn)));
-            c.deadline.store(u64::MAX, Ordering::Relaxed);
+            c.limits.disarm();
             if !c.conn.is_autocommit() {
                 let _ = c.conn.execute_batch("ROLLBACK");
             }
-            if c.interrupted.load(Ordering::Relaxed) {
+            if c.limits.timed_out() {
                 return None;
             }
             Some(result.map_err(|_| ReaderError::Panicked))
@@ -558,7 +539,7 @@ fn worker(shared: &Shared, conn: &Connection, limits: &Limits) {
         }
         limits.arm(
             Duration::from_nanos(shared.read_timeout.load(Ordering::Relaxed)),
-            cancelled,
+            Some(cancelled),
         );
         job(Ok(conn), limits);
         limits.disarm();
