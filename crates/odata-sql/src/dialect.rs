@@ -8,11 +8,14 @@ use sea_query::{
     SelectStatement, SqliteQueryBuilder, Values,
 };
 
+use crate::checked::Op;
+
 /// The SQL dialect a statement is built for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Backend {
     /// SQLite (the service registers `odata_lower`/`odata_upper` on every
-    /// connection for Unicode-correct case mapping).
+    /// connection for Unicode-correct case mapping, and the checked integer
+    /// arithmetic of [`crate::checked`]).
     Sqlite,
     /// PostgreSQL.
     Postgres,
@@ -254,11 +257,29 @@ impl Backend {
 
     /// Arithmetic negation. MariaDB computes `0 - x` for the smallest
     /// BIGINT silently wrong (it stays negative) but refuses `-(x)` as out of
-    /// range, like PostgreSQL refuses `0 - x`.
-    pub(crate) fn neg(self, e: Expr) -> Expr {
+    /// range, like PostgreSQL refuses `0 - x`. SQLite negates an integer as
+    /// `odata_sub(0, x)` (see [`Backend::arithmetic`]).
+    pub(crate) fn neg(self, e: Expr, integer: bool) -> Expr {
         match self {
-            Backend::Sqlite | Backend::Postgres => Expr::val(0).sub(e),
+            Backend::Sqlite => self.arithmetic(Op::Sub, Expr::val(0), e, integer),
+            Backend::Postgres => Expr::val(0).sub(e),
             Backend::MySql => self.custom("(-?)", vec![e]),
+        }
+    }
+
+    /// `l + r`, `l - r` or `l * r`. PostgreSQL and MariaDB refuse an
+    /// integer overflow ("out of range"); SQLite would compute a REAL, so
+    /// there two integers go through the checked functions
+    /// `odata_add`/`odata_sub`/`odata_mul` ([`crate::checked`]), which
+    /// refuse it too.
+    pub(crate) fn arithmetic(self, op: Op, l: Expr, r: Expr, integers: bool) -> Expr {
+        match (self, integers) {
+            (Backend::Sqlite, true) => Func::cust(op.name()).arg(l).arg(r).into(),
+            _ => match op {
+                Op::Add => l.add(r),
+                Op::Sub => l.sub(r),
+                Op::Mul => l.mul(r),
+            },
         }
     }
 

@@ -15,6 +15,7 @@ use odata_parser::ast::{
 };
 use sea_query::{Alias, Expr, ExprTrait, Func, JoinType, Query, SelectStatement, Value};
 
+use crate::checked::Op;
 use crate::dialect::{Backend, DatePart, Rounding};
 use crate::error::TranslateError;
 use crate::schema::{EdmType, EntityType, Navigation, Property, PropertySource, Schema};
@@ -610,7 +611,7 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
                 let t = self.expr(operand)?;
                 match t.ty {
                     Ty::Edm(e) if e.is_numeric() => Ok(Typed {
-                        expr: self.ctx.backend.neg(t.expr),
+                        expr: self.ctx.backend.neg(t.expr, e.is_integer()),
                         ty: t.ty,
                         nullable: t.nullable,
                         collation: Collation::Unknown,
@@ -724,9 +725,9 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
         let nullable = l.nullable || r.nullable;
         let b = self.ctx.backend;
         let (expr, ty) = match op {
-            BinaryOp::Add => (l.expr.add(r.expr), widened),
-            BinaryOp::Sub => (l.expr.sub(r.expr), widened),
-            BinaryOp::Mul => (l.expr.mul(r.expr), widened),
+            BinaryOp::Add => (b.arithmetic(Op::Add, l.expr, r.expr, integers), widened),
+            BinaryOp::Sub => (b.arithmetic(Op::Sub, l.expr, r.expr, integers), widened),
+            BinaryOp::Mul => (b.arithmetic(Op::Mul, l.expr, r.expr, integers), widened),
             BinaryOp::Div if integers => (b.int_div(l.expr, r.expr), EdmType::Int64),
             BinaryOp::Div | BinaryOp::DivBy => (
                 b.decimal_div(l.expr, r.expr),

@@ -78,6 +78,7 @@
 
 pub mod apply;
 pub mod case;
+pub mod checked;
 pub mod cost;
 pub mod dialect;
 pub mod error;

@@ -258,20 +258,30 @@ fn check_cost(req: &ReadRequest<'_>, ctx: &ReadContext) -> Result<(), QueryError
 
 /// A database error about a value the query computed or compared: out of
 /// range (PostgreSQL and MySQL/MariaDB SQLSTATE 22003, e.g. Int64 overflow
-/// of `add`/`mul`/`-` on columns, a 32-bit position) or a character the
-/// database cannot hold (PostgreSQL 22021/22P05, e.g. NUL): the client's
-/// query (400), not a server failure.
+/// of `add`/`mul`/`-` on columns, a 32-bit position; on SQLite the overflow
+/// error of the checked arithmetic functions, [`odata_sql::checked`], through
+/// sqlx or the rusqlite readers) or a character the database cannot hold
+/// (PostgreSQL 22021/22P05, e.g. NUL): the client's query (400), not a
+/// server failure.
 pub(crate) fn value_out_of_range(err: &sea_orm::DbErr) -> bool {
     use sea_orm::{DbErr, RuntimeErr, sqlx};
-    let (DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e))) = err
-    else {
+    let (DbErr::Query(runtime) | DbErr::Exec(runtime)) = err else {
         return false;
     };
-    let sqlx::Error::Database(db) = e.as_ref() else {
-        return false;
-    };
-    db.code()
-        .is_some_and(|code| matches!(code.as_ref(), "22003" | "22021" | "22P05"))
+    match runtime {
+        RuntimeErr::SqlxError(e) => {
+            let sqlx::Error::Database(db) = e.as_ref() else {
+                return false;
+            };
+            db.code()
+                .is_some_and(|code| matches!(code.as_ref(), "22003" | "22021" | "22P05"))
+                || odata_sql::checked::is_overflow(db.message())
+        }
+        // The rusqlite reader pool's errors (`ReaderError::Sqlite`).
+        RuntimeErr::Internal(message) => odata_sql::checked::is_overflow(message),
+        #[allow(unreachable_patterns)]
+        _ => false,
+    }
 }
 
 /// [`value_out_of_range`] errors as 400.
@@ -398,7 +408,7 @@ pub async fn list<'a>(
             if let Some(page) = inline(readers, req, async |src| {
                 read::list(src, scope, req, ctx).await
             }) {
-                return page;
+                return client_values(page);
             }
             let _share = ctx.limits.enter(scope.tenant_id).await?;
             on_reader(readers, OwnedRead::new(scope, req, ctx), async |src, o| {
@@ -443,7 +453,7 @@ pub async fn count<'a>(
             if let Some(n) = inline(readers, req, async |src| {
                 read::count(src, scope, req, ctx).await
             }) {
-                return n;
+                return client_values(n);
             }
             let _share = ctx.limits.enter(scope.tenant_id).await?;
             on_reader(readers, OwnedRead::new(scope, req, ctx), async |src, o| {
@@ -478,7 +488,7 @@ pub async fn get<'a>(
             if let Some(record) = inline(readers, req, async |src| {
                 read::get(src, scope, req, id, ctx).await
             }) {
-                return record;
+                return client_values(record);
             }
             let _share = ctx.limits.enter(scope.tenant_id).await?;
             on_reader(

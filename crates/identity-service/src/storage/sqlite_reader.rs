@@ -564,7 +564,8 @@ fn open_connection(file: &Path) -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
-/// Registers `odata_lower`/`odata_upper` (see `storage::sqlite_functions`,
+/// Registers `odata_lower`/`odata_upper` and the checked arithmetic
+/// `odata_add`/`odata_sub`/`odata_mul` (see `storage::sqlite_functions`,
 /// the same semantics for the sqlx connections) on `conn`.
 pub fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
     let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
@@ -573,7 +574,13 @@ pub fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
     })?;
     conn.create_scalar_function("odata_upper", 1, flags, |ctx| {
         map_text(ctx, odata_sql::case::upper)
-    })
+    })?;
+    for op in odata_sql::checked::Op::ALL {
+        conn.create_scalar_function(op.name(), 2, flags, move |ctx| {
+            super::sqlite_functions::checked_rusqlite(ctx, op)
+        })?;
+    }
+    Ok(())
 }
 
 /// NULL in, NULL out; otherwise the value as SQLite's `sqlite3_value_text`

@@ -605,6 +605,128 @@ async fn case_functions_match_the_sqlx_ones() {
     assert_eq!(sqlx[2], None);
 }
 
+/// `odata_add`/`odata_sub`/`odata_mul` on the readers answer what the
+/// sqlx connections' C functions answer (types and values), and both
+/// refuse an Int64 overflow with the error the read path answers as 400.
+#[tokio::test]
+async fn checked_arithmetic_matches_the_sqlx_ones() {
+    let f = fixture(1).await;
+    let cases = [
+        "odata_add(2, 3)",
+        "odata_sub(2, 3)",
+        "odata_mul(-4, 3)",
+        "odata_add(9223372036854775806, 1)",
+        "odata_sub(-9223372036854775807, 1)",
+        "odata_sub(0, 9223372036854775807)",
+        "odata_mul(3037000499, 3037000499)",
+        "odata_add(NULL, 1)",
+        "odata_mul(9223372036854775807, NULL)",
+        "odata_add(1.5, 2)",
+        "odata_sub(9223372036854775807, -1.0)",
+        "odata_mul(1e308, 10.0)",
+        "odata_sub(9e999, 9e999)",
+        "odata_add(odata_mul(2, 3), odata_sub(0, 4))",
+    ];
+    let sql = format!(
+        "SELECT {}",
+        cases
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("typeof({c}) || ' ' || quote({c}) AS c{i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let row =
+        f.db.query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Sqlite,
+            sql.clone(),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let sqlx: Vec<String> = (0..cases.len())
+        .map(|i| row.try_get::<String>("", &format!("c{i}")).unwrap())
+        .collect();
+    let readers: Vec<String> = f
+        .readers
+        .run(move |conn| {
+            Ok(conn.query_row(&sql, [], |row| {
+                (0..cases.len())
+                    .map(|i| row.get::<_, String>(i))
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(readers, sqlx);
+    assert_eq!(
+        sqlx[..8],
+        [
+            "integer 5",
+            "integer -1",
+            "integer -12",
+            "integer 9223372036854775807",
+            "integer -9223372036854775808",
+            "integer -9223372036854775807",
+            "integer 9223372030926249001",
+            "null NULL",
+        ]
+    );
+    assert_eq!(sqlx[9], "real 3.5");
+    assert_eq!(sqlx[12], "null NULL");
+    assert_eq!(sqlx[13], "integer 2");
+
+    for (call, name) in [
+        ("odata_add(9223372036854775807, 1)", "odata_add"),
+        ("odata_sub(-9223372036854775807, 2)", "odata_sub"),
+        ("odata_sub(0, -9223372036854775807 - 1)", "odata_sub"),
+        ("odata_mul(4611686018427387904, 2)", "odata_mul"),
+        ("odata_mul(-9223372036854775807 - 1, -1)", "odata_mul"),
+    ] {
+        let sql = format!("SELECT {call} AS x FROM users");
+        let sqlx =
+            f.db.query_all_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Sqlite,
+                sql.clone(),
+            ))
+            .await
+            .unwrap_err();
+        let readers = f
+            .readers
+            .run(move |conn| {
+                let mut stmt = conn.prepare(&sql)?;
+                let mut rows = stmt.query([])?;
+                while rows.next()?.is_some() {}
+                Ok(())
+            })
+            .await
+            .unwrap_err();
+        let readers = sea_orm::DbErr::from(readers);
+        for err in [&sqlx, &readers] {
+            let message = err.to_string();
+            assert!(
+                message.contains(&format!("Int64 overflow in {name}")),
+                "{call}: {message}"
+            );
+            assert!(crate::odata::value_out_of_range(err), "{call}: {err:?}");
+        }
+    }
+
+    // Not numbers: an error, but not the client's overflow.
+    let err =
+        f.db.query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Sqlite,
+            "SELECT odata_add('a', 1) AS x",
+        ))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("odata_add expects numbers"),
+        "{err}"
+    );
+    assert!(!crate::odata::value_out_of_range(&err));
+}
+
 #[tokio::test]
 async fn more_callers_than_readers_all_complete() {
     let f = fixture(2).await;
