@@ -370,18 +370,35 @@ pub fn is_connection_error(err: &sea_orm::DbErr) -> bool {
     }
 }
 
+/// The database's own error behind a SeaORM query or statement error
+/// (its SQLSTATE and message), if the database answered one.
+pub(crate) fn database_error(
+    err: &sea_orm::DbErr,
+) -> Option<&(dyn sea_orm::sqlx::error::DatabaseError + 'static)> {
+    use sea_orm::{DbErr, RuntimeErr, sqlx::Error};
+    match err {
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            match e.as_ref() {
+                Error::Database(db) => Some(db.as_ref()),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Whether the database answered `err` with one of these SQLSTATEs.
+pub(crate) fn has_sqlstate(err: &sea_orm::DbErr, codes: &[&str]) -> bool {
+    database_error(err)
+        .and_then(|db| db.code())
+        .is_some_and(|code| codes.contains(&code.as_ref()))
+}
+
 /// PostgreSQL's 22021 (`invalid byte sequence`, a NUL in a text value)
 /// and 22P05 (`untranslatable character`): a value the client sent (a key
 /// in the path, a role or group key in a body), not a server failure.
 fn is_unstorable_character(err: &sea_orm::DbErr) -> bool {
-    use sea_orm::{DbErr, RuntimeErr, sqlx::Error};
-    match err {
-        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
-            matches!(e.as_ref(), Error::Database(db)
-                if db.code().is_some_and(|code| matches!(code.as_ref(), "22021" | "22P05")))
-        }
-        _ => false,
-    }
+    has_sqlstate(err, &["22021", "22P05"])
 }
 
 fn is_unavailable_sqlx(err: &sea_orm::sqlx::Error) -> bool {

@@ -238,16 +238,7 @@ impl ReadGate {
 /// PostgreSQL `query_canceled` (57014, `statement_timeout`) or MariaDB's
 /// interrupted query (SQLSTATE 70100, `max_statement_time` exceeded).
 pub(crate) fn statement_timed_out(err: &DbErr) -> bool {
-    use sea_orm::{RuntimeErr, sqlx};
-    let (DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e))) = err
-    else {
-        return false;
-    };
-    let sqlx::Error::Database(db) = e.as_ref() else {
-        return false;
-    };
-    db.code()
-        .is_some_and(|code| matches!(code.as_ref(), "57014" | "70100"))
+    crate::error::has_sqlstate(err, &["57014", "70100"])
 }
 
 /// Where a [`Limited`] source runs its statements.

@@ -264,24 +264,14 @@ fn check_cost(req: &ReadRequest<'_>, ctx: &ReadContext) -> Result<(), QueryError
 /// (PostgreSQL 22021/22P05, e.g. NUL): the client's query (400), not a
 /// server failure.
 pub(crate) fn value_out_of_range(err: &sea_orm::DbErr) -> bool {
-    use sea_orm::{DbErr, RuntimeErr, sqlx};
-    let (DbErr::Query(runtime) | DbErr::Exec(runtime)) = err else {
-        return false;
-    };
-    match runtime {
-        RuntimeErr::SqlxError(e) => {
-            let sqlx::Error::Database(db) = e.as_ref() else {
-                return false;
-            };
-            db.code()
-                .is_some_and(|code| matches!(code.as_ref(), "22003" | "22021" | "22P05"))
-                || odata_sql::checked::is_overflow(db.message())
-        }
-        // The rusqlite reader pool's errors (`ReaderError::Sqlite`).
-        RuntimeErr::Internal(message) => odata_sql::checked::is_overflow(message),
-        #[allow(unreachable_patterns)]
-        _ => false,
+    use sea_orm::{DbErr, RuntimeErr};
+    if let Some(db) = crate::error::database_error(err) {
+        return crate::error::has_sqlstate(err, &["22003", "22021", "22P05"])
+            || odata_sql::checked::is_overflow(db.message());
     }
+    // The rusqlite reader pool's errors (`ReaderError::Sqlite`).
+    matches!(err, DbErr::Query(RuntimeErr::Internal(m)) | DbErr::Exec(RuntimeErr::Internal(m))
+        if odata_sql::checked::is_overflow(m))
 }
 
 /// [`value_out_of_range`] errors as 400.
