@@ -15,64 +15,30 @@
 //!   (`auth_argon2_runs_total` of `/metrics`).
 
 mod common;
+mod server_support;
 
-use std::io::{BufRead, BufReader};
 use std::net::{IpAddr, Ipv4Addr};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use common::{TestBackend, base64, test_backend};
 use reqwest::{StatusCode, header};
 use serde_json::Value;
+use server_support::Server;
 
-/// A running `odata-users serve` process, killed on drop.
-struct Server {
-    child: Child,
-    address: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts a server on a free port of 127.0.0.1 with `env` on top of the
-/// tests' defaults and reads its address from the first stdout line.
+/// `odata-users serve` (tests/server_support) with `env` on top of the
+/// tests' defaults (no rate limit; the server's stderr shown with
+/// `TEST_LOG`).
 fn start(db_url: &str, env: &[(&str, &str)]) -> Server {
     let dir = common::temp_dir();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_odata-users"));
-    command
-        .args(["serve", "--bind", "127.0.0.1:0", "--no-demo"])
-        .current_dir(&dir)
-        .env("DATABASE_URL", db_url)
-        .env("APP_MAIL_OUTBOX", dir.join("outbox"))
-        .env("APP_DEMO", "false")
-        .env("APP_RATE_LIMIT_PER_MINUTE", "0")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(if std::env::var_os("TEST_LOG").is_some() {
-            Stdio::inherit()
-        } else {
-            Stdio::null()
-        });
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    let mut child = command.spawn().expect("start odata-users serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let first = lines
-        .next()
-        .expect("a first stdout line")
-        .expect("readable stdout");
-    let address = first
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("first stdout line is the listening line, got {first:?}"))
-        .to_owned();
-    std::thread::spawn(move || for _ in lines.by_ref() {});
-    Server { child, address }
+    let mut all = vec![("APP_RATE_LIMIT_PER_MINUTE", "0")];
+    all.extend_from_slice(env);
+    let stderr = if std::env::var_os("TEST_LOG").is_some() {
+        Stdio::inherit()
+    } else {
+        Stdio::null()
+    };
+    Server::start(db_url, &dir.join("outbox"), &all, stderr)
 }
 
 /// `odata-users clients create`, one at a time: the first one migrates
