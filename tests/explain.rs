@@ -578,9 +578,15 @@ async fn strings_compare_and_sort_by_code_point() {
             ])
             .expect("one value per column");
     }
-    conn.execute_raw(db_backend.build(&insert))
+    // In an explicit transaction, committed before the reads, as every
+    // write of the service is: through pgbouncer's transaction pooling a
+    // bare statement is committed only when its pool connection is given
+    // back (`storage::db`), which may come after the next read.
+    let txn = conn.begin().await.expect("begin");
+    txn.execute_raw(db_backend.build(&insert))
         .await
         .expect("insert the users");
+    txn.commit().await.expect("commit the users");
 
     let tenant = scope.tenant_id;
     let rows = |query: String, after: Option<Vec<Value>>, limit: u64| {
