@@ -42,6 +42,19 @@ impl Drop for TempDb {
     }
 }
 
+/// An empty, migrated SQLite file (its sqlx pool closed again).
+async fn migrated_file() -> TempDb {
+    let file = TempDb::new();
+    let settings = Settings {
+        database_url: file.url(),
+        db_max_connections: 1,
+        ..Settings::default()
+    };
+    let db = db::connect(&settings).await.unwrap();
+    db::migrate(&settings, &db).await.unwrap();
+    file
+}
+
 struct Fixture {
     _file: TempDb,
     db: DatabaseConnection,
@@ -801,14 +814,7 @@ async fn readers_do_not_write_and_recover() {
 
 #[tokio::test]
 async fn a_caller_waiting_too_long_times_out() {
-    let file = TempDb::new();
-    let settings = Settings {
-        database_url: file.url(),
-        db_max_connections: 1,
-        ..Settings::default()
-    };
-    let db = db::connect(&settings).await.unwrap();
-    db::migrate(&settings, &db).await.unwrap();
+    let file = migrated_file().await;
     let readers = Arc::new(
         SqliteReaders::open_with_timeout(&file.0, 1, std::time::Duration::from_millis(50)).unwrap(),
     );
@@ -873,9 +879,6 @@ async fn readers_open_for_a_sqlite_file_only() {
     assert!(SqliteReaders::open(&file.0.with_extension("missing"), 1).is_err());
 }
 
-/// A query that runs for seconds: a recursive count to 10^9.
-const SLOW_SQL: &str = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000000) SELECT count(*) FROM c";
-
 #[tokio::test]
 async fn inline_reads_run_on_the_calling_thread_within_their_budget() {
     let f = fixture(1).await;
@@ -899,7 +902,7 @@ async fn inline_reads_run_on_the_calling_thread_within_their_budget() {
     // reader threads (which have no budget).
     let started = std::time::Instant::now();
     let interrupted =
-        readers.run_inline(|conn| conn.query_row(SLOW_SQL, [], |r| r.get::<_, i64>(0)));
+        readers.run_inline(|conn| conn.query_row(ENDLESS, [], |r| r.get::<_, i64>(0)));
     assert!(interrupted.is_none(), "{interrupted:?}");
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
     // The connection is usable again at once, and stays this thread's.
@@ -979,14 +982,7 @@ const ENDLESS: &str = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 F
 
 #[tokio::test]
 async fn a_statement_past_the_read_timeout_is_interrupted() {
-    let file = TempDb::new();
-    let settings = Settings {
-        database_url: file.url(),
-        db_max_connections: 1,
-        ..Settings::default()
-    };
-    let db = db::connect(&settings).await.unwrap();
-    db::migrate(&settings, &db).await.unwrap();
+    let file = migrated_file().await;
     let limit = std::time::Duration::from_millis(50);
     let readers = SqliteReaders::open(&file.0, 1)
         .unwrap()
@@ -1010,14 +1006,7 @@ async fn a_statement_past_the_read_timeout_is_interrupted() {
 
 #[tokio::test]
 async fn a_dropped_caller_interrupts_its_statement() {
-    let file = TempDb::new();
-    let settings = Settings {
-        database_url: file.url(),
-        db_max_connections: 1,
-        ..Settings::default()
-    };
-    let db = db::connect(&settings).await.unwrap();
-    db::migrate(&settings, &db).await.unwrap();
+    let file = migrated_file().await;
     // No time limit: only the dropped future can stop the statement.
     let readers = SqliteReaders::open(&file.0, 1).unwrap();
     let gave_up = tokio::time::timeout(
