@@ -6,59 +6,17 @@
 //! the database.
 
 mod common;
+mod server_support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use server_support::Server;
 
-/// A running `odata-users serve` process, killed on drop.
-struct Server {
-    child: Child,
-    address: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn binary() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_odata-users"));
-    command
-        .env("APP_DEMO", "false")
-        .env("RUST_LOG", "warn")
-        .current_dir(common::temp_dir());
-    command
-}
-
-/// Starts a server on a free port and reads its address from the first
-/// stdout line (`listening on http://127.0.0.1:PORT`).
+/// `odata-users serve` (tests/server_support) on `db_url`.
 fn start(db_url: &str, outbox: &std::path::Path) -> Server {
-    let mut child = binary()
-        .args(["serve", "--bind", "127.0.0.1:0", "--no-demo"])
-        .env("DATABASE_URL", db_url)
-        .env("APP_MAIL_OUTBOX", outbox)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start odata-users serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let first = lines
-        .next()
-        .expect("a first stdout line")
-        .expect("readable stdout");
-    let address = first
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("first stdout line is the listening line, got {first:?}"))
-        .to_owned();
-    // Keep draining stdout so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines.by_ref() {});
-    Server { child, address }
+    Server::start(db_url, outbox, &[], Stdio::null())
 }
 
 async fn json(response: reqwest::Response, status: StatusCode) -> Value {
