@@ -331,3 +331,44 @@ async fn next_links_carry_the_canonical_options_on_both_apis() {
     let answer = get(&app, &rewritten).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
 }
+
+/// Requests that differ only in the values they compare (one query shape)
+/// are translated once per server thread; the others bind their values into
+/// the statement template (`odata_sql::template`). Every answer is still
+/// its own, and a value the translation would refuse is still refused.
+#[tokio::test]
+async fn a_query_shape_is_translated_once_and_later_requests_bind_their_values() {
+    let app = spawn().await;
+    for base in [api1(&app), feed(&app)] {
+        let mut templated = 0;
+        for round in 0..6 {
+            for (key, expected) in [("ann", 1), ("bob", 1), ("nobody", 0), ("cid", 1)] {
+                let url = format!(
+                    "{base}?$filter=userKey eq '{key}' and status ne {round}0&$select=userKey"
+                );
+                let response = unpooled(&app).get(&url).send().await.expect("GET");
+                assert_eq!(response.status(), StatusCode::OK, "{url}");
+                templated += response.headers()["x-read-templated"]
+                    .to_str()
+                    .ok()
+                    .and_then(|v| v.parse::<u32>().ok())
+                    .expect("x-read-templated");
+                let body: Value = response.json().await.expect("json");
+                let found = keys(&body);
+                assert_eq!(found.len(), expected, "{url}: {body}");
+                assert!(found.iter().all(|k| k == key), "{url}: {body}");
+            }
+        }
+        // 24 requests of one shape (and six values of `status`): all but
+        // the first on each server thread come from the template.
+        assert!(templated >= 12, "{base}: {templated} of 24 templated");
+        // A string literal with a NUL character is refused as before.
+        let answer = get(
+            &app,
+            &format!("{base}?$filter=userKey eq '%00' and status ne 0&$select=userKey"),
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.body);
+        assert!(answer.body.to_string().contains("NUL"), "{}", answer.body);
+    }
+}

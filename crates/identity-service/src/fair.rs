@@ -54,14 +54,14 @@ use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, Statement,
     TransactionTrait,
 };
-use sea_query::{MysqlQueryBuilder, SelectStatement};
+use sea_query::SelectStatement;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
 
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::odata::QueryError;
-use crate::odata::rows::{Row, RowSink, Source};
+use crate::odata::rows::{RowSink, Source};
 
 /// Seconds a client over a read cap is asked to wait.
 pub const RETRY_AFTER_SECONDS: u64 = 1;
@@ -266,34 +266,27 @@ impl Source for Limited<'_> {
     }
 
     async fn query(&self, stmt: &SelectStatement, sink: &mut dyn RowSink) -> Result<(), DbErr> {
-        if let (None, Conn::Pool(db)) = (&self.prefix, &self.conn) {
-            return crate::odata::rows::Sqlx(db).query(stmt, sink).await;
-        }
-        let rows = match (&self.prefix, &self.conn) {
-            (Some(prefix), conn) => {
-                let (sql, values) = stmt.build(MysqlQueryBuilder);
-                let stmt = Statement::from_sql_and_values(
-                    DbBackend::MySql,
-                    format!("{prefix}{sql}"),
-                    values,
-                );
-                match conn {
-                    Conn::Pool(db) => db.query_all_raw(stmt).await?,
-                    Conn::Transaction(tx) => tx.query_all_raw(stmt).await?,
-                }
+        let (sql, values) = self.backend().build(stmt);
+        self.query_text(&sql, values.0, sink).await
+    }
+
+    async fn query_text(
+        &self,
+        sql: &str,
+        values: Vec<sea_query::Value>,
+        sink: &mut dyn RowSink,
+    ) -> Result<(), DbErr> {
+        let stmt = match &self.prefix {
+            Some(prefix) => {
+                Statement::from_sql_and_values(self.backend, format!("{prefix}{sql}"), values)
             }
-            (None, Conn::Pool(db)) => db.query_all(stmt).await?,
-            (None, Conn::Transaction(tx)) => tx.query_all(stmt).await?,
+            None => Statement::from_sql_and_values(self.backend, sql, values),
         };
-        if let Some(first) = rows.first() {
-            let names = first.column_names();
-            let names: Vec<&str> = names.iter().map(String::as_str).collect();
-            sink.columns(&names)?;
-            for row in &rows {
-                sink.row(row as &dyn Row)?;
-            }
-        }
-        Ok(())
+        let rows = match &self.conn {
+            Conn::Pool(db) => db.query_all_raw(stmt).await?,
+            Conn::Transaction(tx) => tx.query_all_raw(stmt).await?,
+        };
+        crate::odata::rows::sqlx_rows(&rows, sink)
     }
 }
 

@@ -34,6 +34,9 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub const READ_PARSES: HeaderName = HeaderName::from_static("x-read-parses");
 /// SQL statements the read path ran for the request (with `APP_DEBUG_READ_STATS`).
 pub const READ_STATEMENTS: HeaderName = HeaderName::from_static("x-read-statements");
+/// Test-only header: statements of the request that ran from a statement
+/// template (see `odata_sql::template`), without translation.
+pub const READ_TEMPLATED: HeaderName = HeaderName::from_static("x-read-templated");
 
 /// Shared state of every worker (`web::Data<AppState>` in handlers).
 pub struct AppState {
@@ -360,6 +363,7 @@ fn run(
                         let headers = response.headers_mut();
                         headers.insert(READ_PARSES, HeaderValue::from(stats.parses()));
                         headers.insert(READ_STATEMENTS, HeaderValue::from(stats.statements()));
+                        headers.insert(READ_TEMPLATED, HeaderValue::from(stats.templated()));
                     }
                     Ok(response)
                 }

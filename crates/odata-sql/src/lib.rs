@@ -85,6 +85,7 @@ pub mod error;
 mod expr;
 pub mod plan;
 pub mod schema;
+pub mod template;
 
 pub use apply::{ApplyPlan, OutputColumn};
 pub use cost::{Cost, CostBudget, CostError};

@@ -71,6 +71,7 @@ pub enum Shape {
 pub struct ReadStats {
     parses: AtomicU32,
     statements: AtomicU32,
+    templated: AtomicU32,
 }
 
 impl ReadStats {
@@ -82,6 +83,10 @@ impl ReadStats {
         self.statements.fetch_add(1, Ordering::Relaxed);
     }
 
+    fn count_templated(&self) {
+        self.templated.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Query strings parsed so far.
     pub fn parses(&self) -> u32 {
         self.parses.load(Ordering::Relaxed)
@@ -90,6 +95,12 @@ impl ReadStats {
     /// SQL statements run so far.
     pub fn statements(&self) -> u32 {
         self.statements.load(Ordering::Relaxed)
+    }
+
+    /// Statements among them that ran from a statement template (no
+    /// translation; see [`odata_sql::template`]).
+    pub fn templated(&self) -> u32 {
+        self.templated.load(Ordering::Relaxed)
     }
 }
 

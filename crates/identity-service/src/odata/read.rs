@@ -1,9 +1,12 @@
 //! The one read path: a typed [`ReadRequest`] in, translated once, run on a
 //! [`Source`], rows written straight into JSON bytes.
 
+use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use odata_parser::ast::QueryOptions;
+use odata_sql::template::{Instance, Shape as QueryShape, Template};
 use odata_sql::{
     ApplyPlan, PARENT_COLUMN, RELATED_KEY_COLUMN, ReadPlan, Schema as _, TenantFilter,
     TranslateError, Translator, order_key_alias,
@@ -18,7 +21,7 @@ use super::query_string::canonical_without_paging;
 use super::rows::{Row, RowSink, Source, index_of, json_value};
 use super::schema::identity_schema;
 use super::skiptoken::{self, Position};
-use super::write::{self, RecordWriter};
+use super::write::{self, Layout, RecordWriter};
 use super::{Page, QueryError, ReadContext, ReadRequest, Shape};
 use crate::tenancy::TenantScope;
 
@@ -165,6 +168,19 @@ pub(crate) async fn list<S: Source>(
     req: &ReadRequest<'_>,
     ctx: &ReadContext,
 ) -> Result<Page, QueryError> {
+    if let Some((templated, values)) = templated(src, scope, req, ctx)? {
+        let plan = &templated.plan;
+        let (wanted, limit, offset) = first_page(plan, ctx);
+        if limit == 0 {
+            return Ok(empty_page(None));
+        }
+        debug_assert_eq!(offset, plan.skip.unwrap_or(0));
+        let query = PageQuery::Text(&templated.template.sql, values, &templated.layout);
+        return page(src, scope, ctx, plan, query, limit, wanted, None, || {
+            canonical_without_paging(req.options)
+        })
+        .await;
+    }
     let plan = plan(src, scope, req)?;
     let options = req.options;
     // The canonical options (without paging) are the fingerprint a token is
@@ -207,8 +223,9 @@ pub(crate) async fn list<S: Source>(
             offset: plan.skip.unwrap_or(0),
         },
     };
-    let page_size = ctx.page_size.max(1);
-    let limit = start.wanted.map_or(page_size, |w| w.min(page_size));
+    let limit = start
+        .wanted
+        .map_or(ctx.page_size.max(1), |w| w.min(ctx.page_size.max(1)));
 
     let count = if plan.count {
         let stmt = super::counted::count_statement(req, scope, &plan);
@@ -217,19 +234,76 @@ pub(crate) async fn list<S: Source>(
         None
     };
     if limit == 0 {
-        return Ok(Page {
-            items: b"[]".to_vec(),
-            next_link: None,
-            count,
-        });
+        return Ok(empty_page(count));
     }
 
     let stmt = plan.page_statement(start.after.as_deref(), limit + 1, start.offset)?;
-    let mut records = Records::new(&plan, ctx, scope, limit);
-    run(src, ctx, &stmt, &mut records).await?;
+    let query = PageQuery::Built(Box::new(stmt));
+    page(
+        src,
+        scope,
+        ctx,
+        &plan,
+        query,
+        limit,
+        start.wanted,
+        count,
+        canonical_text,
+    )
+    .await
+}
+
+fn empty_page(count: Option<u64>) -> Page {
+    Page {
+        items: b"[]".to_vec(),
+        next_link: None,
+        count,
+    }
+}
+
+/// How many records the client wants (`$top`), how many go on the first
+/// page and how many are skipped before it (`$skip`).
+fn first_page(plan: &ReadPlan, ctx: &ReadContext) -> (Option<u64>, u64, u64) {
+    let page_size = ctx.page_size.max(1);
+    let limit = plan.top.map_or(page_size, |w| w.min(page_size));
+    (plan.top, limit, plan.skip.unwrap_or(0))
+}
+
+/// The statement of a page: built from the plan, or a template's text.
+enum PageQuery<'t> {
+    Built(Box<SelectStatement>),
+    Text(&'t str, Vec<sea_query::Value>, &'t LayoutCell),
+}
+
+/// Runs the statement of a page (`limit + 1` rows) and writes its records
+/// and next link.
+#[allow(clippy::too_many_arguments)]
+async fn page<S: Source>(
+    src: &S,
+    scope: &TenantScope,
+    ctx: &ReadContext,
+    plan: &ReadPlan,
+    query: PageQuery<'_>,
+    limit: u64,
+    wanted: Option<u64>,
+    count: Option<u64>,
+    mut canonical_text: impl FnMut() -> String,
+) -> Result<Page, QueryError> {
+    let mut records = Records::new(plan, ctx, scope, limit);
+    match query {
+        PageQuery::Built(stmt) => run(src, ctx, &stmt, &mut records).await?,
+        PageQuery::Text(sql, values, layout) => {
+            records.layout = Some(layout);
+            if let Some(stats) = &ctx.stats {
+                stats.statement();
+                stats.count_templated();
+            }
+            src.query_text(sql, values, &mut records).await?
+        }
+    }
     let more_rows = records.rows > limit;
     let sent = records.ids.len() as u64;
-    let still_wanted = start.wanted.map(|w| w - sent);
+    let still_wanted = wanted.map(|w| w - sent);
     let next_link = match records.last_keys.take() {
         Some(keys) if more_rows && still_wanted != Some(0) => {
             Some(next_link(ctx, &canonical_text(), keys, still_wanted))
@@ -242,6 +316,132 @@ pub(crate) async fn list<S: Source>(
         next_link,
         count,
     })
+}
+
+/// A plan and the template of its first page's statement.
+struct Templated {
+    plan: ReadPlan,
+    template: Template,
+    layout: LayoutCell,
+}
+
+/// Shapes with their templates (`None`: the shape has none), per thread:
+/// the HTTP workers and the SQLite reader threads each keep their own, so
+/// no lock is taken. At most [`TEMPLATES_PER_THREAD`]; a full map is
+/// emptied.
+type Templates = HashMap<String, Option<Rc<Templated>>>;
+
+const TEMPLATES_PER_THREAD: usize = 512;
+
+thread_local! {
+    static TEMPLATES: RefCell<Templates> = RefCell::new(HashMap::new());
+}
+
+/// The first page of `req` from a statement template (see
+/// [`odata_sql::template`]): the template and the values to bind, when
+/// the request's shape has one. Made on the first request of a shape.
+#[allow(clippy::type_complexity)]
+fn templated<S: Source>(
+    src: &S,
+    scope: &TenantScope,
+    req: &ReadRequest<'_>,
+    ctx: &ReadContext,
+) -> Result<Option<(Rc<Templated>, Vec<sea_query::Value>)>, QueryError> {
+    if !req.conditions.is_empty() {
+        return Ok(None);
+    }
+    let Some(shape) = QueryShape::of(req.options) else {
+        return Ok(None);
+    };
+    let mut key = format!("{:?}|{:?}|{}|", src.backend(), req.kind, ctx.page_size);
+    key.push_str(&shape.key);
+    let cached = TEMPLATES.with(|t| t.borrow().get(&key).cloned());
+    let templated = match cached {
+        Some(found) => found,
+        None => {
+            let made = derive(src, scope, req, ctx, &shape)?.map(Rc::new);
+            TEMPLATES.with(|t| {
+                let mut t = t.borrow_mut();
+                if t.len() >= TEMPLATES_PER_THREAD {
+                    t.clear();
+                }
+                t.insert(key, made.clone());
+            });
+            made
+        }
+    };
+    let Some(templated) = templated else {
+        return Ok(None);
+    };
+    // An invalid parameter: the translation reports it.
+    let Some(params) = shape.values() else {
+        return Ok(None);
+    };
+    let tenant: sea_query::Value = scope.tenant_id.into();
+    Ok(templated
+        .template
+        .bind(&params, &tenant)
+        .map(|values| (templated, values)))
+}
+
+/// Translates `req` and a perturbed copy (other parameter values, another
+/// tenant) and keeps the template the two agree on.
+fn derive<S: Source>(
+    src: &S,
+    scope: &TenantScope,
+    req: &ReadRequest<'_>,
+    ctx: &ReadContext,
+    shape: &QueryShape,
+) -> Result<Option<Templated>, QueryError> {
+    let plan_a = plan(src, scope, req)?;
+    let (_, limit, offset) = first_page(&plan_a, ctx);
+    if limit == 0 || plan_a.apply.is_some() || plan_a.count {
+        return Ok(None);
+    }
+    let statement = |plan: &ReadPlan| {
+        plan.page_statement(None, limit + 1, offset)
+            .map(|stmt| src.backend().build(&stmt))
+    };
+    let (sql_a, values_a) = statement(&plan_a)?;
+    let perturbed = QueryShape::perturbed(req.options);
+    let tenant_b = Uuid::from_u128(scope.tenant_id.as_u128() ^ 1);
+    let Some(shape_b) = QueryShape::of(&perturbed).filter(|b| b.key == shape.key) else {
+        return Ok(None);
+    };
+    let plan_b = Translator::new(identity_schema(), src.backend()).plan_with_conditions(
+        req.kind.entity_set(),
+        &perturbed,
+        TenantFilter {
+            value: tenant_b.into(),
+        },
+        &[],
+    );
+    let Ok(Ok((sql_b, values_b))) = plan_b.map(|p| statement(&p)) else {
+        return Ok(None);
+    };
+    let (Some(params_a), Some(params_b)) = (shape.values(), shape_b.values()) else {
+        return Ok(None);
+    };
+    let (tenant_a, tenant_b) = (scope.tenant_id.into(), tenant_b.into());
+    let template = Template::derive(
+        Instance {
+            sql: &sql_a,
+            values: &values_a.0,
+            params: &params_a,
+            tenant: &tenant_a,
+        },
+        Instance {
+            sql: &sql_b,
+            values: &values_b.0,
+            params: &params_b,
+            tenant: &tenant_b,
+        },
+    );
+    Ok(template.map(|template| Templated {
+        plan: plan_a,
+        template,
+        layout: OnceCell::new(),
+    }))
 }
 
 /// The record with this id, shaped per the request's `$select`/`$expand`
@@ -306,7 +506,12 @@ struct Records<'p> {
     last_keys: Option<Vec<Json>>,
     /// Whether navigation properties follow the properties.
     open: bool,
+    /// The column layout of a statement template, kept by the first run.
+    layout: Option<&'p LayoutCell>,
 }
+
+/// The writer's layout and the order-key columns of a template's rows.
+type LayoutCell = OnceCell<(Rc<Layout>, Vec<usize>)>;
 
 impl<'p> Records<'p> {
     fn new(plan: &'p ReadPlan, ctx: &'p ReadContext, scope: &'p TenantScope, limit: u64) -> Self {
@@ -340,6 +545,7 @@ impl<'p> Records<'p> {
             key_columns: Vec::new(),
             last_keys: None,
             open,
+            layout: None,
         }
     }
 
@@ -469,11 +675,19 @@ fn scope_picture_base(ctx: &ReadContext, scope: &TenantScope) -> String {
 
 impl RowSink for Records<'_> {
     fn columns(&mut self, names: &[&str]) -> Result<(), DbErr> {
+        if let Some((layout, key_columns)) = self.layout.and_then(OnceCell::get) {
+            self.writer.use_layout(layout.clone());
+            self.key_columns.clone_from(key_columns);
+            return Ok(());
+        }
         self.writer.prepare(names)?;
         self.key_columns = (0..self.plan.order_keys().len())
             .map(|i| index_of(names, &order_key_alias(i)))
             .collect::<Result<_, _>>()
             .unwrap_or_default();
+        if let Some(cell) = self.layout {
+            let _ = cell.set((self.writer.layout().clone(), self.key_columns.clone()));
+        }
         Ok(())
     }
 

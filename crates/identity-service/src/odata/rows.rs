@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use chrono::{DateTime, NaiveDate, Utc};
 use odata_sql::Backend;
 use odata_sql::schema::EdmType;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, QueryResult};
+use sea_orm::{DbErr, QueryResult};
 use sea_query::SelectStatement;
 use serde_json::Value as Json;
 use uuid::Uuid;
@@ -54,6 +54,14 @@ pub(crate) trait Source {
     fn backend(&self) -> Backend;
     /// Runs `stmt`, handing its rows to `sink` in order.
     async fn query(&self, stmt: &SelectStatement, sink: &mut dyn RowSink) -> Result<(), DbErr>;
+    /// Runs SQL text built for [`Source::backend`] with these values (a
+    /// statement template, see [`odata_sql::template`]).
+    async fn query_text(
+        &self,
+        sql: &str,
+        values: Vec<sea_query::Value>,
+        sink: &mut dyn RowSink,
+    ) -> Result<(), DbErr>;
 }
 
 /// The index of column `name` among `names`.
@@ -121,30 +129,20 @@ impl Row for QueryResult {
     }
 }
 
-/// SeaORM (sqlx) on any backend.
-pub(crate) struct Sqlx<'a>(pub(crate) &'a DatabaseConnection);
-
-impl Source for Sqlx<'_> {
-    fn backend(&self) -> Backend {
-        match self.0.get_database_backend() {
-            DbBackend::Postgres => Backend::Postgres,
-            DbBackend::MySql => Backend::MySql,
-            _ => Backend::Sqlite,
+/// Hands SeaORM (sqlx) rows to `sink`.
+pub(crate) fn sqlx_rows(
+    rows: &[sea_orm::QueryResult],
+    sink: &mut dyn RowSink,
+) -> Result<(), DbErr> {
+    if let Some(first) = rows.first() {
+        let names = first.column_names();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        sink.columns(&names)?;
+        for row in rows {
+            sink.row(row)?;
         }
     }
-
-    async fn query(&self, stmt: &SelectStatement, sink: &mut dyn RowSink) -> Result<(), DbErr> {
-        let rows = self.0.query_all(stmt).await?;
-        if let Some(first) = rows.first() {
-            let names = first.column_names();
-            let names: Vec<&str> = names.iter().map(String::as_str).collect();
-            sink.columns(&names)?;
-            for row in &rows {
-                sink.row(row)?;
-            }
-        }
-        Ok(())
-    }
+    Ok(())
 }
 
 /// A SQLite reader connection (rusqlite), on its reader thread: each
@@ -159,20 +157,38 @@ impl Source for Rusqlite<'_> {
 
     async fn query(&self, stmt: &SelectStatement, sink: &mut dyn RowSink) -> Result<(), DbErr> {
         let (sql, values) = sqlite_reader::bind(stmt)?;
-        let mut prepared = sqlite_reader::prepare_cached(self.0, &sql)?;
-        let names: Vec<String> = prepared
-            .column_names()
+        self.rows(&sql, values, sink)
+    }
+
+    async fn query_text(
+        &self,
+        sql: &str,
+        values: Vec<sea_query::Value>,
+        sink: &mut dyn RowSink,
+    ) -> Result<(), DbErr> {
+        let values = values
             .into_iter()
-            .map(str::to_owned)
-            .collect();
+            .map(sqlite_reader::to_sqlite)
+            .collect::<Result<Vec<_>, _>>()?;
+        self.rows(sql, values, sink)
+    }
+}
+
+impl Rusqlite<'_> {
+    fn rows(
+        &self,
+        sql: &str,
+        values: Vec<rusqlite::types::Value>,
+        sink: &mut dyn RowSink,
+    ) -> Result<(), DbErr> {
+        let mut prepared = sqlite_reader::prepare_cached(self.0, sql)?;
         let mut rows = prepared
             .query(rusqlite::params_from_iter(values))
             .map_err(ReaderError::from)?;
         let mut first = true;
         while let Some(row) = rows.next().map_err(ReaderError::from)? {
             if first {
-                let names: Vec<&str> = names.iter().map(String::as_str).collect();
-                sink.columns(&names)?;
+                sink.columns(&row.as_ref().column_names())?;
                 first = false;
             }
             sink.row(row)?;

@@ -7,6 +7,8 @@
 //! No `serde_json::Value` per row or per property; strings are escaped
 //! straight from the row.
 
+use std::rc::Rc;
+
 use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 use odata_sql::ComputedProperty;
 use odata_sql::schema::{EdmType, EntityType, Property, PropertySource};
@@ -222,9 +224,16 @@ pub(crate) struct RecordWriter<'a> {
     /// `{base}/api/{tenant}/{org}/identity/users/` for stored pictures.
     picture_base: String,
     key_column: String,
+    layout: Rc<Layout>,
+}
+
+/// Where a writer finds its values in the rows of a statement: the same for
+/// every run of the statement (a statement template keeps it).
+#[derive(Debug, Default)]
+pub(crate) struct Layout {
     key: usize,
     slots: Vec<Slot>,
-    /// `"name":` of each property, written once per writer.
+    /// `"name":` of each property.
     names: Vec<Vec<u8>>,
     computed_slots: Vec<usize>,
 }
@@ -252,17 +261,30 @@ impl<'a> RecordWriter<'a> {
             shape,
             picture_base,
             key_column: key_column.to_owned(),
-            key: 0,
-            slots: Vec::new(),
-            names: Vec::new(),
-            computed_slots: Vec::new(),
+            layout: Rc::default(),
         }
     }
 
     /// Finds the columns of the result.
     pub(crate) fn prepare(&mut self, names: &[&str]) -> Result<(), DbErr> {
-        self.key = index_of(names, &self.key_column)?;
-        self.slots = self
+        self.layout = Rc::new(self.layout_of(names)?);
+        Ok(())
+    }
+
+    /// The layout [`RecordWriter::prepare`] found.
+    pub(crate) fn layout(&self) -> &Rc<Layout> {
+        &self.layout
+    }
+
+    /// Uses the layout a writer of the same properties found for the same
+    /// statement, instead of [`RecordWriter::prepare`].
+    pub(crate) fn use_layout(&mut self, layout: Rc<Layout>) {
+        self.layout = layout;
+    }
+
+    fn layout_of(&self, names: &[&str]) -> Result<Layout, DbErr> {
+        let key_index = index_of(names, &self.key_column)?;
+        let slots = self
             .properties
             .iter()
             .map(|p| {
@@ -281,7 +303,7 @@ impl<'a> RecordWriter<'a> {
                 })
             })
             .collect::<Result<_, DbErr>>()?;
-        self.names = self
+        let property_names = self
             .properties
             .iter()
             .map(|p| {
@@ -290,17 +312,22 @@ impl<'a> RecordWriter<'a> {
                 name
             })
             .collect();
-        self.computed_slots = self
+        let computed_slots = self
             .computed
             .iter()
             .map(|c| index_of(names, &odata_sql::computed_column_alias(&c.name)))
             .collect::<Result<_, DbErr>>()?;
-        Ok(())
+        Ok(Layout {
+            key: key_index,
+            slots,
+            names: property_names,
+            computed_slots,
+        })
     }
 
     /// The record's key.
     pub(crate) fn key_of(&self, row: &dyn Row) -> Result<Uuid, DbErr> {
-        row.uuid(self.key)?
+        row.uuid(self.layout.key)?
             .ok_or_else(|| DbErr::Custom("a record without a key".to_owned()))
     }
 
@@ -337,7 +364,12 @@ impl<'a> RecordWriter<'a> {
             key(out, name);
             guid(out, id);
         }
-        for ((p, slot), name) in self.properties.iter().zip(&self.slots).zip(&self.names) {
+        for ((p, slot), name) in self
+            .properties
+            .iter()
+            .zip(&self.layout.slots)
+            .zip(&self.layout.names)
+        {
             let null = match slot {
                 Slot::Column(i) => self.full() && is_null(row, *i, p.edm_type)?,
                 _ => false,
@@ -364,7 +396,7 @@ impl<'a> RecordWriter<'a> {
                 Slot::Unknown => out.extend_from_slice(b"null"),
             }
         }
-        for (c, i) in self.computed.iter().zip(&self.computed_slots) {
+        for (c, i) in self.computed.iter().zip(&self.layout.computed_slots) {
             out.push(b',');
             key(out, &c.name);
             value(out, row, *i, c.edm_type)?;
