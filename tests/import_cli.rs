@@ -26,7 +26,7 @@ fn generate(n: usize) -> PathBuf {
 
 /// `odata-users generate n DIR --seed seed` (the library call).
 fn generate_seeded(n: usize, seed: u64) -> PathBuf {
-    common::gen_users(n, seed)
+    common::generate_users(n, seed)
 }
 
 /// A fresh SQLite database URL in its own directory (for an empty database

@@ -783,7 +783,7 @@ pub fn remap_ids(dir: &std::path::Path, tenant: &str) {
 
 /// `odata-users generate n DIR --seed seed` (the project's generator,
 /// [`identity_service::sample_data`]) into a fresh directory.
-pub fn gen_users(n: usize, seed: u64) -> PathBuf {
+pub fn generate_users(n: usize, seed: u64) -> PathBuf {
     let dir = temp_dir().join("data");
     identity_service::sample_data::write_dir(&dir, n, seed).expect("generate the test data");
     dir

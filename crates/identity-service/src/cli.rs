@@ -40,8 +40,9 @@ pub enum Command {
         #[command(subcommand)]
         command: ClientsCommand,
     },
-    /// Import users, roles, groups and memberships from the CSV files in DIR
-    /// (see ../shared/data/README.md); all-or-nothing per file.
+    /// Import users, roles, groups and memberships from the five CSV files in
+    /// DIR (the files `generate` writes; docs/api1.md lists their columns);
+    /// all-or-nothing per file.
     Import {
         #[arg(long)]
         tenant: String,
