@@ -1,6 +1,8 @@
 //! Demo data: a tenant `demo`/`main` with about a thousand generated users,
-//! their roles and groups ([`crate::sample_data`], the project's generator), seeded
+//! their roles and groups ([`generator`]: the tables of `sample_data`, its own PRNG), seeded
 //! by `serve` on an empty database and by `odata-users demo [--users N]`.
+
+pub mod generator;
 
 use anyhow::Context;
 use sea_orm::{
@@ -11,7 +13,6 @@ use sea_orm::{
 use crate::auth::Scopes;
 use crate::configuration::Settings;
 use crate::import::{Dataset, ensure_tenant, write_dataset};
-use crate::sample_data;
 use crate::storage::entities::{tenants, users};
 
 /// The demo tenant key.
@@ -138,7 +139,7 @@ pub async fn run(db: &DatabaseConnection, users: usize) -> anyhow::Result<DemoIn
 }
 
 async fn seed(db: &DatabaseConnection, user_count: usize) -> anyhow::Result<DemoInfo> {
-    let data = sample_data::generate(user_count, sample_data::DEFAULT_SEED);
+    let data = generator::generate(user_count, generator::DEFAULT_SEED);
     let (tenant_id, _) = ensure_tenant(db, DEMO_TENANT, DEMO_ORG).await?;
     let txn = db.begin().await?;
     let existing = users::Entity::find()
@@ -199,7 +200,7 @@ mod tests {
 
     #[test]
     fn notes_name_the_tenant_and_paste_ready_commands() {
-        let data = sample_data::generate(10, sample_data::DEFAULT_SEED);
+        let data = generator::generate(10, generator::DEFAULT_SEED);
         let notes = info(&data).notes("http://127.0.0.1:8080/");
         assert!(notes.contains("http://127.0.0.1:8080/api/demo/main/identity"));
         assert!(notes.contains("10 users, 20 roles, 50 groups"));

@@ -10,11 +10,13 @@
 //! the SHA-256 of the files against ones the script wrote.
 //!
 //! `odata-users generate N DIR [--seed 42]` writes the five files
-//! ([`write_dir`]); the demo tenant is seeded from [`generate`]; the tests
-//! generate their data with [`write_dir`].
+//! ([`write_dir`]), and the tests generate their data with it. The demo
+//! tenant's data (`crate::demo::generator`) is drawn from the same tables
+//! with a random generator of its own, so its ids never collide with files
+//! written here.
 
 mod py_random;
-mod tables;
+pub(crate) mod tables;
 
 use std::fmt;
 use std::fs::File;

@@ -2,7 +2,7 @@
 //! (same order, same weights: the order is part of the random stream).
 
 /// (culture, weight, first names, last names, mail domains)
-pub(super) type Culture = (
+pub(crate) type Culture = (
     &'static str,
     u32,
     &'static [&'static str],
@@ -10,7 +10,7 @@ pub(super) type Culture = (
     &'static [&'static str],
 );
 
-pub(super) const CULTURES: &[Culture] = &[
+pub(crate) const CULTURES: &[Culture] = &[
     (
         "pt-PT",
         30,
@@ -335,10 +335,10 @@ pub(super) const CULTURES: &[Culture] = &[
 ];
 
 /// Some users have no culture set (NULL).
-pub(super) const CULTURE_NULL_WEIGHT: u32 = 5;
+pub(crate) const CULTURE_NULL_WEIGHT: u32 = 5;
 
 /// (roleKey, description, weight when picking roles for a user)
-pub(super) const ROLES: &[(&str, &str, u32)] = &[
+pub(crate) const ROLES: &[(&str, &str, u32)] = &[
     ("admin", "Administrator", 3),
     ("user", "User", 40),
     ("technician", "Technician", 12),
@@ -361,7 +361,7 @@ pub(super) const ROLES: &[(&str, &str, u32)] = &[
     ("security", "Security Officer", 1),
 ];
 
-pub(super) const GROUP_AREAS: &[&str] = &[
+pub(crate) const GROUP_AREAS: &[&str] = &[
     "Lisbon",
     "Porto",
     "Madrid",
@@ -373,7 +373,7 @@ pub(super) const GROUP_AREAS: &[&str] = &[
     "São Paulo",
     "Barcelona",
 ];
-pub(super) const GROUP_TEAMS: &[&str] = &[
+pub(crate) const GROUP_TEAMS: &[&str] = &[
     "Field Service",
     "Help Desk",
     "Operations",
@@ -382,9 +382,9 @@ pub(super) const GROUP_TEAMS: &[&str] = &[
 ];
 
 /// Active, Inactive, InvitationSent, InvitationExpired.
-pub(super) const STATUS_W: &[(i32, u32)] = &[(1, 70), (2, 15), (3, 10), (4, 5)];
+pub(crate) const STATUS_W: &[(i32, u32)] = &[(1, 70), (2, 15), (3, 10), (4, 5)];
 /// 0-5 roles per user.
-pub(super) const ROLE_COUNT_W: &[(usize, u32)] =
+pub(crate) const ROLE_COUNT_W: &[(usize, u32)] =
     &[(0, 8), (1, 30), (2, 27), (3, 18), (4, 11), (5, 6)];
 /// 0-3 groups per user.
-pub(super) const GROUP_COUNT_W: &[(usize, u32)] = &[(0, 15), (1, 45), (2, 28), (3, 12)];
+pub(crate) const GROUP_COUNT_W: &[(usize, u32)] = &[(0, 15), (1, 45), (2, 28), (3, 12)];
