@@ -61,10 +61,12 @@ pub enum Command {
         #[arg(long, requires = "tenant")]
         org: Option<String>,
     },
-    /// Write N generated users, their roles and groups as the five CSV files
-    /// `import` reads (peer.users-*.csv) into DIR; the same N and seed always
-    /// give byte-identical files (those of the peer comparison's gen_users.py).
-    /// Needs no database.
+    /// Write N generated users, roles, groups and memberships as the CSV
+    /// files `import` reads (needs no database).
+    ///
+    /// Writes peer.users-Users.csv, -Roles.csv, -Groups.csv, -UserRoles.csv
+    /// and -UserGroups.csv into DIR. The same N and seed always give
+    /// byte-identical files (those of the peer comparison's gen_users.py).
     Generate {
         /// Number of users to generate.
         #[arg(value_name = "N")]
