@@ -3,7 +3,8 @@
 //! rows, in the order, that a reference evaluator written here computes
 //! in memory with OData semantics — following every `nextPageLink`.
 //!
-//! The data comes from `shared/data/gen_users.py 300`, imported with the
+//! The data comes from `odata-users generate 300` (the project's generator,
+//! `identity_service::sample_data`), imported with the
 //! service's CSV importer. The reference evaluator knows nothing of SQL:
 //! three-valued logic for functions on null, two-valued comparisons (`null eq
 //! null` is true), case-sensitive strings ordered by code point, nulls first
@@ -19,7 +20,7 @@ mod common;
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use identity_service::odata::{EntityKind, ReadContext, Shape, list_query};
@@ -66,21 +67,13 @@ struct Data {
 
 /// Runs the generator into a fresh directory and reads its CSV files.
 fn generate(tenant: &str) -> Data {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/gen_users.py");
-    assert!(
-        script.is_file(),
-        "the data generator {} is missing",
-        script.display()
-    );
     let dir = common::temp_dir();
-    let status = std::process::Command::new("python3")
-        .arg(&script)
-        .arg(USERS.to_string())
-        .arg(&dir)
-        .stdout(std::process::Stdio::null())
-        .status()
-        .unwrap_or_else(|e| panic!("python3 is required to generate the test data: {e}"));
-    assert!(status.success(), "{} failed", script.display());
+    identity_service::sample_data::write_dir(
+        &dir,
+        USERS,
+        identity_service::sample_data::DEFAULT_SEED,
+    )
+    .expect("generate the test data");
     common::remap_ids(&dir, tenant);
 
     let read = |file: &str| -> Vec<HashMap<String, String>> {

@@ -4,25 +4,19 @@
 
 mod common;
 
-use std::path::Path;
-
 use reqwest::StatusCode;
 use serde_json::Value;
 
-/// An application loaded with `gen_users.py 300`.
+/// An application loaded with `odata-users generate 300` (seed 42).
 async fn loaded_app() -> common::TestApp {
     let app = common::spawn_app().await;
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/gen_users.py");
-    assert!(script.is_file(), "missing {}", script.display());
     let dir = app.dir.join("data");
-    let status = std::process::Command::new("python3")
-        .arg(&script)
-        .arg("300")
-        .arg(&dir)
-        .stdout(std::process::Stdio::null())
-        .status()
-        .unwrap_or_else(|e| panic!("python3 is required: {e}"));
-    assert!(status.success());
+    identity_service::sample_data::write_dir(
+        &dir,
+        300,
+        identity_service::sample_data::DEFAULT_SEED,
+    )
+    .expect("generate the test data");
     common::remap_ids(&dir, &app.tenant);
     let settings = common::db_settings(&app.db_url);
     let db = identity_service::storage::db::connect(&settings)

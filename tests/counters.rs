@@ -395,12 +395,12 @@ async fn import_and_demo_seed_keep_counters_equal_to_count_star() {
     // second file set of users only into the same tenant: the counter adds
     // up (one adjustment per file).
     let tenant = format!("{}imp", app.tenant);
-    let first = common::gen_users(40, 9001);
+    let first = common::generate_users(40, 9001);
     common::remap_ids(&first, &tenant);
     import(&app, &tenant, &first);
     let scope = scope_of(&app, &tenant, "main").await;
     assert_eq!(counter(&app.pool, &scope, Counted::Users).await, 40);
-    let second = common::gen_users(25, 9002);
+    let second = common::generate_users(25, 9002);
     for file in [
         "peer.users-Roles.csv",
         "peer.users-Groups.csv",

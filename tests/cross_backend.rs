@@ -1,7 +1,7 @@
 //! The same data and the same OData queries give the same rows, in the same
 //! order (and the same counts), on SQLite, PostgreSQL and MariaDB.
 //!
-//! The data is `gen_users.py 200` plus hand-written users that differ only
+//! The data is `odata-users generate 200` plus hand-written users that differ only
 //! in case or accents, with non-ASCII text and nulls (see
 //! `cross_backend/data.rs`). The queries are the handwritten ones below plus
 //! a few hundred generated from a fixed seed (`cross_backend/queries.rs`),

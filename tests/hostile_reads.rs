@@ -37,7 +37,7 @@ async fn loaded_app(users: usize, adjust: impl FnOnce(&mut Settings)) -> TestApp
         adjust(s);
     })
     .await;
-    let dir = common::gen_users(users, 1010);
+    let dir = common::generate_users(users, 1010);
     common::remap_ids(&dir, &app.tenant);
     identity_service::import::run(&app.pool, &app.tenant, "main", &dir)
         .await

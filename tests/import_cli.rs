@@ -1,5 +1,5 @@
-//! `odata-users import` and `odata-users demo` through the real binary, run
-//! against the test application's database (SQLite, or the server backend
+//! `odata-users generate`, `odata-users import` and `odata-users demo`
+//! through the real binary, the last two run against the test application's database (SQLite, or the server backend
 //! of `ODATA_TEST_BACKEND`), then the data read back over HTTP.
 
 mod common;
@@ -16,7 +16,7 @@ const USERS: &str = "peer.users-Users.csv";
 const ROLES: &str = "peer.users-Roles.csv";
 const USER_ROLES: &str = "peer.users-UserRoles.csv";
 
-/// `gen_users.py n` with a seed of its own per call: on a server backend
+/// `odata-users generate n` with a seed of its own per call: on a server backend
 /// the tests of this file share one database, where imported ids must be
 /// unique.
 fn generate(n: usize) -> PathBuf {
@@ -24,9 +24,9 @@ fn generate(n: usize) -> PathBuf {
     generate_seeded(n, SEED.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
 }
 
-/// `gen_users.py n --seed seed`.
+/// `odata-users generate n DIR --seed seed` (the library call).
 fn generate_seeded(n: usize, seed: u64) -> PathBuf {
-    common::gen_users(n, seed)
+    common::generate_users(n, seed)
 }
 
 /// A fresh SQLite database URL in its own directory (for an empty database
@@ -111,7 +111,7 @@ fn null_if_empty(s: &str) -> Value {
 
 #[tokio::test]
 async fn import_loads_the_generated_files_and_refuses_a_second_run() {
-    // Seed 42 (the shared default): its 50 users include one without culture.
+    // Seed 42 (the default): its 50 users include one without culture.
     let data = generate_seeded(50, 42);
     let app = spawn_app().await;
     let db = app.db_url.clone();
@@ -405,4 +405,131 @@ async fn demo_seeds_the_demo_tenant_from_the_cli_and_on_an_empty_database() {
         count(&demo, &format!("{base}/groups/odata?$count=true&$top=1")).await,
         50
     );
+}
+
+/// The five files, in the order `sample_data::CsvFiles` lists them.
+const FILES: [&str; 5] = [
+    USERS,
+    ROLES,
+    "peer.users-Groups.csv",
+    USER_ROLES,
+    "peer.users-UserGroups.csv",
+];
+
+#[test]
+fn generate_writes_the_five_files_without_a_database() {
+    // From an empty directory with no DATABASE_URL: nothing but DIR is written.
+    let cwd = temp_dir();
+    let out = Command::new(env!("CARGO_BIN_EXE_odata-users"))
+        .args(["generate", "50", "out/data", "--seed", "42"])
+        .env_remove("DATABASE_URL")
+        .env("RUST_LOG", "warn")
+        .current_dir(&cwd)
+        .output()
+        .expect("run odata-users");
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}\n{stdout}", text(&out.stderr));
+    assert_eq!(
+        stdout.trim_end(),
+        "wrote 50 users, 20 roles, 50 groups, 112 user-role links, 71 user-group links (seed 42) to out/data"
+    );
+    let mut entries: Vec<String> = std::fs::read_dir(&cwd)
+        .expect("list cwd")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    entries.sort();
+    assert_eq!(entries, ["out"], "no database or other file is created");
+
+    // The same bytes as the library writes (whose SHA-256 the unit tests
+    // compare with the Python generator's).
+    let mut expected = identity_service::sample_data::CsvFiles {
+        users: Vec::new(),
+        roles: Vec::new(),
+        groups: Vec::new(),
+        user_roles: Vec::new(),
+        user_groups: Vec::new(),
+    };
+    identity_service::sample_data::write_csv(50, 42, &mut expected).expect("write");
+    let expected = [
+        expected.users,
+        expected.roles,
+        expected.groups,
+        expected.user_roles,
+        expected.user_groups,
+    ];
+    for (file, bytes) in FILES.iter().zip(&expected) {
+        let written = std::fs::read(cwd.join("out/data").join(file)).expect("read back");
+        assert!(
+            written == *bytes,
+            "{file} differs from the library's output"
+        );
+    }
+    assert_eq!(rows(&cwd.join("out/data"), USERS).len(), 50);
+
+    // The seed changes the data; the default seed is 42.
+    let other = Command::new(env!("CARGO_BIN_EXE_odata-users"))
+        .args(["generate", "50", "seed7"])
+        .args(["--seed", "7"])
+        .current_dir(&cwd)
+        .output()
+        .expect("run odata-users");
+    assert!(other.status.success());
+    assert_ne!(
+        std::fs::read(cwd.join("seed7").join(USERS)).expect("read"),
+        expected[0]
+    );
+    let default = Command::new(env!("CARGO_BIN_EXE_odata-users"))
+        .args(["generate", "50", "default"])
+        .current_dir(&cwd)
+        .output()
+        .expect("run odata-users");
+    assert!(default.status.success());
+    assert_eq!(
+        std::fs::read(cwd.join("default").join(USERS)).expect("read"),
+        expected[0]
+    );
+}
+
+#[test]
+fn generate_refuses_bad_arguments_with_a_message() {
+    let cwd = temp_dir();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_odata-users"))
+            .args(args)
+            .current_dir(&cwd)
+            .output()
+            .expect("run odata-users")
+    };
+    // Not a number: clap's usage error (exit code 2).
+    let out = run(&["generate", "many", "dir"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("invalid value 'many'"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(&["generate", "5", "dir", "--seed", "-1"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    // DIR is a file: one error line naming it (exit code 1).
+    std::fs::write(cwd.join("taken"), "x").expect("write");
+    let out = run(&["generate", "5", "taken"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with("error: ") && stderr.contains("taken"),
+        "{stderr}"
+    );
+    // Every flag has help text.
+    let out = run(&["generate", "--help"]);
+    let help = text(&out.stdout);
+    assert!(out.status.success());
+    for line in [
+        "Number of users to generate",
+        "Directory to write the files into",
+        "--seed <SEED>",
+        "Seed of the random generator",
+        "[default: 42]",
+    ] {
+        assert!(help.contains(line), "{line} missing from:\n{help}");
+    }
 }

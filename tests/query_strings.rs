@@ -82,7 +82,7 @@ fn python_query(pairs: &[(&str, &str)]) -> String {
             &args,
         ])
         .output()
-        .expect("python3 runs (the data generator needs it too)");
+        .expect("python3 runs (this test compares with Python's urlencode)");
     assert!(out.status.success(), "python3: {out:?}");
     String::from_utf8(out.stdout).expect("utf-8")
 }

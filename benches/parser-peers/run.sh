@@ -6,7 +6,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 work="${PEERS_WORK:-/tmp/parser-peers-work}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target-parser-bench}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$here/target}"
 mkdir -p "$work"
 cd "$here"
 

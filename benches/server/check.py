@@ -3,7 +3,7 @@
 
     check.py DATA_DIR OUT.md NAME=BASE_URL=QUERIES [NAME=BASE_URL=QUERIES ...]
 
-DATA_DIR is the output of gen_users.py (the five peer.users-*.csv files).
+DATA_DIR is the output of `odata-users generate` (or gen_users.py: the same five peer.users-*.csv files).
 For every server, every query of its query file is sent once (curl-like,
 plain urllib, loopback only) and its FULL answer (not the 3-row excerpt
 bench_wrk.sh saves) is compared with what a reference evaluation over the

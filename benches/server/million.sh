@@ -2,10 +2,10 @@
 # benches/server/million.sh: 1,000,000 users, ours only: import time and RSS, key_eq and page100 under wrk, server RSS peak, and the
 # last page reached through nextLinks against the first.
 set -euo pipefail
-HERE=$(dirname "$(readlink -f "$0")"); ROOT=$(readlink -f "$HERE/../.."); SHARED=${SHARED:-$ROOT/../shared}
+HERE=$(dirname "$(readlink -f "$0")"); ROOT=$(readlink -f "$HERE/../..")
 BIN=${BIN:-$ROOT/target/release/odata-users}; W=${WORK:-/tmp/million}; N=${N:-1000000}
 mkdir -p $W; rm -f $W/db.sqlite*
-[ -f $W/data-$N/peer.users-Users.csv ] || { t0=$(date +%s.%N); python3 $SHARED/data/gen_users.py $N $W/data-$N --seed 42; echo "gen $(echo "$(date +%s.%N) - $t0" | bc) s"; }
+[ -f $W/data-$N/peer.users-Users.csv ] || { t0=$(date +%s.%N); $BIN generate $N $W/data-$N --seed 42; echo "gen $(echo "$(date +%s.%N) - $t0" | bc) s"; }
 export DATABASE_URL="sqlite://$W/db.sqlite?mode=rwc"
 $BIN tenants create --tenant bench --org main >/dev/null
 /usr/bin/time -f "import wall %e s, max RSS %M KB" $BIN import --tenant bench --org main $W/data-$N > $W/import.log 2>$W/import.time; cat $W/import.time | tail -1

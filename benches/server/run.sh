@@ -9,13 +9,14 @@
 #
 # What it does, in order:
 #   1. pauses running fuzzers (processes whose command line has `fuzz/target`, by PID; resumed on exit)
-#   2. generates the data once (gen_users.py N seed 42 into $WORK/data; the CAP peer makes its own
-#      copy with the same generator, N and seed, so the files are byte-identical)
-#   3. `cargo build --release --locked` (and, when ORDER has ceiling, `cargo build --release
+#   2. `cargo build --release --locked` (and, when ORDER has ceiling, `cargo build --release
 #      --locked --manifest-path benches/server/ceiling/Cargo.toml`: a crate outside the workspace
-#      with its own Cargo.lock and target/), a FRESH SQLite database ($WORK/ours.db), `odata-users
-#      tenants create` + `odata-users import` of the CSVs (timed), then `odata-users clients create
-#      --json`: the API client whose id and secret every request to our server carries
+#      with its own Cargo.lock and target/)
+#   3. generates the data once (`odata-users generate N $WORK/data --seed 42`, the built binary;
+#      the CAP peer makes its own copy with ../shared/data/gen_users.py, same N and seed: the
+#      generators are byte-identical, and step 4 checks with cmp that the files are), a FRESH
+#      SQLite database ($WORK/ours.db), `odata-users tenants create` + `odata-users import` of
+#      the CSVs (timed), then `odata-users clients create --json`: the API client whose id and secret every request to our server carries
 #   4. starts our server on a free loopback port (`serve --bind 127.0.0.1:0 --no-demo`, with
 #      APP_RATE_LIMIT_PER_MINUTE=0 so that the per-client rate limit does not turn the load into
 #      429s, and APP_READS_PER_CLIENT=0 APP_READS_PER_TENANT=0 APP_READS_TENANT_SHARE=0 so that the
@@ -52,15 +53,16 @@
 #      requests per server CPU-second, the others >= 1.5x CAP per CPU-second; the CPU-seconds are
 #      bench_wrk.sh's: utime+stime of the server PID from /proc/PID/stat around each wrk run);
 #      stops the servers on exit (KEEP=1 leaves them running) and resumes the fuzzers
-#   Raw results (RESULTS) are not committed: benches/server/results/ is in .gitignore (the
-#      sessions BENCHMARKS.md cites were committed before and stay tracked).
+#   Raw results (RESULTS) are not committed: benches/server/results/ is in .gitignore;
+#      BENCHMARKS.md keeps the tables.
 #
 # Env: N=100000  WORK=/tmp/odata-bench (database, data, logs)  RESULTS=benches/server/results/<UTC time>
 #      ORDER="ours cap ceiling ours" (any of ours, cap, ceiling, ours at least once; CAP needs
 #      node/npm and is started only when named; the ceiling is built and started only when named)
 #      CAP_QUIET=1 (CAP without its per-request log: ours logs no request at the default level
 #      either; 0 = CAP's default logging)  SKIP_BUILD=1 (neither cargo build)  KEEP=1
-#      SHARED=<the shared folder with peers/ and data/> (default: found next to the repository)
+#      SHARED=<the shared folder with peers/ (bench_wrk.sh, queries.txt, the CAP peer)> (default:
+#      found next to the repository)
 #      WHATIF_SQL='CREATE INDEX ...'  diagnostic only: SQL applied to our database after the import
 #      (to measure how much a schema change would give; the comparison proper uses the stock schema;
 #      the ceiling reads the same changed database)
@@ -82,7 +84,6 @@ if [ -z "${SHARED:-}" ]; then
 fi
 [ -n "${SHARED:-}" ] && [ -f "$SHARED/peers/bench_wrk.sh" ] || { echo "shared folder not found: set SHARED" >&2; exit 2; }
 BENCH=$SHARED/peers/bench_wrk.sh
-GEN=$SHARED/data/gen_users.py
 CAP_RUN=$SHARED/peers/cap/run.sh
 CAP_WORK=${CAP_WORK:-/tmp/cap-peer}; export CAP_WORK
 
@@ -153,16 +154,7 @@ pause_fuzzers() {
 }
 pause_fuzzers
 
-# 2. data
-DATA=$WORK/data
-want="n=$N seed=42 gen=$(sha1sum "$GEN" | cut -c1-12)"
-if [ "$(cat "$DATA/.generated" 2>/dev/null)" != "$want" ]; then
-  rm -rf "$DATA"
-  python3 "$GEN" "$N" "$DATA" --seed 42
-  echo "$want" > "$DATA/.generated"
-fi
-
-# 3. build, fresh database, import
+# 2. build
 CEILING_MANIFEST=$HERE/ceiling/Cargo.toml
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
   (cd "$ROOT" && cargo build --release --locked)
@@ -173,6 +165,15 @@ BIN=$ROOT/target/release/odata-users
 CEILING_BIN=$HERE/ceiling/target/release/odata-ceiling
 if has ceiling; then
   [ -x "$CEILING_BIN" ] || { echo "no ceiling binary at $CEILING_BIN" >&2; exit 2; }
+fi
+
+# 3. data (byte-identical to gen_users.py's for the same N and seed), fresh database, import
+DATA=$WORK/data
+want="n=$N seed=42 gen=odata-users"
+if [ "$(cat "$DATA/.generated" 2>/dev/null)" != "$want" ]; then
+  rm -rf "$DATA"
+  "$BIN" generate "$N" "$DATA" --seed 42
+  echo "$want" > "$DATA/.generated"
 fi
 DB=$WORK/ours.db
 rm -f "$DB" "$DB-wal" "$DB-shm"

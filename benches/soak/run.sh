@@ -2,7 +2,7 @@
 # Ten-minute hostile-load soak on SQLite (issue "Hold under hostile load"): a
 # release build with DEFAULT settings (rate limit, cost budget, time limit,
 # read caps, login throttling all on), tenants bench (A) and evil (B) with N
-# users each (gen_users.py, seeds 42 and 43), then soak.py (see its docstring).
+# users each (`odata-users generate`, seeds 42 and 43), then soak.py (see its docstring).
 #
 #   benches/soak/run.sh                      # 2 + 6 + 2 minutes, N=20000
 #   BEFORE=10 DURING=20 AFTER=10 N=2000 benches/soak/run.sh   # plumbing test
@@ -13,7 +13,6 @@
 set -euo pipefail
 HERE=$(dirname "$(readlink -f "$0")")
 ROOT=$(readlink -f "$HERE/../..")
-SHARED=${SHARED:-$(readlink -f "$ROOT/../shared")}
 N=${N:-20000} WORK=${WORK:-/tmp/odata-soak}
 mkdir -p "$WORK"
 [ "${SKIP_BUILD:-0}" = 1 ] || (cd "$ROOT" && cargo build --release --locked)
@@ -21,7 +20,7 @@ BIN=${BIN:-$ROOT/target/release/odata-users}
 # Imported ids are kept, so tenant B gets its own files (seed 43).
 for seed in 42 43; do
   if [ ! -f "$WORK/data$seed/.n$N" ]; then
-    rm -rf "$WORK/data$seed"; python3 "$SHARED/data/gen_users.py" "$N" "$WORK/data$seed" --seed $seed >/dev/null
+    rm -rf "$WORK/data$seed"; "$BIN" generate "$N" "$WORK/data$seed" --seed $seed >/dev/null
     touch "$WORK/data$seed/.n$N"
   fi
 done

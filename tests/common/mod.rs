@@ -781,26 +781,10 @@ pub fn remap_ids(dir: &std::path::Path, tenant: &str) {
     }
 }
 
-/// `gen_users.py n --seed seed` into a fresh directory.
-pub fn gen_users(n: usize, seed: u64) -> PathBuf {
-    // `../shared` next to the checkout, or two levels up from a worktree.
-    let script = [
-        "../shared/data/gen_users.py",
-        "../../shared/data/gen_users.py",
-    ]
-    .iter()
-    .map(|p| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(p))
-    .find(|p| p.is_file())
-    .expect("the shared generator ../shared/data/gen_users.py");
+/// `odata-users generate n DIR --seed seed` (the project's generator,
+/// [`identity_service::sample_data`]) into a fresh directory.
+pub fn generate_users(n: usize, seed: u64) -> PathBuf {
     let dir = temp_dir().join("data");
-    let out = std::process::Command::new("python3")
-        .arg(&script)
-        .arg(n.to_string())
-        .arg(&dir)
-        .arg("--seed")
-        .arg(seed.to_string())
-        .output()
-        .expect("run python3");
-    assert!(out.status.success(), "gen_users.py failed: {out:?}");
+    identity_service::sample_data::write_dir(&dir, n, seed).expect("generate the test data");
     dir
 }

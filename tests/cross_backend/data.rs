@@ -1,4 +1,4 @@
-//! The data every backend loads: `gen_users.py 200` plus hand-written rows
+//! The data every backend loads: `odata-users generate 200` (seed 42) plus hand-written rows
 //! that differ only in case or accents (also precomposed against combining
 //! accents), carry non-ASCII text (Á, ß, ø, Greek with a final sigma, an
 //! emoji outside the BMP), nulls in every nullable column, ties on sortable
@@ -48,7 +48,7 @@ const EXTRA_USER_GROUPS: &str = "\
 00000000-0000-4000-8000-000000000008,00000000-0000-4000-8000-0000000000b1
 ";
 
-/// How many users `gen_users.py` generates.
+/// How many users the generator makes.
 const GENERATED_USERS: usize = 200;
 
 /// Values present in the data, for the query generator.
@@ -76,17 +76,6 @@ impl Sample {
     }
 }
 
-/// `shared/data/gen_users.py`, next to the project root or, for a git
-/// worktree under the project's parent, next to an ancestor.
-fn generator_script() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .skip(1)
-        .map(|dir| dir.join("shared/data/gen_users.py"))
-        .find(|p| p.is_file())
-        .expect("data generator shared/data/gen_users.py not found next to the project root or an ancestor")
-}
-
 fn append(dir: &Path, file: &str, rows: &str) {
     let path = dir.join(file);
     let mut text =
@@ -100,14 +89,12 @@ fn append(dir: &Path, file: &str, rows: &str) {
 
 /// Writes the CSV files into `dir` and returns what they hold.
 pub fn generate(dir: &Path) -> Sample {
-    let status = std::process::Command::new("python3")
-        .arg(generator_script())
-        .arg(GENERATED_USERS.to_string())
-        .arg(dir)
-        .stdout(std::process::Stdio::null())
-        .status()
-        .expect("python3 is required to generate the test data");
-    assert!(status.success(), "gen_users.py failed");
+    identity_service::sample_data::write_dir(
+        dir,
+        GENERATED_USERS,
+        identity_service::sample_data::DEFAULT_SEED,
+    )
+    .expect("generate the test data");
     append(dir, "peer.users-Users.csv", EXTRA_USERS);
     append(dir, "peer.users-Roles.csv", EXTRA_ROLES);
     append(dir, "peer.users-Groups.csv", EXTRA_GROUPS);

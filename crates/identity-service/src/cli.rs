@@ -40,8 +40,9 @@ pub enum Command {
         #[command(subcommand)]
         command: ClientsCommand,
     },
-    /// Import users, roles, groups and memberships from the CSV files in DIR
-    /// (see ../shared/data/README.md); all-or-nothing per file.
+    /// Import users, roles, groups and memberships from the five CSV files in
+    /// DIR (the files `generate` writes; docs/api1.md lists their columns);
+    /// all-or-nothing per file.
     Import {
         #[arg(long)]
         tenant: String,
@@ -59,6 +60,24 @@ pub enum Command {
         tenant: Option<String>,
         #[arg(long, requires = "tenant")]
         org: Option<String>,
+    },
+    /// Write N generated users, roles, groups and memberships as the CSV
+    /// files `import` reads (needs no database).
+    ///
+    /// Writes peer.users-Users.csv, -Roles.csv, -Groups.csv, -UserRoles.csv
+    /// and -UserGroups.csv into DIR. The same N and seed always give
+    /// byte-identical files (those of the peer comparison's gen_users.py).
+    Generate {
+        /// Number of users to generate.
+        #[arg(value_name = "N")]
+        users: usize,
+        /// Directory to write the files into (created when absent; existing
+        /// files are replaced).
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        /// Seed of the random generator.
+        #[arg(long, default_value_t = crate::sample_data::DEFAULT_SEED)]
+        seed: u64,
     },
     /// Seed the demo tenant (demo/main) with generated users.
     Demo {
@@ -143,8 +162,18 @@ pub fn main() -> std::process::ExitCode {
 
 /// Runs one parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let mut settings = Settings::load(cli.config.as_deref())?;
-    match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
+    let command = cli.command.unwrap_or(Command::Serve(ServeArgs::default()));
+    let mut settings = match command {
+        // Generating files needs neither settings nor a database.
+        Command::Generate { .. } => Settings::default(),
+        _ => Settings::load(cli.config.as_deref())?,
+    };
+    match command {
+        Command::Generate { users, dir, seed } => {
+            let written = crate::sample_data::write_dir(&dir, users, seed)?;
+            say(&format!("{written} to {}", dir.display()));
+            Ok(())
+        }
         Command::Serve(args) => {
             if let Some(bind) = args.bind {
                 settings.bind = bind;

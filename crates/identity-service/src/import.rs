@@ -1,5 +1,6 @@
 //! `odata-users import --tenant T --org O DIR`: loads the five CSV files that
-//! `shared/data/gen_users.py` writes (see its README for the format and the
+//! `odata-users generate` ([`crate::sample_data`]) and the peer comparison's
+//! `gen_users.py` write (docs/api1.md, "CSV files", has the format and the
 //! mapping rules) into one tenant+organization, creating it when absent.
 //!
 //! Every file is read and checked completely before anything is written, so a

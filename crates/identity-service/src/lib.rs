@@ -26,6 +26,7 @@ pub mod mail;
 pub mod odata;
 pub mod pictures;
 pub mod routes;
+pub mod sample_data;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;

@@ -233,7 +233,7 @@ impl MigrationTrait for Migration {
             )
             .col(norm_column(Users::UserKeyNorm, KEY_LEN * 4, backend).not_null())
             .col(ColumnDef::new(Users::Name).string_len(TEXT_LEN).not_null())
-            // NULL for imported users without a culture (../shared/data/README.md).
+            // NULL for imported users without a culture (docs/api1.md, "CSV files").
             .col(ColumnDef::new(Users::Culture).string_len(64).null())
             .col(ColumnDef::new(Users::Email).string_len(TEXT_LEN).null())
             .col(norm_column(Users::EmailNorm, TEXT_LEN * 2, backend).null())

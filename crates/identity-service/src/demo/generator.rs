@@ -1,403 +1,22 @@
-//! A deterministic port of `shared/data/gen_users.py`: the same cultures,
-//! names with accents, mail domains, roles, groups, skewed statuses and
-//! membership counts. It uses its own small PRNG (xoshiro256**) so the same
-//! seed gives the same data on every platform and every version of `rand`;
-//! it does not reproduce the Python files byte for byte (that would need
-//! Python's Mersenne Twister and its sampling algorithms), only their shape.
+//! The demo tenant's data: the tables of [`crate::sample_data`] (the same
+//! cultures, names with accents, mail domains, roles, groups, skewed statuses
+//! and membership counts) drawn with a PRNG of its own (xoshiro256**), so
+//! the demo data is fixed forever and never shares ids with files that
+//! `odata-users generate` writes (those reproduce `gen_users.py` byte for
+//! byte; importing them next to the demo tenant must not collide).
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::Duration;
 use uuid::Uuid;
 
 use crate::import::{Dataset, GroupRow, LinkRow, RoleRow, UserRow};
+use crate::sample_data::tables::{
+    CULTURE_NULL_WEIGHT, CULTURES, GROUP_AREAS, GROUP_COUNT_W, GROUP_TEAMS, ROLE_COUNT_W, ROLES,
+    STATUS_W,
+};
+pub use crate::sample_data::{ascii_slug, login_window};
 
-/// (culture, weight, first names, last names, mail domains)
-type Culture = (
-    &'static str,
-    u32,
-    &'static [&'static str],
-    &'static [&'static str],
-    &'static [&'static str],
-);
-
-const CULTURES: &[Culture] = &[
-    (
-        "pt-PT",
-        30,
-        &[
-            "João",
-            "Maria",
-            "Ana",
-            "Pedro",
-            "Tiago",
-            "Inês",
-            "Rui",
-            "Beatriz",
-            "Miguel",
-            "Catarina",
-            "Francisco",
-            "Sofia",
-            "Gonçalo",
-            "Mariana",
-            "Diogo",
-            "Rita",
-            "Nuno",
-            "Joana",
-            "André",
-            "Carla",
-            "Ricardo",
-            "Marta",
-            "Luís",
-            "Sara",
-            "Bruno",
-            "Helena",
-            "Hugo",
-            "Patrícia",
-            "Filipe",
-            "Teresa",
-        ],
-        &[
-            "Silva",
-            "Santos",
-            "Ferreira",
-            "Pereira",
-            "Oliveira",
-            "Costa",
-            "Rodrigues",
-            "Martins",
-            "Jesus",
-            "Sousa",
-            "Fernandes",
-            "Gonçalves",
-            "Gomes",
-            "Lopes",
-            "Marques",
-            "Alves",
-            "Almeida",
-            "Ribeiro",
-            "Pinto",
-            "Carvalho",
-            "Teixeira",
-            "Moreira",
-            "Correia",
-            "Mendes",
-            "Nunes",
-            "Soares",
-            "Vieira",
-            "Monteiro",
-            "Cardoso",
-            "Rocha",
-        ],
-        &["empresa.pt", "mail.pt", "sapo.pt", "example.pt"],
-    ),
-    (
-        "pt-BR",
-        8,
-        &[
-            "Lucas",
-            "Gabriel",
-            "Júlia",
-            "Larissa",
-            "Matheus",
-            "Fernanda",
-            "Rafael",
-            "Camila",
-            "Gustavo",
-            "Letícia",
-            "Felipe",
-            "Amanda",
-            "Thiago",
-            "Bruna",
-            "Vinícius",
-            "Aline",
-        ],
-        &[
-            "Silva",
-            "Souza",
-            "Oliveira",
-            "Lima",
-            "Araújo",
-            "Barbosa",
-            "Ribeiro",
-            "Carvalho",
-            "Cavalcanti",
-            "Nascimento",
-            "Moura",
-            "Freitas",
-            "Azevedo",
-            "Batista",
-            "Dias",
-            "Castro",
-        ],
-        &["empresa.com.br", "mail.com.br", "example.com.br"],
-    ),
-    (
-        "en-US",
-        22,
-        &[
-            "James",
-            "Mary",
-            "John",
-            "Patricia",
-            "Robert",
-            "Jennifer",
-            "Michael",
-            "Linda",
-            "William",
-            "Elizabeth",
-            "David",
-            "Barbara",
-            "Richard",
-            "Susan",
-            "Joseph",
-            "Jessica",
-            "Thomas",
-            "Sarah",
-            "Christopher",
-            "Karen",
-            "Daniel",
-            "Nancy",
-            "Matthew",
-            "Lisa",
-            "Anthony",
-            "Emily",
-        ],
-        &[
-            "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis",
-            "Wilson", "Anderson", "Taylor", "Thomas", "Moore", "Jackson", "Martin", "Lee",
-            "Thompson", "White", "Harris", "Clark", "Lewis", "Robinson", "Walker", "Young",
-            "Allen", "King",
-        ],
-        &["example.com", "corp.com", "mail.com", "company.us"],
-    ),
-    (
-        "en-GB",
-        8,
-        &[
-            "Oliver", "Amelia", "George", "Isla", "Harry", "Ava", "Jack", "Olivia", "Charlie",
-            "Emily", "Alfie", "Poppy", "Freddie", "Lily",
-        ],
-        &[
-            "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Evans", "Thomas",
-            "Roberts", "Walker", "Wright", "Hughes", "Edwards", "Green",
-        ],
-        &["example.co.uk", "mail.co.uk", "company.co.uk"],
-    ),
-    (
-        "es-ES",
-        14,
-        &[
-            "Antonio",
-            "María",
-            "Manuel",
-            "Carmen",
-            "José",
-            "Josefa",
-            "Francisco",
-            "Isabel",
-            "David",
-            "Laura",
-            "Juan",
-            "Cristina",
-            "Javier",
-            "Marta",
-            "Daniel",
-            "Lucía",
-            "Alejandro",
-            "Paula",
-            "Sergio",
-            "Elena",
-        ],
-        &[
-            "García",
-            "Rodríguez",
-            "González",
-            "Fernández",
-            "López",
-            "Martínez",
-            "Sánchez",
-            "Pérez",
-            "Gómez",
-            "Martín",
-            "Jiménez",
-            "Ruiz",
-            "Hernández",
-            "Díaz",
-            "Moreno",
-            "Muñoz",
-            "Álvarez",
-            "Romero",
-            "Alonso",
-            "Gutiérrez",
-            "Silva",
-        ],
-        &["empresa.es", "correo.es", "example.es"],
-    ),
-    (
-        "fr-FR",
-        10,
-        &[
-            "Jean",
-            "Marie",
-            "Pierre",
-            "Nathalie",
-            "Michel",
-            "Isabelle",
-            "Philippe",
-            "Sylvie",
-            "Alain",
-            "Catherine",
-            "Nicolas",
-            "Françoise",
-            "Julien",
-            "Céline",
-            "Thomas",
-            "Camille",
-            "Hélène",
-            "François",
-            "Léa",
-            "Théo",
-        ],
-        &[
-            "Martin",
-            "Bernard",
-            "Dubois",
-            "Thomas",
-            "Robert",
-            "Richard",
-            "Petit",
-            "Durand",
-            "Leroy",
-            "Moreau",
-            "Simon",
-            "Laurent",
-            "Lefèbvre",
-            "Michel",
-            "Garcia",
-            "David",
-            "Bertrand",
-            "Roux",
-            "Fournier",
-            "Girard",
-        ],
-        &["entreprise.fr", "courriel.fr", "example.fr"],
-    ),
-    (
-        "de-DE",
-        5,
-        &[
-            "Lukas",
-            "Anna",
-            "Leon",
-            "Lena",
-            "Jonas",
-            "Hannah",
-            "Felix",
-            "Lea",
-            "Maximilian",
-            "Mia",
-            "Paul",
-            "Laura",
-            "Jürgen",
-            "Jörg",
-        ],
-        &[
-            "Müller",
-            "Schmidt",
-            "Schneider",
-            "Fischer",
-            "Weber",
-            "Meyer",
-            "Wagner",
-            "Becker",
-            "Schulz",
-            "Hoffmann",
-            "Schäfer",
-            "Koch",
-            "Bauer",
-            "Richter",
-        ],
-        &["firma.de", "example.de", "mail.de"],
-    ),
-    (
-        "it-IT",
-        3,
-        &[
-            "Giuseppe",
-            "Giulia",
-            "Marco",
-            "Francesca",
-            "Alessandro",
-            "Chiara",
-            "Luca",
-            "Sara",
-            "Matteo",
-            "Valentina",
-            "Lorenzo",
-            "Martina",
-        ],
-        &[
-            "Rossi", "Russo", "Ferrari", "Esposito", "Bianchi", "Romano", "Colombo", "Ricci",
-            "Marino", "Greco", "Bruno", "Gallo",
-        ],
-        &["azienda.it", "example.it", "posta.it"],
-    ),
-];
-
-/// Some users have no culture set (NULL).
-const CULTURE_NULL_WEIGHT: u32 = 5;
-
-/// (roleKey, description, weight when picking roles for a user)
-const ROLES: &[(&str, &str, u32)] = &[
-    ("admin", "Administrator", 3),
-    ("user", "User", 40),
-    ("technician", "Technician", 12),
-    ("manager", "Manager", 6),
-    ("auditor", "Auditor", 3),
-    ("reporter", "Reporter", 8),
-    ("viewer", "Viewer", 20),
-    ("editor", "Editor", 10),
-    ("approver", "Approver", 5),
-    ("dispatcher", "Dispatcher", 4),
-    ("planner", "Planner", 5),
-    ("supervisor", "Supervisor", 4),
-    ("support", "Support Agent", 8),
-    ("billing", "Billing", 3),
-    ("hr", "Human Resources", 2),
-    ("inventory", "Inventory Clerk", 4),
-    ("sales", "Sales", 6),
-    ("guest", "Guest", 5),
-    ("integration", "Integration (API)", 1),
-    ("security", "Security Officer", 1),
-];
-
-const GROUP_AREAS: &[&str] = &[
-    "Lisbon",
-    "Porto",
-    "Madrid",
-    "Paris",
-    "London",
-    "New York",
-    "Berlin",
-    "Milan",
-    "São Paulo",
-    "Barcelona",
-];
-const GROUP_TEAMS: &[&str] = &[
-    "Field Service",
-    "Help Desk",
-    "Operations",
-    "Maintenance",
-    "Sales",
-];
-
-/// Active, Inactive, InvitationSent, InvitationExpired.
-const STATUS_W: &[(i32, u32)] = &[(1, 70), (2, 15), (3, 10), (4, 5)];
-/// 0-5 roles per user.
-const ROLE_COUNT_W: &[(usize, u32)] = &[(0, 8), (1, 30), (2, 27), (3, 18), (4, 11), (5, 6)];
-/// 0-3 groups per user.
-const GROUP_COUNT_W: &[(usize, u32)] = &[(0, 15), (1, 45), (2, 28), (3, 12)];
-
-/// The seed the demo data uses (the Python generator's default too).
+/// The seed of the demo data (42, as `generate`'s default; the random
+/// streams differ, and so do the ids).
 pub const DEFAULT_SEED: u64 = 42;
 
 /// xoshiro256** seeded through splitmix64: tiny, fast, and fixed forever, so
@@ -504,30 +123,6 @@ fn uniform_sample(rng: &mut DemoRng, n: usize, k: usize) -> Vec<usize> {
     idx
 }
 
-/// Folds the accented Latin letters the name lists use to ASCII, drops any
-/// other non-ASCII character, keeps lower-case alphanumerics only (the
-/// Python generator's NFKD + `encode("ascii", "ignore")` + `isalnum`).
-pub fn ascii_slug(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars().flat_map(char::to_lowercase) {
-        let base = match c {
-            'á' | 'à' | 'â' | 'ã' | 'ä' | 'å' => 'a',
-            'ç' => 'c',
-            'é' | 'è' | 'ê' | 'ë' => 'e',
-            'í' | 'ì' | 'î' | 'ï' => 'i',
-            'ñ' => 'n',
-            'ó' | 'ò' | 'ô' | 'õ' | 'ö' => 'o',
-            'ú' | 'ù' | 'û' | 'ü' => 'u',
-            'ý' | 'ÿ' => 'y',
-            c => c,
-        };
-        if base.is_ascii_alphanumeric() {
-            out.push(base);
-        }
-    }
-    out
-}
-
 fn weighted_value<T: Copy>(rng: &mut DemoRng, pairs: &[(T, u32)]) -> T {
     let ws: Vec<u32> = pairs.iter().map(|p| p.1).collect();
     pairs[rng.weighted_index(&ws)].0
@@ -564,14 +159,7 @@ pub fn generate(n: usize, seed: u64) -> Dataset {
         .map(|c| c.1)
         .chain(std::iter::once(CULTURE_NULL_WEIGHT))
         .collect();
-    let login_from = Utc
-        .with_ymd_and_hms(2024, 11, 1, 0, 0, 0)
-        .single()
-        .unwrap_or_default();
-    let login_to = Utc
-        .with_ymd_and_hms(2026, 11, 1, 0, 0, 0)
-        .single()
-        .unwrap_or_default();
+    let (login_from, login_to) = login_window();
     let span_ms = (login_to - login_from).num_milliseconds().max(1) as u64;
 
     let mut users = Vec::with_capacity(n);
@@ -646,18 +234,6 @@ pub fn generate(n: usize, seed: u64) -> Dataset {
         user_roles,
         user_groups,
     }
-}
-
-/// The login window of the generated data, for tests.
-pub fn login_window() -> (DateTime<Utc>, DateTime<Utc>) {
-    (
-        Utc.with_ymd_and_hms(2024, 11, 1, 0, 0, 0)
-            .single()
-            .unwrap_or_default(),
-        Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0)
-            .single()
-            .unwrap_or_default(),
-    )
 }
 
 #[cfg(test)]
@@ -747,13 +323,42 @@ mod tests {
         assert!(count("user") > 5 * count("security"));
     }
 
+    /// The demo data is fixed: the same users, ids, roles and memberships
+    /// in every version (a SHA-256 over every field of `generate(300, 42)`).
     #[test]
-    fn slugs_fold_accents() {
-        assert_eq!(ascii_slug("São Paulo"), "saopaulo");
-        assert_eq!(ascii_slug("Gonçalves"), "goncalves");
-        assert_eq!(ascii_slug("Álvarez"), "alvarez");
-        assert_eq!(ascii_slug("Jürgen"), "jurgen");
-        assert_eq!(ascii_slug("Integration (API)"), "integrationapi");
+    fn the_demo_data_does_not_change() {
+        use sha2::{Digest, Sha256};
+        let d = generate(300, DEFAULT_SEED);
+        let mut hash = Sha256::new();
+        for r in &d.roles {
+            hash.update(format!("{}|{}|{:?}\n", r.id, r.role_key, r.description));
+        }
+        for g in &d.groups {
+            hash.update(format!("{}|{}|{:?}\n", g.id, g.group_key, g.name));
+        }
+        for u in &d.users {
+            hash.update(format!(
+                "{}|{}|{}|{:?}|{}|{:?}|{:?}|{:?}|{}|{}\n",
+                u.id,
+                u.user_key,
+                u.name,
+                u.culture,
+                u.is_technician,
+                u.last_login.map(|t| t.timestamp_millis()),
+                u.email,
+                u.picture_url,
+                u.status,
+                u.is_active
+            ));
+        }
+        for l in d.user_roles.iter().chain(&d.user_groups) {
+            hash.update(format!("{}|{}\n", l.user_id, l.other_id));
+        }
+        let hex: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            hex,
+            "d3af0251aedceb2ec02c88c01073283a4bd5bff371cc4a24e79d4e775d5e75ae"
+        );
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Demo data: a tenant `demo`/`main` with about a thousand generated users,
-//! their roles and groups ([`generator`], a port of `gen_users.py`), seeded
+//! their roles and groups ([`generator`]: the tables of `sample_data`, its own PRNG), seeded
 //! by `serve` on an empty database and by `odata-users demo [--users N]`.
 
 pub mod generator;
