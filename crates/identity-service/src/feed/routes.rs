@@ -5,7 +5,9 @@
 //! [`odata_parser::parse_resource_path`] (raw URL text) and dispatched here;
 //! every record comes from the read path.
 
+use actix_web::body::{BodySize, MessageBody};
 use actix_web::http::header;
+use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use odata_parser::ast::{
     Binary, BinaryOp, Expr, ExprKind, Ident, KeyPredicate, Lambda, LambdaKind, Literal, MemberPath,
@@ -102,7 +104,7 @@ impl Feed<'_> {
     }
 
     /// A JSON answer with the content type of the metadata level.
-    fn json(&self, body: Vec<u8>) -> HttpResponse {
+    fn json(&self, body: impl MessageBody + 'static) -> HttpResponse {
         HttpResponse::Ok()
             .insert_header((header::CONTENT_TYPE, self.level.content_type()))
             .body(body)
@@ -601,25 +603,28 @@ async fn page(
             )
         ),
     };
-    let mut body = Vec::with_capacity(page.items.len() + 256);
-    let mut more = feed.open_body(&fragment, &mut body);
+    // The records go out as they are (no copy into an envelope): the
+    // answer is three pieces, the envelope's head, the records, its tail.
+    let mut head = Vec::with_capacity(256);
+    let mut more = feed.open_body(&fragment, &mut head);
     if let Some(count) = page.count {
         if more {
-            body.push(b',');
+            head.push(b',');
         }
-        body.extend_from_slice(format!("\"@odata.count\":{count}").as_bytes());
+        head.extend_from_slice(format!("\"@odata.count\":{count}").as_bytes());
         more = true;
     }
     if more {
-        body.push(b',');
+        head.push(b',');
     }
-    body.extend_from_slice(b"\"value\":");
-    body.extend_from_slice(&page.items);
+    head.extend_from_slice(b"\"value\":");
+    let mut tail = Vec::with_capacity(16);
     if let Some(link) = &page.next_link {
-        body.push(b',');
-        push_member(&mut body, "@odata.nextLink", link);
+        tail.push(b',');
+        push_member(&mut tail, "@odata.nextLink", link);
     }
-    body.push(b'}');
+    tail.push(b'}');
+    let body = Pieces::new([head, page.items, tail]);
     let mut response = feed.json(body);
     if let Some(n) = feed.preferred
         && let Ok(v) = header::HeaderValue::from_str(&format!("odata.maxpagesize={n}"))
@@ -836,5 +841,39 @@ mod tests {
         let id = Uuid::nil();
         let e = related_condition(users, roles, id).expect("partner");
         assert_eq!(e.to_string(), format!("users/any(p:p/id eq {id})"));
+    }
+}
+
+/// A response body sent as the buffers it was written in, without joining
+/// them (its length is known, so no chunked encoding).
+struct Pieces {
+    parts: std::collections::VecDeque<Bytes>,
+    size: u64,
+}
+
+impl Pieces {
+    fn new<const N: usize>(parts: [Vec<u8>; N]) -> Self {
+        let parts: std::collections::VecDeque<Bytes> = parts
+            .into_iter()
+            .filter(|p| !p.is_empty())
+            .map(Bytes::from)
+            .collect();
+        let size = parts.iter().map(|p| p.len() as u64).sum();
+        Pieces { parts, size }
+    }
+}
+
+impl MessageBody for Pieces {
+    type Error = std::convert::Infallible;
+
+    fn size(&self) -> BodySize {
+        BodySize::Sized(self.size)
+    }
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<Bytes, Self::Error>>> {
+        std::task::Poll::Ready(self.get_mut().parts.pop_front().map(Ok))
     }
 }
