@@ -22,6 +22,7 @@ use super::envelope::{apply_properties, select_list};
 use super::metadata::{csdl_json, csdl_xml};
 use super::prefer::{self, MetadataLevel, percent_decode};
 use crate::error::ApiError;
+use crate::etag::Precondition;
 use crate::odata::schema::identity_schema;
 use crate::odata::{self, EntityKind, ReadContext, ReadRequest, Shape};
 use crate::routes::{read_context, resource};
@@ -68,6 +69,7 @@ fn kind_of(set: &EntitySet) -> Option<EntityKind> {
 
 /// Everything a feed handler needs about the request.
 struct Feed<'a> {
+    req: &'a HttpRequest,
     state: &'a AppState,
     scope: &'a TenantScope,
     options: QueryOptions,
@@ -106,6 +108,29 @@ impl Feed<'_> {
         HttpResponse::Ok()
             .insert_header((header::CONTENT_TYPE, self.level.content_type()))
             .body(body)
+    }
+
+    /// The answer about one entity read at `version` (its own, or its
+    /// property's): 304 when `If-None-Match` matches, 412 when `If-Match`
+    /// does not, else `answer()` with the entity's `ETag`.
+    fn conditional(
+        &self,
+        version: Option<i64>,
+        answer: impl FnOnce() -> Result<HttpResponse, ApiError>,
+    ) -> Result<HttpResponse, ApiError> {
+        let precondition = Precondition::from_request(self.req)?;
+        let Some(version) = version else {
+            return answer();
+        };
+        if let Some(not_modified) = precondition.check_read(version)? {
+            return Ok(not_modified);
+        }
+        let mut response = answer()?;
+        if response.status().is_success() {
+            let (name, value) = crate::etag::header(version);
+            response.headers_mut().insert(name, value);
+        }
+        Ok(response)
     }
 }
 
@@ -169,6 +194,7 @@ async fn dispatch(
         ctx.page_size = n;
     }
     let feed = Feed {
+        req: &req,
         state: &state,
         scope: &scope,
         options,
@@ -677,7 +703,7 @@ async fn entity(feed: &Feed<'_>, set: &EntitySet, id: Uuid) -> Result<HttpRespon
     )
     .await?
     .ok_or_else(|| entity_not_found(set, id))?;
-    Ok(single(feed, set, &record))
+    feed.conditional(record.version, || Ok(single(feed, set, &record.json)))
 }
 
 /// A single entity with its `…/$entity` context.
@@ -738,29 +764,32 @@ async fn property_value(
     )
     .await?
     .ok_or_else(|| entity_not_found(set, id))?;
-    let record: serde_json::Map<String, Json> =
-        serde_json::from_slice(&record).map_err(ApiError::internal)?;
-    let value = record.get(&property.name).cloned().unwrap_or(Json::Null);
-    if value.is_null() {
-        // OData: a null property (and its $value) is 204 No Content.
-        return Ok(HttpResponse::NoContent().finish());
-    }
-    if raw_value {
-        let text_value = match value {
-            Json::String(s) => s,
-            other => other.to_string(),
-        };
-        return Ok(text(text_value));
-    }
-    let mut body = Vec::new();
-    let more = feed.open_body(&format!("{}({id})/{}", set.name, property.name), &mut body);
-    if more {
-        body.push(b',');
-    }
-    body.extend_from_slice(b"\"value\":");
-    serde_json::to_writer(&mut body, &value).map_err(ApiError::internal)?;
-    body.push(b'}');
-    Ok(feed.json(body))
+    // A property answers with its entity's ETag.
+    feed.conditional(record.version, || {
+        let record: serde_json::Map<String, Json> =
+            serde_json::from_slice(&record.json).map_err(ApiError::internal)?;
+        let value = record.get(&property.name).cloned().unwrap_or(Json::Null);
+        if value.is_null() {
+            // OData: a null property (and its $value) is 204 No Content.
+            return Ok(HttpResponse::NoContent().finish());
+        }
+        if raw_value {
+            let text_value = match value {
+                Json::String(s) => s,
+                other => other.to_string(),
+            };
+            return Ok(text(text_value));
+        }
+        let mut body = Vec::new();
+        let more = feed.open_body(&format!("{}({id})/{}", set.name, property.name), &mut body);
+        if more {
+            body.push(b',');
+        }
+        body.extend_from_slice(b"\"value\":");
+        serde_json::to_writer(&mut body, &value).map_err(ApiError::internal)?;
+        body.push(b'}');
+        Ok(feed.json(body))
+    })
 }
 
 async fn related(
@@ -811,7 +840,7 @@ async fn related_entity(
             set.entity_type.name, navigation.name
         ))
     })?;
-    Ok(single(feed, target, &record))
+    feed.conditional(record.version, || Ok(single(feed, target, &record.json)))
 }
 
 #[cfg(test)]

@@ -172,6 +172,15 @@ impl Page {
     }
 }
 
+/// One record read by [`get`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entity {
+    /// The record, a JSON object.
+    pub json: Vec<u8>,
+    /// Its version, whose ETag is `"<version>"` ([`crate::etag`]).
+    pub version: Option<i64>,
+}
+
 /// Why a read failed.
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
@@ -463,7 +472,7 @@ pub async fn get<'a>(
     req: &ReadRequest<'_>,
     id: Uuid,
     ctx: &ReadContext,
-) -> Result<Option<Vec<u8>>, QueryError> {
+) -> Result<Option<Entity>, QueryError> {
     check_cost(req, ctx)?;
     client_values(match db.into() {
         Reader::Sqlx(db) => {

@@ -19,7 +19,7 @@ use super::rows::{Row, RowSink, Source, index_of, json_value};
 use super::schema::identity_schema;
 use super::skiptoken::{self, Position};
 use super::write::{self, RecordWriter};
-use super::{Page, QueryError, ReadContext, ReadRequest, Shape};
+use super::{Entity, Page, QueryError, ReadContext, ReadRequest, Shape};
 use crate::tenancy::TenantScope;
 
 impl From<TranslateError> for QueryError {
@@ -252,7 +252,7 @@ pub(crate) async fn get<S: Source>(
     req: &ReadRequest<'_>,
     id: Uuid,
     ctx: &ReadContext,
-) -> Result<Option<Vec<u8>>, QueryError> {
+) -> Result<Option<Entity>, QueryError> {
     let options = req.options;
     for (name, present) in [
         ("$filter", options.filter.is_some()),
@@ -279,11 +279,15 @@ pub(crate) async fn get<S: Source>(
     if records.ids.is_empty() {
         return Ok(None);
     }
+    let version = records.first_version;
     let mut items = records.finish(src, ctx).await?;
     // `[{...}]` -> `{...}`
     items.pop();
     items.remove(0);
-    Ok(Some(items))
+    Ok(Some(Entity {
+        json: items,
+        version,
+    }))
 }
 
 /// The records of one page being written: each record's properties as
@@ -301,6 +305,8 @@ struct Records<'p> {
     /// End of each record in `out` (when navigation properties follow).
     ends: Vec<usize>,
     ids: Vec<Uuid>,
+    /// The version (ETag) of the first record.
+    first_version: Option<i64>,
     /// Order-key columns and the values of the last record kept.
     key_columns: Vec<usize>,
     last_keys: Option<Vec<Json>>,
@@ -337,6 +343,7 @@ impl<'p> Records<'p> {
             out,
             ends: Vec::new(),
             ids: Vec::new(),
+            first_version: None,
             key_columns: Vec::new(),
             last_keys: None,
             open,
@@ -486,6 +493,9 @@ impl RowSink for Records<'_> {
             self.out.push(b',');
         }
         let id = self.writer.open(row, &mut self.out)?;
+        if self.ids.is_empty() {
+            self.first_version = self.writer.version_of(row)?;
+        }
         if self.open {
             self.ends.push(self.out.len());
         } else {

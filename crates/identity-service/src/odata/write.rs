@@ -223,6 +223,9 @@ pub(crate) struct RecordWriter<'a> {
     picture_base: String,
     key_column: String,
     key: usize,
+    /// The column of the concurrency property (the ETag), when the entity
+    /// has one and the statement read it.
+    etag: Option<usize>,
     slots: Vec<Slot>,
     /// `"name":` of each property, written once per writer.
     names: Vec<Vec<u8>>,
@@ -253,6 +256,7 @@ impl<'a> RecordWriter<'a> {
             picture_base,
             key_column: key_column.to_owned(),
             key: 0,
+            etag: None,
             slots: Vec::new(),
             names: Vec::new(),
             computed_slots: Vec::new(),
@@ -262,6 +266,10 @@ impl<'a> RecordWriter<'a> {
     /// Finds the columns of the result.
     pub(crate) fn prepare(&mut self, names: &[&str]) -> Result<(), DbErr> {
         self.key = index_of(names, &self.key_column)?;
+        self.etag = match self.entity.concurrency_column() {
+            Some(column) => Some(index_of(names, column)?),
+            None => None,
+        };
         self.slots = self
             .properties
             .iter()
@@ -304,6 +312,15 @@ impl<'a> RecordWriter<'a> {
             .ok_or_else(|| DbErr::Custom("a record without a key".to_owned()))
     }
 
+    /// The record's version (its ETag is `"<version>"`), when the entity
+    /// has a concurrency property.
+    pub(crate) fn version_of(&self, row: &dyn Row) -> Result<Option<i64>, DbErr> {
+        match self.etag {
+            Some(i) => row.int(i),
+            None => Ok(None),
+        }
+    }
+
     fn full(&self) -> bool {
         matches!(self.shape, Shape::Feed { full: true })
     }
@@ -324,6 +341,19 @@ impl<'a> RecordWriter<'a> {
             out.push(b',');
             key(out, "@odata.editLink");
             string(out, &path);
+            first = false;
+        }
+        // The feed's records carry their ETag (OData JSON §4.5.10).
+        if matches!(self.shape, Shape::Feed { .. })
+            && let Some(version) = self.version_of(row)?
+        {
+            if !first {
+                out.push(b',');
+            }
+            // `"@odata.etag":"\"<version>\""`, written without allocating.
+            out.extend_from_slice(br#""@odata.etag":"\""#);
+            integer(out, version);
+            out.extend_from_slice(br#"\"""#);
             first = false;
         }
         let key_name = self.entity.key.first().map(String::as_str);
