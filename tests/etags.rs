@@ -803,6 +803,23 @@ async fn the_feed_answers_etags_and_odata_etag_annotations() {
             assert_eq!(value[0]["roles"][0]["@odata.etag"], tag(1), "{body}");
         }
     }
+    // odata.metadata=none: no control information, so no @odata.etag (the
+    // ETag header of a single entity stays).
+    let none = "application/json;odata.metadata=none".to_owned();
+    let body = json_of(
+        get("Users".to_owned(), vec![("Accept", none.clone())])
+            .await
+            .expect("GET"),
+        StatusCode::OK,
+    )
+    .await;
+    assert!(body["value"][0].get("@odata.etag").is_none(), "{body}");
+    let response = get(format!("Users({id})"), vec![("Accept", none)])
+        .await
+        .expect("GET");
+    assert_eq!(etag(&response), tag(1));
+    let body = json_of(response, StatusCode::OK).await;
+    assert!(body.get("@odata.etag").is_none(), "{body}");
     let roles = json_of(
         get("Roles".to_owned(), vec![]).await.expect("GET"),
         StatusCode::OK,

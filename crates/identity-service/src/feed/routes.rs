@@ -169,7 +169,10 @@ async fn dispatch(
     // API 1's context with the feed's page size and shape.
     let mut ctx = read_context(&req, &state);
     ctx.page_size = state.settings.feed_page_size;
-    ctx.shape = Shape::Feed { full: false };
+    ctx.shape = Shape::Feed {
+        full: false,
+        etag: true,
+    };
     let options = odata::parse(raw, &ctx)?;
     let root = format!("{}{prefix}", ctx.base_url);
 
@@ -189,6 +192,7 @@ async fn dispatch(
     );
     ctx.shape = Shape::Feed {
         full: level == MetadataLevel::Full,
+        etag: level != MetadataLevel::None,
     };
     if let Some(n) = preferred {
         ctx.page_size = n;

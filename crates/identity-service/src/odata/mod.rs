@@ -61,6 +61,9 @@ pub enum Shape {
     Feed {
         /// `odata.metadata=full`.
         full: bool,
+        /// `@odata.etag` in every entity (not with `odata.metadata=none`,
+        /// which allows no control information but next links and counts).
+        etag: bool,
     },
 }
 

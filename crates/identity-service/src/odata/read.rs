@@ -327,7 +327,7 @@ impl<'p> Records<'p> {
             plan.key_column(),
         );
         let open = !plan.expand.is_empty()
-            || matches!(ctx.shape, Shape::Feed { full: true })
+            || matches!(ctx.shape, Shape::Feed { full: true, .. })
                 && !plan.entity.navigations.is_empty()
             || ctx.shape == Shape::Api1 && !plan.selection.navigations.is_empty();
         // About 256 bytes a record; a buffer for the first 64 records (a key

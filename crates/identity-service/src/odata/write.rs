@@ -322,7 +322,7 @@ impl<'a> RecordWriter<'a> {
     }
 
     fn full(&self) -> bool {
-        matches!(self.shape, Shape::Feed { full: true })
+        matches!(self.shape, Shape::Feed { full: true, .. })
     }
 
     /// Writes `{` and the record's properties, not the closing `}`: the
@@ -344,7 +344,7 @@ impl<'a> RecordWriter<'a> {
             first = false;
         }
         // The feed's records carry their ETag (OData JSON §4.5.10).
-        if matches!(self.shape, Shape::Feed { .. })
+        if matches!(self.shape, Shape::Feed { etag: true, .. })
             && let Some(version) = self.version_of(row)?
         {
             if !first {
