@@ -188,8 +188,14 @@ impl Precondition {
 
     /// Checks a read of the record at `current`: `Err` 412 when `If-Match`
     /// does not match, `Ok(Some(304))` when `If-None-Match` matches,
-    /// `Ok(None)` to answer the record.
-    pub fn check_read(&self, current: i64) -> Result<Option<HttpResponse>, ApiError> {
+    /// `Ok(None)` to answer the record. An answer with expanded related
+    /// records (`$expand`) is never 304 (`expanded`): the record's version
+    /// does not cover theirs.
+    pub fn check_read(
+        &self,
+        current: i64,
+        expanded: bool,
+    ) -> Result<Option<HttpResponse>, ApiError> {
         if let Some(condition) = &self.if_match
             && !condition.matches(current, true)
         {
@@ -202,6 +208,7 @@ impl Precondition {
             });
         }
         if let Some(condition) = &self.if_none_match
+            && !expanded
             && condition.matches(current, false)
         {
             return Ok(Some(
@@ -260,14 +267,19 @@ mod tests {
     #[test]
     fn if_none_match_uses_weak_comparison() {
         let p = precondition(&[("If-None-Match", "W/\"3\"")]).unwrap();
-        assert!(matches!(p.check_read(3), Ok(Some(r)) if r.status() == 304));
-        assert!(matches!(p.check_read(4), Ok(None)));
+        assert!(matches!(p.check_read(3, false), Ok(Some(r)) if r.status() == 304));
+        assert!(matches!(p.check_read(4, false), Ok(None)));
+        assert!(
+            matches!(p.check_read(3, true), Ok(None)),
+            "never 304 under $expand"
+        );
         assert!(p.check_write(3).is_err());
         assert!(p.check_write(4).is_ok());
         let any = precondition(&[("If-None-Match", "*")]).unwrap();
-        assert!(matches!(any.check_read(1), Ok(Some(_))));
+        assert!(matches!(any.check_read(1, false), Ok(Some(_))));
         let stale = precondition(&[("If-Match", "\"2\"")]).unwrap();
-        assert!(stale.check_read(3).is_err());
+        assert!(stale.check_read(3, false).is_err());
+        assert!(stale.check_read(3, true).is_err());
     }
 
     #[test]

@@ -122,7 +122,8 @@ impl Feed<'_> {
         let Some(version) = version else {
             return answer();
         };
-        if let Some(not_modified) = precondition.check_read(version)? {
+        let expanded = self.options.expand.is_some();
+        if let Some(not_modified) = precondition.check_read(version, expanded)? {
             return Ok(not_modified);
         }
         let mut response = answer()?;

@@ -184,7 +184,7 @@ pub async fn record_response(
     let Some(version) = record.version else {
         return Ok(json_bytes(record.json));
     };
-    if let Some(not_modified) = precondition.check_read(version)? {
+    if let Some(not_modified) = precondition.check_read(version, options.expand.is_some())? {
         return Ok(not_modified);
     }
     let mut response = json_bytes(record.json);

@@ -34,7 +34,7 @@ pub trait Catalog: 'static {
     /// A validated record to create.
     type New;
     /// A change of one attribute other than the key.
-    type Attribute;
+    type Attribute: Clone;
 
     /// The singular noun of messages: `role`.
     const NOUN: &'static str;
@@ -179,10 +179,28 @@ pub async fn update<C: Catalog>(
     change: Change<C::Attribute>,
     precondition: &Precondition,
 ) -> Result<i64, ApiError> {
+    // A rename bumps the members too: retried like the other writes that
+    // touch many rows.
+    super::retrying(|| try_update::<C>(db, scope, id, change.clone(), precondition)).await
+}
+
+async fn try_update<C: Catalog>(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    id: Uuid,
+    change: Change<C::Attribute>,
+    precondition: &Precondition,
+) -> Result<i64, ApiError> {
     let txn = begin_write(db).await?;
     let version = lock::<C>(&txn, scope, id, precondition)
         .await?
         .ok_or_else(|| not_found::<C>(&id.to_string()))?;
+    // A user's record lists its roles' and groups' keys: a new key is a
+    // change of every member (the record is locked, so no membership in it
+    // is added meanwhile).
+    if matches!(change, Change::Key(_)) {
+        touch_members::<C>(&txn, scope, id).await?;
+    }
     let mut update = C::Entity::update_many()
         .filter(C::ID.eq(id))
         .filter(C::TENANT_ID.eq(scope.tenant_id));
@@ -222,6 +240,36 @@ pub async fn update<C: Catalog>(
 /// Users whose version one statement bumps at most (bound values).
 const TOUCH_CHUNK: usize = 1000;
 
+/// Bumps `version` and `modified_on` of every user in record `id` (whose
+/// row the caller has locked in `txn`): their records changed with it.
+async fn touch_members<C: Catalog>(
+    txn: &sea_orm::DatabaseTransaction,
+    scope: &TenantScope,
+    id: Uuid,
+) -> Result<(), ApiError> {
+    let members: Vec<Uuid> = C::Membership::find()
+        .select_only()
+        .column(C::MEMBER_USER_ID)
+        .filter(C::MEMBER_ID.eq(id))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    let now = crate::domain::now();
+    for chunk in members.chunks(TOUCH_CHUNK) {
+        users::Entity::update_many()
+            .col_expr(
+                users::Column::Version,
+                Expr::col(users::Column::Version).add(1),
+            )
+            .col_expr(users::Column::ModifiedOn, Expr::value(now))
+            .filter(users::Column::TenantId.eq(scope.tenant_id))
+            .filter(users::Column::Id.is_in(chunk.iter().copied()))
+            .exec(txn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Deletes a record and every membership in it, bumping the version of
 /// each user that loses it (a membership change of theirs). `false` when
 /// absent; `precondition` (If-Match) is checked with the record's row
@@ -246,26 +294,7 @@ async fn try_delete<C: Catalog>(
     if lock::<C>(&txn, scope, id, precondition).await?.is_none() {
         return Ok(false);
     }
-    let members: Vec<Uuid> = C::Membership::find()
-        .select_only()
-        .column(C::MEMBER_USER_ID)
-        .filter(C::MEMBER_ID.eq(id))
-        .into_tuple()
-        .all(&txn)
-        .await?;
-    let now = crate::domain::now();
-    for chunk in members.chunks(TOUCH_CHUNK) {
-        users::Entity::update_many()
-            .col_expr(
-                users::Column::Version,
-                Expr::col(users::Column::Version).add(1),
-            )
-            .col_expr(users::Column::ModifiedOn, Expr::value(now))
-            .filter(users::Column::TenantId.eq(scope.tenant_id))
-            .filter(users::Column::Id.is_in(chunk.iter().copied()))
-            .exec(&txn)
-            .await?;
-    }
+    touch_members::<C>(&txn, scope, id).await?;
     C::Membership::delete_many()
         .filter(C::MEMBER_ID.eq(id))
         .exec(&txn)
