@@ -130,33 +130,12 @@ pub struct Precondition {
 }
 
 impl Precondition {
-    /// No condition: every version passes.
-    pub fn none() -> Self {
-        Precondition::default()
-    }
-
     /// The request's conditions; 400 when a header is malformed.
     pub fn from_request(req: &HttpRequest) -> Result<Self, ApiError> {
         Ok(Precondition {
             if_match: parse(req.headers(), &header::IF_MATCH)?,
             if_none_match: parse(req.headers(), &header::IF_NONE_MATCH)?,
         })
-    }
-
-    /// `If-Match: "<version>"` (for tests and internal callers).
-    pub fn if_match(version: i64) -> Self {
-        Precondition {
-            if_match: Some(Condition::Tags(vec![Tag {
-                weak: false,
-                opaque: version.to_string(),
-            }])),
-            if_none_match: None,
-        }
-    }
-
-    /// Whether the request has any condition.
-    pub fn is_none(&self) -> bool {
-        self.if_match.is_none() && self.if_none_match.is_none()
     }
 
     /// Checks a write against the record's current version (RFC 9110
@@ -261,7 +240,7 @@ mod tests {
         let any = precondition(&[("If-Match", "*")]).unwrap();
         assert!(any.check_write(1).is_ok());
         assert!(precondition(&[]).unwrap().check_write(1).is_ok());
-        assert!(precondition(&[]).unwrap().is_none());
+        assert_eq!(precondition(&[]).unwrap(), Precondition::default());
     }
 
     #[test]
