@@ -8,8 +8,8 @@
 #   - the SAP Cloud SDK generator (npm) generates a typed client from
 #     $metadata, which then runs queries against the feed;
 #   - the README's client examples (quick start curl, Python requests,
-#     python-odata, fetch, the SDK generator and typed client) run as
-#     written, only the server address changed.
+#     python-odata, fetch, the SDK generator and typed client, the ETag
+#     curl example) run as written, only the server address changed.
 #
 #   scripts/feed-clients.sh install   # pinned installs into $FEED_CLIENTS_DIR
 #   scripts/feed-clients.sh check     # start a server with demo data, run all checks

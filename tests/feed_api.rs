@@ -61,11 +61,15 @@ async fn seed(app: &TestApp) -> Seed {
 
 /// The API 1 record of a user without its navigation arrays: what the feed
 /// must return for it (one serializer).
+/// The feed's record of a user: API 1's without the navigation arrays, with
+/// its ETag annotation.
 async fn feed_user(app: &TestApp, id: &str) -> Value {
     let mut record = app.get_user(id).await;
+    let etag = format!("\"{}\"", record["version"]);
     let object = record.as_object_mut().expect("object");
     object.remove("roles");
     object.remove("groups");
+    object.insert("@odata.etag".to_owned(), json!(etag));
     record
 }
 
@@ -499,9 +503,9 @@ async fn entity_sets_with_select_expand_count_and_metadata_levels() {
             "@odata.context": context(&app, "Users(userKey,name)"),
             "@odata.count": 3,
             "value": [
-                {"id": s.ann, "userKey": "ann", "name": "Ann Smith"},
-                {"id": s.bob, "userKey": "bob", "name": "Bob Jones"},
-                {"id": s.cid, "userKey": "cid", "name": "Cid"},
+                {"@odata.etag": "\"1\"", "id": s.ann, "userKey": "ann", "name": "Ann Smith"},
+                {"@odata.etag": "\"1\"", "id": s.bob, "userKey": "bob", "name": "Bob Jones"},
+                {"@odata.etag": "\"1\"", "id": s.cid, "userKey": "cid", "name": "Cid"},
             ]
         })
     );
@@ -518,10 +522,10 @@ async fn entity_sets_with_select_expand_count_and_metadata_levels() {
         json!({
             "@odata.context": context(&app, "Users(userKey,roles(roleKey))"),
             "value": [{
-                "id": s.ann, "userKey": "ann",
+                "@odata.etag": "\"1\"", "id": s.ann, "userKey": "ann",
                 "roles": [
-                    {"id": s.admin, "roleKey": "admin"},
-                    {"id": s.viewer, "roleKey": "viewer"},
+                    {"@odata.etag": "\"1\"", "id": s.admin, "roleKey": "admin"},
+                    {"@odata.etag": "\"1\"", "id": s.viewer, "roleKey": "viewer"},
                 ]
             }]
         })
@@ -562,8 +566,8 @@ async fn entity_sets_with_select_expand_count_and_metadata_levels() {
         json!({
             "@odata.context": context(&app, "Roles(roleKey,description)"),
             "value": [
-                {"id": s.admin, "roleKey": "admin", "description": "Administrators"},
-                {"id": s.viewer, "roleKey": "viewer", "description": null},
+                {"@odata.etag": "\"1\"", "id": s.admin, "roleKey": "admin", "description": "Administrators"},
+                {"@odata.etag": "\"1\"", "id": s.viewer, "roleKey": "viewer", "description": null},
             ]
         })
     );
@@ -576,7 +580,7 @@ async fn entity_sets_with_select_expand_count_and_metadata_levels() {
     );
     assert_eq!(
         body["value"][0]["users"],
-        json!([{"id": s.ann, "userKey": "ann"}])
+        json!([{"@odata.etag": "\"1\"", "id": s.ann, "userKey": "ann"}])
     );
 
     // odata.metadata=none: no context; =full: ids, types and links.
@@ -621,6 +625,7 @@ async fn entity_sets_with_select_expand_count_and_metadata_levels() {
             "@odata.type": "#Identity.User",
             "@odata.id": format!("Users({})", s.bob),
             "@odata.editLink": format!("Users({})", s.bob),
+            "@odata.etag": "\"1\"",
             "roles@odata.navigationLink": format!("Users({})/roles", s.bob),
             "groups@odata.navigationLink": format!("Users({})/groups", s.bob),
             "id": s.bob, "id@odata.type": "#Guid",
@@ -630,6 +635,7 @@ async fn entity_sets_with_select_expand_count_and_metadata_levels() {
                 "@odata.type": "#Identity.Role",
                 "@odata.id": format!("Roles({})", s.viewer),
                 "@odata.editLink": format!("Roles({})", s.viewer),
+                "@odata.etag": "\"1\"",
                 "users@odata.navigationLink": format!("Roles({})/users", s.viewer),
                 "id": s.viewer, "id@odata.type": "#Guid",
                 "roleKey": "viewer",
@@ -646,7 +652,7 @@ async fn entity_sets_with_select_expand_count_and_metadata_levels() {
     assert_eq!(
         answer.json(),
         json!({"@odata.context": context(&app, "Users(userKey)"),
-               "value": [{"id": s.cid, "userKey": "cid"}]})
+               "value": [{"@odata.etag": "\"1\"", "id": s.cid, "userKey": "cid"}]})
     );
     // $format=json is honoured.
     get(&app, "Users?$format=json")
@@ -678,8 +684,8 @@ async fn single_entities_properties_and_values() {
         answer.json(),
         json!({
             "@odata.context": context(&app, "Users(name,roles(roleKey))/$entity"),
-            "id": s.bob, "name": "Bob Jones",
-            "roles": [{"id": s.viewer, "roleKey": "viewer"}]
+            "@odata.etag": "\"1\"", "id": s.bob, "name": "Bob Jones",
+            "roles": [{"@odata.etag": "\"1\"", "id": s.viewer, "roleKey": "viewer"}]
         })
     );
 
@@ -694,7 +700,7 @@ async fn single_entities_properties_and_values() {
     assert_eq!(
         answer.json(),
         json!({"@odata.context": context(&app, "Groups(groupKey)/$entity"),
-               "id": s.sales, "groupKey": "sales"})
+               "@odata.etag": "\"1\"", "id": s.sales, "groupKey": "sales"})
     );
 
     // A property, its raw value, and null (204).
@@ -769,7 +775,7 @@ async fn navigation_and_counts() {
     assert_eq!(
         answer.json(),
         json!({"@odata.context": context(&app, "Groups(groupKey)"),
-               "value": [{"id": s.sales, "groupKey": "sales"}]})
+               "value": [{"@odata.etag": "\"1\"", "id": s.sales, "groupKey": "sales"}]})
     );
     let answer = get(&app, &format!("Users({})/groups", s.cid)).await;
     answer.expect(StatusCode::OK, MINIMAL);
@@ -811,7 +817,7 @@ async fn navigation_and_counts() {
     assert_eq!(
         answer.json(),
         json!({"@odata.context": context(&app, "Roles(roleKey)/$entity"),
-               "id": s.admin, "roleKey": "admin"})
+               "@odata.etag": "\"1\"", "id": s.admin, "roleKey": "admin"})
     );
     get(&app, &format!("Users({})/roles({})", s.bob, s.admin))
         .await

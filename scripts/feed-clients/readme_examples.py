@@ -56,7 +56,14 @@ def main(readme, address, node_dir):
     text = open(readme, encoding="utf-8").read()
     for lang, body, line in blocks(text):
         code = body.replace(README_SERVER, address.rstrip("/"))
-        if lang == "sh" and "connect/token" in body and "--data-urlencode" in body:
+        if lang == "sh" and "If-Match" in body:
+            what = "ETags: a conditional read (304), a write with the ETag (200), the same write again (412)"
+            token = requests.post(address.rstrip("/") + "/connect/token", auth=AUTH,
+                                  data={"grant_type": "client_credentials"}).json()["access_token"]
+            printed = run(["bash", "-euo", "pipefail", "-c", code], work, what, line, TOKEN=token).split()
+            assert len(printed) == 4 and re.fullmatch(r'"[0-9]+"', printed[0]), printed
+            assert printed[1:] == ["304", "200", "412"], printed
+        elif lang == "sh" and "connect/token" in body and "--data-urlencode" in body:
             what = "quick start: token, then curl --data-urlencode on users/odata"
             answer = json.loads(run(["bash", "-euo", "pipefail", "-c", code], work, what, line))
             expected = int(feed(root, "Users/$count", **{
@@ -115,7 +122,7 @@ def main(readme, address, node_dir):
                                  "run; add a check for it\n%s" % (line, lang, body))
         checked.append("README.md:%d %s" % (line, what))
     kinds = len(checked)
-    assert kinds == 7, "expected the README's 7 client examples, ran %d: %s" % (kinds, checked)
+    assert kinds == 8, "expected the README's 8 client examples, ran %d: %s" % (kinds, checked)
     for c in checked:
         print("  ran " + c)
     print("README examples: %d client examples run as written agree with the feed" % kinds)

@@ -18,8 +18,8 @@ For every query, both answers are fetched once and compared:
   `@odata.nextLink` masked (the ceiling writes its own opaque token);
 - always, the bytes in the TARGET format: our answer re-serialized with
   its properties in `$metadata` declaration order (envelope:
-  @odata.context, @odata.count, value, @odata.nextLink; a user: id, then
-  the declared properties) must equal the ceiling's bytes. Python writes
+  @odata.context, @odata.count, value, @odata.nextLink; a user: @odata.etag,
+  id, then the declared properties) must equal the ceiling's bytes. Python writes
   JSON here exactly as serde_json does (compact, UTF-8 as is, the same
   escapes); a control makes sure of that on every answer: our answer
   re-serialized in its OWN key order must give back our exact bytes,
@@ -47,7 +47,7 @@ LOOPBACK = ("http://127.0.0.1:", "http://localhost:", "http://[::1]:")
 
 # crates/identity-service/src/odata/schema.rs, users(): $metadata declaration order.
 USER_ORDER = [
-    "id", "userKey", "name", "culture", "email", "isTechnician", "lastLogin", "status",
+    "@odata.etag", "id", "userKey", "name", "culture", "email", "isTechnician", "lastLogin", "status",
     "picture", "isActive", "isSystem", "isDeleted", "createdBy", "createdOn", "modifiedBy",
     "modifiedOn", "version",
 ]

@@ -93,6 +93,14 @@ pub enum ApiError {
         message: String,
         target: Option<String>,
     },
+    /// 412 with the current `ETag` (when the record exists): `If-Match`
+    /// does not match the record's current version, or `If-None-Match`
+    /// does on a write.
+    #[error("{message}")]
+    PreconditionFailed {
+        message: String,
+        version: Option<i64>,
+    },
     /// 410: the resource existed but is no longer usable (expired invitation).
     #[error("{message}")]
     Gone { message: String },
@@ -174,6 +182,7 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } => "MethodNotAllowed",
             ApiError::Conflict { .. } => "Conflict",
             ApiError::Gone { .. } => "Gone",
+            ApiError::PreconditionFailed { .. } => "PreconditionFailed",
             ApiError::PayloadTooLarge { .. } => "PayloadTooLarge",
             ApiError::UriTooLong { .. } => "UriTooLong",
             ApiError::UnsupportedMediaType { .. } => "UnsupportedMediaType",
@@ -232,6 +241,7 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Gone { .. } => StatusCode::GONE,
+            ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -276,6 +286,12 @@ impl ResponseError for ApiError {
                         response.append_header((header::WWW_AUTHENTICATE, value));
                     }
                 }
+            }
+            ApiError::PreconditionFailed {
+                version: Some(version),
+                ..
+            } => {
+                response.insert_header(crate::etag::header(*version));
             }
             ApiError::Forbidden {
                 challenge: Some(challenge),

@@ -327,6 +327,22 @@ pub async fn run(
     {
         links.rows.sort_unstable_by_key(|l| (l.user_id, l.other_id));
     }
+    // Users that existed before this import and gain memberships from it
+    // change: their versions (ETags) are bumped in the transaction of the
+    // membership file. Users this import creates start at version 1 with
+    // their imported memberships.
+    let touched = |links: &Option<Parsed<LinkRow>>| -> Vec<Uuid> {
+        let mut ids: Vec<Uuid> = links
+            .iter()
+            .flat_map(|p| p.rows.iter().map(|l| l.user_id))
+            .filter(|id| existing.user_ids.contains(id))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    };
+    let touched_by_roles = touched(&user_roles);
+    let touched_by_groups = touched(&user_groups);
     let check_time = started.elapsed();
     // Everything is valid: only now is the tenant created, when absent.
     let (tenant_id, tenant_created) = match found {
@@ -377,11 +393,15 @@ pub async fn run(
     write_file!(USERS_FILE, &users, |txn, rows, bar| bulk::insert_users(
         &txn, &stamp, rows, &bar
     ));
-    write_file!(USER_ROLES_FILE, &user_roles, |txn, rows, bar| {
-        bulk::insert_links(&txn, LinkTable::UserRoles, rows, &bar)
+    write_file!(USER_ROLES_FILE, &user_roles, |txn, rows, bar| async {
+        let n = bulk::insert_links(&txn, LinkTable::UserRoles, rows, &bar).await?;
+        bulk::touch_users(&txn, &stamp, &touched_by_roles).await?;
+        Ok::<u64, sea_orm::DbErr>(n)
     });
-    write_file!(USER_GROUPS_FILE, &user_groups, |txn, rows, bar| {
-        bulk::insert_links(&txn, LinkTable::UserGroups, rows, &bar)
+    write_file!(USER_GROUPS_FILE, &user_groups, |txn, rows, bar| async {
+        let n = bulk::insert_links(&txn, LinkTable::UserGroups, rows, &bar).await?;
+        bulk::touch_users(&txn, &stamp, &touched_by_groups).await?;
+        Ok::<u64, sea_orm::DbErr>(n)
     });
 
     crate::storage::db::analyze(db).await;

@@ -18,6 +18,7 @@ pub mod configuration;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod etag;
 pub mod fair;
 pub mod feed;
 pub mod import;

@@ -26,6 +26,7 @@
 //!         ],
 //!         navigations: vec![],
 //!         searchable: vec!["name".into()],
+//!         concurrency: None,
 //!     }.into(),
 //! }]);
 //!

@@ -502,8 +502,9 @@ impl ReadPlan {
             .unwrap_or("id")
     }
 
-    /// Columns to fetch: the key, the selected column-backed properties and
-    /// the inputs of selected computed properties.
+    /// Columns to fetch: the key, the concurrency column (the ETag), the
+    /// selected column-backed properties and the inputs of selected
+    /// computed properties.
     fn fetch_columns(&self, properties: &[Property]) -> Vec<String> {
         let mut cols = vec![self.key_column().to_owned()];
         for p in properties {
@@ -513,6 +514,7 @@ impl ReadPlan {
                 PropertySource::Constant(_) => {}
             }
         }
+        cols.extend(self.entity.concurrency_column().map(str::to_owned));
         let mut seen = std::collections::HashSet::new();
         cols.retain(|c| seen.insert(c.clone()));
         cols
@@ -637,6 +639,7 @@ impl ReadPlan {
                 PropertySource::Constant(_) => {}
             }
         }
+        cols.extend(expand.target.concurrency_column().map(str::to_owned));
         let mut seen = std::collections::HashSet::new();
         cols.retain(|c| seen.insert(c.clone()));
         for c in cols {

@@ -179,6 +179,11 @@ pub struct EntityType {
     pub navigations: Vec<Navigation>,
     /// Properties `$search` matches (case-insensitive substring).
     pub searchable: Vec<String>,
+    /// The column-backed property whose value changes with every change of
+    /// a record (a version number): the entity's ETag is made from it, and
+    /// `$metadata` declares it in `Core.OptimisticConcurrency`. The
+    /// translator reads its column with every record, selected or not.
+    pub concurrency: Option<String>,
 }
 
 impl EntityType {
@@ -199,6 +204,14 @@ impl EntityType {
     /// The key properties.
     pub fn key_properties(&self) -> impl Iterator<Item = &Property> {
         self.key.iter().filter_map(|k| self.property(k))
+    }
+
+    /// The column of the [concurrency](EntityType::concurrency) property.
+    pub fn concurrency_column(&self) -> Option<&str> {
+        self.concurrency
+            .as_deref()
+            .and_then(|name| self.property(name))
+            .and_then(Property::column_name)
     }
 }
 

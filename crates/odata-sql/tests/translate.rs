@@ -81,6 +81,7 @@ fn mock() -> Mock {
             listed_by_default: true,
         }],
         searchable: vec!["userKey".into(), "name".into(), "email".into()],
+        concurrency: None,
     };
     let roles = EntityType {
         name: "Role".into(),
@@ -93,6 +94,7 @@ fn mock() -> Mock {
             col("roleKey", "role_key", EdmType::String, false),
             col("description", "description", EdmType::String, true),
             col("isDefault", "is_default", EdmType::Boolean, false),
+            col("version", "version", EdmType::Int32, false),
         ],
         navigations: vec![Navigation {
             name: "people".into(),
@@ -106,6 +108,7 @@ fn mock() -> Mock {
             listed_by_default: false,
         }],
         searchable: vec!["roleKey".into(), "description".into()],
+        concurrency: Some("version".into()),
     };
     Mock(vec![
         EntitySet {
@@ -405,6 +408,50 @@ fn single_record() {
         ));
     }
     insta::assert_snapshot!(out);
+}
+
+/// The concurrency column (the ETag's source) is read with every record,
+/// whatever `$select` says, once (not twice when it is selected too).
+#[test]
+fn the_concurrency_column_is_always_read() {
+    let options = |q: &str| parse_query(q, &ParserOptions::default()).unwrap();
+    let model = mock();
+    for backend in Backend::ALL {
+        let translator = Translator::new(&model, backend);
+        for (query, selected) in [
+            ("$select=roleKey", false),
+            ("$select=roleKey,version", true),
+            ("", true),
+        ] {
+            let plan = translator.plan("Roles", &options(query), tenant()).unwrap();
+            assert_eq!(
+                plan.selection
+                    .properties
+                    .iter()
+                    .any(|p| p.name == "version"),
+                selected,
+                "{query}"
+            );
+            for stmt in [
+                plan.page_statement(None, 10, 0).unwrap(),
+                plan.single_statement(Value::Uuid(Some(uuid::Uuid::from_u128(9)))),
+            ] {
+                let (sql, _) = backend.build(&stmt);
+                let column = match backend {
+                    Backend::MySql => "`roles`.`version`",
+                    _ => "\"roles\".\"version\"",
+                };
+                assert_eq!(sql.matches(column).count(), 1, "{backend:?} {query}: {sql}");
+            }
+        }
+        // Entities without one read only what is selected.
+        let plan = translator
+            .plan("People", &options("$select=name"), tenant())
+            .unwrap();
+        let (sql, _) =
+            backend.build(&plan.single_statement(Value::Uuid(Some(uuid::Uuid::from_u128(9)))));
+        assert!(!sql.contains("version"), "{sql}");
+    }
 }
 
 #[test]

@@ -54,7 +54,7 @@ macro_rules! columns_all {
 }
 macro_rules! columns_select3 {
     () => {
-        "SELECT id, user_key, name, email FROM users WHERE tenant_id = ?1"
+        "SELECT id, user_key, name, email, version FROM users WHERE tenant_id = ?1"
     };
 }
 macro_rules! page_sql {
@@ -418,7 +418,10 @@ fn write_user(
     let id = guid(row, 0)?;
     let mut id_text = [0u8; 36];
     hyphenated(&id, &mut id_text);
-    out.extend_from_slice(br#"{"id":""#);
+    // `@odata.etag`: the version, a strong ETag (`"\"7\""`).
+    out.extend_from_slice(br#"{"@odata.etag":"\""#);
+    integer(out, row, if select3 { 4 } else { 16 })?;
+    out.extend_from_slice(br#"\"","id":""#);
     out.extend_from_slice(&id_text);
     out.extend_from_slice(br#"","userKey":"#);
     string(out, row, 1)?;

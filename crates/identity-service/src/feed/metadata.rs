@@ -133,6 +133,21 @@ fn paths(names: &[String], nav: bool) -> Value {
     )
 }
 
+/// `Core.OptimisticConcurrency` of an entity set: the property whose value
+/// makes the ETag of its entities (`version`).
+fn concurrency_annotations(set: &EntitySet) -> Vec<Annotation> {
+    set.entity_type
+        .concurrency
+        .iter()
+        .map(|p| {
+            ann(
+                "Core.OptimisticConcurrency",
+                Value::Collection(vec![Value::PropertyPath(p.clone())]),
+            )
+        })
+        .collect()
+}
+
 fn set_annotations(c: &SetCapabilities, max_levels: u32) -> Vec<Annotation> {
     let mut search = record(vec![("Searchable", Value::Bool(c.searchable))]);
     if c.searchable
@@ -530,6 +545,7 @@ fn xml_container(
                                 .with_attribute(("Target", nav.target_set.as_str()))
                                 .write_empty()?;
                         }
+                        xml_annotations(w, &concurrency_annotations(set))?;
                         if let Some(c) = caps.set(&set.name) {
                             xml_annotations(w, &set_annotations(c, caps.max_expand_levels))?;
                         }
@@ -637,6 +653,7 @@ pub fn csdl_json(schema: &dyn Schema, caps: &Capabilities, page_size: u64) -> Js
         if !bindings.is_empty() {
             s.insert("$NavigationPropertyBinding".into(), Json::Object(bindings));
         }
+        json_annotations(&mut s, &concurrency_annotations(set));
         if let Some(c) = caps.set(&set.name) {
             json_annotations(&mut s, &set_annotations(c, caps.max_expand_levels));
         }
@@ -707,6 +724,28 @@ mod tests {
             assert!(xml.contains(needle), "missing {needle} in\n{xml}");
         }
         assert!(!xml.contains("Aggregation"), "no $apply, no Aggregation");
+    }
+
+    #[test]
+    fn every_set_declares_its_concurrency_property() {
+        let schema = identity_schema();
+        let xml = csdl_xml(schema, &Capabilities::default(), DEFAULT_PAGE_SIZE).expect("xml");
+        // Without the indentation.
+        let xml: String = xml.lines().map(str::trim).collect();
+        let annotation = r#"<Annotation Term="Core.OptimisticConcurrency"><Collection><PropertyPath>version</PropertyPath></Collection></Annotation>"#;
+        assert_eq!(xml.matches(annotation).count(), 3, "{xml}");
+        for set in ["Users", "Roles", "Groups"] {
+            let start = xml.find(&format!(r#"<EntitySet Name="{set}""#)).expect(set);
+            let end = start + xml[start..].find("</EntitySet>").expect("end");
+            assert!(xml[start..end].contains(annotation), "{set}");
+        }
+        let doc = csdl_json(schema, &Capabilities::default(), DEFAULT_PAGE_SIZE);
+        for set in ["Users", "Roles", "Groups"] {
+            assert_eq!(
+                doc["Identity"]["Container"][set]["@Core.OptimisticConcurrency"],
+                json!(["version"])
+            );
+        }
     }
 
     #[test]

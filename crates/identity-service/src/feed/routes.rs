@@ -24,6 +24,7 @@ use super::envelope::{apply_properties, select_list};
 use super::metadata::{csdl_json, csdl_xml};
 use super::prefer::{self, MetadataLevel, percent_decode};
 use crate::error::ApiError;
+use crate::etag::Precondition;
 use crate::odata::schema::identity_schema;
 use crate::odata::{self, EntityKind, ReadContext, ReadRequest, Shape};
 use crate::routes::{read_context, resource};
@@ -70,6 +71,7 @@ fn kind_of(set: &EntitySet) -> Option<EntityKind> {
 
 /// Everything a feed handler needs about the request.
 struct Feed<'a> {
+    req: &'a HttpRequest,
     state: &'a AppState,
     scope: &'a TenantScope,
     options: QueryOptions,
@@ -109,6 +111,30 @@ impl Feed<'_> {
             .insert_header((header::CONTENT_TYPE, self.level.content_type()))
             .body(body)
     }
+
+    /// The answer about one entity read at `version` (its own, or its
+    /// property's): 304 when `If-None-Match` matches, 412 when `If-Match`
+    /// does not, else `answer()` with the entity's `ETag`.
+    fn conditional(
+        &self,
+        version: Option<i64>,
+        answer: impl FnOnce() -> Result<HttpResponse, ApiError>,
+    ) -> Result<HttpResponse, ApiError> {
+        let precondition = Precondition::from_request(self.req)?;
+        let Some(version) = version else {
+            return answer();
+        };
+        let expanded = self.options.expand.is_some();
+        if let Some(not_modified) = precondition.check_read(version, expanded)? {
+            return Ok(not_modified);
+        }
+        let mut response = answer()?;
+        if response.status().is_success() {
+            let (name, value) = crate::etag::header(version);
+            response.headers_mut().insert(name, value);
+        }
+        Ok(response)
+    }
 }
 
 /// `"name":"value"` (JSON-escaped).
@@ -146,7 +172,10 @@ async fn dispatch(
     // API 1's context with the feed's page size and shape.
     let mut ctx = read_context(&req, &state);
     ctx.page_size = state.settings.feed_page_size;
-    ctx.shape = Shape::Feed { full: false };
+    ctx.shape = Shape::Feed {
+        full: false,
+        etag: true,
+    };
     let options = odata::parse(raw, &ctx)?;
     let root = format!("{}{prefix}", ctx.base_url);
 
@@ -166,11 +195,13 @@ async fn dispatch(
     );
     ctx.shape = Shape::Feed {
         full: level == MetadataLevel::Full,
+        etag: level != MetadataLevel::None,
     };
     if let Some(n) = preferred {
         ctx.page_size = n;
     }
     let feed = Feed {
+        req: &req,
         state: &state,
         scope: &scope,
         options,
@@ -682,7 +713,7 @@ async fn entity(feed: &Feed<'_>, set: &EntitySet, id: Uuid) -> Result<HttpRespon
     )
     .await?
     .ok_or_else(|| entity_not_found(set, id))?;
-    Ok(single(feed, set, &record))
+    feed.conditional(record.version, || Ok(single(feed, set, &record.json)))
 }
 
 /// A single entity with its `…/$entity` context.
@@ -743,29 +774,32 @@ async fn property_value(
     )
     .await?
     .ok_or_else(|| entity_not_found(set, id))?;
-    let record: serde_json::Map<String, Json> =
-        serde_json::from_slice(&record).map_err(ApiError::internal)?;
-    let value = record.get(&property.name).cloned().unwrap_or(Json::Null);
-    if value.is_null() {
-        // OData: a null property (and its $value) is 204 No Content.
-        return Ok(HttpResponse::NoContent().finish());
-    }
-    if raw_value {
-        let text_value = match value {
-            Json::String(s) => s,
-            other => other.to_string(),
-        };
-        return Ok(text(text_value));
-    }
-    let mut body = Vec::new();
-    let more = feed.open_body(&format!("{}({id})/{}", set.name, property.name), &mut body);
-    if more {
-        body.push(b',');
-    }
-    body.extend_from_slice(b"\"value\":");
-    serde_json::to_writer(&mut body, &value).map_err(ApiError::internal)?;
-    body.push(b'}');
-    Ok(feed.json(body))
+    // A property answers with its entity's ETag.
+    feed.conditional(record.version, || {
+        let record: serde_json::Map<String, Json> =
+            serde_json::from_slice(&record.json).map_err(ApiError::internal)?;
+        let value = record.get(&property.name).cloned().unwrap_or(Json::Null);
+        if value.is_null() {
+            // OData: a null property (and its $value) is 204 No Content.
+            return Ok(HttpResponse::NoContent().finish());
+        }
+        if raw_value {
+            let text_value = match value {
+                Json::String(s) => s,
+                other => other.to_string(),
+            };
+            return Ok(text(text_value));
+        }
+        let mut body = Vec::new();
+        let more = feed.open_body(&format!("{}({id})/{}", set.name, property.name), &mut body);
+        if more {
+            body.push(b',');
+        }
+        body.extend_from_slice(b"\"value\":");
+        serde_json::to_writer(&mut body, &value).map_err(ApiError::internal)?;
+        body.push(b'}');
+        Ok(feed.json(body))
+    })
 }
 
 async fn related(
@@ -816,32 +850,7 @@ async fn related_entity(
             set.entity_type.name, navigation.name
         ))
     })?;
-    Ok(single(feed, target, &record))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paths_split_after_the_service_root() {
-        assert_eq!(split_path("/api/t/o/odata"), ("/api/t/o/odata", ""));
-        assert_eq!(split_path("/api/t/o/odata/"), ("/api/t/o/odata", ""));
-        assert_eq!(
-            split_path("/api/t/o/odata/Users(1)/roles"),
-            ("/api/t/o/odata", "Users(1)/roles")
-        );
-    }
-
-    #[test]
-    fn related_conditions_are_lambdas_over_the_partner() {
-        let schema = identity_schema();
-        let users = schema.entity_set("Users").expect("Users");
-        let roles = users.entity_type.navigation("roles").expect("roles");
-        let id = Uuid::nil();
-        let e = related_condition(users, roles, id).expect("partner");
-        assert_eq!(e.to_string(), format!("users/any(p:p/id eq {id})"));
-    }
+    feed.conditional(record.version, || Ok(single(feed, target, &record.json)))
 }
 
 /// A response body sent as the buffers it was written in, without joining
@@ -875,5 +884,30 @@ impl MessageBody for Pieces {
         _: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<Result<Bytes, Self::Error>>> {
         std::task::Poll::Ready(self.get_mut().parts.pop_front().map(Ok))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_split_after_the_service_root() {
+        assert_eq!(split_path("/api/t/o/odata"), ("/api/t/o/odata", ""));
+        assert_eq!(split_path("/api/t/o/odata/"), ("/api/t/o/odata", ""));
+        assert_eq!(
+            split_path("/api/t/o/odata/Users(1)/roles"),
+            ("/api/t/o/odata", "Users(1)/roles")
+        );
+    }
+
+    #[test]
+    fn related_conditions_are_lambdas_over_the_partner() {
+        let schema = identity_schema();
+        let users = schema.entity_set("Users").expect("Users");
+        let roles = users.entity_type.navigation("roles").expect("roles");
+        let id = Uuid::nil();
+        let e = related_condition(users, roles, id).expect("partner");
+        assert_eq!(e.to_string(), format!("users/any(p:p/id eq {id})"));
     }
 }

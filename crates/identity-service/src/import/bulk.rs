@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use indicatif::ProgressBar;
 use sea_orm::{ConnectionTrait, DbErr};
-use sea_query::{Alias, Expr, InsertStatement, Query, Value};
+use sea_query::{Alias, Expr, ExprTrait, InsertStatement, Query, Value};
 use uuid::Uuid;
 
 use super::{GroupRow, LinkRow, RoleRow, UserRow};
@@ -260,4 +260,28 @@ pub async fn insert_links<C: ConnectionTrait>(
         .iter()
         .map(|l| vec![Value::from(l.user_id), Value::from(l.other_id)]);
     insert_rows(db, name, &columns, values, progress).await
+}
+
+/// Bumps `version` and `modified_on` of the tenant's users `ids` (who got
+/// new memberships from an import: a change of theirs), in the caller's
+/// transaction, at most [`MAX_ROWS`] ids a statement.
+pub async fn touch_users<C: ConnectionTrait>(
+    db: &C,
+    stamp: &Stamp,
+    ids: &[Uuid],
+) -> Result<(), DbErr> {
+    for chunk in ids.chunks(MAX_ROWS) {
+        let update = Query::update()
+            .table(Alias::new("users"))
+            .value(
+                Alias::new("version"),
+                Expr::col(Alias::new("version")).add(1),
+            )
+            .value(Alias::new("modified_on"), stamp.now)
+            .and_where(Expr::col(Alias::new("tenant_id")).eq(stamp.tenant_id))
+            .and_where(Expr::col(Alias::new("id")).is_in(chunk.iter().copied()))
+            .to_owned();
+        db.execute(&update).await?;
+    }
+    Ok(())
 }

@@ -61,6 +61,9 @@ pub enum Shape {
     Feed {
         /// `odata.metadata=full`.
         full: bool,
+        /// `@odata.etag` in every entity (not with `odata.metadata=none`,
+        /// which allows no control information but next links and counts).
+        etag: bool,
     },
 }
 
@@ -181,6 +184,15 @@ impl Page {
     pub fn records(&self) -> Vec<serde_json::Value> {
         serde_json::from_slice(&self.items).unwrap_or_default()
     }
+}
+
+/// One record read by [`get`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entity {
+    /// The record, a JSON object.
+    pub json: Vec<u8>,
+    /// Its version, whose ETag is `"<version>"` ([`crate::etag`]).
+    pub version: Option<i64>,
 }
 
 /// Why a read failed.
@@ -474,7 +486,7 @@ pub async fn get<'a>(
     req: &ReadRequest<'_>,
     id: Uuid,
     ctx: &ReadContext,
-) -> Result<Option<Vec<u8>>, QueryError> {
+) -> Result<Option<Entity>, QueryError> {
     check_cost(req, ctx)?;
     client_values(match db.into() {
         Reader::Sqlx(db) => {

@@ -22,7 +22,7 @@ use super::rows::{Row, RowSink, Source, index_of, json_value};
 use super::schema::identity_schema;
 use super::skiptoken::{self, Position};
 use super::write::{self, Layout, RecordWriter};
-use super::{Page, QueryError, ReadContext, ReadRequest, Shape};
+use super::{Entity, Page, QueryError, ReadContext, ReadRequest, Shape};
 use crate::tenancy::TenantScope;
 
 impl From<TranslateError> for QueryError {
@@ -452,7 +452,7 @@ pub(crate) async fn get<S: Source>(
     req: &ReadRequest<'_>,
     id: Uuid,
     ctx: &ReadContext,
-) -> Result<Option<Vec<u8>>, QueryError> {
+) -> Result<Option<Entity>, QueryError> {
     let options = req.options;
     for (name, present) in [
         ("$filter", options.filter.is_some()),
@@ -479,11 +479,15 @@ pub(crate) async fn get<S: Source>(
     if records.ids.is_empty() {
         return Ok(None);
     }
+    let version = records.first_version;
     let mut items = records.finish(src, ctx).await?;
     // `[{...}]` -> `{...}`
     items.pop();
     items.remove(0);
-    Ok(Some(items))
+    Ok(Some(Entity {
+        json: items,
+        version,
+    }))
 }
 
 /// The records of one page being written: each record's properties as
@@ -501,6 +505,8 @@ struct Records<'p> {
     /// End of each record in `out` (when navigation properties follow).
     ends: Vec<usize>,
     ids: Vec<Uuid>,
+    /// The version (ETag) of the first record.
+    first_version: Option<i64>,
     /// Order-key columns and the values of the last record kept.
     key_columns: Vec<usize>,
     last_keys: Option<Vec<Json>>,
@@ -526,7 +532,7 @@ impl<'p> Records<'p> {
             plan.key_column(),
         );
         let open = !plan.expand.is_empty()
-            || matches!(ctx.shape, Shape::Feed { full: true })
+            || matches!(ctx.shape, Shape::Feed { full: true, .. })
                 && !plan.entity.navigations.is_empty()
             || ctx.shape == Shape::Api1 && !plan.selection.navigations.is_empty();
         // About 256 bytes a record; a buffer for the first 64 records (a key
@@ -542,6 +548,7 @@ impl<'p> Records<'p> {
             out,
             ends: Vec::new(),
             ids: Vec::new(),
+            first_version: None,
             key_columns: Vec::new(),
             last_keys: None,
             open,
@@ -700,6 +707,9 @@ impl RowSink for Records<'_> {
             self.out.push(b',');
         }
         let id = self.writer.open(row, &mut self.out)?;
+        if self.ids.is_empty() {
+            self.first_version = self.writer.version_of(row)?;
+        }
         if self.open {
             self.ends.push(self.out.len());
         } else {

@@ -9,6 +9,10 @@
 //!   picture endpoint when an image is stored, else the external URL, else
 //!   null). It can be selected but not filtered or sorted on: the translator
 //!   answers 501 for it, because its value depends on the request's base URL.
+//! - `version` (every record's, +1 with every change) is the concurrency
+//!   property: the ETag `"<version>"` of API 1 and the feed, `@odata.etag`
+//!   and `Core.OptimisticConcurrency` in `$metadata`. It stays an ordinary
+//!   property too (the seed's records carry it).
 //! - Every string column compares by code point on SQLite and MariaDB
 //!   ([`Schema::code_point_collation`]), so the translator compares and sorts
 //!   the plain columns there and their indexes serve `$orderby` and `eq`.
@@ -70,6 +74,9 @@ pub fn identity_schema() -> &'static IdentitySchema {
     })
 }
 
+/// The concurrency property of every entity type.
+pub const VERSION: &str = "version";
+
 const KEY_LEN: u32 = 100;
 const TEXT_LEN: u32 = 255;
 
@@ -93,7 +100,7 @@ fn base_fields() -> Vec<Property> {
         col("createdOn", "created_on", EdmType::DateTimeOffset, false),
         col("modifiedBy", "modified_by", EdmType::String, true).with_max_length(TEXT_LEN),
         col("modifiedOn", "modified_on", EdmType::DateTimeOffset, false),
-        col("version", "version", EdmType::Int32, false),
+        col(VERSION, "version", EdmType::Int32, false),
     ]
 }
 
@@ -157,6 +164,7 @@ fn users() -> EntitySet {
                 },
             ],
             searchable: vec!["userKey".to_owned(), "name".to_owned(), "email".to_owned()],
+            concurrency: Some(VERSION.to_owned()),
         }
         .into(),
     }
@@ -194,6 +202,7 @@ fn roles() -> EntitySet {
                 listed_by_default: false,
             }],
             searchable: vec!["roleKey".to_owned(), "description".to_owned()],
+            concurrency: Some(VERSION.to_owned()),
         }
         .into(),
     }
@@ -225,6 +234,7 @@ fn groups() -> EntitySet {
                 listed_by_default: false,
             }],
             searchable: vec!["groupKey".to_owned(), "name".to_owned(), "email".to_owned()],
+            concurrency: Some(VERSION.to_owned()),
         }
         .into(),
     }

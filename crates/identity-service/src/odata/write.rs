@@ -232,6 +232,9 @@ pub(crate) struct RecordWriter<'a> {
 #[derive(Debug, Default)]
 pub(crate) struct Layout {
     key: usize,
+    /// The column of the concurrency property (the ETag), when the entity
+    /// has one and the statement read it.
+    etag: Option<usize>,
     slots: Vec<Slot>,
     /// `"name":` of each property.
     names: Vec<Vec<u8>>,
@@ -284,6 +287,10 @@ impl<'a> RecordWriter<'a> {
 
     fn layout_of(&self, names: &[&str]) -> Result<Layout, DbErr> {
         let key_index = index_of(names, &self.key_column)?;
+        let etag = match self.entity.concurrency_column() {
+            Some(column) => Some(index_of(names, column)?),
+            None => None,
+        };
         let slots = self
             .properties
             .iter()
@@ -319,6 +326,7 @@ impl<'a> RecordWriter<'a> {
             .collect::<Result<_, DbErr>>()?;
         Ok(Layout {
             key: key_index,
+            etag,
             slots,
             names: property_names,
             computed_slots,
@@ -331,8 +339,17 @@ impl<'a> RecordWriter<'a> {
             .ok_or_else(|| DbErr::Custom("a record without a key".to_owned()))
     }
 
+    /// The record's version (its ETag is `"<version>"`), when the entity
+    /// has a concurrency property.
+    pub(crate) fn version_of(&self, row: &dyn Row) -> Result<Option<i64>, DbErr> {
+        match self.layout.etag {
+            Some(i) => row.int(i),
+            None => Ok(None),
+        }
+    }
+
     fn full(&self) -> bool {
-        matches!(self.shape, Shape::Feed { full: true })
+        matches!(self.shape, Shape::Feed { full: true, .. })
     }
 
     /// Writes `{` and the record's properties, not the closing `}`: the
@@ -351,6 +368,19 @@ impl<'a> RecordWriter<'a> {
             out.push(b',');
             key(out, "@odata.editLink");
             string(out, &path);
+            first = false;
+        }
+        // The feed's records carry their ETag (OData JSON §4.5.10).
+        if matches!(self.shape, Shape::Feed { etag: true, .. })
+            && let Some(version) = self.version_of(row)?
+        {
+            if !first {
+                out.push(b',');
+            }
+            // `"@odata.etag":"\"<version>\""`, written without allocating.
+            out.extend_from_slice(br#""@odata.etag":"\""#);
+            integer(out, version);
+            out.extend_from_slice(br#"\"""#);
             first = false;
         }
         let key_name = self.entity.key.first().map(String::as_str);

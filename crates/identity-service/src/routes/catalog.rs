@@ -9,6 +9,7 @@ use super::body::read_json;
 use super::resource;
 use crate::domain::EntityKey;
 use crate::error::ApiError;
+use crate::etag::Precondition;
 use crate::odata::EntityKind;
 use crate::startup::AppState;
 use crate::storage::catalog::{self, Catalog, Change};
@@ -115,13 +116,15 @@ async fn create<C: CatalogRoutes>(
 }
 
 async fn delete<C: CatalogRoutes>(
+    req: HttpRequest,
     state: web::Data<AppState>,
     scope: TenantScope,
     path: web::Path<(String, String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (_, _, key) = path.into_inner();
+    let precondition = Precondition::from_request(&req)?;
     let id = require::<C>(&state, &scope, &key).await?;
-    if catalog::delete::<C>(&state.db, &scope, id).await? {
+    if catalog::delete::<C>(&state.db, &scope, id, &precondition).await? {
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(catalog::not_found::<C>(&key))
@@ -139,11 +142,12 @@ async fn put_attribute<C: CatalogRoutes>(
     if !C::SETTABLE.contains(&attr.as_str()) {
         return Err(not_settable::<C>(&attr));
     }
+    let precondition = Precondition::from_request(&req)?;
     let body = read_json(&req, payload, state.settings.max_json_bytes).await?;
     let change = parse_change::<C>(&attr, &body)?;
     let id = require::<C>(&state, &scope, &key).await?;
-    catalog::update::<C>(&state.db, &scope, id, change).await?;
-    Ok(HttpResponse::Ok().finish())
+    let version = catalog::update::<C>(&state.db, &scope, id, change, &precondition).await?;
+    Ok(super::written(version))
 }
 
 fn parse_change<C: CatalogRoutes>(

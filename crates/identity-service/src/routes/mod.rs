@@ -114,7 +114,8 @@ pub fn optional_text(
     }
 }
 
-/// 201 with `Location` and the id as a JSON string.
+/// 201 with `Location`, the new record's `ETag` (every record starts at
+/// version 1) and the id as a JSON string.
 pub fn created(
     req: &HttpRequest,
     state: &AppState,
@@ -127,7 +128,15 @@ pub fn created(
             actix_web::http::header::LOCATION,
             record_url(req, state, scope, set, id),
         ))
+        .insert_header(crate::etag::header(1))
         .json(id.to_string())
+}
+
+/// 200 with an empty body and the record's `ETag` after a write.
+pub fn written(version: i64) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(crate::etag::header(version))
+        .finish()
 }
 
 /// `GET {set}/odata`: `{"items":[...],"nextPageLink":...,"count":...}`
@@ -155,7 +164,8 @@ pub async fn page_response(
 }
 
 /// `GET {set}/{id|key}`: the record with this id per the request's
-/// `$select`/`$expand`, or `not_found`.
+/// `$select`/`$expand` with its `ETag`, or `not_found`; 304 when
+/// `If-None-Match` matches, 412 when `If-Match` does not.
 pub async fn record_response(
     req: &HttpRequest,
     state: &AppState,
@@ -164,13 +174,23 @@ pub async fn record_response(
     id: uuid::Uuid,
     not_found: impl FnOnce() -> ApiError,
 ) -> Result<HttpResponse, ApiError> {
+    let precondition = crate::etag::Precondition::from_request(req)?;
     let ctx = read_context(req, state);
     let options = odata::parse(req.query_string(), &ctx)?;
     let read = ReadRequest::new(kind, &options);
     let record = odata::get(state.record_reader(), scope, &read, id, &ctx)
         .await?
         .ok_or_else(not_found)?;
-    Ok(json_bytes(record))
+    let Some(version) = record.version else {
+        return Ok(json_bytes(record.json));
+    };
+    if let Some(not_modified) = precondition.check_read(version, options.expand.is_some())? {
+        return Ok(not_modified);
+    }
+    let mut response = json_bytes(record.json);
+    let (name, value) = crate::etag::header(version);
+    response.headers_mut().insert(name, value);
+    Ok(response)
 }
 
 /// 200 with a JSON body already written.

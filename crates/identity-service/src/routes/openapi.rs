@@ -244,6 +244,93 @@ fn base_properties() -> Map<String, Value> {
     m
 }
 
+/// How an operation takes part in optimistic concurrency (ETags).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Conditional {
+    /// Reads one record: `ETag`, `If-None-Match` (304), `If-Match` (412).
+    Read,
+    /// Creates a record: its first `ETag`.
+    Create,
+    /// Changes or deletes one record: `If-Match` (412) and the new `ETag`.
+    Write,
+}
+
+/// Which records' operations carry ETags: a read of one record, creating
+/// one, and every write that addresses one (attributes, picture,
+/// memberships, delete).
+fn conditional(path: &str, method: &str) -> Option<Conditional> {
+    let rest = path.strip_prefix(BASE)?;
+    let segments: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
+    match (method, segments.as_slice()) {
+        ("get", [_, "{id}"]) => Some(Conditional::Read),
+        ("post", ["users" | "roles" | "groups"]) => Some(Conditional::Create),
+        ("delete", [_, "{id}"]) | ("put", [_, _, _]) => Some(Conditional::Write),
+        ("post", ["users", "{userKey}", "roles" | "groups", _]) => Some(Conditional::Write),
+        _ => None,
+    }
+}
+
+fn etag_header() -> Value {
+    json!({"description": "The record's ETag: its version in quotes, e.g. \"3\" (a strong entity tag)",
+        "schema": {"type": "string"}})
+}
+
+/// Adds the ETag headers, conditional request headers and the 304/412
+/// answers to an operation on one record.
+fn describe_conditional(op: &mut Value, kind: Conditional) {
+    let header_param = |name: &str, description: &str| {
+        json!({"name": name, "in": "header", "required": false,
+            "schema": {"type": "string"}, "description": description})
+    };
+    let if_match = header_param(
+        "If-Match",
+        "Only if the record's ETag is one of these (e.g. \"3\"; `*`: any existing record); else 412. Never required.",
+    );
+    let ok = match kind {
+        Conditional::Read => "200",
+        Conditional::Create => "201",
+        Conditional::Write => {
+            if op["responses"]["204"].is_object() {
+                "204"
+            } else {
+                "200"
+            }
+        }
+    };
+    if ok != "204" {
+        op["responses"][ok]["headers"]["ETag"] = etag_header();
+    }
+    let precondition_failed = || {
+        let mut response = error_response(
+            "If-Match does not match the record's current ETag (or If-None-Match does); the ETag header holds the current one",
+        );
+        response["headers"] = json!({"ETag": etag_header()});
+        response
+    };
+    let params = op["parameters"].as_array_mut();
+    match kind {
+        Conditional::Read => {
+            if let Some(params) = params {
+                params.push(header_param(
+                    "If-None-Match",
+                    "The ETag(s) the client holds (weak comparison, or `*`): 304 without a body when the record still has one of them",
+                ));
+                params.push(if_match);
+            }
+            op["responses"]["304"] = json!({"description": "Not modified: the record still has the ETag of If-None-Match",
+                "headers": {"ETag": etag_header()}});
+            op["responses"]["412"] = precondition_failed();
+        }
+        Conditional::Write => {
+            if let Some(params) = params {
+                params.push(if_match);
+            }
+            op["responses"]["412"] = precondition_failed();
+        }
+        Conditional::Create => {}
+    }
+}
+
 fn schema_with(extra: Value) -> Value {
     let mut properties = base_properties();
     if let Value::Object(more) = extra {
@@ -389,8 +476,12 @@ pub fn openapi(server: &str) -> Value {
     ];
     let mut paths: Map<String, Value> = Map::new();
     let mut add = |path: String, method: &str, operation_id: &str, op: &Op| {
+        let mut operation = op.to_json(method, operation_id);
+        if let Some(kind) = conditional(&path, method) {
+            describe_conditional(&mut operation, kind);
+        }
         let entry = paths.entry(path).or_insert_with(|| json!({}));
-        entry[method] = op.to_json(method, operation_id);
+        entry[method] = operation;
     };
     for (path, method, operation_id, op) in &ops {
         add(path.clone(), method, operation_id, op);
@@ -794,5 +885,65 @@ mod tests {
         assert_eq!(accept["security"], json!([]));
         assert!(accept["responses"]["401"].is_null());
         assert_eq!(doc["paths"]["/health"]["get"]["security"], json!([]));
+    }
+
+    #[test]
+    fn etags_and_conditional_requests_are_described() {
+        let doc = openapi("http://x");
+        let op = |path: &str, method: &str| doc["paths"][format!("{BASE}{path}")][method].clone();
+        let header_params = |op: &Value| -> Vec<String> {
+            op["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|p| p["in"] == "header")
+                .map(|p| p["name"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        for set in ["users", "roles", "groups"] {
+            let get = op(&format!("/{set}/{{id}}"), "get");
+            assert!(
+                get["responses"]["200"]["headers"]["ETag"].is_object(),
+                "{set}"
+            );
+            assert!(get["responses"]["304"].is_object(), "{set}");
+            assert!(
+                get["responses"]["412"]["headers"]["ETag"].is_object(),
+                "{set}"
+            );
+            assert_eq!(header_params(&get), ["If-None-Match", "If-Match"], "{set}");
+            let delete = op(&format!("/{set}/{{id}}"), "delete");
+            assert!(delete["responses"]["412"].is_object(), "{set}");
+            assert_eq!(header_params(&delete), ["If-Match"], "{set}");
+            let create = op(&format!("/{set}"), "post");
+            assert!(
+                create["responses"]["201"]["headers"]["ETag"].is_object(),
+                "{set}"
+            );
+        }
+        for (path, method) in [
+            ("/users/{userKey}/name", "put"),
+            ("/users/{userKey}/picture", "put"),
+            ("/users/{userKey}/roles/add", "post"),
+            ("/roles/{id}/description", "put"),
+            ("/groups/{id}/name", "put"),
+        ] {
+            let write = op(path, method);
+            assert_eq!(header_params(&write), ["If-Match"], "{path}");
+            assert!(
+                write["responses"]["200"]["headers"]["ETag"].is_object(),
+                "{path}"
+            );
+            assert!(write["responses"]["412"].is_object(), "{path}");
+        }
+        for (path, method) in [
+            ("/users/odata", "get"),
+            ("/users/{id}/picture", "get"),
+            ("/users/sendInvitation", "post"),
+        ] {
+            let other = op(path, method);
+            assert!(other["responses"]["412"].is_null(), "{path}");
+            assert!(header_params(&other).is_empty(), "{path}");
+        }
     }
 }

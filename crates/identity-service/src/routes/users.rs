@@ -16,6 +16,7 @@ use crate::domain::{
     parse_last_login,
 };
 use crate::error::ApiError;
+use crate::etag::Precondition;
 use crate::odata::EntityKind;
 use crate::pictures;
 use crate::startup::AppState;
@@ -106,15 +107,18 @@ async fn create(
     Ok(super::created(&req, &state, &scope, "users", id))
 }
 
-/// `DELETE users/{id|userKey}`: 204 with memberships, picture and invitations.
+/// `DELETE users/{id|userKey}`: 204 with memberships, picture and
+/// invitations; `If-Match` honoured.
 async fn delete(
+    req: HttpRequest,
     state: web::Data<AppState>,
     scope: TenantScope,
     path: web::Path<(String, String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (_, _, user) = path.into_inner();
+    let precondition = Precondition::from_request(&req)?;
     let id = users::require(&state.db, &scope, &user).await?;
-    if users::delete(&state.db, &scope, id).await? {
+    if users::delete(&state.db, &scope, id, &precondition).await? {
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(users::not_found(&user))
@@ -230,11 +234,12 @@ async fn put_picture(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let (_, _, user) = path.into_inner();
+    let precondition = Precondition::from_request(&req)?;
     let body = read_json(&req, payload, state.settings.picture_json_limit()).await?;
     let id = users::require(&state.db, &scope, &user).await?;
     let change = picture_change(&body, state.settings.max_picture_bytes)?;
-    users::update(&state.db, &scope, id, change).await?;
-    Ok(HttpResponse::Ok().finish())
+    let version = users::update(&state.db, &scope, id, change, &precondition).await?;
+    Ok(super::written(version))
 }
 
 fn picture_change(body: &Value, max_bytes: usize) -> Result<UserChange, ApiError> {
@@ -266,11 +271,12 @@ async fn put_attribute(
             Some(&attr),
         ));
     }
+    let precondition = Precondition::from_request(&req)?;
     let body = read_json(&req, payload, state.settings.max_json_bytes).await?;
     let change = user_change(&attr, &body)?;
     let id = users::require(&state.db, &scope, &user).await?;
-    users::update(&state.db, &scope, id, change).await?;
-    Ok(HttpResponse::Ok().finish())
+    let version = users::update(&state.db, &scope, id, change, &precondition).await?;
+    Ok(super::written(version))
 }
 
 fn expect_str<'a>(body: &'a Value, attr: &str, what: &str) -> Result<&'a str, ApiError> {
@@ -342,10 +348,21 @@ async fn membership(
         "removeById" => (MembershipOp::Remove, Reference::Ids),
         _ => return Err(super::no_route(&req)),
     };
+    let precondition = Precondition::from_request(&req)?;
     let body = read_json(&req, payload, state.settings.max_json_bytes).await?;
     let entries = key_list(&body, "value")?;
-    users::change_memberships(&state.db, &scope, &user, kind, op, by, &entries).await?;
-    Ok(HttpResponse::Ok().finish())
+    let version = users::change_memberships(
+        &state.db,
+        &scope,
+        &user,
+        kind,
+        op,
+        by,
+        &entries,
+        &precondition,
+    )
+    .await?;
+    Ok(super::written(version))
 }
 
 #[cfg(test)]

@@ -11,9 +11,11 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::counters::{self, Counted};
-use super::{begin_write, conflict_or};
+use super::entities::users;
+use super::{begin_write, conflict_or, lock_version};
 use crate::domain::EntityKey;
 use crate::error::ApiError;
+use crate::etag::Precondition;
 use crate::tenancy::TenantScope;
 
 /// A column of the catalog table of `C`.
@@ -32,7 +34,7 @@ pub trait Catalog: 'static {
     /// A validated record to create.
     type New;
     /// A change of one attribute other than the key.
-    type Attribute;
+    type Attribute: Clone;
 
     /// The singular noun of messages: `role`.
     const NOUN: &'static str;
@@ -48,6 +50,8 @@ pub trait Catalog: 'static {
     const MODIFIED_ON: Column<Self>;
     /// The membership table's column holding this catalog's record id.
     const MEMBER_ID: <Self::Membership as EntityTrait>::Column;
+    /// The membership table's column holding the user's id.
+    const MEMBER_USER_ID: <Self::Membership as EntityTrait>::Column;
     /// The row counter of the catalog's entity set.
     const COUNTED: Counted;
 
@@ -148,14 +152,55 @@ pub async fn create<C: Catalog>(
     Ok(id)
 }
 
-/// Applies one attribute change, bumping `version` and `modified_on`.
+/// Locks the record's row in `txn` and checks `precondition` against its
+/// version, which it returns; `None` when the record is gone.
+async fn lock<C: Catalog>(
+    txn: &sea_orm::DatabaseTransaction,
+    scope: &TenantScope,
+    id: Uuid,
+    precondition: &Precondition,
+) -> Result<Option<i64>, ApiError> {
+    let version =
+        lock_version::<C::Entity>(txn, C::ID, C::TENANT_ID, C::VERSION, id, scope.tenant_id)
+            .await?;
+    if let Some(version) = version {
+        precondition.check_write(version)?;
+    }
+    Ok(version)
+}
+
+/// Applies one attribute change, bumping `version` and `modified_on`;
+/// `precondition` (If-Match) is checked with the record's row locked.
+/// Returns the new version.
 pub async fn update<C: Catalog>(
     db: &DatabaseConnection,
     scope: &TenantScope,
     id: Uuid,
     change: Change<C::Attribute>,
-) -> Result<(), ApiError> {
+    precondition: &Precondition,
+) -> Result<i64, ApiError> {
+    // A rename bumps the members too: retried like the other writes that
+    // touch many rows.
+    super::retrying(|| try_update::<C>(db, scope, id, change.clone(), precondition)).await
+}
+
+async fn try_update<C: Catalog>(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    id: Uuid,
+    change: Change<C::Attribute>,
+    precondition: &Precondition,
+) -> Result<i64, ApiError> {
     let txn = begin_write(db).await?;
+    let version = lock::<C>(&txn, scope, id, precondition)
+        .await?
+        .ok_or_else(|| not_found::<C>(&id.to_string()))?;
+    // A user's record lists its roles' and groups' keys: a new key is a
+    // change of every member (the record is locked, so no membership in it
+    // is added meanwhile).
+    if matches!(change, Change::Key(_)) {
+        touch_members::<C>(&txn, scope, id).await?;
+    }
     let mut update = C::Entity::update_many()
         .filter(C::ID.eq(id))
         .filter(C::TENANT_ID.eq(scope.tenant_id));
@@ -189,19 +234,67 @@ pub async fn update<C: Catalog>(
         return Err(not_found::<C>(&id.to_string()));
     }
     txn.commit().await?;
+    Ok(version + 1)
+}
+
+/// Users whose version one statement bumps at most (bound values).
+const TOUCH_CHUNK: usize = 1000;
+
+/// Bumps `version` and `modified_on` of every user in record `id` (whose
+/// row the caller has locked in `txn`): their records changed with it.
+async fn touch_members<C: Catalog>(
+    txn: &sea_orm::DatabaseTransaction,
+    scope: &TenantScope,
+    id: Uuid,
+) -> Result<(), ApiError> {
+    let members: Vec<Uuid> = C::Membership::find()
+        .select_only()
+        .column(C::MEMBER_USER_ID)
+        .filter(C::MEMBER_ID.eq(id))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    let now = crate::domain::now();
+    for chunk in members.chunks(TOUCH_CHUNK) {
+        users::Entity::update_many()
+            .col_expr(
+                users::Column::Version,
+                Expr::col(users::Column::Version).add(1),
+            )
+            .col_expr(users::Column::ModifiedOn, Expr::value(now))
+            .filter(users::Column::TenantId.eq(scope.tenant_id))
+            .filter(users::Column::Id.is_in(chunk.iter().copied()))
+            .exec(txn)
+            .await?;
+    }
     Ok(())
 }
 
-/// Deletes a record and every membership in it. `false` when absent.
+/// Deletes a record and every membership in it, bumping the version of
+/// each user that loses it (a membership change of theirs). `false` when
+/// absent; `precondition` (If-Match) is checked with the record's row
+/// locked, which also keeps new memberships in it from being added
+/// meanwhile (their foreign key check waits for the lock).
 pub async fn delete<C: Catalog>(
     db: &DatabaseConnection,
     scope: &TenantScope,
     id: Uuid,
+    precondition: &Precondition,
+) -> Result<bool, ApiError> {
+    super::retrying(|| try_delete::<C>(db, scope, id, precondition)).await
+}
+
+async fn try_delete<C: Catalog>(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    id: Uuid,
+    precondition: &Precondition,
 ) -> Result<bool, ApiError> {
     let txn = begin_write(db).await?;
-    if resolve::<C>(&txn, scope, &id.to_string()).await?.is_none() {
+    if lock::<C>(&txn, scope, id, precondition).await?.is_none() {
         return Ok(false);
     }
+    touch_members::<C>(&txn, scope, id).await?;
     C::Membership::delete_many()
         .filter(C::MEMBER_ID.eq(id))
         .exec(&txn)

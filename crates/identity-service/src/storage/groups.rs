@@ -38,6 +38,7 @@ impl Catalog for Groups {
     const VERSION: Column<Self> = groups::Column::Version;
     const MODIFIED_ON: Column<Self> = groups::Column::ModifiedOn;
     const MEMBER_ID: user_groups::Column = user_groups::Column::GroupId;
+    const MEMBER_USER_ID: user_groups::Column = user_groups::Column::UserId;
     const COUNTED: Counted = Counted::Groups;
 
     fn key(group: &NewGroup) -> &EntityKey {

@@ -17,8 +17,8 @@ pub mod tenants;
 pub mod users;
 
 use sea_orm::{
-    DatabaseConnection, DatabaseTransaction, DbErr, SqlErr, SqliteTransactionMode,
-    TransactionOptions, TransactionTrait,
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
+    QuerySelect, SqlErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 use crate::error::ApiError;
@@ -93,4 +93,30 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
             ..TransactionOptions::default()
         })
         .await?)
+}
+
+/// Locks the row of record `id` of the tenant for the rest of the write
+/// transaction `txn` (`SELECT … FOR UPDATE`; on SQLite the write
+/// transaction already holds the database's write lock) and returns its
+/// `version`, `None` when there is no such record. A concurrent writer of
+/// the same record waits here until this transaction ends, then reads the
+/// version this one left: the If-Match check that follows is atomic.
+pub async fn lock_version<E: EntityTrait>(
+    txn: &DatabaseTransaction,
+    id_column: E::Column,
+    tenant_column: E::Column,
+    version_column: E::Column,
+    id: uuid::Uuid,
+    tenant_id: uuid::Uuid,
+) -> Result<Option<i64>, ApiError> {
+    let version: Option<i32> = E::find()
+        .select_only()
+        .column(version_column)
+        .filter(id_column.eq(id))
+        .filter(tenant_column.eq(tenant_id))
+        .lock_exclusive()
+        .into_tuple()
+        .one(txn)
+        .await?;
+    Ok(version.map(i64::from))
 }

@@ -39,6 +39,7 @@ impl Catalog for Roles {
     const VERSION: Column<Self> = roles::Column::Version;
     const MODIFIED_ON: Column<Self> = roles::Column::ModifiedOn;
     const MEMBER_ID: user_roles::Column = user_roles::Column::RoleId;
+    const MEMBER_USER_ID: user_roles::Column = user_roles::Column::UserId;
     const COUNTED: Counted = Counted::Roles;
 
     fn key(role: &NewRole) -> &EntityKey {

@@ -13,9 +13,10 @@ use uuid::Uuid;
 use super::counters::{self, Counted};
 use super::entities::{invitations, pictures, user_groups, user_roles, users};
 use super::memberships::{self, Membership, Reference};
-use super::{begin_write, conflict_or};
+use super::{begin_write, conflict_or, lock_version};
 use crate::domain::{Culture, Email, EntityKey, NewUser, UserName, UserStatus};
 use crate::error::{ApiError, ErrorDetail};
+use crate::etag::Precondition;
 use crate::pictures::Picture;
 use crate::tenancy::TenantScope;
 
@@ -248,20 +249,45 @@ async fn store_image<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Locks the user's row in `txn` and checks `precondition` against its
+/// version, which it returns; 404 when the user is gone.
+async fn lock_user(
+    txn: &sea_orm::DatabaseTransaction,
+    scope: &TenantScope,
+    user_id: Uuid,
+    precondition: &Precondition,
+) -> Result<i64, ApiError> {
+    let version = lock_version::<users::Entity>(
+        txn,
+        users::Column::Id,
+        users::Column::TenantId,
+        users::Column::Version,
+        user_id,
+        scope.tenant_id,
+    )
+    .await?
+    .ok_or_else(|| not_found(&user_id.to_string()))?;
+    precondition.check_write(version)?;
+    Ok(version)
+}
+
 /// Applies one attribute change to an existing user (in one transaction),
-/// bumping `version` and `modified_on`.
+/// bumping `version` and `modified_on`; `precondition` (If-Match) is
+/// checked with the user's row locked. Returns the new version.
 pub async fn update(
     db: &DatabaseConnection,
     scope: &TenantScope,
     user_id: Uuid,
     change: UserChange,
-) -> Result<(), ApiError> {
+    precondition: &Precondition,
+) -> Result<i64, ApiError> {
     // Only set replacements insert rows that concurrent calls may race on;
     // they are cheap to clone, so they are the ones retried.
     if matches!(change, UserChange::Roles(_) | UserChange::Groups(_)) {
-        return super::retrying(|| try_update(db, scope, user_id, change.clone())).await;
+        return super::retrying(|| try_update(db, scope, user_id, change.clone(), precondition))
+            .await;
     }
-    try_update(db, scope, user_id, change).await
+    try_update(db, scope, user_id, change, precondition).await
 }
 
 async fn try_update(
@@ -269,8 +295,10 @@ async fn try_update(
     scope: &TenantScope,
     user_id: Uuid,
     change: UserChange,
-) -> Result<(), ApiError> {
+    precondition: &Precondition,
+) -> Result<i64, ApiError> {
     let txn = begin_write(db).await?;
+    let version = lock_user(&txn, scope, user_id, precondition).await?;
     let mut update = users::Entity::update_many()
         .filter(users::Column::Id.eq(user_id))
         .filter(users::Column::TenantId.eq(scope.tenant_id));
@@ -360,7 +388,7 @@ async fn try_update(
         return Err(ApiError::not_found(format!("no user with id '{user_id}'")));
     }
     txn.commit().await?;
-    Ok(())
+    Ok(version + 1)
 }
 
 /// Operation of a membership call.
@@ -371,7 +399,10 @@ pub enum MembershipOp {
 }
 
 /// `POST users/{userKey}/{roles|groups}/{add|addById|remove|removeById}`:
-/// all-or-nothing and idempotent. Bumps the user's version when a link changed.
+/// all-or-nothing and idempotent. Bumps the user's version when a link
+/// changed; `precondition` (If-Match) is checked with the user's row
+/// locked. Returns the user's version after the call.
+#[allow(clippy::too_many_arguments)]
 pub async fn change_memberships(
     db: &DatabaseConnection,
     scope: &TenantScope,
@@ -380,11 +411,24 @@ pub async fn change_memberships(
     op: MembershipOp,
     by: Reference,
     entries: &[String],
-) -> Result<(), ApiError> {
-    super::retrying(|| try_change_memberships(db, scope, user_key_or_id, kind, op, by, entries))
-        .await
+    precondition: &Precondition,
+) -> Result<i64, ApiError> {
+    super::retrying(|| {
+        try_change_memberships(
+            db,
+            scope,
+            user_key_or_id,
+            kind,
+            op,
+            by,
+            entries,
+            precondition,
+        )
+    })
+    .await
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn try_change_memberships(
     db: &DatabaseConnection,
     scope: &TenantScope,
@@ -393,9 +437,11 @@ async fn try_change_memberships(
     op: MembershipOp,
     by: Reference,
     entries: &[String],
-) -> Result<(), ApiError> {
+    precondition: &Precondition,
+) -> Result<i64, ApiError> {
     let txn = begin_write(db).await?;
     let user_id = require(&txn, scope, user_key_or_id).await?;
+    let version = lock_user(&txn, scope, user_id, precondition).await?;
     let ids = memberships::resolve(&txn, scope, kind, by, entries).await?;
     let changed = match op {
         MembershipOp::Add => memberships::add(&txn, kind, user_id, &ids).await?,
@@ -405,29 +451,32 @@ async fn try_change_memberships(
         memberships::touch_user(&txn, scope, user_id).await?;
     }
     txn.commit().await?;
-    Ok(())
+    Ok(if changed { version + 1 } else { version })
 }
 
 /// Deletes a user with its memberships, picture and invitations in one
-/// transaction. `false` when the user does not exist in the tenant.
+/// transaction. `false` when the user does not exist in the tenant;
+/// `precondition` (If-Match) is checked with the user's row locked.
 pub async fn delete(
     db: &DatabaseConnection,
     scope: &TenantScope,
     user_id: Uuid,
+    precondition: &Precondition,
 ) -> Result<bool, ApiError> {
     let txn = begin_write(db).await?;
-    let exists = users::Entity::find()
-        .select_only()
-        .column(users::Column::Id)
-        .filter(users::Column::Id.eq(user_id))
-        .filter(users::Column::TenantId.eq(scope.tenant_id))
-        .into_tuple::<Uuid>()
-        .one(&txn)
-        .await?
-        .is_some();
-    if !exists {
+    let Some(version) = lock_version::<users::Entity>(
+        &txn,
+        users::Column::Id,
+        users::Column::TenantId,
+        users::Column::Version,
+        user_id,
+        scope.tenant_id,
+    )
+    .await?
+    else {
         return Ok(false);
-    }
+    };
+    precondition.check_write(version)?;
     user_roles::Entity::delete_many()
         .filter(user_roles::Column::UserId.eq(user_id))
         .exec(&txn)

@@ -45,6 +45,7 @@ fn entity(name: &str, navigations: Vec<Navigation>) -> EntityType {
         ],
         navigations,
         searchable: vec!["name".to_owned()],
+        concurrency: None,
     }
 }
 
