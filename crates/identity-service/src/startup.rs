@@ -375,6 +375,14 @@ fn run(
     // handler (dropping its future interrupts a running SQLite read, see
     // crate::fair) instead of computing an answer nobody reads.
     .h1_allow_half_closed(false)
+    // Answers go out as soon as they are written (TCP_NODELAY): a feed page
+    // is written in pieces (head, records, tail), and with Nagle's algorithm
+    // the last small piece waited for the client's delayed ACK (40 ms).
+    .on_connect(|conn, _| {
+        if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
+            let _ = tcp.set_nodelay(true);
+        }
+    })
     .listen(listener)?
     .run();
     Ok(server)
