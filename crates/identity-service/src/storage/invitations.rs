@@ -88,13 +88,18 @@ pub async fn invite(
     ttl: Duration,
 ) -> Result<Issued, ApiError> {
     let ttl = chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::MAX);
-    // A write transaction from the start (`BEGIN IMMEDIATE` on SQLite): it
-    // reads before it writes, and a deferred one then fails with "database
-    // is locked" when another writer got there first.
-    let txn = crate::storage::begin_write(db).await?;
-    let issued = invite_in(&txn, scope, invite, ttl).await?;
-    txn.commit().await?;
-    Ok(issued)
+    // Run again when the database aborts it as a deadlock (MariaDB, with
+    // concurrent creates and deletes updating the same counters).
+    crate::storage::retrying(|| async {
+        // A write transaction from the start (`BEGIN IMMEDIATE` on SQLite):
+        // it reads before it writes, and a deferred one then fails with
+        // "database is locked" when another writer got there first.
+        let txn = crate::storage::begin_write(db).await?;
+        let issued = invite_in(&txn, scope, invite.clone(), ttl).await?;
+        txn.commit().await?;
+        Ok(issued)
+    })
+    .await
 }
 
 async fn invite_in<C: ConnectionTrait>(
