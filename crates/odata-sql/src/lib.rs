@@ -77,6 +77,11 @@
 
 #![deny(missing_docs)]
 
+/// The README's example is compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+mod readme {}
+
 pub mod apply;
 pub mod case;
 pub mod checked;
