@@ -170,11 +170,11 @@ pub(crate) async fn list<S: Source>(
 ) -> Result<Page, QueryError> {
     if let Some((templated, values)) = templated(src, scope, req, ctx)? {
         let plan = &templated.plan;
-        let (wanted, limit, offset) = first_page(plan, ctx);
+        // The template's statement has this limit and offset bound already.
+        let (wanted, limit, _) = first_page(plan, ctx);
         if limit == 0 {
             return Ok(empty_page(None));
         }
-        debug_assert_eq!(offset, plan.skip.unwrap_or(0));
         let query = PageQuery::Text(&templated.template.sql, values, &templated.layout);
         return page(src, scope, ctx, plan, query, limit, wanted, None, || {
             canonical_without_paging(req.options)
