@@ -101,6 +101,9 @@ pub enum ApiError {
         message: String,
         version: Option<i64>,
     },
+    /// 406: the `Accept` header allows nothing the feed can produce.
+    #[error("{message}")]
+    NotAcceptable { message: String },
     /// 410: the resource existed but is no longer usable (expired invitation).
     #[error("{message}")]
     Gone { message: String },
@@ -182,6 +185,7 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } => "MethodNotAllowed",
             ApiError::Conflict { .. } => "Conflict",
             ApiError::Gone { .. } => "Gone",
+            ApiError::NotAcceptable { .. } => "NotAcceptable",
             ApiError::PreconditionFailed { .. } => "PreconditionFailed",
             ApiError::PayloadTooLarge { .. } => "PayloadTooLarge",
             ApiError::UriTooLong { .. } => "UriTooLong",
@@ -241,6 +245,7 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Gone { .. } => StatusCode::GONE,
+            ApiError::NotAcceptable { .. } => StatusCode::NOT_ACCEPTABLE,
             ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UriTooLong { .. } => StatusCode::URI_TOO_LONG,

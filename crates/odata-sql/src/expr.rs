@@ -18,7 +18,7 @@ use sea_query::{Alias, Expr, ExprTrait, Func, JoinType, Query, SelectStatement, 
 use crate::checked::Op;
 use crate::dialect::{Backend, DatePart, Rounding};
 use crate::error::TranslateError;
-use crate::schema::{EdmType, EntityType, Navigation, Property, PropertySource, Schema};
+use crate::schema::{EdmType, EntityType, Navigation, Presence, Property, PropertySource, Schema};
 
 /// The static type of a translated expression.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -433,11 +433,21 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
                 nullable: prop.nullable,
                 collation: Collation::Unknown,
             }),
-            PropertySource::Computed { .. } => Err(self.unsupported(
+            PropertySource::Computed { non_null_when, .. } => Err(self.unsupported(
                 span,
                 format!(
-                    "`{}` is computed and cannot be used in {}",
-                    prop.name, self.target
+                    "`{}` is computed by the service (its value depends on the service's \
+                     public URL) and cannot be used in {}{}",
+                    prop.name,
+                    self.target,
+                    if non_null_when.is_some() {
+                        format!(
+                            "; only `{0} eq null` and `{0} ne null` are supported in $filter",
+                            prop.name
+                        )
+                    } else {
+                        String::new()
+                    }
                 ),
             )),
         }
@@ -654,6 +664,11 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
             | BinaryOp::Ge
             | BinaryOp::Lt
             | BinaryOp::Le => {
+                if matches!(op, BinaryOp::Eq | BinaryOp::Ne)
+                    && let Some(test) = self.computed_null_test(*op, left, right)?
+                {
+                    return Ok(test);
+                }
                 if let Some(exact) =
                     self.sub_microsecond_comparison(*op, left, right, span, *op_span)?
                 {
@@ -683,6 +698,83 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
                 let r = self.expr(right)?;
                 self.arithmetic(*op, l, r, *op_span)
             }
+        }
+    }
+
+    /// `p eq null` / `p ne null` (either side) for a computed property that
+    /// says when it has a value (`picture`): the condition on its columns.
+    /// `None` when the comparison is not of that form.
+    fn computed_null_test(
+        &self,
+        op: BinaryOp,
+        left: &OExpr,
+        right: &OExpr,
+    ) -> Result<Option<Typed>, TranslateError> {
+        let path = match (&left.kind, &right.kind) {
+            (ExprKind::Path(p), _) if self.is_null_literal(right, 0) => p,
+            (_, ExprKind::Path(p)) if self.is_null_literal(left, 0) => p,
+            _ => return Ok(None),
+        };
+        let (scope, segments) = self.path_scope(path)?;
+        let [PathSegment::Member { name, key: None }] = segments else {
+            return Ok(None);
+        };
+        if scope.alias == scope.entity.table
+            && self
+                .ctx
+                .computed
+                .iter()
+                .any(|(alias, _)| alias.eq_ignore_ascii_case(&name.name))
+        {
+            return Ok(None);
+        }
+        let Some(Property {
+            source:
+                PropertySource::Computed {
+                    non_null_when: Some(conditions),
+                    ..
+                },
+            ..
+        }) = scope.entity.property(&name.name)
+        else {
+            return Ok(None);
+        };
+        // Each condition is two-valued (never SQL NULL), so `not` and the
+        // negation below stay exact.
+        let present = conditions
+            .iter()
+            .map(|c| match c {
+                Presence::IsTrue(column) => scope
+                    .column(column)
+                    .is_not_null()
+                    .and(scope.column(column).eq(true)),
+                Presence::IsNotNull(column) => scope.column(column).is_not_null(),
+            })
+            .reduce(|a, b| a.or(b))
+            .unwrap_or_else(|| Expr::val(false));
+        Ok(Some(Typed {
+            expr: if op == BinaryOp::Ne {
+                present
+            } else {
+                present.not()
+            },
+            ty: Ty::Edm(EdmType::Boolean),
+            nullable: false,
+            collation: Collation::Unknown,
+        }))
+    }
+
+    /// Whether `e` is the `null` literal, directly or through aliases.
+    fn is_null_literal(&self, e: &OExpr, depth: usize) -> bool {
+        match &e.kind {
+            ExprKind::Literal(Literal::Null) => true,
+            ExprKind::Alias(name) if depth < MAX_ALIAS_DEPTH => self
+                .ctx
+                .aliases
+                .iter()
+                .find(|a| a.name.name == name.name)
+                .is_some_and(|def| self.is_null_literal(&def.value, depth + 1)),
+            _ => false,
         }
     }
 

@@ -101,4 +101,5 @@ pub use plan::{
     ComputedProperty, ExpandPlan, OrderKey, PARENT_COLUMN, RELATED_KEY_COLUMN, ReadPlan, Selection,
     TenantFilter, Translator, computed_column_alias, order_key_alias,
 };
+pub use schema::Presence;
 pub use schema::Schema;

@@ -510,7 +510,7 @@ impl ReadPlan {
         for p in properties {
             match &p.source {
                 PropertySource::Column(c) => cols.push(c.clone()),
-                PropertySource::Computed { columns } => cols.extend(columns.iter().cloned()),
+                PropertySource::Computed { columns, .. } => cols.extend(columns.iter().cloned()),
                 PropertySource::Constant(_) => {}
             }
         }
@@ -635,7 +635,7 @@ impl ReadPlan {
         for p in &expand.properties {
             match &p.source {
                 PropertySource::Column(c) => cols.push(c.clone()),
-                PropertySource::Computed { columns } => cols.extend(columns.iter().cloned()),
+                PropertySource::Computed { columns, .. } => cols.extend(columns.iter().cloned()),
                 PropertySource::Constant(_) => {}
             }
         }

@@ -72,12 +72,25 @@ pub enum PropertySource {
     Constant(sea_query::Value),
     /// Computed by the service from the listed columns when it shapes the
     /// record (e.g. `picture` from `has_picture` and `picture_url`). Such a
-    /// property can be selected but not filtered or sorted on (the
-    /// translator answers `Unsupported`).
+    /// property can be selected but not sorted on, and filtered on only with
+    /// `eq null` / `ne null` when `non_null_when` says when it has a value
+    /// (the translator answers `Unsupported` for everything else).
     Computed {
         /// Columns the service needs to compute the value.
         columns: Vec<String>,
+        /// The value is non-null exactly when at least one of these holds
+        /// on the row; `None` when that cannot be said in SQL.
+        non_null_when: Option<Vec<Presence>>,
     },
+}
+
+/// A condition on one column of a row, for [`PropertySource::Computed`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Presence {
+    /// The (Boolean) column is true.
+    IsTrue(String),
+    /// The column is not null.
+    IsNotNull(String),
 }
 
 /// One structural property of an entity type.

@@ -4,7 +4,8 @@
 use chrono::{TimeZone, Utc};
 use odata_parser::{ParserOptions, parse_query};
 use odata_sql::schema::{
-    EdmType, EntitySet, EntityType, LinkTable, Navigation, Property, PropertySource, Schema,
+    EdmType, EntitySet, EntityType, LinkTable, Navigation, Presence, Property, PropertySource,
+    Schema,
 };
 use odata_sql::{Backend, ReadPlan, TenantFilter, TranslateError, Translator};
 use sea_query::{SelectStatement, Value};
@@ -65,6 +66,10 @@ fn mock() -> Mock {
                 max_length: None,
                 source: PropertySource::Computed {
                     columns: vec!["has_picture".into(), "picture_url".into()],
+                    non_null_when: Some(vec![
+                        Presence::IsTrue("has_picture".into()),
+                        Presence::IsNotNull("picture_url".into()),
+                    ]),
                 },
                 description: None,
             },
@@ -237,6 +242,10 @@ snap!(top_and_skip, "$top=5&$skip=10&$orderby=status");
 snap!(search, "$search=ann OR \"bob smith\" AND NOT x");
 snap!(select_only_some, "$select=name,email");
 snap!(select_computed, "$select=picture");
+snap!(
+    computed_null_test,
+    "$filter=picture eq null or null ne picture or not (picture eq @p)&@p=null"
+);
 snap!(
     compute,
     "$compute=length(name) as n,tolower(email) as e&$select=name,n&$filter=n gt 3&$orderby=e desc"
@@ -568,7 +577,10 @@ fn out_of_range_paging_is_invalid() {
 
 #[test]
 fn unsupported_features_are_reported_not_ignored() {
-    unsupported("$filter=picture eq null", "$filter", "picture");
+    unsupported("$filter=picture eq 'x'", "$filter", "picture");
+    unsupported("$filter=picture gt null", "$filter", "picture");
+    unsupported("$filter=contains(picture,'x')", "$filter", "picture");
+    unsupported("$filter=picture eq picture", "$filter", "picture");
     unsupported("$orderby=picture", "$orderby", "picture");
     unsupported("$filter=status has Mock.Color'Red'", "$filter", "has");
     unsupported(

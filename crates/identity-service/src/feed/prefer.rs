@@ -88,6 +88,19 @@ impl MediaRange {
         )
     }
 
+    /// `IEEE754Compatible=true` (OData JSON §3.2: Int64 and Decimal
+    /// values as strings); any other value is `false`.
+    fn ieee754_compatible(&self) -> bool {
+        self.params
+            .iter()
+            .any(|(n, v)| n == "ieee754compatible" && v.eq_ignore_ascii_case("true"))
+    }
+
+    /// Whether the range allows plain text (`$count`, `$value`).
+    fn allows_text(&self) -> bool {
+        matches!(self.essence.as_str(), "text/plain" | "text/*" | "*/*")
+    }
+
     /// The metadata level the range asks for: `odata.metadata=` (4.0) or
     /// `odata=` (`minimalmetadata` etc., the v3 spelling Power Query also
     /// sends); `Ok(None)` when it does not say; `Err` for an unknown value.
@@ -112,15 +125,34 @@ impl MediaRange {
     }
 }
 
-/// The metadata level of a data response: `$format` (raw option value, as
-/// written in the query string) wins over `Accept`. An unknown level in
-/// `$format` is a 400 naming `$format`; an `Accept` entry with an unknown
-/// level is skipped. Without any JSON-compatible `Accept` entry the answer
-/// is still minimal-metadata JSON (the only format the feed has).
-pub fn metadata_level(
-    format: Option<&str>,
-    accept: Option<&str>,
-) -> Result<MetadataLevel, ApiError> {
+/// What a data response is written as: the metadata level and whether
+/// Int64/Decimal values are strings (`IEEE754Compatible=true`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Negotiated {
+    pub level: MetadataLevel,
+    pub ieee754: bool,
+}
+
+impl Negotiated {
+    /// The `Content-Type` of JSON answers: the level, and
+    /// `IEEE754Compatible=true` when it was asked for.
+    pub fn content_type(self) -> String {
+        let mut ct = self.level.content_type();
+        if self.ieee754 {
+            ct.push_str(";IEEE754Compatible=true");
+        }
+        ct
+    }
+}
+
+/// The metadata level and `IEEE754Compatible` of a data response:
+/// `$format` (raw option value, as written in the query string) wins over
+/// `Accept`. An unknown level in `$format` is a 400 naming `$format`; an
+/// `Accept` entry with an unknown level is skipped. Without any
+/// JSON-compatible `Accept` entry the answer is minimal-metadata JSON
+/// ([`acceptable`] decides whether such an `Accept` gets a 406 instead).
+/// `IEEE754Compatible` is read from the same media type as the level.
+pub fn negotiate(format: Option<&str>, accept: Option<&str>) -> Result<Negotiated, ApiError> {
     if let Some(format) = format {
         let range = media_range(&percent_decode(format));
         if !range.is_json_compatible() {
@@ -129,13 +161,21 @@ pub fn metadata_level(
                 target: Some("$format".to_owned()),
             });
         }
+        let ieee754 = range.ieee754_compatible();
         return range
             .metadata_level()
-            .map(|l| l.unwrap_or(MetadataLevel::Minimal))
+            .map(|l| Negotiated {
+                level: l.unwrap_or(MetadataLevel::Minimal),
+                ieee754,
+            })
             .map_err(|m| ApiError::bad_request(m, Some("$format")));
     }
+    let minimal = Negotiated {
+        level: MetadataLevel::Minimal,
+        ieee754: false,
+    };
     let Some(accept) = accept else {
-        return Ok(MetadataLevel::Minimal);
+        return Ok(minimal);
     };
     let mut ranges: Vec<MediaRange> = accept
         .split(',')
@@ -146,10 +186,39 @@ pub fn metadata_level(
     ranges.sort_by(|a, b| b.quality.total_cmp(&a.quality));
     for range in ranges {
         if let Ok(level) = range.metadata_level() {
-            return Ok(level.unwrap_or(MetadataLevel::Minimal));
+            return Ok(Negotiated {
+                level: level.unwrap_or(MetadataLevel::Minimal),
+                ieee754: range.ieee754_compatible(),
+            });
         }
     }
-    Ok(MetadataLevel::Minimal)
+    Ok(minimal)
+}
+
+/// Whether `Accept` allows something the feed can produce for a data
+/// resource: JSON (`application/json` with any parameters,
+/// `application/*`, `*/*`), or for `$count`/`$value` (`text`) also
+/// `text/plain` and `text/*`. JSON stays allowed there: the feed answers
+/// those in plain text, but clients that send one JSON `Accept` for every
+/// request keep working. No `Accept` (or an empty one) allows everything;
+/// entries with `q=0` allow nothing.
+pub fn acceptable(accept: Option<&str>, text: bool) -> bool {
+    let Some(accept) = accept else {
+        return true;
+    };
+    let ranges: Vec<MediaRange> = accept
+        .split(',')
+        .filter(|r| !r.trim().is_empty())
+        .map(media_range)
+        .collect();
+    ranges.is_empty()
+        || ranges.iter().any(|r| {
+            r.quality > 0.0
+                && (matches!(
+                    r.essence.as_str(),
+                    "application/json" | "application/*" | "*/*"
+                ) || (text && r.allows_text()))
+        })
 }
 
 /// The page size the `Prefer` header asks for, clamped to
@@ -182,6 +251,13 @@ pub fn max_page_size<'a>(prefer_headers: impl Iterator<Item = &'a str>) -> Optio
 mod tests {
     use super::*;
 
+    fn metadata_level(
+        format: Option<&str>,
+        accept: Option<&str>,
+    ) -> Result<MetadataLevel, ApiError> {
+        negotiate(format, accept).map(|n| n.level)
+    }
+
     const POWER_QUERY_ACCEPT: &str = "application/json;odata.metadata=minimal;q=1.0,application/json;odata=minimalmetadata;q=0.9,application/atomsvc+xml;q=0.8,application/atom+xml;q=0.8,application/xml;q=0.7,text/plain;q=0.7";
 
     #[test]
@@ -190,6 +266,77 @@ mod tests {
             metadata_level(None, Some(POWER_QUERY_ACCEPT)).ok(),
             Some(MetadataLevel::Minimal)
         );
+    }
+
+    #[test]
+    fn accept_allows_json_or_text_where_text_is_written() {
+        for accept in [
+            "*/*",
+            "application/*",
+            "application/json",
+            "application/json;odata.metadata=full;IEEE754Compatible=true;charset=utf-8",
+            "application/xml, application/json;q=0.1",
+            POWER_QUERY_ACCEPT,
+            "",
+        ] {
+            assert!(acceptable(Some(accept), false), "{accept}");
+        }
+        assert!(acceptable(None, false));
+        for accept in [
+            "application/xml",
+            "text/csv",
+            "text/plain",
+            "text/*",
+            "application/json;q=0",
+            "application/atom+xml, text/html",
+        ] {
+            assert!(!acceptable(Some(accept), false), "{accept}");
+        }
+        assert!(acceptable(Some("text/plain"), true));
+        assert!(acceptable(Some("text/*"), true));
+        assert!(acceptable(Some("application/json"), true));
+        assert!(!acceptable(Some("text/csv"), true));
+        assert!(!acceptable(Some("application/xml"), true));
+    }
+
+    #[test]
+    fn ieee754_compatible_from_format_or_the_chosen_accept() {
+        let n = negotiate(Some("application/json;IEEE754Compatible=true"), None).unwrap();
+        assert!(n.ieee754);
+        assert_eq!(n.level, MetadataLevel::Minimal);
+        assert_eq!(
+            n.content_type(),
+            "application/json;odata.metadata=minimal;IEEE754Compatible=true"
+        );
+        let n = negotiate(
+            Some("application%2Fjson%3Bodata.metadata%3Dnone%3Bieee754compatible%3DTRUE"),
+            Some("application/json"),
+        )
+        .unwrap();
+        assert_eq!((n.level, n.ieee754), (MetadataLevel::None, true));
+        // $format wins: no flag there, none from Accept.
+        let n = negotiate(
+            Some("json"),
+            Some("application/json;IEEE754Compatible=true"),
+        )
+        .unwrap();
+        assert!(!n.ieee754);
+        let n = negotiate(
+            None,
+            Some("application/json;odata.metadata=full;IEEE754Compatible=true"),
+        )
+        .unwrap();
+        assert_eq!((n.level, n.ieee754), (MetadataLevel::Full, true));
+        let n = negotiate(None, Some("application/json;IEEE754Compatible=false")).unwrap();
+        assert!(!n.ieee754);
+        assert_eq!(n.content_type(), "application/json;odata.metadata=minimal");
+        // The flag of the range that was chosen (highest quality).
+        let n = negotiate(
+            None,
+            Some("application/json;IEEE754Compatible=true;q=0.5, application/json;odata.metadata=none"),
+        )
+        .unwrap();
+        assert_eq!((n.level, n.ieee754), (MetadataLevel::None, false));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use odata_parser::ast::{
 };
 use odata_parser::{ParserOptions, parse_resource_path};
 use odata_sql::Schema;
-use odata_sql::schema::{EntitySet, Navigation, Property};
+use odata_sql::schema::{EdmType, EntitySet, Navigation, Property};
 use serde_json::{Value as Json, json};
 use uuid::Uuid;
 
@@ -76,6 +76,9 @@ struct Feed<'a> {
     scope: &'a TenantScope,
     options: QueryOptions,
     level: MetadataLevel,
+    /// `IEEE754Compatible=true`: Int64/Decimal values (and `@odata.count`)
+    /// are JSON strings, and the content type says so.
+    ieee754: bool,
     /// `{base}/api/t/o/odata` (no trailing slash).
     root: String,
     /// The page size the client preferred (clamped), if it said.
@@ -105,10 +108,15 @@ impl Feed<'_> {
         }
     }
 
-    /// A JSON answer with the content type of the metadata level.
+    /// A JSON answer with the content type of the metadata level (and
+    /// `IEEE754Compatible=true` when asked for).
     fn json(&self, body: impl MessageBody + 'static) -> HttpResponse {
+        let negotiated = prefer::Negotiated {
+            level: self.level,
+            ieee754: self.ieee754,
+        };
         HttpResponse::Ok()
-            .insert_header((header::CONTENT_TYPE, self.level.content_type()))
+            .insert_header((header::CONTENT_TYPE, negotiated.content_type()))
             .body(body)
     }
 
@@ -175,6 +183,7 @@ async fn dispatch(
     ctx.shape = Shape::Feed {
         full: false,
         etag: true,
+        ieee754: false,
     };
     let options = odata::parse(raw, &ctx)?;
     let root = format!("{}{prefix}", ctx.base_url);
@@ -187,7 +196,9 @@ async fn dispatch(
         .headers()
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok());
-    let level = prefer::metadata_level(options.format.as_ref().map(|f| f.value.as_str()), accept)?;
+    let has_format = options.format.is_some();
+    let prefer::Negotiated { level, ieee754 } =
+        prefer::negotiate(options.format.as_ref().map(|f| f.value.as_str()), accept)?;
     let preferred = prefer::max_page_size(
         req.headers()
             .get_all("prefer")
@@ -196,6 +207,7 @@ async fn dispatch(
     ctx.shape = Shape::Feed {
         full: level == MetadataLevel::Full,
         etag: level != MetadataLevel::None,
+        ieee754,
     };
     if let Some(n) = preferred {
         ctx.page_size = n;
@@ -206,11 +218,37 @@ async fn dispatch(
         scope: &scope,
         options,
         level,
+        ieee754,
         root,
         preferred,
         ctx,
     };
     let target = resolve(&path)?;
+    // `$format` wins over `Accept` (checked in `negotiate`); without it, an
+    // `Accept` that allows nothing the feed writes is a 406. `$count` and
+    // `$value` are plain text.
+    let text = matches!(
+        target,
+        Target::Collection { count: true, .. }
+            | Target::Related { count: true, .. }
+            | Target::Property {
+                raw_value: true,
+                ..
+            }
+    );
+    if !has_format && !prefer::acceptable(accept, text) {
+        return Err(ApiError::NotAcceptable {
+            message: format!(
+                "the Accept header allows nothing this resource is available as ({}); \
+                 send application/json (or no Accept)",
+                if text {
+                    "text/plain or application/json"
+                } else {
+                    "application/json"
+                }
+            ),
+        });
+    }
     match target {
         Target::ServiceDocument => {
             reject_options(&feed.options, &[], "the service document")?;
@@ -642,7 +680,13 @@ async fn page(
         if more {
             head.push(b',');
         }
-        head.extend_from_slice(format!("\"@odata.count\":{count}").as_bytes());
+        // A string with IEEE754Compatible=true (OData JSON §3.2, §4.5.5).
+        let count = if feed.ieee754 {
+            format!("\"@odata.count\":\"{count}\"")
+        } else {
+            format!("\"@odata.count\":{count}")
+        };
+        head.extend_from_slice(count.as_bytes());
         more = true;
     }
     if more {
@@ -778,7 +822,13 @@ async fn property_value(
     feed.conditional(record.version, || {
         let record: serde_json::Map<String, Json> =
             serde_json::from_slice(&record.json).map_err(ApiError::internal)?;
-        let value = record.get(&property.name).cloned().unwrap_or(Json::Null);
+        let mut value = record.get(&property.name).cloned().unwrap_or(Json::Null);
+        if feed.ieee754
+            && matches!(property.edm_type, EdmType::Int64 | EdmType::Decimal)
+            && let Json::Number(n) = &value
+        {
+            value = Json::String(n.to_string());
+        }
         if value.is_null() {
             // OData: a null property (and its $value) is 204 No Content.
             return Ok(HttpResponse::NoContent().finish());

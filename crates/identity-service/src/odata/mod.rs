@@ -64,7 +64,17 @@ pub enum Shape {
         /// `@odata.etag` in every entity (not with `odata.metadata=none`,
         /// which allows no control information but next links and counts).
         etag: bool,
+        /// `IEEE754Compatible=true`: Int64 and Decimal values are written
+        /// as JSON strings (OData JSON §3.2).
+        ieee754: bool,
     },
+}
+
+impl Shape {
+    /// Whether Int64 and Decimal values are written as JSON strings.
+    pub fn ieee754(self) -> bool {
+        matches!(self, Shape::Feed { ieee754: true, .. })
+    }
 }
 
 /// What one request cost the read path: query-string parses and SQL

@@ -804,6 +804,8 @@ struct Aggregates<'a> {
     rows: u64,
     limit: u64,
     out: Vec<u8>,
+    /// Int64 and Decimal values as strings (`IEEE754Compatible=true`).
+    ieee754: bool,
 }
 
 impl RowSink for Aggregates<'_> {
@@ -831,7 +833,7 @@ impl RowSink for Aggregates<'_> {
                 self.out.push(b',');
             }
             write::key(&mut self.out, &c.name);
-            write::value(&mut self.out, row, *i, c.edm_type)?;
+            write::value(&mut self.out, row, *i, c.edm_type, self.ieee754)?;
         }
         self.out.push(b'}');
         Ok(())
@@ -884,6 +886,7 @@ async fn list_aggregated<S: Source>(
         rows: 0,
         limit,
         out: vec![b'['],
+        ieee754: ctx.shape.ieee754(),
     };
     run(
         src,

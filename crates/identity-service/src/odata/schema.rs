@@ -7,8 +7,10 @@
 //!   works (`isDeleted eq false` matches every row).
 //! - `picture` is computed from `has_picture` and `picture_url` (our own
 //!   picture endpoint when an image is stored, else the external URL, else
-//!   null). It can be selected but not filtered or sorted on: the translator
-//!   answers 501 for it, because its value depends on the request's base URL.
+//!   null). It can be selected, and filtered on with `eq null` / `ne null`
+//!   only ("has a picture": a stored image or an external URL); every other
+//!   use in `$filter`, and `$orderby`, answers 501, because its value depends
+//!   on the service's public URL.
 //! - `version` (every record's, +1 with every change) is the concurrency
 //!   property: the ETag `"<version>"` of API 1 and the feed, `@odata.etag`
 //!   and `Core.OptimisticConcurrency` in `$metadata`. It stays an ordinary
@@ -21,7 +23,8 @@ use std::sync::OnceLock;
 
 use odata_sql::Backend;
 use odata_sql::schema::{
-    EdmType, EntitySet, EntityType, LinkTable, Navigation, Property, PropertySource, Schema,
+    EdmType, EntitySet, EntityType, LinkTable, Navigation, Presence, Property, PropertySource,
+    Schema,
 };
 
 /// Entity set names.
@@ -130,6 +133,11 @@ fn users() -> EntitySet {
             max_length: None,
             source: PropertySource::Computed {
                 columns: vec!["has_picture".to_owned(), "picture_url".to_owned()],
+                // The writer's rule: a stored image, else the external URL.
+                non_null_when: Some(vec![
+                    Presence::IsTrue("has_picture".to_owned()),
+                    Presence::IsNotNull("picture_url".to_owned()),
+                ]),
             },
             description: Some(
                 "Absolute URL of the stored picture, or the external picture URL, or null."

@@ -148,7 +148,29 @@ fn date(out: &mut Vec<u8>, d: NaiveDate) {
 }
 
 /// Writes column `i` of `row` as JSON of type `ty`.
-pub(crate) fn value(out: &mut Vec<u8>, row: &dyn Row, i: usize, ty: EdmType) -> Result<(), DbErr> {
+/// A column's value as JSON; with `ieee754` (`IEEE754Compatible=true`)
+/// Int64 and Decimal values are JSON strings, null stays `null`.
+pub(crate) fn value(
+    out: &mut Vec<u8>,
+    row: &dyn Row,
+    i: usize,
+    ty: EdmType,
+    ieee754: bool,
+) -> Result<(), DbErr> {
+    if ieee754 && matches!(ty, EdmType::Int64 | EdmType::Decimal) {
+        let start = out.len();
+        json_value(out, row, i, ty)?;
+        // Numbers need no escaping: quote what was written.
+        if out.get(start..) != Some(b"null".as_slice()) {
+            out.insert(start, b'"');
+            out.push(b'"');
+        }
+        return Ok(());
+    }
+    json_value(out, row, i, ty)
+}
+
+fn json_value(out: &mut Vec<u8>, row: &dyn Row, i: usize, ty: EdmType) -> Result<(), DbErr> {
     let written = match ty {
         EdmType::String => row.text(i)?.map(|s| string(out, &s)),
         EdmType::Boolean => row
@@ -407,7 +429,7 @@ impl<'a> RecordWriter<'a> {
             self.annotate(out, &mut first, &p.name, p.edm_type, null);
             out.extend_from_slice(name);
             match slot {
-                Slot::Column(i) => value(out, row, *i, p.edm_type)?,
+                Slot::Column(i) => value(out, row, *i, p.edm_type, self.shape.ieee754())?,
                 Slot::Constant => match &p.source {
                     PropertySource::Constant(v) => constant(out, v),
                     _ => out.extend_from_slice(b"null"),
@@ -420,7 +442,7 @@ impl<'a> RecordWriter<'a> {
                         link.push_str("/picture");
                         string(out, &link);
                     } else {
-                        value(out, row, *url, EdmType::String)?;
+                        value(out, row, *url, EdmType::String, false)?;
                     }
                 }
                 Slot::Unknown => out.extend_from_slice(b"null"),
@@ -429,7 +451,7 @@ impl<'a> RecordWriter<'a> {
         for (c, i) in self.computed.iter().zip(&self.layout.computed_slots) {
             out.push(b',');
             key(out, &c.name);
-            value(out, row, *i, c.edm_type)?;
+            value(out, row, *i, c.edm_type, self.shape.ieee754())?;
         }
         Ok(id)
     }
