@@ -257,16 +257,9 @@ async fn lock_user(
     user_id: Uuid,
     precondition: &Precondition,
 ) -> Result<i64, ApiError> {
-    let version = lock_version::<users::Entity>(
-        txn,
-        users::Column::Id,
-        users::Column::TenantId,
-        users::Column::Version,
-        user_id,
-        scope.tenant_id,
-    )
-    .await?
-    .ok_or_else(|| not_found(&user_id.to_string()))?;
+    let version = lock_user_version(txn, scope, user_id)
+        .await?
+        .ok_or_else(|| not_found(&user_id.to_string()))?;
     precondition.check_write(version)?;
     Ok(version)
 }
@@ -464,16 +457,7 @@ pub async fn delete(
     precondition: &Precondition,
 ) -> Result<bool, ApiError> {
     let txn = begin_write(db).await?;
-    let Some(version) = lock_version::<users::Entity>(
-        &txn,
-        users::Column::Id,
-        users::Column::TenantId,
-        users::Column::Version,
-        user_id,
-        scope.tenant_id,
-    )
-    .await?
-    else {
+    let Some(version) = lock_user_version(&txn, scope, user_id).await? else {
         return Ok(false);
     };
     precondition.check_write(version)?;
@@ -532,4 +516,22 @@ pub async fn picture(
         })));
     }
     Ok(Some(url.map(StoredPicture::External)))
+}
+
+/// The user's version, its row locked until `txn` ends (see
+/// [`lock_version`]); `None` when the tenant has no such user.
+async fn lock_user_version(
+    txn: &sea_orm::DatabaseTransaction,
+    scope: &TenantScope,
+    user_id: Uuid,
+) -> Result<Option<i64>, ApiError> {
+    lock_version::<users::Entity>(
+        txn,
+        users::Column::Id,
+        users::Column::TenantId,
+        users::Column::Version,
+        user_id,
+        scope.tenant_id,
+    )
+    .await
 }
