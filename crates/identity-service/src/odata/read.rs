@@ -223,9 +223,7 @@ pub(crate) async fn list<S: Source>(
             offset: plan.skip.unwrap_or(0),
         },
     };
-    let limit = start
-        .wanted
-        .map_or(ctx.page_size.max(1), |w| w.min(ctx.page_size.max(1)));
+    let limit = page_limit(start.wanted, ctx);
 
     let count = if plan.count {
         let stmt = super::counted::count_statement(req, scope, &plan);
@@ -264,9 +262,14 @@ fn empty_page(count: Option<u64>) -> Page {
 /// How many records the client wants (`$top`), how many go on the first
 /// page and how many are skipped before it (`$skip`).
 fn first_page(plan: &ReadPlan, ctx: &ReadContext) -> (Option<u64>, u64, u64) {
+    (plan.top, page_limit(plan.top, ctx), plan.skip.unwrap_or(0))
+}
+
+/// The records a page holds when the client still wants `wanted`: at most
+/// the page size.
+fn page_limit(wanted: Option<u64>, ctx: &ReadContext) -> u64 {
     let page_size = ctx.page_size.max(1);
-    let limit = plan.top.map_or(page_size, |w| w.min(page_size));
-    (plan.top, limit, plan.skip.unwrap_or(0))
+    wanted.map_or(page_size, |w| w.min(page_size))
 }
 
 /// The statement of a page: built from the plan, or a template's text.
