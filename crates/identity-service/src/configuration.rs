@@ -158,6 +158,10 @@ pub struct Settings {
     /// Entities per page of the OData v4 feed when the client sends no
     /// `Prefer: odata.maxpagesize` (`APP_FEED_PAGE_SIZE`). Default 1000, at most 5000.
     pub feed_page_size: u64,
+    /// Whether the feed's `PATCH`, `PUT` and `DELETE` of an entity (and its
+    /// `$ref` writes) need `If-Match` (`APP_FEED_REQUIRE_IF_MATCH`): 428
+    /// Precondition Required without it. API 1 never requires it. Default false.
+    pub feed_require_if_match: bool,
     /// Longest accepted query string in bytes (414 above). Default 8192.
     pub max_query_length: usize,
     /// Largest accepted JSON body for requests without a picture, in
@@ -211,6 +215,7 @@ impl Default for Settings {
             auth_failures_per_minute: 10,
             auth_source_failures_per_minute: 60,
             feed_page_size: crate::feed::DEFAULT_PAGE_SIZE,
+            feed_require_if_match: false,
             max_query_length: 8192,
             max_json_bytes: 64 * 1024,
             shutdown_timeout_seconds: 30,
@@ -358,6 +363,9 @@ impl Settings {
         }
         if let Some(v) = env("APP_FEED_PAGE_SIZE") {
             self.feed_page_size = parse_env("APP_FEED_PAGE_SIZE", &v)?;
+        }
+        if let Some(v) = env("APP_FEED_REQUIRE_IF_MATCH") {
+            self.feed_require_if_match = parse_bool("APP_FEED_REQUIRE_IF_MATCH", &v)?;
         }
         if let Some(v) = env("APP_DEBUG_READ_STATS") {
             self.debug_read_stats = parse_bool("APP_DEBUG_READ_STATS", &v)?;

@@ -101,6 +101,10 @@ pub enum ApiError {
         message: String,
         version: Option<i64>,
     },
+    /// 428: the feed requires `If-Match` on this write
+    /// (`APP_FEED_REQUIRE_IF_MATCH`) and the request has none.
+    #[error("{message}")]
+    PreconditionRequired { message: String },
     /// 406: the `Accept` header allows nothing the feed can produce.
     #[error("{message}")]
     NotAcceptable { message: String },
@@ -187,6 +191,7 @@ impl ApiError {
             ApiError::Gone { .. } => "Gone",
             ApiError::NotAcceptable { .. } => "NotAcceptable",
             ApiError::PreconditionFailed { .. } => "PreconditionFailed",
+            ApiError::PreconditionRequired { .. } => "PreconditionRequired",
             ApiError::PayloadTooLarge { .. } => "PayloadTooLarge",
             ApiError::UriTooLong { .. } => "UriTooLong",
             ApiError::UnsupportedMediaType { .. } => "UnsupportedMediaType",
@@ -247,6 +252,7 @@ impl ResponseError for ApiError {
             ApiError::Gone { .. } => StatusCode::GONE,
             ApiError::NotAcceptable { .. } => StatusCode::NOT_ACCEPTABLE,
             ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
+            ApiError::PreconditionRequired { .. } => StatusCode::PRECONDITION_REQUIRED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,

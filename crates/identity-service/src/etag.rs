@@ -138,6 +138,11 @@ impl Precondition {
         })
     }
 
+    /// Whether the request sent `If-Match`.
+    pub fn has_if_match(&self) -> bool {
+        self.if_match.is_some()
+    }
+
     /// Checks a write against the record's current version (RFC 9110
     /// §13.2.2): 412 with the current ETag when `If-Match` does not match
     /// (strong comparison; `*` matches any existing record) or

@@ -16,6 +16,7 @@ use serde_json::{Map, Value as Json, json};
 
 use super::capabilities::{Capabilities, SetCapabilities};
 use super::prefer::MAX_PAGE_SIZE;
+use super::write_body::settable;
 
 /// The entity container's name.
 pub const CONTAINER: &str = "Container";
@@ -93,7 +94,9 @@ fn enumerated_values(description: &str) -> Option<Vec<(i64, &str)>> {
     (out.len() > 1).then_some(out)
 }
 
-fn property_annotations(p: &Property) -> Vec<Annotation> {
+/// The annotations of property `p`; `writable`: a client may write it on
+/// the feed (else it is `Core.Computed`, as the service computes it).
+fn property_annotations(p: &Property, writable: bool) -> Vec<Annotation> {
     let mut out = Vec::new();
     if let Some(description) = &p.description {
         out.push(ann("Core.Description", Value::Str(description.clone())));
@@ -112,7 +115,7 @@ fn property_annotations(p: &Property) -> Vec<Annotation> {
             out.push(ann("Validation.AllowedValues", Value::Collection(records)));
         }
     }
-    if matches!(p.source, PropertySource::Computed { .. }) {
+    if matches!(p.source, PropertySource::Computed { .. }) || !writable {
         out.push(ann("Core.Computed", Value::Bool(true)));
     }
     out
@@ -148,7 +151,7 @@ fn concurrency_annotations(set: &EntitySet) -> Vec<Annotation> {
         .collect()
 }
 
-fn set_annotations(c: &SetCapabilities, max_levels: u32) -> Vec<Annotation> {
+fn set_annotations(set: &EntitySet, c: &SetCapabilities, max_levels: u32) -> Vec<Annotation> {
     let mut search = record(vec![("Searchable", Value::Bool(c.searchable))]);
     if c.searchable
         && let Value::Record(fields, _) = &mut search
@@ -163,6 +166,20 @@ fn set_annotations(c: &SetCapabilities, max_levels: u32) -> Vec<Annotation> {
             Value::Enum("Capabilities.SearchExpressions", members),
         ));
     }
+    // Writes: no deep insert through any navigation (a new user's roles
+    // and groups are bound with `@odata.bind`); links are added and
+    // removed (`$ref`) from the user's side only.
+    let every_navigation: Vec<String> = set
+        .entity_type
+        .navigations
+        .iter()
+        .map(|n| n.name.clone())
+        .collect();
+    let unlinkable: Vec<String> = if set.entity_type.name == "User" {
+        Vec::new()
+    } else {
+        every_navigation.clone()
+    };
     let mut expand = vec![("Expandable", Value::Bool(c.expandable))];
     if c.expandable {
         expand.push(("NonExpandableProperties", paths(&c.non_expandable, true)));
@@ -204,15 +221,27 @@ fn set_annotations(c: &SetCapabilities, max_levels: u32) -> Vec<Annotation> {
         ),
         ann(
             "Capabilities.InsertRestrictions",
-            record(vec![("Insertable", Value::Bool(false))]),
+            record(vec![
+                ("Insertable", Value::Bool(true)),
+                (
+                    "NonInsertableNavigationProperties",
+                    paths(&every_navigation, true),
+                ),
+            ]),
         ),
         ann(
             "Capabilities.UpdateRestrictions",
-            record(vec![("Updatable", Value::Bool(false))]),
+            record(vec![
+                ("Updatable", Value::Bool(true)),
+                ("NonUpdatableNavigationProperties", paths(&unlinkable, true)),
+            ]),
         ),
         ann(
             "Capabilities.DeleteRestrictions",
-            record(vec![("Deletable", Value::Bool(false))]),
+            record(vec![
+                ("Deletable", Value::Bool(true)),
+                ("NonDeletableNavigationProperties", paths(&unlinkable, true)),
+            ]),
         ),
     ]
 }
@@ -240,7 +269,8 @@ fn container_annotations(
         ann(
             "Core.Description",
             Value::Str(format!(
-                "Read-only OData v4 feed of users, roles and groups. Server-driven paging: \
+                "OData v4 feed of users, roles and groups, read and written (the same rules as \
+                 the identity API; pictures are uploaded there). Server-driven paging: \
                  {} entities per page unless the request says \
                  Prefer: odata.maxpagesize=N (honoured up to {MAX_PAGE_SIZE}, echoed in \
                  Preference-Applied); @odata.nextLink carries an opaque keyset $skiptoken. {}",
@@ -286,7 +316,7 @@ fn vocabularies(caps: &Capabilities, schema: &dyn Schema) -> Vec<Vocabulary> {
     let mut out = vec![CORE, CAPABILITIES];
     let enumerated = schema.entity_sets().iter().any(|s| {
         s.entity_type.properties.iter().any(|p| {
-            property_annotations(p)
+            property_annotations(p, true)
                 .iter()
                 .any(|a| a.term.starts_with("Validation."))
         })
@@ -413,7 +443,12 @@ fn xml_annotations(w: &mut XmlWriter, annotations: &[Annotation]) -> io::Result<
     Ok(())
 }
 
-fn xml_property(w: &mut XmlWriter, p: &Property, caps: &Capabilities) -> io::Result<()> {
+fn xml_property(
+    w: &mut XmlWriter,
+    p: &Property,
+    writable: bool,
+    caps: &Capabilities,
+) -> io::Result<()> {
     let mut element = w
         .create_element("Property")
         .with_attribute(("Name", p.name.as_str()))
@@ -429,7 +464,7 @@ fn xml_property(w: &mut XmlWriter, p: &Property, caps: &Capabilities) -> io::Res
     if let Some(n) = &precision {
         element = element.with_attribute(("Precision", n.as_str()));
     }
-    let annotations = property_annotations(p);
+    let annotations = property_annotations(p, writable);
     if annotations.is_empty() {
         element.write_empty()?;
     } else {
@@ -463,8 +498,9 @@ fn xml_entity_type(
                 }
                 Ok(())
             })?;
+            let writable = settable(set);
             for p in &entity.properties {
-                xml_property(w, p, caps)?;
+                xml_property(w, p, writable.contains(&p.name.as_str()), caps)?;
             }
             for nav in &entity.navigations {
                 let ty = format!("Collection({})", target_type(schema, &nav.target_set));
@@ -547,7 +583,7 @@ fn xml_container(
                         }
                         xml_annotations(w, &concurrency_annotations(set))?;
                         if let Some(c) = caps.set(&set.name) {
-                            xml_annotations(w, &set_annotations(c, caps.max_expand_levels))?;
+                            xml_annotations(w, &set_annotations(set, c, caps.max_expand_levels))?;
                         }
                         Ok(())
                     })?;
@@ -587,7 +623,7 @@ fn json_annotations(m: &mut Map<String, Json>, annotations: &[Annotation]) {
     }
 }
 
-fn json_property(p: &Property, caps: &Capabilities) -> Json {
+fn json_property(p: &Property, writable: bool, caps: &Capabilities) -> Json {
     let mut m = Map::new();
     if p.edm_type != EdmType::String {
         m.insert("$Type".into(), p.edm_type.csdl_name().into());
@@ -601,7 +637,7 @@ fn json_property(p: &Property, caps: &Capabilities) -> Json {
     if let Some(n) = precision(p, caps) {
         m.insert("$Precision".into(), n.into());
     }
-    json_annotations(&mut m, &property_annotations(p));
+    json_annotations(&mut m, &property_annotations(p, writable));
     Json::Object(m)
 }
 
@@ -620,8 +656,12 @@ pub fn csdl_json(schema: &dyn Schema, caps: &Capabilities, page_size: u64) -> Js
         let mut t = Map::new();
         t.insert("$Kind".into(), "EntityType".into());
         t.insert("$Key".into(), json!(entity.key));
+        let writable = settable(set);
         for p in &entity.properties {
-            t.insert(p.name.clone(), json_property(p, caps));
+            t.insert(
+                p.name.clone(),
+                json_property(p, writable.contains(&p.name.as_str()), caps),
+            );
         }
         for nav in &entity.navigations {
             let mut n = Map::new();
@@ -655,7 +695,7 @@ pub fn csdl_json(schema: &dyn Schema, caps: &Capabilities, page_size: u64) -> Js
         }
         json_annotations(&mut s, &concurrency_annotations(set));
         if let Some(c) = caps.set(&set.name) {
-            json_annotations(&mut s, &set_annotations(c, caps.max_expand_levels));
+            json_annotations(&mut s, &set_annotations(set, c, caps.max_expand_levels));
         }
         container.insert(set.name.clone(), Json::Object(s));
     }

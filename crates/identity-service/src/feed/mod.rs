@@ -1,6 +1,8 @@
 //! API 2: the standard OData v4 feed of users, roles and groups under
 //! `/api/{tenantKey}/{orgKey}/odata/`, read by BI tools (Power BI, Excel,
-//! Tableau) and OData client libraries unmodified.
+//! Tableau) and OData client libraries unmodified, and written by OData
+//! clients ([`writes`]: create, update, delete, `$ref`) through API 1's
+//! domain rules and storage.
 //!
 //! The feed is a thin layer over the one read path ([`crate::odata::list`]
 //! and [`crate::odata::get_by_id`]): it parses the resource path with the
@@ -18,8 +20,11 @@
 mod capabilities;
 mod envelope;
 mod metadata;
+mod paths;
 mod prefer;
 mod routes;
+mod write_body;
+mod writes;
 
 use actix_web::middleware::DefaultHeaders;
 use actix_web::web;

@@ -247,6 +247,35 @@ pub fn max_page_size<'a>(prefer_headers: impl Iterator<Item = &'a str>) -> Optio
     None
 }
 
+/// `Prefer: return=minimal|representation` (OData §8.2.8.7) on a write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Return {
+    Minimal,
+    Representation,
+}
+
+/// The `return` preference among the `Prefer` headers, if any (the first
+/// one wins; an unknown value is ignored, as RFC 7240 allows).
+pub fn return_preference<'a>(prefer_headers: impl Iterator<Item = &'a str>) -> Option<Return> {
+    for header in prefer_headers {
+        for preference in header.split(',') {
+            let first = preference.split(';').next().unwrap_or("");
+            let Some((name, value)) = first.split_once('=') else {
+                continue;
+            };
+            if !name.trim().eq_ignore_ascii_case("return") {
+                continue;
+            }
+            match value.trim().trim_matches('"').to_ascii_lowercase().as_str() {
+                "minimal" => return Some(Return::Minimal),
+                "representation" => return Some(Return::Representation),
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -395,5 +424,22 @@ mod tests {
         assert_eq!(max_page_size(["odata.maxpagesize=0"].into_iter()), None);
         assert_eq!(max_page_size(["odata.maxpagesize=x"].into_iter()), None);
         assert_eq!(max_page_size(std::iter::empty()), None);
+    }
+
+    #[test]
+    fn return_preference_is_found_among_others() {
+        let one = |h: &str| return_preference(std::iter::once(h));
+        assert_eq!(one("return=minimal"), Some(Return::Minimal));
+        assert_eq!(
+            one("odata.maxpagesize=5, return=representation"),
+            Some(Return::Representation)
+        );
+        assert_eq!(one("Return=\"minimal\""), Some(Return::Minimal));
+        assert_eq!(one("return=everything"), None);
+        assert_eq!(one("respond-async"), None);
+        assert_eq!(
+            return_preference(["odata.maxpagesize=1", "return=minimal"].into_iter()),
+            Some(Return::Minimal)
+        );
     }
 }

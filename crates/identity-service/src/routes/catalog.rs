@@ -146,11 +146,13 @@ async fn put_attribute<C: CatalogRoutes>(
     let body = read_json(&req, payload, state.settings.max_json_bytes).await?;
     let change = parse_change::<C>(&attr, &body)?;
     let id = require::<C>(&state, &scope, &key).await?;
-    let version = catalog::update::<C>(&state.db, &scope, id, change, &precondition).await?;
+    let version = catalog::update::<C>(&state.db, &scope, id, vec![change], &precondition).await?;
     Ok(super::written(version))
 }
 
-fn parse_change<C: CatalogRoutes>(
+/// The change of attribute `attr` (the key or another) a body asks for:
+/// `PUT {set}/{key}/{attr}` and each property of a feed `PATCH`.
+pub(crate) fn parse_change<C: CatalogRoutes>(
     attr: &str,
     body: &Value,
 ) -> Result<Change<C::Attribute>, ApiError> {

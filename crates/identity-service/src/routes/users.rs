@@ -103,7 +103,7 @@ async fn create(
         }
         Some(PictureInput::Clear) | None => None,
     };
-    let id = users::create(&state.db, &scope, user, picture).await?;
+    let id = users::create(&state.db, &scope, user, Reference::Keys, picture).await?;
     Ok(super::created(&req, &state, &scope, "users", id))
 }
 
@@ -238,7 +238,7 @@ async fn put_picture(
     let body = read_json(&req, payload, state.settings.picture_json_limit()).await?;
     let id = users::require(&state.db, &scope, &user).await?;
     let change = picture_change(&body, state.settings.max_picture_bytes)?;
-    let version = users::update(&state.db, &scope, id, change, &precondition).await?;
+    let version = users::update(&state.db, &scope, id, vec![change], &precondition).await?;
     Ok(super::written(version))
 }
 
@@ -275,7 +275,7 @@ async fn put_attribute(
     let body = read_json(&req, payload, state.settings.max_json_bytes).await?;
     let change = user_change(&attr, &body)?;
     let id = users::require(&state.db, &scope, &user).await?;
-    let version = users::update(&state.db, &scope, id, change, &precondition).await?;
+    let version = users::update(&state.db, &scope, id, vec![change], &precondition).await?;
     Ok(super::written(version))
 }
 
@@ -289,8 +289,9 @@ fn expect_bool(body: &Value, attr: &str) -> Result<bool, ApiError> {
         .ok_or_else(|| ApiError::bad_request(format!("{attr} must be true or false"), Some(attr)))
 }
 
-/// The change one `PUT users/{userKey}/{attr}` body asks for.
-fn user_change(attr: &str, body: &Value) -> Result<UserChange, ApiError> {
+/// The change one `PUT users/{userKey}/{attr}` body asks for (also one
+/// property of a feed `PATCH Users(id)`: one parser for both APIs).
+pub(crate) fn user_change(attr: &str, body: &Value) -> Result<UserChange, ApiError> {
     Ok(match attr {
         "email" => match body {
             Value::Null => UserChange::Email(None),

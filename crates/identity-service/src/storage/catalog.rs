@@ -63,6 +63,18 @@ pub trait Catalog: 'static {
 
     /// The column an attribute change writes, and its new value.
     fn assignment(attribute: Self::Attribute) -> (Column<Self>, Value);
+
+    /// The key and every attribute of `new`, as changes that make an
+    /// existing record what `new` describes (a replacing `PUT`).
+    fn replacement(new: Self::New) -> (EntityKey, Vec<Self::Attribute>);
+}
+
+/// The changes that make an existing record what `new` describes.
+pub fn replacement<C: Catalog>(new: C::New) -> Vec<Change<C::Attribute>> {
+    let (key, attributes) = C::replacement(new);
+    std::iter::once(Change::Key(key))
+        .chain(attributes.into_iter().map(Change::Attribute))
+        .collect()
 }
 
 /// One attribute change of `PUT {set}/{key}/{attr}`.
@@ -169,55 +181,61 @@ async fn lock<C: Catalog>(
     Ok(version)
 }
 
-/// Applies one attribute change, bumping `version` and `modified_on`;
-/// `precondition` (If-Match) is checked with the record's row locked.
-/// Returns the new version.
+/// Applies attribute changes in one transaction (all or nothing), bumping
+/// `version` and `modified_on` once; `precondition` (If-Match) is checked
+/// with the record's row locked. Returns the new version (the current one
+/// when `changes` is empty: nothing is written).
 pub async fn update<C: Catalog>(
     db: &DatabaseConnection,
     scope: &TenantScope,
     id: Uuid,
-    change: Change<C::Attribute>,
+    changes: Vec<Change<C::Attribute>>,
     precondition: &Precondition,
 ) -> Result<i64, ApiError> {
     // A rename bumps the members too: retried like the other writes that
     // touch many rows.
-    super::retrying(|| try_update::<C>(db, scope, id, change.clone(), precondition)).await
+    super::retrying(|| try_update::<C>(db, scope, id, changes.clone(), precondition)).await
 }
 
 async fn try_update<C: Catalog>(
     db: &DatabaseConnection,
     scope: &TenantScope,
     id: Uuid,
-    change: Change<C::Attribute>,
+    changes: Vec<Change<C::Attribute>>,
     precondition: &Precondition,
 ) -> Result<i64, ApiError> {
     let txn = begin_write(db).await?;
     let version = lock::<C>(&txn, scope, id, precondition)
         .await?
         .ok_or_else(|| not_found::<C>(&id.to_string()))?;
+    if changes.is_empty() {
+        return Ok(version);
+    }
     // A user's record lists its roles' and groups' keys: a new key is a
     // change of every member (the record is locked, so no membership in it
     // is added meanwhile).
-    if matches!(change, Change::Key(_)) {
+    if changes.iter().any(|c| matches!(c, Change::Key(_))) {
         touch_members::<C>(&txn, scope, id).await?;
     }
     let mut update = C::Entity::update_many()
         .filter(C::ID.eq(id))
         .filter(C::TENANT_ID.eq(scope.tenant_id));
-    update = match change {
-        Change::Key(key) => {
-            if key_taken::<C>(&txn, scope, &key, Some(id)).await? {
-                return Err(key_conflict::<C>(&key));
+    for change in changes {
+        update = match change {
+            Change::Key(key) => {
+                if key_taken::<C>(&txn, scope, &key, Some(id)).await? {
+                    return Err(key_conflict::<C>(&key));
+                }
+                update
+                    .col_expr(C::KEY_NORM, Expr::value(key.normalized()))
+                    .col_expr(C::KEY, Expr::value(key.into_inner()))
             }
-            update
-                .col_expr(C::KEY_NORM, Expr::value(key.normalized()))
-                .col_expr(C::KEY, Expr::value(key.into_inner()))
-        }
-        Change::Attribute(attribute) => {
-            let (column, value) = C::assignment(attribute);
-            update.col_expr(column, Expr::value(value))
-        }
-    };
+            Change::Attribute(attribute) => {
+                let (column, value) = C::assignment(attribute);
+                update.col_expr(column, Expr::value(value))
+            }
+        };
+    }
     let result = update
         .col_expr(C::VERSION, Expr::col(C::VERSION).add(1))
         .col_expr(C::MODIFIED_ON, Expr::value(crate::domain::now()))

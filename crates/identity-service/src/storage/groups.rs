@@ -64,6 +64,18 @@ impl Catalog for Groups {
         }
     }
 
+    fn replacement(group: NewGroup) -> (EntityKey, Vec<GroupAttribute>) {
+        (
+            group.group_key,
+            vec![
+                GroupAttribute::Name(group.name),
+                GroupAttribute::Email(group.email),
+                GroupAttribute::Notes(group.notes),
+                GroupAttribute::IsActive(group.is_active),
+            ],
+        )
+    }
+
     fn assignment(attribute: GroupAttribute) -> (groups::Column, Value) {
         match attribute {
             GroupAttribute::Name(v) => (groups::Column::Name, v.into()),

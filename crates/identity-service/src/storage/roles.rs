@@ -66,6 +66,19 @@ impl Catalog for Roles {
         }
     }
 
+    fn replacement(role: NewRole) -> (EntityKey, Vec<RoleAttribute>) {
+        (
+            role.role_key,
+            vec![
+                RoleAttribute::Description(role.description),
+                RoleAttribute::IsAdministration(role.is_administration),
+                RoleAttribute::IsDefault(role.is_default),
+                RoleAttribute::IsInternal(role.is_internal),
+                RoleAttribute::IsActive(role.is_active),
+            ],
+        )
+    }
+
     fn assignment(attribute: RoleAttribute) -> (roles::Column, Value) {
         match attribute {
             RoleAttribute::Description(v) => (roles::Column::Description, v.into()),

@@ -39,6 +39,22 @@ pub enum UserChange {
     Groups(Vec<String>),
 }
 
+/// The changes that make an existing user what `user` describes: every
+/// attribute a client may set (a replacing `PUT` of the feed). Memberships
+/// and the picture are not attributes here and stay as they are.
+pub fn replacement(user: NewUser) -> Vec<UserChange> {
+    vec![
+        UserChange::UserKey(user.user_key),
+        UserChange::Name(user.name),
+        UserChange::Culture(user.culture),
+        UserChange::Email(user.email),
+        UserChange::IsTechnician(user.is_technician),
+        UserChange::IsActive(user.is_active),
+        UserChange::Status(user.status),
+        UserChange::LastLogin(user.last_login),
+    ]
+}
+
 /// A user's picture as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoredPicture {
@@ -132,11 +148,14 @@ fn email_conflict(email: &Email) -> ApiError {
 }
 
 /// Creates a user with its memberships and picture in one transaction.
-/// 409 for a taken key or e-mail; 400 naming every unknown role and group.
+/// `members` says how `user.roles` and `user.groups` name them (keys for
+/// API 1, ids for the feed's `@odata.bind`). 409 for a taken key or
+/// e-mail; 400 naming every unknown role and group.
 pub async fn create(
     db: &DatabaseConnection,
     scope: &TenantScope,
     user: NewUser,
+    members: Reference,
     picture: Option<Picture>,
 ) -> Result<Uuid, ApiError> {
     let txn = begin_write(db).await?;
@@ -148,16 +167,8 @@ pub async fn create(
     {
         return Err(email_conflict(email));
     }
-    let roles =
-        memberships::resolve(&txn, scope, Membership::Roles, Reference::Keys, &user.roles).await;
-    let groups = memberships::resolve(
-        &txn,
-        scope,
-        Membership::Groups,
-        Reference::Keys,
-        &user.groups,
-    )
-    .await;
+    let roles = memberships::resolve(&txn, scope, Membership::Roles, members, &user.roles).await;
+    let groups = memberships::resolve(&txn, scope, Membership::Groups, members, &user.groups).await;
     let (role_ids, group_ids) = match (roles, groups) {
         (Ok(r), Ok(g)) => (r, g),
         (Err(a), Err(b)) => return Err(merge_unknown(a, b)),
@@ -264,109 +275,46 @@ async fn lock_user(
     Ok(version)
 }
 
-/// Applies one attribute change to an existing user (in one transaction),
-/// bumping `version` and `modified_on`; `precondition` (If-Match) is
-/// checked with the user's row locked. Returns the new version.
+/// Applies attribute changes to an existing user in one transaction (all
+/// or nothing), bumping `version` and `modified_on` once; `precondition`
+/// (If-Match) is checked with the user's row locked. Returns the new
+/// version (the current one when `changes` is empty: nothing is written).
 pub async fn update(
     db: &DatabaseConnection,
     scope: &TenantScope,
     user_id: Uuid,
-    change: UserChange,
+    changes: Vec<UserChange>,
     precondition: &Precondition,
 ) -> Result<i64, ApiError> {
     // Only set replacements insert rows that concurrent calls may race on;
     // they are cheap to clone, so they are the ones retried.
-    if matches!(change, UserChange::Roles(_) | UserChange::Groups(_)) {
-        return super::retrying(|| try_update(db, scope, user_id, change.clone(), precondition))
+    if changes
+        .iter()
+        .any(|c| matches!(c, UserChange::Roles(_) | UserChange::Groups(_)))
+    {
+        return super::retrying(|| try_update(db, scope, user_id, changes.clone(), precondition))
             .await;
     }
-    try_update(db, scope, user_id, change, precondition).await
+    try_update(db, scope, user_id, changes, precondition).await
 }
 
 async fn try_update(
     db: &DatabaseConnection,
     scope: &TenantScope,
     user_id: Uuid,
-    change: UserChange,
+    changes: Vec<UserChange>,
     precondition: &Precondition,
 ) -> Result<i64, ApiError> {
     let txn = begin_write(db).await?;
     let version = lock_user(&txn, scope, user_id, precondition).await?;
+    if changes.is_empty() {
+        return Ok(version);
+    }
     let mut update = users::Entity::update_many()
         .filter(users::Column::Id.eq(user_id))
         .filter(users::Column::TenantId.eq(scope.tenant_id));
-    match change {
-        UserChange::Email(email) => {
-            if let Some(email) = &email
-                && email_taken(&txn, scope, email, Some(user_id)).await?
-            {
-                return Err(email_conflict(email));
-            }
-            update = update
-                .col_expr(
-                    users::Column::EmailNorm,
-                    Expr::value(email.as_ref().map(Email::normalized)),
-                )
-                .col_expr(
-                    users::Column::Email,
-                    Expr::value(email.map(Email::into_inner)),
-                );
-        }
-        UserChange::IsActive(v) => {
-            update = update.col_expr(users::Column::IsActive, Expr::value(v))
-        }
-        UserChange::IsTechnician(v) => {
-            update = update.col_expr(users::Column::IsTechnician, Expr::value(v))
-        }
-        UserChange::LastLogin(v) => {
-            update = update.col_expr(users::Column::LastLogin, Expr::value(v))
-        }
-        UserChange::Name(v) => {
-            update = update.col_expr(users::Column::Name, Expr::value(v.into_inner()))
-        }
-        UserChange::Status(v) => {
-            update = update.col_expr(users::Column::Status, Expr::value(v.as_i32()))
-        }
-        UserChange::Culture(v) => {
-            update = update.col_expr(users::Column::Culture, Expr::value(v.into_inner()))
-        }
-        UserChange::UserKey(key) => {
-            if key_taken(&txn, scope, &key, Some(user_id)).await? {
-                return Err(key_conflict(&key));
-            }
-            update = update
-                .col_expr(users::Column::UserKeyNorm, Expr::value(key.normalized()))
-                .col_expr(users::Column::UserKey, Expr::value(key.into_inner()));
-        }
-        UserChange::Picture(picture) => {
-            let (has_picture, url) = match picture {
-                Some(Picture::Image { content_type, data }) => {
-                    store_image(&txn, user_id, content_type, data).await?;
-                    (true, None)
-                }
-                Some(Picture::External(url)) => {
-                    pictures::Entity::delete_by_id(user_id).exec(&txn).await?;
-                    (false, Some(url))
-                }
-                None => {
-                    pictures::Entity::delete_by_id(user_id).exec(&txn).await?;
-                    (false, None)
-                }
-            };
-            update = update
-                .col_expr(users::Column::HasPicture, Expr::value(has_picture))
-                .col_expr(users::Column::PictureUrl, Expr::value(url));
-        }
-        UserChange::Roles(keys) => {
-            let ids = memberships::resolve(&txn, scope, Membership::Roles, Reference::Keys, &keys)
-                .await?;
-            memberships::replace(&txn, Membership::Roles, user_id, &ids).await?;
-        }
-        UserChange::Groups(keys) => {
-            let ids = memberships::resolve(&txn, scope, Membership::Groups, Reference::Keys, &keys)
-                .await?;
-            memberships::replace(&txn, Membership::Groups, user_id, &ids).await?;
-        }
+    for change in changes {
+        update = apply_change(&txn, scope, user_id, change, update).await?;
     }
     let result = update
         .col_expr(
@@ -382,6 +330,82 @@ async fn try_update(
     }
     txn.commit().await?;
     Ok(version + 1)
+}
+
+/// Adds one change to the user's `update` (writing the rows it needs
+/// besides the user's own: picture, memberships) inside `txn`.
+async fn apply_change(
+    txn: &sea_orm::DatabaseTransaction,
+    scope: &TenantScope,
+    user_id: Uuid,
+    change: UserChange,
+    update: sea_orm::UpdateMany<users::Entity>,
+) -> Result<sea_orm::UpdateMany<users::Entity>, ApiError> {
+    Ok(match change {
+        UserChange::Email(email) => {
+            if let Some(email) = &email
+                && email_taken(txn, scope, email, Some(user_id)).await?
+            {
+                return Err(email_conflict(email));
+            }
+            update
+                .col_expr(
+                    users::Column::EmailNorm,
+                    Expr::value(email.as_ref().map(Email::normalized)),
+                )
+                .col_expr(
+                    users::Column::Email,
+                    Expr::value(email.map(Email::into_inner)),
+                )
+        }
+        UserChange::IsActive(v) => update.col_expr(users::Column::IsActive, Expr::value(v)),
+        UserChange::IsTechnician(v) => update.col_expr(users::Column::IsTechnician, Expr::value(v)),
+        UserChange::LastLogin(v) => update.col_expr(users::Column::LastLogin, Expr::value(v)),
+        UserChange::Name(v) => update.col_expr(users::Column::Name, Expr::value(v.into_inner())),
+        UserChange::Status(v) => update.col_expr(users::Column::Status, Expr::value(v.as_i32())),
+        UserChange::Culture(v) => {
+            update.col_expr(users::Column::Culture, Expr::value(v.into_inner()))
+        }
+        UserChange::UserKey(key) => {
+            if key_taken(txn, scope, &key, Some(user_id)).await? {
+                return Err(key_conflict(&key));
+            }
+            update
+                .col_expr(users::Column::UserKeyNorm, Expr::value(key.normalized()))
+                .col_expr(users::Column::UserKey, Expr::value(key.into_inner()))
+        }
+        UserChange::Picture(picture) => {
+            let (has_picture, url) = match picture {
+                Some(Picture::Image { content_type, data }) => {
+                    store_image(txn, user_id, content_type, data).await?;
+                    (true, None)
+                }
+                Some(Picture::External(url)) => {
+                    pictures::Entity::delete_by_id(user_id).exec(txn).await?;
+                    (false, Some(url))
+                }
+                None => {
+                    pictures::Entity::delete_by_id(user_id).exec(txn).await?;
+                    (false, None)
+                }
+            };
+            update
+                .col_expr(users::Column::HasPicture, Expr::value(has_picture))
+                .col_expr(users::Column::PictureUrl, Expr::value(url))
+        }
+        UserChange::Roles(keys) => {
+            let ids =
+                memberships::resolve(txn, scope, Membership::Roles, Reference::Keys, &keys).await?;
+            memberships::replace(txn, Membership::Roles, user_id, &ids).await?;
+            update
+        }
+        UserChange::Groups(keys) => {
+            let ids = memberships::resolve(txn, scope, Membership::Groups, Reference::Keys, &keys)
+                .await?;
+            memberships::replace(txn, Membership::Groups, user_id, &ids).await?;
+            update
+        }
+    })
 }
 
 /// Operation of a membership call.
