@@ -343,7 +343,8 @@ async fn metadata_is_csdl_xml_whatever_accept_prefers() {
             insert
                 .record_value("Insertable")
                 .and_then(|v| v.attr("Bool")),
-            Some("false")
+            Some("true"),
+            "the feed takes writes (tests/feed_writes.rs)"
         );
     }
     let users = container.child_with("EntitySet", "Name", "Users");
@@ -926,14 +927,14 @@ async fn errors_are_odata_errors_with_the_version_header() {
     )
     .await;
     answer.error(StatusCode::FORBIDDEN, "Forbidden");
-    // The feed is read-only.
+    // A method the resource does not take (writes: tests/feed_writes.rs).
     let response = app
         .client
-        .post(format!("{}/Users", root(&app)))
+        .patch(format!("{}/Users", root(&app)))
         .json(&json!({}))
         .send()
         .await
-        .expect("POST");
+        .expect("PATCH");
     assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(
         response
