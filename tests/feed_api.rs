@@ -437,7 +437,11 @@ async fn metadata_as_json_csdl_only_with_format_json() {
         let user = &doc["Identity"]["User"];
         assert_eq!(user["$Kind"], "EntityType");
         assert_eq!(user["$Key"], json!(["id"]));
-        assert_eq!(user["id"], json!({"$Type": "Edm.Guid"}));
+        // The service computes the key (and the other read-only properties).
+        assert_eq!(
+            user["id"],
+            json!({"$Type": "Edm.Guid", "@Core.Computed": true})
+        );
         assert_eq!(user["userKey"], json!({"$MaxLength": 100}));
         assert_eq!(user["email"], json!({"$Nullable": true, "$MaxLength": 255}));
         assert_eq!(user["status"]["$Type"], "Edm.Int32");
