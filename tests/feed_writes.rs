@@ -190,6 +190,21 @@ async fn creates_users_with_bound_roles_and_groups_and_roles_and_groups() {
     assert_eq!(bo["culture"], "pt-PT");
     assert_eq!(bo["roles"][0]["roleKey"], "viewer", "{bo}");
 
+    // Prefer: return=representation is the default of a create, echoed.
+    let answer = send(
+        &app,
+        Method::POST,
+        "Groups",
+        &[("Prefer", "return=representation")],
+        Some(&json!({"groupKey": "sales"})),
+    )
+    .await;
+    answer.expect(StatusCode::CREATED, MINIMAL);
+    assert_eq!(
+        answer.header("preference-applied").as_deref(),
+        Some("return=representation")
+    );
+    assert_eq!(answer.json()["groupKey"], "sales");
     // Prefer: return=minimal: 204 with the entity's id and location.
     let answer = send(
         &app,

@@ -270,6 +270,12 @@ async fn create(
     response
         .headers_mut()
         .insert(header::LOCATION, header_value(&location)?);
+    if preference(feed) == Some(Return::Representation) {
+        response.headers_mut().insert(
+            header::HeaderName::from_static("preference-applied"),
+            header::HeaderValue::from_static("return=representation"),
+        );
+    }
     Ok(response)
 }
 
