@@ -12,6 +12,11 @@
 //! answers with plain `$orderby` keys are checked to be totally ordered (the
 //! key as the last sort item).
 //!
+//! A second test runs one script of writes on the feed (creates with
+//! binds, `PATCH`, `PUT`, `$ref`, deletes, refused writes) on every
+//! backend and compares each answer and the data left
+//! (`cross_backend/writes.rs`).
+//!
 //! One database per backend for this whole test binary (created with a
 //! unique name, dropped at the end). The server backends come from
 //! `ODATA_TEST_POSTGRES_URL` / `ODATA_TEST_MYSQL_URL` (defaults: the local
@@ -26,6 +31,8 @@ mod data;
 mod known;
 #[path = "cross_backend/queries.rs"]
 mod queries;
+#[path = "cross_backend/writes.rs"]
+mod writes;
 
 use std::path::Path;
 
@@ -484,6 +491,53 @@ async fn same_rows_in_the_same_order_on_every_backend() {
             first.join("\n\n")
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn feed_writes_answer_the_same_on_every_backend() {
+    if common::test_backend() != common::TestBackend::Sqlite {
+        eprintln!("cross-backend writes: compares all backends in the default (SQLite) pass only");
+        return;
+    }
+    let required = std::env::var("ODATA_TEST_REQUIRE_BACKENDS").is_ok_and(|v| v == "1");
+    let sqlite_dir = common::temp_dir();
+    let sqlite_url = format!("sqlite://{}?mode=rwc", sqlite_dir.join("xbw.db").display());
+    let reference = writes::run(&sqlite_url).await;
+    let mut failures = writes::check_reference(&reference);
+    let mut compared = vec!["sqlite"];
+    for (backend, var, default, mysql) in [
+        (
+            "postgres",
+            "ODATA_TEST_POSTGRES_URL",
+            DEFAULT_POSTGRES,
+            false,
+        ),
+        ("mariadb", "ODATA_TEST_MYSQL_URL", DEFAULT_MYSQL, true),
+    ] {
+        let admin_url = server_url(var, default);
+        let server = match ServerDatabase::create(&admin_url, mysql).await {
+            Ok(server) => server,
+            Err(e) => {
+                assert!(
+                    !required,
+                    "{backend} is required (ODATA_TEST_REQUIRE_BACKENDS=1) but unreachable at {admin_url}: {e}"
+                );
+                eprintln!("\n!!! cross-backend writes: SKIPPED {backend} ({admin_url}: {e})\n");
+                continue;
+            }
+        };
+        let answers = writes::run(&server.url).await;
+        server.drop_database().await;
+        failures.extend(writes::differences(backend, &answers, &reference));
+        compared.push(backend);
+    }
+    let _ = std::fs::remove_dir_all(&sqlite_dir);
+    eprintln!(
+        "cross-backend writes: {} feed writes and reads compared on {}",
+        reference.len(),
+        compared.join(", ")
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
 /// Checks the reference answers themselves: every query answers 200, the
