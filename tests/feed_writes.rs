@@ -275,6 +275,20 @@ async fn patch_put_and_delete_go_through_the_domain_rules() {
     );
     assert_eq!(answer.json()["status"], 2);
     assert_eq!(answer.json()["@odata.etag"], tag(3));
+    // Prefer: return=minimal is the default of an update, echoed.
+    let answer = send(
+        &app,
+        Method::PATCH,
+        &url,
+        &[("Prefer", "return=minimal")],
+        Some(&json!({"isActive": true})),
+    )
+    .await;
+    assert_eq!(
+        answer.header("preference-applied").as_deref(),
+        Some("return=minimal")
+    );
+    no_content(&answer, 4);
     // PUT: every settable property; the unsent ones to their defaults.
     let answer = send(
         &app,
@@ -284,7 +298,7 @@ async fn patch_put_and_delete_go_through_the_domain_rules() {
         Some(&json!({"userKey": "ana.lima", "name": "Ana L.", "isTechnician": false})),
     )
     .await;
-    no_content(&answer, 4);
+    no_content(&answer, 5);
     let now = entity(&app, &url).await;
     for (property, expected) in [
         ("userKey", json!("ana.lima")),
