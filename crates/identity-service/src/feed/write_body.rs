@@ -69,7 +69,8 @@ pub fn split(set: &EntitySet, body: Value) -> Result<EntityBody, ApiError> {
     let mut errors = Vec::new();
     for (name, value) in object {
         if let Some((member, annotation)) = name.split_once('@') {
-            if annotation.eq_ignore_ascii_case("odata.bind") {
+            // `odata.bind` (4.0) or `bind` (the 4.01 spelling without prefix).
+            if annotation.eq_ignore_ascii_case("odata.bind") || annotation == "bind" {
                 if set.entity_type.navigation(member).is_some() {
                     out.binds.push((member.to_owned(), value));
                 } else {
@@ -253,11 +254,12 @@ mod tests {
         let body = split(
             set("Users"),
             json!({"@odata.type": "#Identity.User", "id": "x", "version": 3, "name": "Ann",
-                   "name@odata.type": "String", "roles@odata.bind": ["Roles(1)"]}),
+                   "name@odata.type": "String", "roles@odata.bind": ["Roles(1)"],
+                   "groups@bind": []}),
         )
         .expect("split");
         assert_eq!(body.properties.len(), 1);
-        assert_eq!(body.binds.len(), 1);
+        assert_eq!(body.binds.len(), 2);
         for bad in [
             json!({"picture": null}),
             json!({"nope": 1}),
