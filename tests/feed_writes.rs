@@ -10,41 +10,11 @@ mod common;
 mod feed_support;
 
 use common::{TestApp, spawn_app, spawn_app_with};
-use feed_support::{Answer, get, get_with, parse_xml, root};
+use feed_support::{Answer, get, get_with, parse_xml, root, send_with};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 const MINIMAL: &str = "application/json;odata.metadata=minimal";
-
-/// A request to the feed (`url` relative to its root, or absolute) with
-/// `client`, extra headers and an optional JSON body, read completely.
-async fn send_with(
-    app: &TestApp,
-    client: &reqwest::Client,
-    method: Method,
-    url: &str,
-    headers: &[(&str, &str)],
-    body: Option<&Value>,
-) -> Answer {
-    let url = if url.starts_with("http") {
-        url.to_owned()
-    } else {
-        format!("{}/{url}", root(app))
-    };
-    let mut request = client.request(method, url);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    if let Some(body) = body {
-        request = request.json(body);
-    }
-    let response = request.send().await.expect("request");
-    Answer {
-        status: response.status(),
-        headers: response.headers().clone(),
-        body: response.text().await.expect("body"),
-    }
-}
 
 async fn send(
     app: &TestApp,

@@ -90,6 +90,36 @@ pub async fn get_with(app: &TestApp, url: &str, headers: &[(&str, &str)]) -> Ans
     }
 }
 
+/// A request to the feed (`url` relative to its root, or absolute) with
+/// `client`, extra headers and an optional JSON body, read completely.
+pub async fn send_with(
+    app: &TestApp,
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&Value>,
+) -> Answer {
+    let url = if url.starts_with("http") {
+        url.to_owned()
+    } else {
+        format!("{}/{url}", root(app))
+    };
+    let mut request = client.request(method, url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    let response = request.send().await.expect("request");
+    Answer {
+        status: response.status(),
+        headers: response.headers().clone(),
+        body: response.text().await.expect("body"),
+    }
+}
+
 /// GET relative to the feed root without extra headers.
 pub async fn get(app: &TestApp, url: &str) -> Answer {
     get_with(app, url, &[]).await
