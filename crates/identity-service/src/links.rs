@@ -124,7 +124,7 @@ pub fn request_base(
         .or_else(|| req.uri().authority().map(|a| a.as_str().to_owned()))
         .filter(|h| is_authority(h))
         .unwrap_or_else(|| bound_authority(req.app_config().local_addr()));
-    format!("{local_scheme}://{host}")
+    [local_scheme, "://", &host].concat()
 }
 
 /// The base of links in mail: `public_url`, else `http://` and the bound

@@ -310,13 +310,20 @@ fn run(
                                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
                     })
                     .map(str::to_owned)
-                    .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-                let span = tracing::info_span!(
-                    "request",
-                    request_id = %request_id,
-                    method = %req.method(),
-                    path = %loggable_path(req.path()),
-                );
+                    // A random (version 4) id from the thread's generator:
+                    // no getrandom system call per request.
+                    .unwrap_or_else(|| {
+                        uuid::Builder::from_random_bytes(rand::random())
+                            .into_uuid()
+                            .to_string()
+                    });
+                // The request's span carries its id only: events inside it
+                // are correlated by the id, and the final event of the
+                // request (below) names the method and the path. A span's
+                // fields are formatted when it is made, on every request.
+                let span = tracing::info_span!("request", request_id = %request_id);
+                let method = req.method().clone();
+                let uri = req.uri().clone();
                 let started = std::time::Instant::now();
                 let query_length = req.query_string().len();
                 let read_stats = debug_read_stats.then(|| {
@@ -350,10 +357,23 @@ fn run(
                     };
                     metrics.finish(status.as_u16(), started.elapsed());
                     let elapsed_ms = started.elapsed().as_millis() as u64;
+                    let path = || loggable_path(uri.path());
                     if status.is_server_error() {
-                        tracing::warn!(status = status.as_u16(), elapsed_ms, "request failed");
+                        tracing::warn!(
+                            status = status.as_u16(),
+                            elapsed_ms,
+                            %method,
+                            path = %path(),
+                            "request failed"
+                        );
                     } else {
-                        tracing::debug!(status = status.as_u16(), elapsed_ms, "request finished");
+                        tracing::debug!(
+                            status = status.as_u16(),
+                            elapsed_ms,
+                            %method,
+                            path = %path(),
+                            "request finished"
+                        );
                     }
                     let mut response = result?;
                     if let Ok(value) = HeaderValue::from_str(&request_id) {

@@ -32,8 +32,12 @@ impl MetadataLevel {
     }
 
     /// The `Content-Type` of JSON answers at this level.
-    pub fn content_type(self) -> String {
-        format!("application/json;odata.metadata={}", self.as_str())
+    pub fn content_type(self) -> &'static str {
+        match self {
+            MetadataLevel::None => "application/json;odata.metadata=none",
+            MetadataLevel::Minimal => "application/json;odata.metadata=minimal",
+            MetadataLevel::Full => "application/json;odata.metadata=full",
+        }
     }
 
     /// Whether `@odata.context` is written.
@@ -136,12 +140,19 @@ pub struct Negotiated {
 impl Negotiated {
     /// The `Content-Type` of JSON answers: the level, and
     /// `IEEE754Compatible=true` when it was asked for.
-    pub fn content_type(self) -> String {
-        let mut ct = self.level.content_type();
-        if self.ieee754 {
-            ct.push_str(";IEEE754Compatible=true");
+    pub fn content_type(self) -> &'static str {
+        match (self.level, self.ieee754) {
+            (level, false) => level.content_type(),
+            (MetadataLevel::None, true) => {
+                "application/json;odata.metadata=none;IEEE754Compatible=true"
+            }
+            (MetadataLevel::Minimal, true) => {
+                "application/json;odata.metadata=minimal;IEEE754Compatible=true"
+            }
+            (MetadataLevel::Full, true) => {
+                "application/json;odata.metadata=full;IEEE754Compatible=true"
+            }
         }
-        ct
     }
 }
 

@@ -6,7 +6,7 @@
 //! path.
 
 use actix_web::body::{BodySize, MessageBody};
-use actix_web::http::header;
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use odata_parser::ast::{
@@ -89,7 +89,7 @@ impl Feed<'_> {
     }
 
     fn context(&self, fragment: &str) -> String {
-        format!("{}/$metadata#{fragment}", self.root)
+        [self.root.as_str(), "/$metadata#", fragment].concat()
     }
 
     /// `{"@odata.context":"…"` (or just `{` without context), ready for
@@ -112,7 +112,10 @@ impl Feed<'_> {
             ieee754: self.ieee754,
         };
         HttpResponse::Ok()
-            .insert_header((header::CONTENT_TYPE, negotiated.content_type()))
+            .insert_header((
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(negotiated.content_type()),
+            ))
             .body(body)
     }
 
@@ -173,7 +176,7 @@ impl<'a> Feed<'a> {
         mut ctx: ReadContext,
         prefix: &str,
     ) -> Result<Feed<'a>, ApiError> {
-        let root = format!("{}{prefix}", ctx.base_url);
+        let root = [ctx.base_url.as_str(), prefix].concat();
         let accept = req
             .headers()
             .get(header::ACCEPT)

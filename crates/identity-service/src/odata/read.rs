@@ -8,7 +8,7 @@ use std::rc::Rc;
 use odata_parser::ast::QueryOptions;
 use odata_sql::template::{Instance, Shape as QueryShape, Template};
 use odata_sql::{
-    ApplyPlan, PARENT_COLUMN, RELATED_KEY_COLUMN, ReadPlan, Schema as _, TenantFilter,
+    ApplyPlan, Backend, PARENT_COLUMN, RELATED_KEY_COLUMN, ReadPlan, Schema as _, TenantFilter,
     TranslateError, Translator, order_key_alias,
 };
 use sea_orm::DbErr;
@@ -22,7 +22,7 @@ use super::rows::{Row, RowSink, Source, index_of, json_value};
 use super::schema::identity_schema;
 use super::skiptoken::{self, Position};
 use super::write::{self, Layout, RecordWriter};
-use super::{Entity, Page, QueryError, ReadContext, ReadRequest, Shape};
+use super::{Entity, EntityKind, Page, QueryError, ReadContext, ReadRequest, Shape};
 use crate::tenancy::TenantScope;
 
 impl From<TranslateError> for QueryError {
@@ -332,7 +332,17 @@ struct Templated {
 /// the HTTP workers and the SQLite reader threads each keep their own, so
 /// no lock is taken. At most [`TEMPLATES_PER_THREAD`]; a full map is
 /// emptied.
-type Templates = HashMap<String, Option<Rc<Templated>>>;
+type Templates = HashMap<TemplateKey, Option<Rc<Templated>>>;
+
+/// What a template is kept under: the backend, the entity set, the page
+/// size (the template binds the first page's limit) and the query's shape.
+#[derive(PartialEq, Eq, Hash)]
+struct TemplateKey {
+    backend: Backend,
+    kind: EntityKind,
+    page_size: u64,
+    shape: String,
+}
 
 const TEMPLATES_PER_THREAD: usize = 512;
 
@@ -353,16 +363,22 @@ fn templated<S: Source>(
     if !req.conditions.is_empty() {
         return Ok(None);
     }
-    let Some(shape) = QueryShape::of(req.options) else {
+    let Some(mut shape) = QueryShape::of(req.options) else {
         return Ok(None);
     };
-    let mut key = format!("{:?}|{:?}|{}|", src.backend(), req.kind, ctx.page_size);
-    key.push_str(&shape.key);
+    let mut key = TemplateKey {
+        backend: src.backend(),
+        kind: req.kind,
+        page_size: ctx.page_size,
+        shape: std::mem::take(&mut shape.key),
+    };
     let cached = TEMPLATES.with(|t| t.borrow().get(&key).cloned());
     let templated = match cached {
         Some(found) => found,
         None => {
+            shape.key = std::mem::take(&mut key.shape);
             let made = derive(src, scope, req, ctx, &shape)?.map(Rc::new);
+            key.shape = std::mem::take(&mut shape.key);
             TEMPLATES.with(|t| {
                 let mut t = t.borrow_mut();
                 if t.len() >= TEMPLATES_PER_THREAD {
@@ -677,10 +693,15 @@ impl<'p> Records<'p> {
 
 /// `{base}/api/{tenant}/{org}/identity/users/`: stored pictures are served there.
 fn scope_picture_base(ctx: &ReadContext, scope: &TenantScope) -> String {
-    format!(
-        "{}/api/{}/{}/identity/users/",
-        ctx.base_url, scope.tenant_key, scope.org_key
-    )
+    [
+        ctx.base_url.as_str(),
+        "/api/",
+        &scope.tenant_key,
+        "/",
+        &scope.org_key,
+        "/identity/users/",
+    ]
+    .concat()
 }
 
 impl RowSink for Records<'_> {
