@@ -89,6 +89,7 @@ pub mod cost;
 pub mod dialect;
 pub mod error;
 mod expr;
+pub mod memory;
 pub mod plan;
 pub mod schema;
 pub mod template;
