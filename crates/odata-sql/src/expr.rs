@@ -360,6 +360,15 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
             }
         };
         if let Some(nav) = scope.entity.navigation(&name.name) {
+            if !nav.is_collection() {
+                return Err(self.unsupported(
+                    name.span,
+                    format!(
+                        "paths through the to-one navigation `{}` are not supported",
+                        nav.name
+                    ),
+                ));
+            }
             return Err(self.invalid(
                 name.span,
                 format!(
@@ -480,6 +489,15 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
                 ),
             ));
         };
+        if !nav.is_collection() {
+            return Err(self.invalid(
+                name.span,
+                format!(
+                    "`{}` is a single entity, not a collection: lambdas and $count range over collections",
+                    nav.name
+                ),
+            ));
+        }
         let Some(target) = self.ctx.schema.entity_set(&nav.target_set) else {
             return Err(self.invalid(
                 name.span,

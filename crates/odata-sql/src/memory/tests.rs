@@ -2,7 +2,9 @@ use serde_json::{Value as Json, json};
 
 use super::{EvalError, Evaluator};
 use crate::TranslateError;
-use crate::schema::{EdmType, EntitySet, EntityType, LinkTable, Navigation, Property, Schema};
+use crate::schema::{
+    EdmType, EntitySet, EntityType, LinkTable, Multiplicity, Navigation, Property, Schema,
+};
 
 fn people() -> Vec<Json> {
     vec![
@@ -268,6 +270,7 @@ fn model() -> Model {
                     },
                     partner: None,
                     listed_by_default: true,
+                    multiplicity: Multiplicity::Many,
                 }],
             )
             .into(),
