@@ -24,7 +24,6 @@ fn common<E: EntityTrait>(
     norm_columns: &[&str],
 ) -> EntitySetBuilder<E> {
     let mut b = builder
-        .tenant_column("tenant_id")
         .max_length(key, KEY_LEN)
         .max_length("createdBy", TEXT_LEN)
         .max_length("modifiedBy", TEXT_LEN)

@@ -61,13 +61,13 @@
 //!     impl ActiveModelBehavior for ActiveModel {}
 //! }
 //!
+//! # fn main() {
+//! // `tenant_id` is the default tenant column: every statement filters on it.
 //! let categories = EntitySetBuilder::<category::Entity>::new("Categories", "Category")
-//!     .tenant_column("tenant_id")
 //!     .navigation::<product::Entity>(NavigationSpec::new("products", "Products").partner("category"))
 //!     .build()
 //!     .unwrap();
 //! let products = EntitySetBuilder::<product::Entity>::new("Products", "Product")
-//!     .tenant_column("tenant_id")
 //!     .rename("unitPrice", "price")
 //!     .navigation::<category::Entity>(NavigationSpec::new("category", "Categories"))
 //!     .build()
@@ -83,6 +83,7 @@
 //! let price = t.property("price").unwrap();
 //! assert_eq!((price.edm_type, price.nullable), (EdmType::Double, true));
 //! assert_eq!(t.navigation("category").unwrap().multiplicity, Multiplicity::One);
+//! # }
 //! ```
 
 use std::marker::PhantomData;
@@ -234,6 +235,8 @@ pub struct EntitySetBuilder<E: EntityTrait> {
     /// Properties derived from columns whose type has no EDM type: an error
     /// at [`EntitySetBuilder::build`] unless hidden or replaced.
     untyped: Vec<(String, String)>,
+    /// The tenant column's property (removed) and where it was.
+    tenant_property: Option<(usize, Property)>,
     errors: Vec<SchemaError>,
     _entity: PhantomData<E>,
 }
@@ -264,8 +267,8 @@ fn key_column<E: EntityTrait>() -> Option<String> {
 impl<E: EntityTrait> EntitySetBuilder<E> {
     /// The entity set `set_name` of entity type `type_name`, with a property
     /// for every column of `E` and `E`'s primary key as its key. The tenant
-    /// column is `tenant_id` until [`EntitySetBuilder::tenant_column`] says
-    /// otherwise.
+    /// column is `tenant_id` (without a property) until
+    /// [`EntitySetBuilder::tenant_column`] says otherwise.
     pub fn new(set_name: &str, type_name: &str) -> Self {
         let table = E::default().table_name().to_owned();
         let mut properties = Vec::new();
@@ -306,9 +309,11 @@ impl<E: EntityTrait> EntitySetBuilder<E> {
                 concurrency: None,
             },
             untyped,
+            tenant_property: None,
             errors: Vec::new(),
             _entity: PhantomData,
         }
+        .tenant_column("tenant_id")
     }
 
     fn position(&mut self, name: &str) -> Option<usize> {
@@ -334,13 +339,23 @@ impl<E: EntityTrait> EntitySetBuilder<E> {
     }
 
     /// The column holding the tenant id (every statement filters on it). Its
-    /// property is removed: the tenant is not part of the OData model.
+    /// property is removed: the tenant is not part of the OData model. (Call
+    /// it before renaming or hiding other properties.)
     pub fn tenant_column(mut self, column: &str) -> Self {
+        if let Some((i, p)) = self.tenant_property.take() {
+            let i = i.min(self.entity.properties.len());
+            self.entity.properties.insert(i, p);
+        }
         self.entity.tenant_column = column.to_owned();
-        self.entity
+        if let Some(i) = self
+            .entity
             .properties
-            .retain(|p| p.column_name() != Some(column));
-        self.untyped.retain(|(n, _)| *n != camel_case(column));
+            .iter()
+            .position(|p| p.column_name() == Some(column))
+        {
+            let p = self.entity.properties.remove(i);
+            self.tenant_property = Some((i, p));
+        }
         self
     }
 
@@ -545,7 +560,11 @@ impl<E: EntityTrait> EntitySetBuilder<E> {
         if let Some(e) = self.errors.into_iter().next() {
             return Err(e);
         }
-        if let Some((name, column_type)) = self.untyped.into_iter().next() {
+        let untyped = self
+            .untyped
+            .into_iter()
+            .find(|(n, _)| self.entity.property(n).is_some());
+        if let Some((name, column_type)) = untyped {
             let column = self
                 .entity
                 .property(&name)
@@ -596,3 +615,6 @@ impl<E: EntityTrait> EntitySetBuilder<E> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;
