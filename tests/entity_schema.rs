@@ -35,7 +35,7 @@ fn common<E: EntityTrait>(
         .max_length(key, KEY_LEN)
         .max_length("createdBy", TEXT_LEN)
         .max_length("modifiedBy", TEXT_LEN)
-        .add_after(
+        .add_property_after(
             "isSystem",
             Property {
                 name: "isDeleted".to_owned(),
@@ -67,7 +67,7 @@ fn derived_users() -> EntitySet {
         "status",
         "1 Active, 2 Inactive, 3 InvitationSent, 4 InvitationExpired",
     )
-    .add_after(
+    .add_property_after(
         "status",
         Property {
             name: "picture".to_owned(),
@@ -302,7 +302,7 @@ fn shop() -> Shop {
     let products = EntitySetBuilder::<product::Entity>::new("Products", "Product")
         .rename("unitPrice", "price")
         .hide("secret")
-        .add_after(
+        .add_property_after(
             "price",
             Property {
                 name: "priceLabel".to_owned(),

@@ -399,14 +399,14 @@ impl<E: EntityTrait> EntitySetBuilder<E> {
     }
 
     /// Adds `property` (computed, constant or another column) at the end.
-    pub fn add(mut self, property: Property) -> Self {
+    pub fn add_property(mut self, property: Property) -> Self {
         self.entity.properties.push(property);
         self
     }
 
     /// Adds `property` right after the property `after` (the order of the
     /// properties is the order of the JSON records and of `$metadata`).
-    pub fn add_after(mut self, after: &str, property: Property) -> Self {
+    pub fn add_property_after(mut self, after: &str, property: Property) -> Self {
         if let Some(i) = self.position(after) {
             self.entity.properties.insert(i + 1, property);
         }

@@ -158,7 +158,7 @@ fn renamed_hidden_and_added_properties() {
         .rename("plain", "label")
         .max_length("label", 12)
         .description("flag", "Whether it is flagged.")
-        .add_after(
+        .add_property_after(
             "label",
             Property {
                 name: "isNew".to_owned(),
@@ -169,7 +169,7 @@ fn renamed_hidden_and_added_properties() {
                 description: None,
             },
         )
-        .add(Property {
+        .add_property(Property {
             name: "summary".to_owned(),
             edm_type: EdmType::String,
             nullable: true,
