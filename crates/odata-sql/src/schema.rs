@@ -176,9 +176,11 @@ pub enum Multiplicity {
 /// by the target's table itself (`from_column` the foreign key, `to_column`
 /// the target's key); a to-one relation by the table that holds the foreign
 /// key, in the same way. The translator supports collections
-/// ([`Multiplicity::Many`]: lambdas, `$count`, `$expand`); using a to-one
-/// navigation in a query is [`crate::TranslateError::Unsupported`] (it is
-/// described, e.g. for `$metadata`, but not translated yet).
+/// ([`Multiplicity::Many`]: lambdas, `$count`, `$expand`) and, for a to-one
+/// navigation, paths to a property of its target in `$filter` and
+/// `$orderby` (`category/name eq 'tea'`: null when there is no target);
+/// `$select` and `$expand` of a to-one navigation, and paths through more
+/// than one navigation, are [`crate::TranslateError::Unsupported`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Navigation {
     /// The OData name (`roles`, `groups`, `users`).

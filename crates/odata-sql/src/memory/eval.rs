@@ -191,7 +191,8 @@ impl<'a> Ctx<'a> {
                     .map(|set| &*set.entity_type);
                 return Ok(match lookup(&nav.name) {
                     Some(v) => Val::from_json(v, None, target),
-                    None => Val::Coll(&[], target),
+                    None if nav.is_collection() => Val::Coll(&[], target),
+                    None => Val::Null,
                 });
             }
             return Err(self.invalid(
