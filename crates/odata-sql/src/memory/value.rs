@@ -77,15 +77,6 @@ impl<'a> Val<'a> {
         matches!(self, Val::Null)
     }
 
-    /// A number as a float (`None` for anything else).
-    fn as_f64(&self) -> Option<f64> {
-        match self {
-            Val::Int(i) => Some(*i as f64),
-            Val::Num(f) => Some(*f),
-            _ => None,
-        }
-    }
-
     /// A string read as a DateTimeOffset (rows without a schema keep
     /// timestamps as strings).
     pub(crate) fn as_time(&self) -> Option<DateTime<Utc>> {
@@ -128,10 +119,9 @@ pub(crate) fn order(l: &Val<'_>, r: &Val<'_>) -> Result<Option<Ordering>, String
         (Val::Null, _) | (_, Val::Null) => return Ok(None),
         (Val::Bool(a), Val::Bool(b)) => a.cmp(b),
         (Val::Int(a), Val::Int(b)) => a.cmp(b),
-        (Val::Int(_) | Val::Num(_), Val::Int(_) | Val::Num(_)) => {
-            let (a, b) = (l.as_f64().unwrap_or(0.0), r.as_f64().unwrap_or(0.0));
-            a.total_cmp(&b)
-        }
+        (Val::Int(a), Val::Num(b)) => int_float(*a, *b),
+        (Val::Num(a), Val::Int(b)) => int_float(*b, *a).reverse(),
+        (Val::Num(a), Val::Num(b)) => a.total_cmp(b),
         (Val::Str(a), Val::Str(b)) => a.as_ref().cmp(b.as_ref()),
         (Val::Time(a), Val::Time(b)) => a.cmp(b),
         (Val::Str(s), Val::Time(t)) => match parse_datetime(s) {
@@ -173,19 +163,41 @@ pub(crate) fn equal(l: &Val<'_>, r: &Val<'_>) -> Result<bool, String> {
     }
 }
 
-/// The order `$orderby` uses: nulls first, then [`order`]; values of types
-/// that cannot be compared (rows without a schema may mix them) by the rank
-/// of their type, so that sorting is total.
+/// An integer and a float, exactly (no rounding of large integers), so
+/// that the order of numbers is total.
+fn int_float(i: i64, f: f64) -> Ordering {
+    if f.is_nan() {
+        return Ordering::Less;
+    }
+    // 2^63 as a float: at or above it every i64 is smaller.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    if f >= LIMIT {
+        return Ordering::Less;
+    }
+    if f < -LIMIT {
+        return Ordering::Greater;
+    }
+    let whole = f.floor();
+    // `whole` is in the i64 range here, so the cast is exact.
+    match i.cmp(&(whole as i64)) {
+        Ordering::Equal if f > whole => Ordering::Less,
+        o => o,
+    }
+}
+
+/// The order `$orderby` uses: nulls first; values of one kind by [`order`]
+/// (numbers by value, strings by code point, ...); values of different
+/// kinds, which rows may mix (a string where other rows have a time), by
+/// the rank of their kind, never by reading one as the other, so that the
+/// order is total.
 pub(crate) fn sort_order(l: &Val<'_>, r: &Val<'_>) -> Ordering {
-    match (l.is_null(), r.is_null()) {
-        (true, true) => return Ordering::Equal,
-        (true, false) => return Ordering::Less,
-        (false, true) => return Ordering::Greater,
-        _ => {}
+    if rank(l) != rank(r) {
+        return rank(l).cmp(&rank(r));
     }
     match order(l, r) {
         Ok(Some(o)) => o,
-        _ => rank(l).cmp(&rank(r)),
+        // Nulls, entities and collections: equal among themselves.
+        _ => Ordering::Equal,
     }
 }
 
