@@ -360,6 +360,9 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
             }
         };
         if let Some(nav) = scope.entity.navigation(&name.name) {
+            if !nav.is_collection() {
+                return self.single_valued_path(&scope, nav, &segments[1..], path.span);
+            }
             return Err(self.invalid(
                 name.span,
                 format!(
@@ -394,6 +397,58 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
             ));
         }
         self.property_value(&scope, prop, name.span)
+    }
+
+    /// `category/name`: a property of the entity a to-one navigation leads
+    /// to, as a scalar subquery (null when there is no such entity).
+    fn single_valued_path(
+        &self,
+        outer: &Scope<'a>,
+        nav: &'a Navigation,
+        rest: &[PathSegment],
+        span: Span,
+    ) -> Result<Typed, TranslateError> {
+        let [PathSegment::Member { name, key: None }] = rest else {
+            return Err(self.unsupported(
+                span,
+                format!(
+                    "a path through the to-one navigation `{}` must end in one property of {}",
+                    nav.name, nav.target_set
+                ),
+            ));
+        };
+        let Some(target) = self.ctx.schema.entity_set(&nav.target_set) else {
+            return Err(self.invalid(
+                name.span,
+                format!("the target set {} is not in the schema", nav.target_set),
+            ));
+        };
+        if target.entity_type.navigation(&name.name).is_some() {
+            return Err(self.unsupported(
+                name.span,
+                "paths through more than one navigation are not supported",
+            ));
+        }
+        let n = self.ctx.next_alias.get() + 1;
+        self.ctx.next_alias.set(n);
+        let inner = Scope {
+            entity: &target.entity_type,
+            alias: format!("t{n}"),
+        };
+        let prop = self.property(&inner, name)?;
+        let value = self.property_value(&inner, prop, name.span)?;
+        let mut q = self.related_rows(outer, nav, &inner, span)?;
+        q.clear_selects();
+        q.expr(value.expr);
+        Ok(Typed {
+            expr: Expr::SubQuery(
+                None,
+                Box::new(sea_query::SubQueryStatement::SelectStatement(q)),
+            ),
+            ty: value.ty,
+            nullable: true,
+            collation: Collation::Unknown,
+        })
     }
 
     fn property(&self, scope: &Scope<'a>, name: &Ident) -> Result<&'a Property, TranslateError> {
@@ -480,6 +535,15 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
                 ),
             ));
         };
+        if !nav.is_collection() {
+            return Err(self.invalid(
+                name.span,
+                format!(
+                    "`{}` is a single entity, not a collection: lambdas and $count range over collections",
+                    nav.name
+                ),
+            ));
+        }
         let Some(target) = self.ctx.schema.entity_set(&nav.target_set) else {
             return Err(self.invalid(
                 name.span,

@@ -87,8 +87,11 @@ pub mod case;
 pub mod checked;
 pub mod cost;
 pub mod dialect;
+#[cfg(feature = "sea-orm")]
+pub mod entity;
 pub mod error;
 mod expr;
+pub mod memory;
 pub mod plan;
 pub mod schema;
 pub mod template;

@@ -901,6 +901,16 @@ fn selection(root: &Scope<'_>, select: Option<&Select>) -> Result<Selection, Tra
                 if let Some(p) = entity.property(&name.name) {
                     props.push(p.name.clone());
                 } else if let Some(n) = entity.navigation(&name.name) {
+                    if !n.is_collection() {
+                        return Err(TranslateError::unsupported(
+                            "$select",
+                            name.span,
+                            format!(
+                                "selecting the to-one navigation `{}` is not supported",
+                                n.name
+                            ),
+                        ));
+                    }
                     navs.push(n.name.clone());
                 } else {
                     return Err(TranslateError::invalid(
@@ -1011,6 +1021,16 @@ fn expand_plans(
             }
         };
         for nav in navs {
+            if !nav.is_collection() {
+                return Err(TranslateError::unsupported(
+                    "$expand",
+                    *span,
+                    format!(
+                        "expanding the to-one navigation `{}` is not supported",
+                        nav.name
+                    ),
+                ));
+            }
             if plans.iter().any(|p| p.navigation.name == nav.name) {
                 return Err(TranslateError::invalid(
                     "$expand",

@@ -155,7 +155,32 @@ pub struct LinkTable {
     pub to_column: String,
 }
 
-/// A navigation property (always a collection through a link table here).
+/// How many entities a navigation property leads to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Multiplicity {
+    /// A collection (to-many, or many-to-many through a link table).
+    #[default]
+    Many,
+    /// At most one entity (a nullable foreign key, or the other side of a
+    /// one-to-one relation).
+    ZeroOrOne,
+    /// Exactly one entity (a non-null foreign key).
+    One,
+}
+
+/// A navigation property.
+///
+/// Every kind of relation is described by a [`LinkTable`] joining the
+/// source's key to the target's key: a many-to-many relation by its link
+/// table; a to-many relation (the target holds a foreign key to the source)
+/// by the target's table itself (`from_column` the foreign key, `to_column`
+/// the target's key); a to-one relation by the table that holds the foreign
+/// key, in the same way. The translator supports collections
+/// ([`Multiplicity::Many`]: lambdas, `$count`, `$expand`) and, for a to-one
+/// navigation, paths to a property of its target in `$filter` and
+/// `$orderby` (`category/name eq 'tea'`: null when there is no target);
+/// `$select` and `$expand` of a to-one navigation, and paths through more
+/// than one navigation, are [`crate::TranslateError::Unsupported`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Navigation {
     /// The OData name (`roles`, `groups`, `users`).
@@ -170,6 +195,15 @@ pub struct Navigation {
     /// alternate keys under this name (`roles` of a user: yes; `users` of a
     /// role: no, it can be large). `$select` can always ask for them.
     pub listed_by_default: bool,
+    /// A collection or a single entity.
+    pub multiplicity: Multiplicity,
+}
+
+impl Navigation {
+    /// Whether the navigation leads to a collection.
+    pub fn is_collection(&self) -> bool {
+        self.multiplicity == Multiplicity::Many
+    }
 }
 
 /// An entity type bound to its entity set and table.

@@ -4,8 +4,8 @@
 use chrono::{TimeZone, Utc};
 use odata_parser::{ParserOptions, parse_query};
 use odata_sql::schema::{
-    EdmType, EntitySet, EntityType, LinkTable, Navigation, Presence, Property, PropertySource,
-    Schema,
+    EdmType, EntitySet, EntityType, LinkTable, Multiplicity, Navigation, Presence, Property,
+    PropertySource, Schema,
 };
 use odata_sql::{Backend, ReadPlan, TenantFilter, TranslateError, Translator};
 use sea_query::{SelectStatement, Value};
@@ -84,6 +84,7 @@ fn mock() -> Mock {
             },
             partner: Some("people".into()),
             listed_by_default: true,
+            multiplicity: Multiplicity::Many,
         }],
         searchable: vec!["userKey".into(), "name".into(), "email".into()],
         concurrency: None,
@@ -111,6 +112,7 @@ fn mock() -> Mock {
             },
             partner: Some("roles".into()),
             listed_by_default: false,
+            multiplicity: Multiplicity::Many,
         }],
         searchable: vec!["roleKey".into(), "description".into()],
         concurrency: Some("version".into()),

@@ -9,7 +9,7 @@
 use std::io;
 
 use odata_sql::Schema;
-use odata_sql::schema::{EdmType, EntitySet, Property, PropertySource};
+use odata_sql::schema::{EdmType, EntitySet, Multiplicity, Property, PropertySource};
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesText, Event};
 use serde_json::{Map, Value as Json, json};
@@ -503,11 +503,20 @@ fn xml_entity_type(
                 xml_property(w, p, writable.contains(&p.name.as_str()), caps)?;
             }
             for nav in &entity.navigations {
-                let ty = format!("Collection({})", target_type(schema, &nav.target_set));
+                let target = target_type(schema, &nav.target_set);
+                let ty = if nav.is_collection() {
+                    format!("Collection({target})")
+                } else {
+                    target
+                };
                 let mut element = w
                     .create_element("NavigationProperty")
                     .with_attribute(("Name", nav.name.as_str()))
                     .with_attribute(("Type", ty.as_str()));
+                // A single-valued navigation is nullable unless it says not.
+                if nav.multiplicity == Multiplicity::One {
+                    element = element.with_attribute(("Nullable", "false"));
+                }
                 if let Some(partner) = &nav.partner {
                     element = element.with_attribute(("Partner", partner.as_str()));
                 }
@@ -666,7 +675,16 @@ pub fn csdl_json(schema: &dyn Schema, caps: &Capabilities, page_size: u64) -> Js
         for nav in &entity.navigations {
             let mut n = Map::new();
             n.insert("$Kind".into(), "NavigationProperty".into());
-            n.insert("$Collection".into(), true.into());
+            match nav.multiplicity {
+                Multiplicity::Many => {
+                    n.insert("$Collection".into(), true.into());
+                }
+                // CSDL JSON: an absent `$Nullable` means false.
+                Multiplicity::ZeroOrOne => {
+                    n.insert("$Nullable".into(), true.into());
+                }
+                Multiplicity::One => {}
+            }
             n.insert("$Type".into(), target_type(schema, &nav.target_set).into());
             if let Some(partner) = &nav.partner {
                 n.insert("$Partner".into(), partner.clone().into());

@@ -23,8 +23,8 @@ use std::sync::OnceLock;
 
 use odata_sql::Backend;
 use odata_sql::schema::{
-    EdmType, EntitySet, EntityType, LinkTable, Navigation, Presence, Property, PropertySource,
-    Schema,
+    EdmType, EntitySet, EntityType, LinkTable, Multiplicity, Navigation, Presence, Property,
+    PropertySource, Schema,
 };
 
 /// Entity set names.
@@ -162,6 +162,7 @@ fn users() -> EntitySet {
                     link: link("user_roles", "user_id", "role_id"),
                     partner: Some("users".to_owned()),
                     listed_by_default: true,
+                    multiplicity: Multiplicity::Many,
                 },
                 Navigation {
                     name: "groups".to_owned(),
@@ -169,6 +170,7 @@ fn users() -> EntitySet {
                     link: link("user_groups", "user_id", "group_id"),
                     partner: Some("users".to_owned()),
                     listed_by_default: true,
+                    multiplicity: Multiplicity::Many,
                 },
             ],
             searchable: vec!["userKey".to_owned(), "name".to_owned(), "email".to_owned()],
@@ -208,6 +210,7 @@ fn roles() -> EntitySet {
                 link: link("user_roles", "role_id", "user_id"),
                 partner: Some("roles".to_owned()),
                 listed_by_default: false,
+                multiplicity: Multiplicity::Many,
             }],
             searchable: vec!["roleKey".to_owned(), "description".to_owned()],
             concurrency: Some(VERSION.to_owned()),
@@ -240,6 +243,7 @@ fn groups() -> EntitySet {
                 link: link("user_groups", "group_id", "user_id"),
                 partner: Some("groups".to_owned()),
                 listed_by_default: false,
+                multiplicity: Multiplicity::Many,
             }],
             searchable: vec!["groupKey".to_owned(), "name".to_owned(), "email".to_owned()],
             concurrency: Some(VERSION.to_owned()),

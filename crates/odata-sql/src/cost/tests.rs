@@ -3,7 +3,7 @@
 use odata_parser::{ParserOptions, parse_query};
 
 use super::*;
-use crate::schema::{EdmType, EntitySet, LinkTable, Property};
+use crate::schema::{EdmType, EntitySet, LinkTable, Multiplicity, Property};
 
 struct Model(Vec<EntitySet>);
 
@@ -27,6 +27,7 @@ fn nav(name: &str, target: &str, listed: bool) -> Navigation {
         },
         partner: None,
         listed_by_default: listed,
+        multiplicity: Multiplicity::Many,
     }
 }
 

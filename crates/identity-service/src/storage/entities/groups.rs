@@ -25,4 +25,16 @@ pub struct Model {
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 
+/// Through the link table `user_groups` (the OData schema derives its navigation
+/// from it: `odata_sql::entity`).
+impl Related<super::users::Entity> for Entity {
+    fn to() -> RelationDef {
+        super::user_groups::Relation::User.def()
+    }
+
+    fn via() -> Option<RelationDef> {
+        Some(super::user_groups::Relation::Group.def().rev())
+    }
+}
+
 impl ActiveModelBehavior for ActiveModel {}

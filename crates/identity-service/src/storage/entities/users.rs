@@ -31,4 +31,28 @@ pub struct Model {
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 
+/// Through the link table `user_roles` (the OData schema derives its navigation
+/// from it: `odata_sql::entity`).
+impl Related<super::roles::Entity> for Entity {
+    fn to() -> RelationDef {
+        super::user_roles::Relation::Role.def()
+    }
+
+    fn via() -> Option<RelationDef> {
+        Some(super::user_roles::Relation::User.def().rev())
+    }
+}
+
+/// Through the link table `user_groups` (the OData schema derives its navigation
+/// from it: `odata_sql::entity`).
+impl Related<super::groups::Entity> for Entity {
+    fn to() -> RelationDef {
+        super::user_groups::Relation::Group.def()
+    }
+
+    fn via() -> Option<RelationDef> {
+        Some(super::user_groups::Relation::User.def().rev())
+    }
+}
+
 impl ActiveModelBehavior for ActiveModel {}
