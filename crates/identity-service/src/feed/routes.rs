@@ -48,10 +48,12 @@ async fn below_root(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     use actix_web::http::Method;
+    // Each branch's future is boxed: this handler's own future stays small,
+    // and actix-web moves it (a memcpy of its whole size) when it boxes it.
     match *req.method() {
-        Method::GET => dispatch(req, state, scope).await,
+        Method::GET => Box::pin(dispatch(req, state, scope)).await,
         Method::POST | Method::PATCH | Method::PUT | Method::DELETE => {
-            super::writes::write(req, state, scope, payload).await
+            Box::pin(super::writes::write(req, state, scope, payload)).await
         }
         _ => Err(ApiError::MethodNotAllowed {
             method: req.method().to_string(),

@@ -705,6 +705,10 @@ fn scope_picture_base(ctx: &ReadContext, scope: &TenantScope) -> String {
 }
 
 impl RowSink for Records<'_> {
+    fn knows_columns(&self) -> bool {
+        self.layout.and_then(OnceCell::get).is_some()
+    }
+
     fn columns(&mut self, names: &[&str]) -> Result<(), DbErr> {
         if let Some((layout, key_columns)) = self.layout.and_then(OnceCell::get) {
             self.writer.use_layout(layout.clone());

@@ -44,6 +44,12 @@ pub(crate) trait RowSink {
     /// The result's column names, once, before the first row (not called
     /// when there is no row).
     fn columns(&mut self, names: &[&str]) -> Result<(), DbErr>;
+    /// Whether the sink knows the columns already (a statement template's
+    /// kept layout): then [`RowSink::columns`] is called with no names, and
+    /// the driver does not read them.
+    fn knows_columns(&self) -> bool {
+        false
+    }
     /// One row.
     fn row(&mut self, row: &dyn Row) -> Result<(), DbErr>;
 }
@@ -135,9 +141,13 @@ pub(crate) fn sqlx_rows(
     sink: &mut dyn RowSink,
 ) -> Result<(), DbErr> {
     if let Some(first) = rows.first() {
-        let names = first.column_names();
-        let names: Vec<&str> = names.iter().map(String::as_str).collect();
-        sink.columns(&names)?;
+        if sink.knows_columns() {
+            sink.columns(&[])?;
+        } else {
+            let names = first.column_names();
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            sink.columns(&names)?;
+        }
         for row in rows {
             sink.row(row)?;
         }
@@ -188,7 +198,11 @@ impl Rusqlite<'_> {
         let mut first = true;
         while let Some(row) = rows.next().map_err(ReaderError::from)? {
             if first {
-                sink.columns(&row.as_ref().column_names())?;
+                if sink.knows_columns() {
+                    sink.columns(&[])?;
+                } else {
+                    sink.columns(&row.as_ref().column_names())?;
+                }
                 first = false;
             }
             sink.row(row)?;
