@@ -17,6 +17,7 @@
 //! every response of the scope, errors included, carries exactly one
 //! `OData-Version: 4.0`.
 
+mod batch;
 mod capabilities;
 mod envelope;
 mod metadata;
@@ -29,6 +30,7 @@ mod writes;
 use actix_web::middleware::DefaultHeaders;
 use actix_web::web;
 
+pub use batch::is_batch_path;
 pub use capabilities::{Capabilities, SetCapabilities};
 pub use metadata::{csdl_json, csdl_xml};
 pub use prefer::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MetadataLevel};
