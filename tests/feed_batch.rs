@@ -8,7 +8,7 @@ mod common;
 mod feed_support;
 
 use common::{TestApp, spawn_app, spawn_app_with};
-use feed_support::{get, root};
+use feed_support::{get, parse_xml, root};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -235,7 +235,11 @@ async fn a_multipart_change_set_failing_half_way_changes_nothing() {
     assert_eq!(answers[1].0, 200);
     assert_eq!(count(&app, "Users").await, "0");
     let role = get(&app, &format!("Roles({role})")).await;
-    assert_eq!(role.json()["description"], "admin", "the rename was rolled back");
+    assert_eq!(
+        role.json()["description"],
+        "admin",
+        "the rename was rolled back"
+    );
 }
 
 #[tokio::test]
@@ -443,4 +447,40 @@ async fn malformed_batches_are_400_and_change_nothing() {
     )
     .await;
     assert_eq!(statuses(&batch), vec![201]);
+}
+
+#[tokio::test]
+async fn metadata_declares_batch_support() {
+    let app = spawn_app().await;
+    let answer = get(&app, "$metadata").await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let doc = parse_xml(&answer.body);
+    let container = doc.find("EntityContainer").expect("EntityContainer");
+    let supported = container
+        .annotation("Capabilities.BatchSupported")
+        .and_then(|a| a.attr("Bool"));
+    assert_eq!(supported, Some("true"));
+    let support = container
+        .annotation("Capabilities.BatchSupport")
+        .expect("BatchSupport");
+    for (field, value) in [
+        ("Supported", "true"),
+        ("ContinueOnErrorSupported", "true"),
+        ("ReferencesInRequestBodiesSupported", "false"),
+    ] {
+        assert_eq!(
+            support.record_value(field).and_then(|v| v.attr("Bool")),
+            Some(value),
+            "{field}"
+        );
+    }
+    let formats = support.record_value("SupportedFormats").expect("formats");
+    assert!(
+        format!("{formats:?}").contains("multipart/mixed"),
+        "{formats:?}"
+    );
+    assert!(
+        format!("{formats:?}").contains("application/json"),
+        "{formats:?}"
+    );
 }

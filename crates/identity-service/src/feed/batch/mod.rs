@@ -82,7 +82,7 @@ fn malformed(message: String) -> ApiError {
     ApiError::bad_request(format!("malformed batch: {message}"), Some("$batch"))
 }
 
-fn header_text<'a>(req: &'a HttpRequest, name: impl header::AsHeaderName) -> &'a str {
+fn header_text(req: &HttpRequest, name: impl header::AsHeaderName) -> &str {
     req.headers()
         .get(name)
         .and_then(|v| v.to_str().ok())

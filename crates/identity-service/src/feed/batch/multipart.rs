@@ -96,8 +96,11 @@ pub(super) fn parts<'a>(body: &'a [u8], boundary: &str) -> Result<Vec<&'a [u8]>,
     }
 }
 
+/// Header lines as (name, value).
+pub(super) type Headers = Vec<(String, String)>;
+
 /// Header lines up to the first empty line, and the rest.
-pub(super) fn headers(part: &[u8]) -> Result<(Vec<(String, String)>, &[u8]), Malformed> {
+pub(super) fn headers(part: &[u8]) -> Result<(Headers, &[u8]), Malformed> {
     let mut headers = Vec::new();
     let mut at = 0;
     while at < part.len() {
