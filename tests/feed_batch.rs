@@ -484,3 +484,67 @@ async fn metadata_declares_batch_support() {
         "{formats:?}"
     );
 }
+
+#[tokio::test]
+async fn inner_requests_take_from_the_rate_limit_and_the_cost_budget() {
+    let app = spawn_app_with(|s| s.rate_limit_per_minute = 6).await;
+    let parts: Vec<String> = (0..8)
+        .map(|_| request("GET", "Users/$count", None, None))
+        .collect();
+    let batch = send_multipart(&app, &app.client, &parts).await;
+    let codes = statuses(&batch);
+    // The batch itself took one request: at most five inner ones pass,
+    // then each answers 429 on its own.
+    let passed = codes.iter().take_while(|c| **c == 200).count();
+    assert!(passed <= 5, "{codes:?}");
+    assert!(codes[passed..].iter().all(|c| *c == 429), "{codes:?}");
+    assert!(batch.body.contains("TooManyRequests"), "{}", batch.body);
+
+    let app = spawn_app().await;
+    let nested =
+        "$filter=roles/any(r: r/users/any(u: u/groups/any(g: g/users/any(v: v/name eq 'x'))))";
+    let batch = send_multipart(
+        &app,
+        &app.client,
+        &[
+            request(
+                "GET",
+                &format!("Users?{}", nested.replace(' ', "%20")),
+                None,
+                None,
+            ),
+            request("GET", "Users/$count", None, None),
+        ],
+    )
+    .await;
+    let answers = answers(&batch);
+    assert_eq!(answers[0].0, 400, "{}", batch.body);
+    assert_eq!(
+        answers[0].1.as_ref().expect("error")["error"]["code"],
+        "QueryTooExpensive"
+    );
+    assert_eq!(answers[1].0, 200);
+}
+
+#[tokio::test]
+async fn a_batch_body_over_the_limit_is_413() {
+    let app = spawn_app_with(|s| {
+        s.max_json_bytes = 1000;
+        s.batch_max_requests = 2;
+    })
+    .await;
+    let big = json!({"userKey": "a", "name": "x".repeat(2500), "isTechnician": false});
+    let batch = send_multipart(
+        &app,
+        &app.client,
+        &[request("POST", "Users", None, Some(&big))],
+    )
+    .await;
+    assert_eq!(
+        batch.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        batch.body
+    );
+    assert_eq!(count(&app, "Users").await, "0");
+}
