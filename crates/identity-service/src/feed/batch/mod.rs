@@ -168,6 +168,7 @@ pub(super) async fn batch(
         scope: &scope,
         principal: &principal,
         root: split_path(req.path()).0.to_owned(),
+        base: crate::routes::base_url(&req, &state),
     };
     let outcomes = runner.run(items, json).await;
     if json {
@@ -193,6 +194,9 @@ struct Runner<'a> {
     principal: &'a Principal,
     /// The path of the service root, `/api/t/o/odata`.
     root: String,
+    /// The base URL links are built with (`APP_PUBLIC_URL`, else from the
+    /// request): absolute URLs under it are paths of this service.
+    base: String,
 }
 
 /// An error answer (the OData error body of the error).
@@ -235,7 +239,7 @@ impl Runner<'_> {
                         failed.extend(inner.id.clone());
                     }
                     if json {
-                        remember(&mut all_locations, &answer);
+                        remember(&mut all_locations, &answer, &self.base);
                     }
                     outcomes.push(Outcome::Single(answer));
                 }
@@ -251,7 +255,7 @@ impl Runner<'_> {
                         Outcome::ChangeSet(answers) => {
                             if json {
                                 for answer in answers {
-                                    remember(&mut all_locations, answer);
+                                    remember(&mut all_locations, answer, &self.base);
                                 }
                             }
                         }
@@ -316,7 +320,7 @@ impl Runner<'_> {
                 let _ = txn.rollback().await;
                 return Outcome::Single(answer);
             }
-            remember(&mut locations, &answer);
+            remember(&mut locations, &answer, &self.base);
             answers.push(answer);
         }
         match txn.commit().await {
@@ -377,14 +381,8 @@ impl Runner<'_> {
         if url.starts_with('/') {
             return Ok(url.to_owned());
         }
-        if let Some(rest) = url
-            .strip_prefix("http://")
-            .or_else(|| url.strip_prefix("https://"))
-        {
-            return Ok(match rest.find('/') {
-                Some(i) => rest[i..].to_owned(),
-                None => "/".to_owned(),
-            });
+        if url.starts_with("http://") || url.starts_with("https://") {
+            return Ok(url_path(url, &self.base));
         }
         Ok(format!("{}/{url}", self.root))
     }
@@ -496,7 +494,7 @@ impl Runner<'_> {
 }
 
 /// Records the `Location` of a successful answer (as a path) under its id.
-fn remember(locations: &mut HashMap<String, String>, answer: &Answer) {
+fn remember(locations: &mut HashMap<String, String>, answer: &Answer, base: &str) {
     let Some(id) = &answer.id else { return };
     if !answer.status.is_success() {
         return;
@@ -508,12 +506,56 @@ fn remember(locations: &mut HashMap<String, String>, answer: &Answer) {
     else {
         return;
     };
-    let path = match location
+    locations.insert(id.clone(), url_path(location, base));
+}
+
+/// The path (and query) of an absolute URL: what follows `base` when it
+/// starts with it (a public URL may have a path of its own), else what
+/// follows the authority.
+fn url_path(url: &str, base: &str) -> String {
+    if let Some(rest) = url.strip_prefix(base)
+        && (rest.is_empty() || rest.starts_with('/'))
+    {
+        return if rest.is_empty() {
+            "/".to_owned()
+        } else {
+            rest.to_owned()
+        };
+    }
+    match url
         .strip_prefix("http://")
-        .or_else(|| location.strip_prefix("https://"))
+        .or_else(|| url.strip_prefix("https://"))
     {
         Some(rest) => rest.find('/').map_or("/", |i| &rest[i..]).to_owned(),
-        None => location.clone(),
-    };
-    locations.insert(id.clone(), path);
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absolute_urls_become_paths_of_the_service() {
+        let base = "https://id.example.com/identity";
+        assert_eq!(
+            url_path(
+                "https://id.example.com/identity/api/t/o/odata/Users(1)",
+                base
+            ),
+            "/api/t/o/odata/Users(1)"
+        );
+        assert_eq!(
+            url_path(
+                "http://127.0.0.1:8080/api/t/o/odata/Users?$top=1",
+                "http://x"
+            ),
+            "/api/t/o/odata/Users?$top=1"
+        );
+        assert_eq!(url_path("http://host", "http://other"), "/");
+        assert!(is_batch_path("/api/t/o/odata/$batch"));
+        assert!(is_batch_path("/api/t/o/odata/%24batch"));
+        assert!(!is_batch_path("/api/t/o/identity/$batch"));
+        assert!(!is_batch_path("/api/t/o/odata/Users"));
+    }
 }
