@@ -2,7 +2,8 @@
 //! `/api/{tenantKey}/{orgKey}/odata/`, read by BI tools (Power BI, Excel,
 //! Tableau) and OData client libraries unmodified, and written by OData
 //! clients ([`writes`]: create, update, delete, `$ref`) through API 1's
-//! domain rules and storage.
+//! domain rules and storage, one request at a time or in a `$batch`
+//! (`batch`).
 //!
 //! The feed is a thin layer over the one read path ([`crate::odata::list`]
 //! and [`crate::odata::get_by_id`]): it parses the resource path with the

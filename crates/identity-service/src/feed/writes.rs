@@ -7,7 +7,8 @@
 //! are the storage functions API 1 calls, each one transaction that checks
 //! `If-Match` with the record's row locked. The guard in front of the
 //! feed already asked for the write scope (`identity.write`), Bearer or
-//! HTTP Basic alike.
+//! HTTP Basic alike (inside a `$batch`, [`crate::auth::guard::admit`] did,
+//! and the writes run in the change set's transaction when there is one).
 
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};

@@ -437,6 +437,9 @@ impl Runner<'_> {
             Some(q) => format!("{path}?{q}"),
             None => path.clone(),
         };
+        // actix-web's request builder (`test::TestRequest`, part of its
+        // public API in every build) makes the `HttpRequest` the feed's
+        // functions take: no socket, no routing, no middleware.
         let mut builder = actix_web::test::TestRequest::default()
             .method(inner.method.clone())
             .uri(&with_query)
