@@ -39,7 +39,8 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         .default_service(web::to(below_root));
 }
 
-/// A path below the service root: GET reads; POST, PATCH, PUT and DELETE
+/// A path below the service root: `POST $batch` ([`super::batch`]); GET
+/// reads; POST, PATCH, PUT and DELETE
 /// write ([`super::writes`]).
 async fn below_root(
     req: HttpRequest,
@@ -48,11 +49,17 @@ async fn below_root(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     use actix_web::http::Method;
+    if super::batch::is_batch(&req) {
+        // `$batch` is POST only.
+        return match *req.method() {
+            Method::POST => super::batch::batch(req, state, scope, payload).await,
+            _ => Err(ApiError::MethodNotAllowed {
+                method: req.method().to_string(),
+            }),
+        };
+    }
     match *req.method() {
         Method::GET => dispatch(req, state, scope).await,
-        Method::POST if super::batch::is_batch(&req) => {
-            super::batch::batch(req, state, scope, payload).await
-        }
         Method::POST | Method::PATCH | Method::PUT | Method::DELETE => {
             super::writes::write(&req, &state, &scope, payload, None).await
         }
