@@ -13,7 +13,8 @@
 //! key as the last sort item).
 //!
 //! A second test runs one script of writes on the feed (creates with
-//! binds, `PATCH`, `PUT`, `$ref`, deletes, refused writes) on every
+//! binds, `PATCH`, `PUT`, `$ref`, deletes, refused writes, a JSON `$batch`
+//! whose first change set fails half-way) on every
 //! backend and compares each answer and the data left
 //! (`cross_backend/writes.rs`).
 //!

@@ -56,7 +56,13 @@ def main(readme, address, node_dir):
     text = open(readme, encoding="utf-8").read()
     for lang, body, line in blocks(text):
         code = body.replace(README_SERVER, address.rstrip("/"))
-        if lang == "sh" and "@odata.bind" in body:
+        if lang == "sh" and "/\\$batch" in body:
+            what = "$batch: a read, then a change set that creates a user and deletes it by its Content-ID"
+            before = int(feed(root, "Users/$count").text)
+            printed = run(["bash", "-euo", "pipefail", "-c", code], work, what, line).split()
+            assert printed == ["200", "201", "204"], printed
+            assert int(feed(root, "Users/$count").text) == before, "the example deletes what it created"
+        elif lang == "sh" and "@odata.bind" in body:
             what = "feed writes: create with a bind, PATCH with its ETag (204), the stale ETag (412), DELETE (204)"
             before = int(feed(root, "Users/$count").text)
             printed = run(["bash", "-euo", "pipefail", "-c", code], work, what, line).split()
@@ -128,7 +134,7 @@ def main(readme, address, node_dir):
                                  "run; add a check for it\n%s" % (line, lang, body))
         checked.append("README.md:%d %s" % (line, what))
     kinds = len(checked)
-    assert kinds == 9, "expected the README's 9 client examples, ran %d: %s" % (kinds, checked)
+    assert kinds == 10, "expected the README's 10 client examples, ran %d: %s" % (kinds, checked)
     for c in checked:
         print("  ran " + c)
     print("README examples: %d client examples run as written agree with the feed" % kinds)

@@ -1,5 +1,6 @@
 //! Writes on the v4 feed, compared across backends: one script of creates
-//! (with `@odata.bind`), `PATCH`, `PUT`, `$ref`, deletes and refused writes
+//! (with `@odata.bind`), `PATCH`, `PUT`, `$ref`, deletes, refused writes and
+//! a JSON `$batch` (a change set rolled back, one committed)
 //! (409 on keys and e-mails differing only in case, non-ASCII included;
 //! 400; 412) runs on every backend; each answer (status, `ETag`, body) and
 //! the data it leaves must be the same as on SQLite. Ids differ between
@@ -143,6 +144,26 @@ fn script() -> Vec<Step> {
             )
         },
         step(Method::DELETE, "Roles({Roles:arzte})", None),
+        // A JSON $batch: a group that fails half-way (409 on a key that
+        // differs in case only) rolls back its PATCH; the next group
+        // commits; a read after them sees only the second.
+        Step {
+            headers: &[("OData-Version", "4.01")],
+            ..step(
+                Method::POST,
+                "$batch",
+                Some(json!({"requests": [
+                    {"id": "1", "method": "patch", "url": "Users({Users:bo})",
+                     "atomicityGroup": "g1", "body": {"name": "rolled back"}},
+                    {"id": "2", "method": "post", "url": "Roles", "atomicityGroup": "g1",
+                     "body": {"roleKey": "ADMINISTRATOR"}},
+                    {"id": "3", "method": "patch", "url": "Roles({Roles:admin})",
+                     "atomicityGroup": "g2", "headers": {"Prefer": "return=representation"},
+                     "body": {"description": "via $batch"}},
+                    {"id": "4", "method": "get", "url": "Users({Users:bo})?$select=name"}
+                ]})),
+            )
+        },
         step(
             Method::GET,
             "Users?$expand=roles,groups&$orderby=userKey",
@@ -273,13 +294,33 @@ pub fn check_reference(answers: &[(StatusCode, Option<String>, Value)]) -> Vec<S
     let statuses: Vec<u16> = answers.iter().map(|(s, _, _)| s.as_u16()).collect();
     let expected = [
         201, 201, 201, 201, 409, 409, 409, 201, 204, 412, 200, 204, 204, 400, 409, 400, 204, 200,
-        204, 200, 200, 200,
+        204, 200, 200, 200, 200,
     ];
     let mut failures = Vec::new();
     if statuses != expected {
         failures.push(format!(
             "feed write script on sqlite: statuses {statuses:?}, expected {expected:?}"
         ));
+    }
+    let batch = &answers[answers.len() - 4].2["responses"];
+    let inner: Vec<(Value, Value)> = batch
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .map(|r| (r["id"].clone(), r["status"].clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let expected_inner = vec![
+        (json!("2"), json!(409)),
+        (json!("3"), json!(200)),
+        (json!("4"), json!(200)),
+    ];
+    if inner != expected_inner
+        || batch[1]["body"]["description"] != "via $batch"
+        || batch[2]["body"]["name"] != "Bö"
+    {
+        failures.push(format!("the $batch step on sqlite answered {batch}"));
     }
     let users = &answers[answers.len() - 3].2["value"];
     let zoe = &users[1];

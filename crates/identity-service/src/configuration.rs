@@ -162,6 +162,10 @@ pub struct Settings {
     /// `$ref` writes) need `If-Match` (`APP_FEED_REQUIRE_IF_MATCH`): 428
     /// Precondition Required without it. API 1 never requires it. Default false.
     pub feed_require_if_match: bool,
+    /// Most requests in one feed `$batch` (`APP_BATCH_MAX_REQUESTS`),
+    /// change sets' requests included: 400 above. The batch body may be
+    /// this many times `max_json_bytes` (413 above). Default 100.
+    pub batch_max_requests: usize,
     /// Longest accepted query string in bytes (414 above). Default 8192.
     pub max_query_length: usize,
     /// Largest accepted JSON body for requests without a picture, in
@@ -216,6 +220,7 @@ impl Default for Settings {
             auth_source_failures_per_minute: 60,
             feed_page_size: crate::feed::DEFAULT_PAGE_SIZE,
             feed_require_if_match: false,
+            batch_max_requests: 100,
             max_query_length: 8192,
             max_json_bytes: 64 * 1024,
             shutdown_timeout_seconds: 30,
@@ -366,6 +371,9 @@ impl Settings {
         }
         if let Some(v) = env("APP_FEED_REQUIRE_IF_MATCH") {
             self.feed_require_if_match = parse_bool("APP_FEED_REQUIRE_IF_MATCH", &v)?;
+        }
+        if let Some(v) = env("APP_BATCH_MAX_REQUESTS") {
+            self.batch_max_requests = parse_env("APP_BATCH_MAX_REQUESTS", &v)?;
         }
         if let Some(v) = env("APP_DEBUG_READ_STATS") {
             self.debug_read_stats = parse_bool("APP_DEBUG_READ_STATS", &v)?;

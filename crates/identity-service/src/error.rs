@@ -105,6 +105,9 @@ pub enum ApiError {
     /// (`APP_FEED_REQUIRE_IF_MATCH`) and the request has none.
     #[error("{message}")]
     PreconditionRequired { message: String },
+    /// 424: a `$batch` request whose `dependsOn` names a failed request.
+    #[error("{message}")]
+    FailedDependency { message: String },
     /// 406: the `Accept` header allows nothing the feed can produce.
     #[error("{message}")]
     NotAcceptable { message: String },
@@ -192,6 +195,7 @@ impl ApiError {
             ApiError::NotAcceptable { .. } => "NotAcceptable",
             ApiError::PreconditionFailed { .. } => "PreconditionFailed",
             ApiError::PreconditionRequired { .. } => "PreconditionRequired",
+            ApiError::FailedDependency { .. } => "FailedDependency",
             ApiError::PayloadTooLarge { .. } => "PayloadTooLarge",
             ApiError::UriTooLong { .. } => "UriTooLong",
             ApiError::UnsupportedMediaType { .. } => "UnsupportedMediaType",
@@ -253,6 +257,7 @@ impl ResponseError for ApiError {
             ApiError::NotAcceptable { .. } => StatusCode::NOT_ACCEPTABLE,
             ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             ApiError::PreconditionRequired { .. } => StatusCode::PRECONDITION_REQUIRED,
+            ApiError::FailedDependency { .. } => StatusCode::FAILED_DEPENDENCY,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -290,6 +290,30 @@ impl Source for Limited<'_> {
     }
 }
 
+/// Runs `read` inside a caller's transaction `tx` (a `$batch` change set,
+/// which reads what it wrote): MariaDB keeps its per-statement limit; the
+/// others run without one (a `SET LOCAL` would outlive the read).
+pub(crate) async fn txn_read<R>(
+    tx: &DatabaseTransaction,
+    timeout: Option<Duration>,
+    read: impl AsyncFnOnce(&Limited<'_>) -> Result<R, QueryError>,
+) -> Result<R, QueryError> {
+    let backend = tx.get_database_backend();
+    let prefix = match (backend, timeout) {
+        (DbBackend::MySql, Some(limit)) => Some(format!(
+            "SET STATEMENT max_statement_time={:.3} FOR ",
+            limit.as_secs_f64().max(0.001)
+        )),
+        _ => None,
+    };
+    read(&Limited {
+        conn: Conn::Transaction(tx),
+        backend,
+        prefix,
+    })
+    .await
+}
+
 /// Runs `read` through SeaORM on `db` under the time limit `timeout` (see
 /// the module documentation for each backend); a statement stopped by it
 /// is [`QueryError::TimedOut`].

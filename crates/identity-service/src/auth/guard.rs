@@ -562,7 +562,32 @@ async fn authorize(req: &ServiceRequest, accepts: Accepts) -> Result<Principal, 
             challenges: accepts.challenges(Some(&TokenError::Invalid)),
         });
     }
-    if let Err(retry_after) = auth.limiter.check(&principal.client_id) {
+    let tenant = req.match_info().get("tenantKey").unwrap_or("");
+    let org = req.match_info().get("orgKey").unwrap_or("");
+    // A feed `$batch` needs only the read scope: each of its requests is
+    // admitted on its own (`admit`), writes with the write scope.
+    let method = if crate::feed::is_batch_path(req.path()) && *req.method() == Method::POST {
+        Method::GET
+    } else {
+        req.method().clone()
+    };
+    admit(&state, &principal, &method, req.path(), tenant, org)?;
+    Ok(principal)
+}
+
+/// What every request of an authenticated client passes, alone or inside
+/// a feed `$batch`: one request off the client's rate limit (429), the
+/// tenant+org of the path must be the client's (403), the method's scope
+/// must be granted (403, `insufficient_scope`).
+pub fn admit(
+    state: &AppState,
+    principal: &Principal,
+    method: &Method,
+    path: &str,
+    tenant: &str,
+    org: &str,
+) -> Result<(), ApiError> {
+    if let Err(retry_after) = state.auth.limiter.check(&principal.client_id) {
         return Err(ApiError::TooManyRequests {
             message: format!(
                 "rate limit of {} requests per minute exceeded; retry in {retry_after} s",
@@ -571,21 +596,17 @@ async fn authorize(req: &ServiceRequest, accepts: Accepts) -> Result<Principal, 
             retry_after,
         });
     }
-    let tenant = req.match_info().get("tenantKey").unwrap_or("");
-    let org = req.match_info().get("orgKey").unwrap_or("");
     if !principal.matches_tenant(tenant, org) {
         return Err(ApiError::Forbidden {
             message: format!("the client may not access tenant '{tenant}' organization '{org}'"),
             challenge: None,
         });
     }
-    let needed = Scope::for_method(req.method());
+    let needed = Scope::for_method(method);
     if !principal.scopes.contains(needed) {
         return Err(ApiError::Forbidden {
             message: format!(
-                "insufficient scope: {} {} needs '{}'",
-                req.method(),
-                req.path(),
+                "insufficient scope: {method} {path} needs '{}'",
                 needed.as_str()
             ),
             challenge: Some(format!(
@@ -594,7 +615,7 @@ async fn authorize(req: &ServiceRequest, accepts: Accepts) -> Result<Principal, 
             )),
         });
     }
-    Ok(principal)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -287,7 +287,28 @@ fn container_annotations(
                     .collect(),
             ),
         ),
-        ann("Capabilities.BatchSupported", Value::Bool(false)),
+        ann("Capabilities.BatchSupported", Value::Bool(true)),
+        // `$batch` (feed::batch): both formats, change sets, Content-ID
+        // references in URLs of the same change set; every request runs
+        // whatever failed before it (continue-on-error).
+        ann(
+            "Capabilities.BatchSupport",
+            record(vec![
+                ("Supported", Value::Bool(true)),
+                ("ContinueOnErrorSupported", Value::Bool(true)),
+                ("ReferencesInRequestBodiesSupported", Value::Bool(false)),
+                ("ReferencesAcrossChangeSetsSupported", Value::Bool(false)),
+                ("EtagReferencesSupported", Value::Bool(false)),
+                ("RequestDependencyConditionsSupported", Value::Bool(true)),
+                (
+                    "SupportedFormats",
+                    Value::Collection(vec![
+                        Value::Str("multipart/mixed".into()),
+                        Value::Str("application/json".into()),
+                    ]),
+                ),
+            ]),
+        ),
     ];
     if !caps.apply_transformations.is_empty() {
         out.push(ann(

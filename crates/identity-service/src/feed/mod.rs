@@ -2,7 +2,8 @@
 //! `/api/{tenantKey}/{orgKey}/odata/`, read by BI tools (Power BI, Excel,
 //! Tableau) and OData client libraries unmodified, and written by OData
 //! clients ([`writes`]: create, update, delete, `$ref`) through API 1's
-//! domain rules and storage.
+//! domain rules and storage, one request at a time or in a `$batch`
+//! (`batch`).
 //!
 //! The feed is a thin layer over the one read path ([`crate::odata::list`]
 //! and [`crate::odata::get_by_id`]): it parses the resource path with the
@@ -17,6 +18,7 @@
 //! every response of the scope, errors included, carries exactly one
 //! `OData-Version: 4.0`.
 
+mod batch;
 mod capabilities;
 mod envelope;
 mod metadata;
@@ -29,6 +31,7 @@ mod writes;
 use actix_web::middleware::DefaultHeaders;
 use actix_web::web;
 
+pub use batch::is_batch_path;
 pub use capabilities::{Capabilities, SetCapabilities};
 pub use metadata::{csdl_json, csdl_xml};
 pub use prefer::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MetadataLevel};

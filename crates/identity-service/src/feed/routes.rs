@@ -39,7 +39,8 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         .default_service(web::to(below_root));
 }
 
-/// A path below the service root: GET reads; POST, PATCH, PUT and DELETE
+/// A path below the service root: `POST $batch` ([`super::batch`]); GET
+/// reads; POST, PATCH, PUT and DELETE
 /// write ([`super::writes`]).
 async fn below_root(
     req: HttpRequest,
@@ -50,10 +51,19 @@ async fn below_root(
     use actix_web::http::Method;
     // Each branch's future is boxed: this handler's own future stays small,
     // and actix-web moves it (a memcpy of its whole size) when it boxes it.
+    if super::batch::is_batch(&req) {
+        // `$batch` is POST only.
+        return match *req.method() {
+            Method::POST => Box::pin(super::batch::batch(req, state, scope, payload)).await,
+            _ => Err(ApiError::MethodNotAllowed {
+                method: req.method().to_string(),
+            }),
+        };
+    }
     match *req.method() {
         Method::GET => Box::pin(dispatch(req, state, scope)).await,
         Method::POST | Method::PATCH | Method::PUT | Method::DELETE => {
-            Box::pin(super::writes::write(req, state, scope, payload)).await
+            Box::pin(super::writes::write(&req, &state, &scope, payload, None)).await
         }
         _ => Err(ApiError::MethodNotAllowed {
             method: req.method().to_string(),
@@ -82,9 +92,30 @@ pub(super) struct Feed<'a> {
     /// The page size the client preferred (clamped), if it said.
     preferred: Option<u64>,
     pub(super) ctx: ReadContext,
+    /// The caller's transaction of a `$batch` change set: writes and the
+    /// reads of their answers run in it.
+    pub(super) txn: Option<&'a sea_orm::DatabaseTransaction>,
 }
 
 impl Feed<'_> {
+    /// Where single records are read: the change set's transaction, else
+    /// the state's record reader.
+    pub(super) fn record_reader(&self) -> odata::Reader<'_> {
+        match self.txn {
+            Some(tx) => odata::Reader::Txn(tx),
+            None => self.state.record_reader(),
+        }
+    }
+
+    /// Where lists are read: the change set's transaction, else the
+    /// state's list reader.
+    pub(super) fn list_reader(&self) -> odata::Reader<'_> {
+        match self.txn {
+            Some(tx) => odata::Reader::Txn(tx),
+            None => self.state.list_reader(),
+        }
+    }
+
     /// A read of `kind` with the client's options.
     pub(super) fn read(&self, kind: EntityKind) -> ReadRequest<'_> {
         ReadRequest::new(kind, &self.options)
@@ -177,6 +208,7 @@ impl<'a> Feed<'a> {
         options: QueryOptions,
         mut ctx: ReadContext,
         prefix: &str,
+        txn: Option<&'a sea_orm::DatabaseTransaction>,
     ) -> Result<Feed<'a>, ApiError> {
         let root = [ctx.base_url.as_str(), prefix].concat();
         let accept = req
@@ -208,6 +240,7 @@ impl<'a> Feed<'a> {
             root,
             preferred,
             ctx,
+            txn,
         })
     }
 }
@@ -218,13 +251,23 @@ async fn dispatch(
     state: web::Data<AppState>,
     scope: TenantScope,
 ) -> Result<HttpResponse, ApiError> {
+    read(&req, &state, &scope, None).await
+}
+
+/// A GET under the service root (`txn`: inside a `$batch` change set).
+pub(super) async fn read(
+    req: &HttpRequest,
+    state: &AppState,
+    scope: &TenantScope,
+    txn: Option<&sea_orm::DatabaseTransaction>,
+) -> Result<HttpResponse, ApiError> {
     // Over-long query strings were refused (414) by the middleware.
-    let (prefix, path) = resource_path(&req)?;
-    let ctx = feed_context(&req, &state);
+    let (prefix, path) = resource_path(req)?;
+    let ctx = feed_context(req, state);
     let options = odata::parse(req.query_string(), &ctx)?;
 
     if let [ResourceSegment::Metadata(_)] = path.segments.as_slice() {
-        return metadata(&state, &scope, &options, &ctx).await;
+        return metadata(state, scope, &options, &ctx).await;
     }
 
     let accept = req
@@ -232,7 +275,7 @@ async fn dispatch(
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok());
     let has_format = options.format.is_some();
-    let feed = Feed::new(&req, &state, &scope, options, ctx, prefix)?;
+    let feed = Feed::new(req, state, scope, options, ctx, prefix, txn)?;
     let target = resolve(&path)?;
     // `$format` wins over `Accept` (checked in `negotiate`); without it, an
     // `Accept` that allows nothing the feed writes is a 406. `$count` and
@@ -446,7 +489,7 @@ async fn page(
     read: &ReadRequest<'_>,
 ) -> Result<HttpResponse, ApiError> {
     // Collections read from the read pool (a replica when configured).
-    let page = odata::list(feed.state.list_reader(), feed.scope, read, &feed.ctx).await?;
+    let page = odata::list(feed.list_reader(), feed.scope, read, &feed.ctx).await?;
     let schema = identity_schema();
     // `$apply` that groups or aggregates yields records that are not
     // entities: the context lists their properties.
@@ -515,7 +558,7 @@ fn text(body: String) -> HttpResponse {
 /// `$count` of `read` (the client's `$filter`/`$search`, the route's conditions).
 async fn count(feed: &Feed<'_>, read: &ReadRequest<'_>) -> Result<HttpResponse, ApiError> {
     reject_options(&feed.options, &["$filter", "$search"], "/$count")?;
-    let n = odata::count(feed.state.list_reader(), feed.scope, read, &feed.ctx).await?;
+    let n = odata::count(feed.list_reader(), feed.scope, read, &feed.ctx).await?;
     Ok(text(n.to_string()))
 }
 
@@ -540,7 +583,7 @@ pub(super) fn entity_not_found(set: &EntitySet, id: Uuid) -> ApiError {
 async fn entity(feed: &Feed<'_>, set: &EntitySet, id: Uuid) -> Result<HttpResponse, ApiError> {
     let kind = kind_of(set).ok_or_else(|| no_set(set))?;
     let record = odata::get(
-        feed.state.record_reader(),
+        feed.record_reader(),
         feed.scope,
         &feed.read(kind),
         id,
@@ -585,7 +628,7 @@ async fn require(feed: &Feed<'_>, set: &EntitySet, id: Uuid) -> Result<(), ApiEr
         options: &options,
         conditions: vec![guid_eq(&[key], id)],
     };
-    match odata::count(feed.state.record_reader(), feed.scope, &read, &feed.ctx).await? {
+    match odata::count(feed.record_reader(), feed.scope, &read, &feed.ctx).await? {
         0 => Err(entity_not_found(set, id)),
         _ => Ok(()),
     }
@@ -601,7 +644,7 @@ async fn property_value(
     reject_options(&feed.options, &[], "a property")?;
     let kind = kind_of(set).ok_or_else(|| no_set(set))?;
     let record = odata::get(
-        feed.state.record_reader(),
+        feed.record_reader(),
         feed.scope,
         &feed.read(kind),
         id,
@@ -678,7 +721,7 @@ async fn related_entity(
     read.conditions
         .push(related_condition(set, navigation, id)?);
     let record = odata::get(
-        feed.state.record_reader(),
+        feed.record_reader(),
         feed.scope,
         &read,
         related_id,

@@ -7,7 +7,8 @@
 //! are the storage functions API 1 calls, each one transaction that checks
 //! `If-Match` with the record's row locked. The guard in front of the
 //! feed already asked for the write scope (`identity.write`), Bearer or
-//! HTTP Basic alike.
+//! HTTP Basic alike (inside a `$batch`, [`crate::auth::guard::admit`] did,
+//! and the writes run in the change set's transaction when there is one).
 
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -37,14 +38,30 @@ use crate::storage::roles::Roles;
 use crate::storage::users::{self, MembershipOp};
 use crate::tenancy::TenantScope;
 
+/// Runs `$call` with `$db` bound to the writer of `$feed`: the change
+/// set's transaction, else the pool (one storage function, two writers).
+macro_rules! on_writer {
+    ($feed:expr, |$db:ident| $call:expr) => {
+        match $feed.txn {
+            Some($db) => $call,
+            None => {
+                let $db = &$feed.state.db;
+                $call
+            }
+        }
+    };
+}
+
 /// Every POST, PATCH, PUT and DELETE under the service root.
+/// `txn`: the caller's transaction of a `$batch` change set.
 pub(super) async fn write(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    scope: TenantScope,
+    req: &HttpRequest,
+    state: &AppState,
+    scope: &TenantScope,
     payload: web::Payload,
+    txn: Option<&sea_orm::DatabaseTransaction>,
 ) -> Result<HttpResponse, ApiError> {
-    let (prefix, mut path) = resource_path(&req)?;
+    let (prefix, mut path) = resource_path(req)?;
     let is_ref = matches!(path.segments.last(), Some(ResourceSegment::Ref(_)));
     if is_ref {
         path.segments.pop();
@@ -56,9 +73,9 @@ pub(super) async fn write(
         return Err(not_allowed());
     }
     let target = resolve(&path)?;
-    let ctx = feed_context(&req, &state);
+    let ctx = feed_context(req, state);
     let options = odata::parse(req.query_string(), &ctx)?;
-    let feed = Feed::new(&req, &state, &scope, options, ctx, prefix)?;
+    let feed = Feed::new(req, state, scope, options, ctx, prefix, txn)?;
     let method = req.method().clone();
     match (method, target, is_ref) {
         (Method::POST, Target::Collection { set, count: false }, false) => {
@@ -219,7 +236,6 @@ async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let kind = kind_of(set).ok_or_else(|| no_set(set))?;
     let body = entity_body(feed, set, payload).await?;
-    let db = &feed.state.db;
     let id = match kind {
         EntityKind::User => {
             let mut roles = Vec::new();
@@ -235,25 +251,32 @@ async fn create(
             let mut user = NewUser::from_json(&object(body.properties), default_culture(feed.req))?;
             user.roles = roles;
             user.groups = groups;
-            users::create(db, feed.scope, user, Reference::Ids, None).await?
+            on_writer!(feed, |db| users::create(
+                db,
+                feed.scope,
+                user,
+                Reference::Ids,
+                None
+            )
+            .await)?
         }
         EntityKind::Role => {
             no_binds(&body, "on a role")?;
-            catalog::create::<Roles>(
+            on_writer!(feed, |db| catalog::create::<Roles>(
                 db,
                 feed.scope,
                 NewRole::from_json(&object(body.properties))?,
             )
-            .await?
+            .await)?
         }
         EntityKind::Group => {
             no_binds(&body, "on a group")?;
-            catalog::create::<Groups>(
+            on_writer!(feed, |db| catalog::create::<Groups>(
                 db,
                 feed.scope,
                 NewGroup::from_json(&object(body.properties))?,
             )
-            .await?
+            .await)?
         }
     };
     let location = format!("{}/{}({id})", feed.root, set.name);
@@ -292,7 +315,7 @@ async fn representation(
     id: Uuid,
 ) -> Result<HttpResponse, ApiError> {
     let record = odata::get(
-        feed.state.record_reader(),
+        feed.record_reader(),
         feed.scope,
         &feed.read(kind),
         id,
@@ -350,7 +373,6 @@ async fn update(
     let precondition = precondition(feed)?;
     let body = entity_body(feed, set, payload).await?;
     no_binds(&body, "on an update")?;
-    let db = &feed.state.db;
     let version = match kind {
         EntityKind::User => {
             let changes = if replace {
@@ -362,15 +384,36 @@ async fn update(
                     .map(|(name, value)| user_change(name, value))
                     .collect::<Result<Vec<_>, _>>()?
             };
-            users::update(db, feed.scope, id, changes, &precondition).await?
+            on_writer!(feed, |db| users::update(
+                db,
+                feed.scope,
+                id,
+                changes,
+                &precondition
+            )
+            .await)?
         }
         EntityKind::Role => {
             let changes = catalog_changes::<Roles>(body, replace, NewRole::from_json)?;
-            catalog::update::<Roles>(db, feed.scope, id, changes, &precondition).await?
+            on_writer!(feed, |db| catalog::update::<Roles>(
+                db,
+                feed.scope,
+                id,
+                changes,
+                &precondition
+            )
+            .await)?
         }
         EntityKind::Group => {
             let changes = catalog_changes::<Groups>(body, replace, NewGroup::from_json)?;
-            catalog::update::<Groups>(db, feed.scope, id, changes, &precondition).await?
+            on_writer!(feed, |db| catalog::update::<Groups>(
+                db,
+                feed.scope,
+                id,
+                changes,
+                &precondition
+            )
+            .await)?
         }
     };
     updated(feed, set, kind, id, version).await
@@ -399,11 +442,25 @@ async fn delete(feed: &Feed<'_>, set: &EntitySet, id: Uuid) -> Result<HttpRespon
     reject_options(&feed.options, &[], "a delete")?;
     let kind = kind_of(set).ok_or_else(|| no_set(set))?;
     let precondition = precondition(feed)?;
-    let db = &feed.state.db;
     let deleted = match kind {
-        EntityKind::User => users::delete(db, feed.scope, id, &precondition).await?,
-        EntityKind::Role => catalog::delete::<Roles>(db, feed.scope, id, &precondition).await?,
-        EntityKind::Group => catalog::delete::<Groups>(db, feed.scope, id, &precondition).await?,
+        EntityKind::User => {
+            on_writer!(feed, |db| users::delete(db, feed.scope, id, &precondition)
+                .await)?
+        }
+        EntityKind::Role => on_writer!(feed, |db| catalog::delete::<Roles>(
+            db,
+            feed.scope,
+            id,
+            &precondition
+        )
+        .await)?,
+        EntityKind::Group => on_writer!(feed, |db| catalog::delete::<Groups>(
+            db,
+            feed.scope,
+            id,
+            &precondition
+        )
+        .await)?,
     };
     if deleted {
         Ok(HttpResponse::NoContent().finish())
@@ -435,8 +492,8 @@ async fn add_link(
     let body = read_json(feed.req, payload, feed.state.settings.max_json_bytes).await?;
     let target = target_of(set, &navigation.name)?;
     let reference = reference(&body, target, root_path(feed))?;
-    let version = users::change_memberships(
-        &feed.state.db,
+    let version = on_writer!(feed, |db| users::change_memberships(
+        db,
         feed.scope,
         &id.to_string(),
         kind,
@@ -445,7 +502,7 @@ async fn add_link(
         &[reference.to_string()],
         &precondition,
     )
-    .await?;
+    .await)?;
     Ok(linked(version))
 }
 
@@ -488,8 +545,8 @@ async fn remove_link(
 ) -> Result<HttpResponse, ApiError> {
     reject_options(&feed.options, &[], "a $ref")?;
     let precondition = precondition(feed)?;
-    let version = users::change_memberships(
-        &feed.state.db,
+    let version = on_writer!(feed, |db| users::change_memberships(
+        db,
         feed.scope,
         &id.to_string(),
         kind,
@@ -498,6 +555,6 @@ async fn remove_link(
         &[related_id.to_string()],
         &precondition,
     )
-    .await?;
+    .await)?;
     Ok(linked(version))
 }

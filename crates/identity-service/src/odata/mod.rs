@@ -261,6 +261,9 @@ pub enum Reader<'a> {
     /// SQLite reader connections: the whole read (every statement of the
     /// request) runs on one of them.
     Sqlite(&'a SqliteReaders),
+    /// A caller's write transaction (a `$batch` change set), which sees
+    /// what the transaction wrote.
+    Txn(&'a sea_orm::DatabaseTransaction),
 }
 
 impl<'a> From<&'a DatabaseConnection> for Reader<'a> {
@@ -427,6 +430,12 @@ pub async fn list<'a>(
             })
             .await
         }
+        Reader::Txn(tx) => {
+            crate::fair::txn_read(tx, ctx.limits.timeout, async |src| {
+                read::list(src, scope, req, ctx).await
+            })
+            .await
+        }
         Reader::Sqlite(readers) => {
             if let Some(page) = inline(readers, req, async |src| {
                 read::list(src, scope, req, ctx).await
@@ -472,6 +481,12 @@ pub async fn count<'a>(
             })
             .await
         }
+        Reader::Txn(tx) => {
+            crate::fair::txn_read(tx, ctx.limits.timeout, async |src| {
+                read::count(src, scope, req, ctx).await
+            })
+            .await
+        }
         Reader::Sqlite(readers) => {
             if let Some(n) = inline(readers, req, async |src| {
                 read::count(src, scope, req, ctx).await
@@ -503,6 +518,12 @@ pub async fn get<'a>(
             // Fair sharing and time limit: see crate::fair.
             let _share = ctx.limits.enter(scope.tenant_id).await?;
             crate::fair::sqlx_read(db, ctx.limits.timeout, async |src| {
+                read::get(src, scope, req, id, ctx).await
+            })
+            .await
+        }
+        Reader::Txn(tx) => {
+            crate::fair::txn_read(tx, ctx.limits.timeout, async |src| {
                 read::get(src, scope, req, id, ctx).await
             })
             .await

@@ -5,14 +5,12 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Value,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Value};
 use uuid::Uuid;
 
 use super::counters::{self, Counted};
 use super::entities::users;
-use super::{begin_write, conflict_or, lock_version};
+use super::{Writer, begin_write, conflict_or, lock_version};
 use crate::domain::EntityKey;
 use crate::error::ApiError;
 use crate::etag::Precondition;
@@ -140,7 +138,7 @@ fn key_conflict<C: Catalog>(key: &EntityKey) -> ApiError {
 
 /// Creates a record; 409 when the key is taken.
 pub async fn create<C: Catalog>(
-    db: &DatabaseConnection,
+    db: &impl Writer,
     scope: &TenantScope,
     new: C::New,
 ) -> Result<Uuid, ApiError> {
@@ -186,7 +184,7 @@ async fn lock<C: Catalog>(
 /// with the record's row locked. Returns the new version (the current one
 /// when `changes` is empty: nothing is written).
 pub async fn update<C: Catalog>(
-    db: &DatabaseConnection,
+    db: &impl Writer,
     scope: &TenantScope,
     id: Uuid,
     changes: Vec<Change<C::Attribute>>,
@@ -194,11 +192,14 @@ pub async fn update<C: Catalog>(
 ) -> Result<i64, ApiError> {
     // A rename bumps the members too: retried like the other writes that
     // touch many rows.
-    super::retrying(|| try_update::<C>(db, scope, id, changes.clone(), precondition)).await
+    super::retrying_on(db, || {
+        try_update::<C>(db, scope, id, changes.clone(), precondition)
+    })
+    .await
 }
 
 async fn try_update<C: Catalog>(
-    db: &DatabaseConnection,
+    db: &impl Writer,
     scope: &TenantScope,
     id: Uuid,
     changes: Vec<Change<C::Attribute>>,
@@ -294,16 +295,16 @@ async fn touch_members<C: Catalog>(
 /// locked, which also keeps new memberships in it from being added
 /// meanwhile (their foreign key check waits for the lock).
 pub async fn delete<C: Catalog>(
-    db: &DatabaseConnection,
+    db: &impl Writer,
     scope: &TenantScope,
     id: Uuid,
     precondition: &Precondition,
 ) -> Result<bool, ApiError> {
-    super::retrying(|| try_delete::<C>(db, scope, id, precondition)).await
+    super::retrying_on(db, || try_delete::<C>(db, scope, id, precondition)).await
 }
 
 async fn try_delete<C: Catalog>(
-    db: &DatabaseConnection,
+    db: &impl Writer,
     scope: &TenantScope,
     id: Uuid,
     precondition: &Precondition,

@@ -17,8 +17,8 @@ pub mod tenants;
 pub mod users;
 
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
-    QuerySelect, SqlErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
+    QueryFilter, QuerySelect, SqlErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 use crate::error::ApiError;
@@ -41,6 +41,40 @@ pub const WRITE_ATTEMPTS: usize = 6;
 /// Runs the write transaction `run` again (after [`retry_pause`]) while the
 /// database aborts it as a deadlock or serialization failure, at most
 /// [`WRITE_ATTEMPTS`] times; any other outcome is returned as it is.
+/// What the storage functions that write take: the pool (each call is its
+/// own transaction) or a caller's transaction (`$batch` change sets: each
+/// call is a savepoint of it, and the caller commits or rolls back).
+pub trait Writer: TransactionTrait<Transaction = DatabaseTransaction> + ConnectionTrait {
+    /// Whether this is a caller's transaction: a deadlock then aborted the
+    /// caller's whole transaction, so the write is not retried.
+    fn nested(&self) -> bool;
+}
+
+impl Writer for DatabaseConnection {
+    fn nested(&self) -> bool {
+        false
+    }
+}
+
+impl Writer for DatabaseTransaction {
+    fn nested(&self) -> bool {
+        true
+    }
+}
+
+/// [`retrying`] on the pool; once inside a caller's transaction.
+pub async fn retrying_on<T, F, Fut>(db: &impl Writer, run: F) -> Result<T, ApiError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ApiError>>,
+{
+    let mut run = run;
+    if db.nested() {
+        return run().await;
+    }
+    retrying(run).await
+}
+
 pub async fn retrying<T, F, Fut>(mut run: F) -> Result<T, ApiError>
 where
     F: FnMut() -> Fut,
@@ -86,7 +120,9 @@ pub fn is_retryable(err: &ApiError) -> bool {
 /// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`, so two
 /// writers queue on the busy timeout instead of failing when a read
 /// transaction would have to upgrade to a write one.
-pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, ApiError> {
+/// Inside a caller's transaction ([`Writer::nested`]) it is a savepoint of
+/// that transaction: the caller commits or rolls back the whole.
+pub async fn begin_write(db: &impl Writer) -> Result<DatabaseTransaction, ApiError> {
     Ok(db
         .begin_with_options(TransactionOptions {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),

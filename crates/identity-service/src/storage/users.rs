@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::counters::{self, Counted};
 use super::entities::{invitations, pictures, user_groups, user_roles, users};
 use super::memberships::{self, Membership, Reference};
-use super::{begin_write, conflict_or, lock_version};
+use super::{Writer, begin_write, conflict_or, lock_version};
 use crate::domain::{Culture, Email, EntityKey, NewUser, UserName, UserStatus};
 use crate::error::{ApiError, ErrorDetail};
 use crate::etag::Precondition;
@@ -152,7 +152,7 @@ fn email_conflict(email: &Email) -> ApiError {
 /// API 1, ids for the feed's `@odata.bind`). 409 for a taken key or
 /// e-mail; 400 naming every unknown role and group.
 pub async fn create(
-    db: &DatabaseConnection,
+    db: &impl Writer,
     scope: &TenantScope,
     user: NewUser,
     members: Reference,
@@ -280,7 +280,7 @@ async fn lock_user(
 /// (If-Match) is checked with the user's row locked. Returns the new
 /// version (the current one when `changes` is empty: nothing is written).
 pub async fn update(
-    db: &DatabaseConnection,
+    db: &impl Writer,
     scope: &TenantScope,
     user_id: Uuid,
     changes: Vec<UserChange>,
@@ -292,14 +292,16 @@ pub async fn update(
         .iter()
         .any(|c| matches!(c, UserChange::Roles(_) | UserChange::Groups(_)))
     {
-        return super::retrying(|| try_update(db, scope, user_id, changes.clone(), precondition))
-            .await;
+        return super::retrying_on(db, || {
+            try_update(db, scope, user_id, changes.clone(), precondition)
+        })
+        .await;
     }
     try_update(db, scope, user_id, changes, precondition).await
 }
 
 async fn try_update(
-    db: &DatabaseConnection,
+    db: &impl Writer,
     scope: &TenantScope,
     user_id: Uuid,
     changes: Vec<UserChange>,
@@ -421,7 +423,7 @@ pub enum MembershipOp {
 /// locked. Returns the user's version after the call.
 #[allow(clippy::too_many_arguments)]
 pub async fn change_memberships(
-    db: &DatabaseConnection,
+    db: &impl Writer,
     scope: &TenantScope,
     user_key_or_id: &str,
     kind: Membership,
@@ -430,7 +432,7 @@ pub async fn change_memberships(
     entries: &[String],
     precondition: &Precondition,
 ) -> Result<i64, ApiError> {
-    super::retrying(|| {
+    super::retrying_on(db, || {
         try_change_memberships(
             db,
             scope,
@@ -447,7 +449,7 @@ pub async fn change_memberships(
 
 #[allow(clippy::too_many_arguments)]
 async fn try_change_memberships(
-    db: &DatabaseConnection,
+    db: &impl Writer,
     scope: &TenantScope,
     user_key_or_id: &str,
     kind: Membership,
@@ -475,7 +477,7 @@ async fn try_change_memberships(
 /// transaction. `false` when the user does not exist in the tenant;
 /// `precondition` (If-Match) is checked with the user's row locked.
 pub async fn delete(
-    db: &DatabaseConnection,
+    db: &impl Writer,
     scope: &TenantScope,
     user_id: Uuid,
     precondition: &Precondition,
