@@ -162,6 +162,18 @@ pub struct Settings {
     /// `$ref` writes) need `If-Match` (`APP_FEED_REQUIRE_IF_MATCH`): 428
     /// Precondition Required without it. API 1 never requires it. Default false.
     pub feed_require_if_match: bool,
+    /// Whether feed pages and API 1 lists are gzip-compressed for clients
+    /// that send `Accept-Encoding: gzip` (`APP_GZIP`). Default true.
+    pub gzip: bool,
+    /// Smallest answer compressed, in bytes (`APP_GZIP_MIN_BYTES`):
+    /// smaller ones stay plain. Default 1024.
+    pub gzip_min_bytes: u64,
+    /// Origins allowed to call the service from a browser
+    /// (`APP_CORS_ORIGINS`, a comma-separated list such as
+    /// `https://bi.example.com,http://localhost:3000`, or `*` for any).
+    /// Empty (the default): no CORS headers, cross-origin browser calls are
+    /// refused by the browser.
+    pub cors_origins: Vec<String>,
     /// Longest accepted query string in bytes (414 above). Default 8192.
     pub max_query_length: usize,
     /// Largest accepted JSON body for requests without a picture, in
@@ -216,6 +228,9 @@ impl Default for Settings {
             auth_source_failures_per_minute: 60,
             feed_page_size: crate::feed::DEFAULT_PAGE_SIZE,
             feed_require_if_match: false,
+            gzip: true,
+            gzip_min_bytes: 1024,
+            cors_origins: Vec::new(),
             max_query_length: 8192,
             max_json_bytes: 64 * 1024,
             shutdown_timeout_seconds: 30,
@@ -367,6 +382,20 @@ impl Settings {
         if let Some(v) = env("APP_FEED_REQUIRE_IF_MATCH") {
             self.feed_require_if_match = parse_bool("APP_FEED_REQUIRE_IF_MATCH", &v)?;
         }
+        if let Some(v) = env("APP_GZIP") {
+            self.gzip = parse_bool("APP_GZIP", &v)?;
+        }
+        if let Some(v) = env("APP_GZIP_MIN_BYTES") {
+            self.gzip_min_bytes = parse_env("APP_GZIP_MIN_BYTES", &v)?;
+        }
+        if let Some(v) = env("APP_CORS_ORIGINS") {
+            self.cors_origins = v
+                .split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
         if let Some(v) = env("APP_DEBUG_READ_STATS") {
             self.debug_read_stats = parse_bool("APP_DEBUG_READ_STATS", &v)?;
         }
@@ -380,6 +409,19 @@ impl Settings {
                 crate::feed::MAX_PAGE_SIZE,
                 self.feed_page_size
             );
+        }
+        for origin in &self.cors_origins {
+            let valid = origin == "*"
+                || url::Url::parse(origin).is_ok_and(|u| {
+                    matches!(u.scheme(), "http" | "https")
+                        && u.origin().ascii_serialization() == *origin
+                });
+            if !valid {
+                anyhow::bail!(
+                    "cors_origins: {origin:?} is not an origin (scheme://host[:port], no path or \
+                     trailing slash) nor *"
+                );
+            }
         }
         if let Some(url) = &self.public_url {
             let trimmed = url.trim_end_matches('/');

@@ -91,6 +91,7 @@ pub mod error;
 mod expr;
 pub mod plan;
 pub mod schema;
+pub mod suggest;
 pub mod template;
 
 pub use apply::{ApplyPlan, OutputColumn};

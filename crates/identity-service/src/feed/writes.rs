@@ -57,7 +57,8 @@ pub(super) async fn write(
     }
     let target = resolve(&path)?;
     let ctx = feed_context(&req, &state);
-    let options = odata::parse(req.query_string(), &ctx)?;
+    let options =
+        odata::parse(req.query_string(), &ctx).map_err(|e| e.teach(req.query_string()))?;
     let feed = Feed::new(&req, &state, &scope, options, ctx, prefix)?;
     let method = req.method().clone();
     match (method, target, is_ref) {
@@ -103,6 +104,7 @@ pub(super) async fn write(
                           the path, e.g. DELETE Users(<id>)/roles(<roleId>)/$ref"
                     .into(),
                 target: Some("$id".into()),
+                details: Vec::new(),
             })
         }
         (
@@ -130,6 +132,7 @@ fn membership(set: &EntitySet, navigation: &Navigation) -> Result<Membership, Ap
                 navigation.name
             ),
             target: Some("$ref".into()),
+            details: Vec::new(),
         }),
     }
 }
@@ -206,6 +209,7 @@ fn no_binds(body: &EntityBody, what: &str) -> Result<(), ApiError> {
                  DELETE Users(<id>)/roles(<roleId>)/$ref"
             ),
             target: Some(format!("{name}@odata.bind")),
+            details: Vec::new(),
         }),
     }
 }
@@ -298,7 +302,8 @@ async fn representation(
         id,
         &feed.ctx,
     )
-    .await?
+    .await
+    .map_err(|e| feed.taught(e))?
     .ok_or_else(|| entity_not_found(set, id))?;
     let mut response = single(feed, set, &record.json);
     if let Some(version) = record.version {
