@@ -593,6 +593,44 @@ mod tests {
     }
 
     #[test]
+    fn compression_and_cors_settings() {
+        let s = Settings::from_sources(None, env(&[])).unwrap();
+        assert!(s.gzip && s.cors_origins.is_empty());
+        assert_eq!(s.gzip_min_bytes, 1024);
+        let s = Settings::from_sources(
+            None,
+            env(&[
+                ("APP_GZIP", "false"),
+                ("APP_GZIP_MIN_BYTES", "4096"),
+                (
+                    "APP_CORS_ORIGINS",
+                    " https://bi.example.com , http://localhost:3000,",
+                ),
+            ]),
+        )
+        .unwrap();
+        assert!(!s.gzip);
+        assert_eq!(s.gzip_min_bytes, 4096);
+        assert_eq!(
+            s.cors_origins,
+            ["https://bi.example.com", "http://localhost:3000"]
+        );
+        let s = Settings::from_sources(Some("cors_origins = [\"*\"]\n"), env(&[])).unwrap();
+        assert_eq!(s.cors_origins, ["*"]);
+        for bad in [
+            "https://bi.example.com/",
+            "https://bi.example.com/app",
+            "bi.example.com",
+            "ftp://x.test",
+        ] {
+            assert!(
+                Settings::from_sources(None, env(&[("APP_CORS_ORIGINS", bad)])).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
     fn bad_values_are_errors() {
         assert!(Settings::from_sources(None, env(&[("APP_DEMO", "maybe")])).is_err());
         assert!(Settings::from_sources(None, env(&[("APP_MAX_PICTURE_BYTES", "-1")])).is_err());

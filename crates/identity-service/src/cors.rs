@@ -60,7 +60,7 @@ fn allowed(settings: &Settings, origin: &str) -> bool {
     settings
         .cors_origins
         .iter()
-        .any(|o| o == "*" || o.eq_ignore_ascii_case(origin))
+        .any(|o| o == "*" || o == origin)
 }
 
 /// Whether `req` is a CORS preflight request.
