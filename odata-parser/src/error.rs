@@ -110,45 +110,61 @@ impl ParseError {
     /// The error with an excerpt of `source` (the text that was parsed) and
     /// a caret under the offset. Long inputs are cut to a window around it.
     pub fn render(&self, source: &str) -> String {
-        const WINDOW: usize = 60;
-        let off = self.offset.min(source.len());
-        let mut start = off.saturating_sub(WINDOW);
-        while !source.is_char_boundary(start) {
-            start -= 1;
-        }
-        let mut end = (off + WINDOW).min(source.len());
-        while !source.is_char_boundary(end) {
-            end += 1;
-        }
-        let mut line = String::new();
-        let mut caret_col = 0;
-        if start > 0 {
-            line.push_str("...");
-        }
-        for (i, ch) in source[start..end].char_indices() {
-            if start + i == off {
-                caret_col = line.chars().count();
-            }
-            // Control characters would break the caret alignment.
-            if ch.is_control() {
-                line.push(' ');
-            } else {
-                line.push(ch);
-            }
-        }
-        if off >= end {
+        render_caret(&self.message(), source, self.offset)
+    }
+}
+
+/// `message` with an excerpt of `source` and a caret under byte `offset`
+/// (clamped to the text), the way [`ParseError::render`] shows a parse
+/// error: for errors found after parsing (an unknown property, a wrong
+/// type) whose offset points into the same text. Long inputs are cut to a
+/// window of 60 bytes each side of the offset, marked with `...`; control
+/// characters are shown as spaces so the caret stays aligned.
+///
+/// ```
+/// let text = odata_parser::render_caret("unknown property", "$filter=stauts eq 1", 8);
+/// assert_eq!(
+///     text,
+///     "error: unknown property\n  |\n  | $filter=stauts eq 1\n  |         ^\n"
+/// );
+/// ```
+pub fn render_caret(message: &str, source: &str, offset: usize) -> String {
+    const WINDOW: usize = 60;
+    let off = source.floor_char_boundary(offset.min(source.len()));
+    let mut start = off.saturating_sub(WINDOW);
+    while !source.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = (off + WINDOW).min(source.len());
+    while !source.is_char_boundary(end) {
+        end += 1;
+    }
+    let mut line = String::new();
+    let mut caret_col = 0;
+    if start > 0 {
+        line.push_str("...");
+    }
+    for (i, ch) in source[start..end].char_indices() {
+        if start + i == off {
             caret_col = line.chars().count();
         }
-        if end < source.len() {
-            line.push_str("...");
+        // Control characters would break the caret alignment.
+        if ch.is_control() {
+            line.push(' ');
+        } else {
+            line.push(ch);
         }
-        format!(
-            "error: {}\n  |\n  | {}\n  | {}^\n",
-            self.message(),
-            line,
-            " ".repeat(caret_col)
-        )
     }
+    if off >= end {
+        caret_col = line.chars().count();
+    }
+    if end < source.len() {
+        line.push_str("...");
+    }
+    format!(
+        "error: {message}\n  |\n  | {line}\n  | {}^\n",
+        " ".repeat(caret_col)
+    )
 }
 
 impl fmt::Display for ParseError {

@@ -49,7 +49,7 @@ pub mod conformance;
 #[doc = include_str!("../README.md")]
 mod readme {}
 
-pub use error::{ErrorKind, Limit, ParseError};
+pub use error::{ErrorKind, Limit, ParseError, render_caret};
 
 use ast::*;
 use parser::Parser;

@@ -166,6 +166,18 @@ pub struct Settings {
     /// change sets' requests included: 400 above. The batch body may be
     /// this many times `max_json_bytes` (413 above). Default 100.
     pub batch_max_requests: usize,
+    /// Whether feed pages and API 1 lists are gzip-compressed for clients
+    /// that send `Accept-Encoding: gzip` (`APP_GZIP`). Default true.
+    pub gzip: bool,
+    /// Smallest answer compressed, in bytes (`APP_GZIP_MIN_BYTES`):
+    /// smaller ones stay plain. Default 1024.
+    pub gzip_min_bytes: u64,
+    /// Origins allowed to call the service from a browser
+    /// (`APP_CORS_ORIGINS`, a comma-separated list such as
+    /// `https://bi.example.com,http://localhost:3000`, or `*` for any).
+    /// Empty (the default): no CORS headers, cross-origin browser calls are
+    /// refused by the browser.
+    pub cors_origins: Vec<String>,
     /// Longest accepted query string in bytes (414 above). Default 8192.
     pub max_query_length: usize,
     /// Largest accepted JSON body for requests without a picture, in
@@ -221,6 +233,9 @@ impl Default for Settings {
             feed_page_size: crate::feed::DEFAULT_PAGE_SIZE,
             feed_require_if_match: false,
             batch_max_requests: 100,
+            gzip: true,
+            gzip_min_bytes: 1024,
+            cors_origins: Vec::new(),
             max_query_length: 8192,
             max_json_bytes: 64 * 1024,
             shutdown_timeout_seconds: 30,
@@ -375,6 +390,20 @@ impl Settings {
         if let Some(v) = env("APP_BATCH_MAX_REQUESTS") {
             self.batch_max_requests = parse_env("APP_BATCH_MAX_REQUESTS", &v)?;
         }
+        if let Some(v) = env("APP_GZIP") {
+            self.gzip = parse_bool("APP_GZIP", &v)?;
+        }
+        if let Some(v) = env("APP_GZIP_MIN_BYTES") {
+            self.gzip_min_bytes = parse_env("APP_GZIP_MIN_BYTES", &v)?;
+        }
+        if let Some(v) = env("APP_CORS_ORIGINS") {
+            self.cors_origins = v
+                .split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
         if let Some(v) = env("APP_DEBUG_READ_STATS") {
             self.debug_read_stats = parse_bool("APP_DEBUG_READ_STATS", &v)?;
         }
@@ -388,6 +417,19 @@ impl Settings {
                 crate::feed::MAX_PAGE_SIZE,
                 self.feed_page_size
             );
+        }
+        for origin in &self.cors_origins {
+            let valid = origin == "*"
+                || url::Url::parse(origin).is_ok_and(|u| {
+                    matches!(u.scheme(), "http" | "https")
+                        && u.origin().ascii_serialization() == *origin
+                });
+            if !valid {
+                anyhow::bail!(
+                    "cors_origins: {origin:?} is not an origin (scheme://host[:port], no path or \
+                     trailing slash) nor *"
+                );
+            }
         }
         if let Some(url) = &self.public_url {
             let trimmed = url.trim_end_matches('/');
@@ -556,6 +598,44 @@ mod tests {
         let s = Settings::from_sources(None, env(&[("APP_SQLITE_INLINE_MS", "0")])).unwrap();
         assert_eq!(s.sqlite_inline_ms, 0);
         assert!(Settings::from_sources(None, env(&[("APP_SQLITE_INLINE_MS", "1001")])).is_err());
+    }
+
+    #[test]
+    fn compression_and_cors_settings() {
+        let s = Settings::from_sources(None, env(&[])).unwrap();
+        assert!(s.gzip && s.cors_origins.is_empty());
+        assert_eq!(s.gzip_min_bytes, 1024);
+        let s = Settings::from_sources(
+            None,
+            env(&[
+                ("APP_GZIP", "false"),
+                ("APP_GZIP_MIN_BYTES", "4096"),
+                (
+                    "APP_CORS_ORIGINS",
+                    " https://bi.example.com , http://localhost:3000,",
+                ),
+            ]),
+        )
+        .unwrap();
+        assert!(!s.gzip);
+        assert_eq!(s.gzip_min_bytes, 4096);
+        assert_eq!(
+            s.cors_origins,
+            ["https://bi.example.com", "http://localhost:3000"]
+        );
+        let s = Settings::from_sources(Some("cors_origins = [\"*\"]\n"), env(&[])).unwrap();
+        assert_eq!(s.cors_origins, ["*"]);
+        for bad in [
+            "https://bi.example.com/",
+            "https://bi.example.com/app",
+            "bi.example.com",
+            "ftp://x.test",
+        ] {
+            assert!(
+                Settings::from_sources(None, env(&[("APP_CORS_ORIGINS", bad)])).is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

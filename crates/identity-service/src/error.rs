@@ -128,6 +128,7 @@ pub enum ApiError {
     NotImplemented {
         message: String,
         target: Option<String>,
+        details: Vec<ErrorDetail>,
     },
     /// 503 with `Retry-After`: too much work of one kind is waiting (the
     /// queue of credential checks is full).
@@ -218,7 +219,9 @@ impl ApiError {
 
     fn details(&self) -> &[ErrorDetail] {
         match self {
-            ApiError::BadRequest { details, .. } => details,
+            ApiError::BadRequest { details, .. } | ApiError::NotImplemented { details, .. } => {
+                details
+            }
             _ => &[],
         }
     }
@@ -348,8 +351,10 @@ impl From<sea_orm::TransactionError<ApiError>> for ApiError {
     }
 }
 
-impl From<crate::odata::QueryError> for ApiError {
-    fn from(err: crate::odata::QueryError) -> Self {
+impl ApiError {
+    /// The error of a failed query without the query's text: no caret
+    /// rendering (see [`crate::odata::QueryError::teach`], which adds it).
+    pub(crate) fn from_query(err: crate::odata::QueryError) -> Self {
         use crate::odata::QueryError;
         match err {
             QueryError::Parse(parse, hint) => ApiError::BadRequest {
@@ -367,9 +372,13 @@ impl From<crate::odata::QueryError> for ApiError {
                 target,
                 details: Vec::new(),
             },
-            QueryError::NotSupported { message, target } => {
-                ApiError::NotImplemented { message, target }
-            }
+            QueryError::NotSupported {
+                message, target, ..
+            } => ApiError::NotImplemented {
+                message,
+                target,
+                details: Vec::new(),
+            },
             QueryError::TooExpensive(e) => ApiError::QueryTooExpensive {
                 message: e.to_string(),
                 target: Some(e.target().to_owned()),

@@ -14,7 +14,9 @@
 
 pub mod auth;
 pub mod cli;
+pub mod compress;
 pub mod configuration;
+pub mod cors;
 pub mod demo;
 pub mod domain;
 pub mod error;

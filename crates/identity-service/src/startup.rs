@@ -8,7 +8,7 @@ use actix_web::Either;
 use actix_web::dev::{Server, Service, ServiceResponse};
 use actix_web::http::Uri;
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpMessage, HttpServer, web};
 use anyhow::Context;
 use sea_orm::DatabaseConnection;
@@ -258,6 +258,8 @@ fn run(
     let max_query = state.settings.max_query_length;
     let debug_read_stats = state.settings.debug_read_stats;
     let metrics = state.metrics.clone();
+    let cors_enabled = crate::cors::enabled(&state.settings);
+    let cors_settings = state.settings.clone();
     let server = HttpServer::new(move || {
         let metrics = metrics.clone();
         App::new()
@@ -288,6 +290,12 @@ fn run(
                     ),
             )
             .default_service(web::to(routes::unknown_route))
+            // CORS in front of the guards: preflights never need credentials.
+            .wrap(Condition::new(
+                cors_enabled,
+                crate::cors::middleware(&cors_settings),
+            ))
+            .wrap(from_fn(crate::cors::preflight_gate))
             .wrap_fn(move |mut req, srv| {
                 if let Some(path) = routes::canonical_path(req.path()) {
                     let with_query = match req.query_string() {

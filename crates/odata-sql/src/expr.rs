@@ -455,7 +455,12 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
         scope.entity.property(&name.name).ok_or_else(|| {
             self.invalid(
                 name.span,
-                format!("unknown property `{}` of {}", name.name, scope.entity.name),
+                format!(
+                    "unknown property `{}` of {}{}",
+                    name.name,
+                    scope.entity.name,
+                    member_hint(&name.name, scope.entity)
+                ),
             )
         })
     }
@@ -530,8 +535,13 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
             return Err(self.invalid(
                 name.span,
                 format!(
-                    "unknown navigation property `{}` of {}",
-                    name.name, scope.entity.name
+                    "unknown navigation property `{}` of {}{}",
+                    name.name,
+                    scope.entity.name,
+                    crate::suggest::hint(
+                        &name.name,
+                        scope.entity.navigations.iter().map(|n| n.name.as_str())
+                    )
                 ),
             ));
         };
@@ -1394,7 +1404,13 @@ impl<'c, 'a> ExprTranslator<'c, 'a> {
                 name.span,
                 format!("custom functions are not supported (`{fname}`)"),
             )),
-            _ => Err(self.invalid(name.span, format!("unknown function `{fname}`"))),
+            _ => Err(self.invalid(
+                name.span,
+                format!(
+                    "unknown function `{fname}`{}",
+                    crate::suggest::hint(fname, crate::suggest::FUNCTIONS.iter().copied())
+                ),
+            )),
         }
     }
 
@@ -1669,4 +1685,16 @@ fn mirrored(op: BinaryOp) -> BinaryOp {
         BinaryOp::Ge => BinaryOp::Le,
         other => other,
     }
+}
+
+/// "Did you mean" among the properties and navigation properties of `entity`.
+pub(crate) fn member_hint(name: &str, entity: &crate::schema::EntityType) -> String {
+    crate::suggest::hint(
+        name,
+        entity
+            .properties
+            .iter()
+            .map(|p| p.name.as_str())
+            .chain(entity.navigations.iter().map(|n| n.name.as_str())),
+    )
 }

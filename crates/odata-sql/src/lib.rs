@@ -94,6 +94,7 @@ mod expr;
 pub mod memory;
 pub mod plan;
 pub mod schema;
+pub mod suggest;
 pub mod template;
 
 pub use apply::{ApplyPlan, OutputColumn};

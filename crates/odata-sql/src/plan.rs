@@ -916,7 +916,12 @@ fn selection(root: &Scope<'_>, select: Option<&Select>) -> Result<Selection, Tra
                     return Err(TranslateError::invalid(
                         "$select",
                         name.span,
-                        format!("unknown property `{}` of {}", name.name, entity.name),
+                        format!(
+                            "unknown property `{}` of {}{}",
+                            name.name,
+                            entity.name,
+                            crate::expr::member_hint(&name.name, entity)
+                        ),
                     ));
                 }
             }
@@ -1012,8 +1017,13 @@ fn expand_plans(
                         "$expand",
                         name.span,
                         format!(
-                            "unknown navigation property `{}` of {}",
-                            name.name, entity.name
+                            "unknown navigation property `{}` of {}{}",
+                            name.name,
+                            entity.name,
+                            crate::suggest::hint(
+                                &name.name,
+                                entity.navigations.iter().map(|n| n.name.as_str())
+                            )
                         ),
                     ));
                 };

@@ -119,6 +119,7 @@ pub(super) fn not_supported(what: &str) -> ApiError {
     ApiError::NotImplemented {
         message: format!("{what} is not supported by this feed"),
         target: Some(target.to_owned()),
+        details: Vec::new(),
     }
 }
 

@@ -170,6 +170,7 @@ pub fn negotiate(format: Option<&str>, accept: Option<&str>) -> Result<Negotiate
             return Err(ApiError::NotImplemented {
                 message: format!("only JSON is supported, not `{format}`"),
                 target: Some("$format".to_owned()),
+                details: Vec::new(),
             });
         }
         let ieee754 = range.ieee754_compatible();

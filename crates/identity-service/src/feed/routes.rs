@@ -26,7 +26,7 @@ use super::prefer::{self, MetadataLevel, percent_decode};
 use crate::error::ApiError;
 use crate::etag::Precondition;
 use crate::odata::schema::identity_schema;
-use crate::odata::{self, EntityKind, ReadContext, ReadRequest, Shape};
+use crate::odata::{self, EntityKind, QueryError, ReadContext, ReadRequest, Shape};
 use crate::routes::{read_context, resource};
 use crate::startup::AppState;
 use crate::tenancy::TenantScope;
@@ -114,6 +114,12 @@ impl Feed<'_> {
             Some(tx) => odata::Reader::Txn(tx),
             None => self.state.list_reader(),
         }
+    }
+
+    /// The API error of a read that failed on the request's query, with
+    /// the caret rendering ([`QueryError::teach`]).
+    pub(super) fn taught(&self, e: QueryError) -> ApiError {
+        e.teach(self.req.query_string())
     }
 
     /// A read of `kind` with the client's options.
@@ -264,7 +270,8 @@ pub(super) async fn read(
     // Over-long query strings were refused (414) by the middleware.
     let (prefix, path) = resource_path(req)?;
     let ctx = feed_context(req, state);
-    let options = odata::parse(req.query_string(), &ctx)?;
+    let options =
+        odata::parse(req.query_string(), &ctx).map_err(|e| e.teach(req.query_string()))?;
 
     if let [ResourceSegment::Metadata(_)] = path.segments.as_slice() {
         return metadata(state, scope, &options, &ctx).await;
@@ -370,12 +377,15 @@ async fn metadata(
                             f.value
                         ),
                         target: Some("$format".to_owned()),
+                        details: Vec::new(),
                     });
                 }
             }
         }
     };
-    let caps = capabilities(&state.db, scope, ctx).await?;
+    let caps = capabilities(&state.db, scope, ctx)
+        .await
+        .map_err(ApiError::from_query)?;
     let schema = identity_schema();
     if json {
         Ok(HttpResponse::Ok()
@@ -489,7 +499,9 @@ async fn page(
     read: &ReadRequest<'_>,
 ) -> Result<HttpResponse, ApiError> {
     // Collections read from the read pool (a replica when configured).
-    let page = odata::list(feed.list_reader(), feed.scope, read, &feed.ctx).await?;
+    let page = odata::list(feed.list_reader(), feed.scope, read, &feed.ctx)
+        .await
+        .map_err(|e| feed.taught(e))?;
     let schema = identity_schema();
     // `$apply` that groups or aggregates yields records that are not
     // entities: the context lists their properties.
@@ -533,8 +545,20 @@ async fn page(
         push_member(&mut tail, "@odata.nextLink", link);
     }
     tail.push(b'}');
-    let body = Pieces::new([head, page.items, tail]);
-    let mut response = feed.json(body);
+    let settings = &feed.state.settings;
+    let mut response =
+        match crate::compress::gzip_body(feed.req, settings, &[&head, &page.items, &tail]) {
+            Some(gz) => {
+                let mut response = feed.json(gz);
+                crate::compress::mark(&mut response, settings, true);
+                response
+            }
+            None => {
+                let mut response = feed.json(Pieces::new([head, page.items, tail]));
+                crate::compress::mark(&mut response, settings, false);
+                response
+            }
+        };
     if let Some(n) = feed.preferred
         && let Ok(v) = header::HeaderValue::from_str(&format!("odata.maxpagesize={n}"))
     {
@@ -558,7 +582,9 @@ fn text(body: String) -> HttpResponse {
 /// `$count` of `read` (the client's `$filter`/`$search`, the route's conditions).
 async fn count(feed: &Feed<'_>, read: &ReadRequest<'_>) -> Result<HttpResponse, ApiError> {
     reject_options(&feed.options, &["$filter", "$search"], "/$count")?;
-    let n = odata::count(feed.list_reader(), feed.scope, read, &feed.ctx).await?;
+    let n = odata::count(feed.list_reader(), feed.scope, read, &feed.ctx)
+        .await
+        .map_err(|e| feed.taught(e))?;
     Ok(text(n.to_string()))
 }
 
@@ -589,7 +615,8 @@ async fn entity(feed: &Feed<'_>, set: &EntitySet, id: Uuid) -> Result<HttpRespon
         id,
         &feed.ctx,
     )
-    .await?
+    .await
+    .map_err(|e| feed.taught(e))?
     .ok_or_else(|| entity_not_found(set, id))?;
     feed.conditional(record.version, || Ok(single(feed, set, &record.json)))
 }
@@ -628,7 +655,10 @@ async fn require(feed: &Feed<'_>, set: &EntitySet, id: Uuid) -> Result<(), ApiEr
         options: &options,
         conditions: vec![guid_eq(&[key], id)],
     };
-    match odata::count(feed.record_reader(), feed.scope, &read, &feed.ctx).await? {
+    match odata::count(feed.record_reader(), feed.scope, &read, &feed.ctx)
+        .await
+        .map_err(|e| feed.taught(e))?
+    {
         0 => Err(entity_not_found(set, id)),
         _ => Ok(()),
     }
@@ -650,7 +680,8 @@ async fn property_value(
         id,
         &feed.ctx,
     )
-    .await?
+    .await
+    .map_err(|e| feed.taught(e))?
     .ok_or_else(|| entity_not_found(set, id))?;
     // A property answers with its entity's ETag.
     feed.conditional(record.version, || {
@@ -727,7 +758,8 @@ async fn related_entity(
         related_id,
         &feed.ctx,
     )
-    .await?
+    .await
+    .map_err(|e| feed.taught(e))?
     .ok_or_else(|| {
         ApiError::not_found(format!(
             "{} {id} has no {} with id {related_id}",

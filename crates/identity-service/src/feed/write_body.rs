@@ -94,6 +94,7 @@ pub fn split(set: &EntitySet, body: Value) -> Result<EntityBody, ApiError> {
                      `{name}@odata.bind` on create or POST …/{name}/$ref"
                 ),
                 target: Some(name),
+                details: Vec::new(),
             });
         }
         if name == PICTURE && set.entity_type.property(PICTURE).is_some() {

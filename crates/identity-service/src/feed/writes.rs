@@ -74,7 +74,8 @@ pub(super) async fn write(
     }
     let target = resolve(&path)?;
     let ctx = feed_context(req, state);
-    let options = odata::parse(req.query_string(), &ctx)?;
+    let options =
+        odata::parse(req.query_string(), &ctx).map_err(|e| e.teach(req.query_string()))?;
     let feed = Feed::new(req, state, scope, options, ctx, prefix, txn)?;
     let method = req.method().clone();
     match (method, target, is_ref) {
@@ -120,6 +121,7 @@ pub(super) async fn write(
                           the path, e.g. DELETE Users(<id>)/roles(<roleId>)/$ref"
                     .into(),
                 target: Some("$id".into()),
+                details: Vec::new(),
             })
         }
         (
@@ -147,6 +149,7 @@ fn membership(set: &EntitySet, navigation: &Navigation) -> Result<Membership, Ap
                 navigation.name
             ),
             target: Some("$ref".into()),
+            details: Vec::new(),
         }),
     }
 }
@@ -223,6 +226,7 @@ fn no_binds(body: &EntityBody, what: &str) -> Result<(), ApiError> {
                  DELETE Users(<id>)/roles(<roleId>)/$ref"
             ),
             target: Some(format!("{name}@odata.bind")),
+            details: Vec::new(),
         }),
     }
 }
@@ -321,7 +325,8 @@ async fn representation(
         id,
         &feed.ctx,
     )
-    .await?
+    .await
+    .map_err(|e| feed.taught(e))?
     .ok_or_else(|| entity_not_found(set, id))?;
     let mut response = single(feed, set, &record.json);
     if let Some(version) = record.version {

@@ -16,6 +16,7 @@ mod read;
 pub(crate) mod rows;
 pub mod schema;
 mod skiptoken;
+pub mod teach;
 mod write;
 
 use std::sync::Arc;
@@ -233,6 +234,8 @@ pub enum QueryError {
         message: String,
         /// The query option concerned.
         target: Option<String>,
+        /// Byte offset in the raw query string.
+        offset: Option<usize>,
     },
     /// A statement ran past the read time limit and was stopped (503
     /// `QueryTimeout` with `Retry-After`).

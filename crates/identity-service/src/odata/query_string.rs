@@ -63,6 +63,31 @@ fn plus_near(raw: &str, error: &odata_parser::ParseError) -> bool {
     raw[start..end].contains('+')
 }
 
+/// The text [`parse`] parsed for `raw`, the text the offsets of its
+/// errors (and of the AST's spans) point into: `+` read as a space, the
+/// reserved escapes decoded when that text parses, `%24` option names
+/// written `$`. For error messages only: it parses again.
+pub(crate) fn parsed_text(raw: &str) -> String {
+    let text = raw.replace('+', " ");
+    if let Some(decoded) = decode_reserved(&text)
+        && parse_query(&decoded, &parser_options()).is_ok()
+    {
+        return decoded;
+    }
+    match parse_query(&text, &parser_options()) {
+        Ok(options)
+            if options.custom.iter().any(|c| {
+                c.name
+                    .get(..3)
+                    .is_some_and(|p| p.eq_ignore_ascii_case("%24"))
+            }) =>
+        {
+            dollar_option_names(&text)
+        }
+        _ => text,
+    }
+}
+
 fn parse_encoded(text: &str) -> Result<QueryOptions, QueryError> {
     if let Some(decoded) = decode_reserved(text)
         && let Ok(options) = parse_query(&decoded, &parser_options())

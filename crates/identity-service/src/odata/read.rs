@@ -48,6 +48,7 @@ impl From<TranslateError> for QueryError {
             } => QueryError::NotSupported {
                 message: located(message, &target),
                 target: Some(target),
+                offset,
             },
         }
     }

@@ -149,9 +149,12 @@ pub async fn page_response(
 ) -> Result<HttpResponse, ApiError> {
     // Over-long query strings were refused (414) by the middleware.
     let ctx = read_context(req, state);
-    let options = odata::parse(req.query_string(), &ctx)?;
+    let options =
+        odata::parse(req.query_string(), &ctx).map_err(|e| e.teach(req.query_string()))?;
     let read = ReadRequest::new(kind, &options);
-    let page = odata::list(state.list_reader(), scope, &read, &ctx).await?;
+    let page = odata::list(state.list_reader(), scope, &read, &ctx)
+        .await
+        .map_err(|e| e.teach(req.query_string()))?;
     let mut body = Vec::with_capacity(page.items.len() + 64);
     body.extend_from_slice(b"{\"items\":");
     body.extend_from_slice(&page.items);
@@ -160,7 +163,11 @@ pub async fn page_response(
     body.extend_from_slice(b",\"count\":");
     serde_json::to_writer(&mut body, &page.count).map_err(ApiError::internal)?;
     body.push(b'}');
-    Ok(json_bytes(body))
+    let compressed = crate::compress::gzip_body(req, &state.settings, &[&body]);
+    let is_compressed = compressed.is_some();
+    let mut response = json_bytes(compressed.unwrap_or(body));
+    crate::compress::mark(&mut response, &state.settings, is_compressed);
+    Ok(response)
 }
 
 /// `GET {set}/{id|key}`: the record with this id per the request's
@@ -176,10 +183,12 @@ pub async fn record_response(
 ) -> Result<HttpResponse, ApiError> {
     let precondition = crate::etag::Precondition::from_request(req)?;
     let ctx = read_context(req, state);
-    let options = odata::parse(req.query_string(), &ctx)?;
+    let options =
+        odata::parse(req.query_string(), &ctx).map_err(|e| e.teach(req.query_string()))?;
     let read = ReadRequest::new(kind, &options);
     let record = odata::get(state.record_reader(), scope, &read, id, &ctx)
-        .await?
+        .await
+        .map_err(|e| e.teach(req.query_string()))?
         .ok_or_else(not_found)?;
     let Some(version) = record.version else {
         return Ok(json_bytes(record.json));
