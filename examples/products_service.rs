@@ -14,7 +14,9 @@
 use actix_web::{App, HttpServer, web};
 use odata_sql::actix::{OData, ODataError, ODataQuery, Page};
 use odata_sql::entity::{EntitySetBuilder, NavigationSpec};
-use sea_orm::{ConnectionTrait, Database, EntityTrait, Schema};
+use sea_orm::{
+    ConnectionTrait, Database, DatabaseConnection, EntityTrait, Schema, TransactionTrait,
+};
 
 pub mod category {
     use sea_orm::entity::prelude::*;
@@ -50,26 +52,28 @@ pub mod product {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-/// Connects to `url`, creates the tables from the entities, adds a few rows
-/// and describes the OData service. It answers for tenant 1 (never shows
+/// Creates the tables from the entities on `db`, adds a few rows and
+/// describes the OData service. It answers for tenant 1 (never shows
 /// `Secret`, a row of tenant 2).
-pub async fn service(url: &str) -> Result<OData, Box<dyn std::error::Error + Send + Sync>> {
-    let db = Database::connect(url).await?;
-    let schema = Schema::new(db.get_database_backend());
-    db.execute(&schema.create_table_from_entity(category::Entity))
+pub async fn service(
+    db: DatabaseConnection,
+) -> Result<OData, Box<dyn std::error::Error + Send + Sync>> {
+    let (txn, schema) = (db.begin().await?, Schema::new(db.get_database_backend()));
+    txn.execute(&schema.create_table_from_entity(category::Entity))
         .await?;
-    db.execute(&schema.create_table_from_entity(product::Entity))
+    txn.execute(&schema.create_table_from_entity(product::Entity))
         .await?;
-    db.execute_unprepared(
+    txn.execute_unprepared(
         "INSERT INTO categories (id, tenant_id, name) VALUES (1, 1, 'Fruit'), (2, 1, 'Bakery'), (3, 2, 'Hidden')",
     )
     .await?;
-    db.execute_unprepared(
+    txn.execute_unprepared(
         "INSERT INTO products (id, tenant_id, name, price, category_id) VALUES (1, 1, 'Apple', 1.25, 1), \
          (2, 1, 'banana', 0.5, 1), (3, 1, 'Cherry', NULL, 1), (4, 1, 'Bread', 3.5, 2), \
          (5, 1, 'Bagel', 2.5, 2), (6, 1, 'Baguette', 2.5, 2), (7, 2, 'Secret', 9.0, 3)",
     )
     .await?;
+    txn.commit().await?;
 
     let categories = EntitySetBuilder::<category::Entity>::new("Categories", "Category")
         .navigation::<product::Entity>(
@@ -102,9 +106,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
-    let odata = service("sqlite::memory:")
-        .await
-        .map_err(std::io::Error::other)?;
+    let odata = service(
+        Database::connect("sqlite::memory:")
+            .await
+            .map_err(std::io::Error::other)?,
+    )
+    .await
+    .map_err(std::io::Error::other)?;
     println!("serving http://127.0.0.1:8080/odata/Products");
     HttpServer::new(move || App::new().app_data(odata.clone()).configure(routes))
         .bind(("127.0.0.1", 8080))?

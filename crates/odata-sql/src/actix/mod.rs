@@ -8,14 +8,47 @@
 //! entity set of `E`, and [`ODataQuery::page`] runs them and answers an
 //! OData JSON page:
 //!
-//! ```ignore
-//! async fn products(query: ODataQuery<product::Entity>) -> Result<Page, ODataError> {
-//!     query.page().await
+//! ```no_run
+//! use actix_web::{App, HttpServer, web};
+//! use odata_sql::actix::{OData, ODataError, ODataQuery, Page};
+//! use odata_sql::entity::EntitySetBuilder;
+//!
+//! mod product {
+//!     use sea_orm::entity::prelude::*;
+//!     #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+//!     #[sea_orm(table_name = "products")]
+//!     pub struct Model {
+//!         #[sea_orm(primary_key)]
+//!         pub id: i64,
+//!         pub tenant_id: i64,
+//!         pub name: String,
+//!     }
+//!     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+//!     pub enum Relation {}
+//!     impl ActiveModelBehavior for ActiveModel {}
 //! }
-//! let odata = OData::new(db, "Shop")
-//!     .entity_set::<product::Entity>(EntitySetBuilder::<product::Entity>::new("Products", "Product").build()?)
-//!     .tenant(1i64);
-//! App::new().app_data(odata).route("/odata/Products", web::get().to(products))
+//!
+//! async fn products(query: ODataQuery<product::Entity>) -> Result<Page, ODataError> {
+//!     query.page().await // parsed and checked by the extractor; run here
+//! }
+//!
+//! async fn serve(db: sea_orm::DatabaseConnection) -> Result<(), Box<dyn std::error::Error>> {
+//!     let set = EntitySetBuilder::<product::Entity>::new("Products", "Product").build()?;
+//!     let odata = OData::new(db, "Shop")
+//!         .entity_set::<product::Entity>(set)
+//!         .tenant(1i64) // the value of `tenant_id` every statement filters on
+//!         .page_size(50)
+//!         .signing_key(*b"a secret shared by every instance");
+//!     HttpServer::new(move || {
+//!         App::new()
+//!             .app_data(odata.clone())
+//!             .route("/Products", web::get().to(products))
+//!     })
+//!     .bind(("127.0.0.1", 8080))?
+//!     .run()
+//!     .await?;
+//!     Ok(())
+//! }
 //! ```
 //!
 //! (`examples/products_service.rs` in the repository is a complete service.)

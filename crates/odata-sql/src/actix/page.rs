@@ -12,6 +12,7 @@ use serde_json::Value as Json;
 
 use super::token::{self, Position};
 use super::{ODataError, ODataQuery, readable, rows};
+use crate::dialect::Backend;
 use crate::error::TranslateError;
 use crate::plan::{ReadPlan, computed_column_alias, order_key_alias};
 use crate::schema::{EdmType, Property, PropertySource};
@@ -159,6 +160,30 @@ pub(super) fn supported(plan: &ReadPlan) -> Result<(), ODataError> {
                  out with $select)",
                 p.name
             ),
+        ));
+    }
+    // Without a decimal type in the build (sea-orm's `with-rust_decimal`),
+    // PostgreSQL's NUMERIC and MySQL's DECIMAL cannot be read.
+    let decimal = plan
+        .selection
+        .properties
+        .iter()
+        .chain(plan.expand.iter().flat_map(|e| e.properties.iter()))
+        .map(|p| (p.name.as_str(), p.edm_type))
+        .chain(
+            plan.selection
+                .computed
+                .iter()
+                .map(|c| (c.name.as_str(), c.edm_type)),
+        )
+        .chain(plan.order_keys().iter().map(|k| ("$orderby", k.edm_type)))
+        .find(|(_, t)| *t == EdmType::Decimal);
+    if plan.backend() != Backend::Sqlite
+        && let Some((name, _)) = decimal
+    {
+        return Err(unsupported(
+            "$select",
+            format!("`{name}` is an Edm.Decimal, which the actix integration reads on SQLite only"),
         ));
     }
     Ok(())
