@@ -225,6 +225,24 @@ async fn the_example_service_answers_like_the_evaluator() {
         assert_eq!(got["products"], Json::Array(want), "{got}");
     }
 
+    // The context URL names what was selected and expanded.
+    let body: Json = reqwest::get(format!(
+        "{base}/odata/Categories?$select=name,products&$expand=products($select=name)&$top=1"
+    ))
+    .await
+    .expect("a response")
+    .json()
+    .await
+    .expect("JSON");
+    assert_eq!(
+        body["@odata.context"], "/odata/$metadata#Categories(name,products())",
+        "{body}"
+    );
+    assert_eq!(
+        body["value"],
+        json!([{"name": "Fruit", "products": [{"name": "Apple"}, {"name": "banana"}, {"name": "Cherry"}]}])
+    );
+
     // Properties in schema order, in the body as written.
     let text = reqwest::get(format!("{base}/odata/Products?$top=1"))
         .await

@@ -318,6 +318,13 @@ impl<E> ODataQuery<E> {
         if self.options.select.is_some() {
             items.extend(plan.selection.properties.iter().map(|p| p.name.clone()));
             items.extend(plan.selection.computed.iter().map(|c| c.name.clone()));
+            items.extend(
+                plan.selection
+                    .navigations
+                    .iter()
+                    .filter(|n| !plan.expand.iter().any(|e| e.navigation.name == n.name))
+                    .map(|n| n.name.clone()),
+            );
         }
         items.extend(
             plan.expand
