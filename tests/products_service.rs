@@ -123,17 +123,7 @@ async fn the_example_service_answers_like_the_evaluator() {
         .page_size(2);
     let (products, categories) = records(odata.db()).await;
     assert_eq!((products.len(), categories.len()), (6, 2));
-    let app_odata = odata.clone();
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(app_odata.clone())
-            .configure(products_service::routes)
-    })
-    .workers(1)
-    .bind(("127.0.0.1", 0))
-    .expect("binds");
-    let base = format!("http://{}", server.addrs()[0]);
-    tokio::spawn(server.run());
+    let base = start(Some(odata.clone()));
 
     let schema = odata.schema();
     for (set, rows, query) in [
@@ -315,4 +305,85 @@ async fn the_example_service_answers_like_the_evaluator() {
         .await
         .expect("text");
     assert!(!all.contains("Secret"), "another tenant's row: {all}");
+}
+
+/// Starts `odata` (or no OData at all) with the example's routes on port 0.
+fn start(odata: Option<odata_sql::actix::OData>) -> String {
+    let server = HttpServer::new(move || {
+        let app = App::new().configure(products_service::routes);
+        match &odata {
+            Some(o) => app.app_data(o.clone()),
+            None => app,
+        }
+    })
+    .workers(1)
+    .bind(("127.0.0.1", 0))
+    .expect("binds");
+    let base = format!("http://{}", server.addrs()[0]);
+    tokio::spawn(server.run());
+    base
+}
+
+/// The example as `main` runs it: a plain SeaORM connection to an in-memory
+/// SQLite database (no `odata_*` functions), the tenant from the request,
+/// and an app without `OData`.
+#[tokio::test]
+async fn a_plain_sqlite_connection_a_tenant_per_request_and_a_missing_registration() {
+    let db = sea_orm::Database::connect("sqlite::memory:")
+        .await
+        .expect("in-memory SQLite");
+    let odata = products_service::service(db)
+        .await
+        .expect("the service starts")
+        .tenant_from(|req| {
+            let tenant = req
+                .headers()
+                .get("x-tenant")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<i64>().ok())
+                .unwrap_or(1);
+            Ok(tenant.into())
+        });
+    let base = start(Some(odata));
+    let names = |tenant: &'static str| {
+        let base = base.clone();
+        async move {
+            let body: Json = reqwest::Client::new()
+                .get(format!("{base}/odata/Products?$select=name&$orderby=id"))
+                .header("x-tenant", tenant)
+                .send()
+                .await
+                .expect("a response")
+                .json()
+                .await
+                .expect("JSON");
+            body["value"].clone()
+        }
+    };
+    assert_eq!(names("2").await, json!([{"name": "Secret"}]));
+    assert_eq!(names("1").await.as_array().map(Vec::len), Some(6));
+    assert_eq!(names("3").await, json!([]));
+
+    // Without the SQL functions: 501 that says why, not a 500.
+    let (status, body) = error(&base, "/odata/Products?$filter=tolower(name) eq 'apple'").await;
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (501, &json!("NotImplemented"))
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("odata_")),
+        "{body}"
+    );
+    // Everything else works on it.
+    let (status, _) = error(&base, "/odata/Products?$filter=name eq").await;
+    assert_eq!(status, 400);
+
+    // An app that did not register OData: 500 with the OData body, no
+    // details leaked.
+    let bare = start(None);
+    let (status, body) = error(&bare, "/odata/Products").await;
+    assert_eq!(status, 500);
+    assert_eq!(body["error"]["message"], "internal error", "{body}");
 }
