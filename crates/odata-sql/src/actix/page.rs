@@ -265,10 +265,10 @@ impl<E> ODataQuery<E> {
         } else {
             0
         };
-        let stmt = plan.page_statement(self.after.as_deref(), limit + 1, offset)?;
+        let stmt = plan.page_statement(self.after.as_deref(), limit.saturating_add(1), offset)?;
         let mut found = query(db, plan, &stmt).await?;
         let more = found.len() as u64 > limit;
-        found.truncate(limit as usize);
+        found.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
 
         let mut records = Vec::with_capacity(found.len());
         for row in &found {
@@ -377,8 +377,12 @@ impl<E> ODataQuery<E> {
             }
             for (obj, key) in records.iter_mut().zip(&keys) {
                 let members = groups.remove(&group_key(key)).unwrap_or_default();
-                let skip = expand.skip.map_or(0, |s| s as usize);
-                let top = expand.top.map_or(usize::MAX, |t| t as usize);
+                let skip = expand
+                    .skip
+                    .map_or(0, |s| usize::try_from(s).unwrap_or(usize::MAX));
+                let top = expand
+                    .top
+                    .map_or(usize::MAX, |t| usize::try_from(t).unwrap_or(usize::MAX));
                 let members = members.into_iter().skip(skip).take(top).collect();
                 obj.0
                     .push((expand.navigation.name.clone(), Field::Records(members)));
