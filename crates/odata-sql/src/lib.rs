@@ -82,6 +82,8 @@
 #[doc = include_str!("../README.md")]
 mod readme {}
 
+#[cfg(feature = "actix")]
+pub mod actix;
 pub mod apply;
 pub mod case;
 pub mod checked;
