@@ -381,3 +381,23 @@ async fn an_expired_invitation_page_says_so_and_changes_nothing() {
     let post = app.anonymous.post(&url).send().await.expect("POST");
     common::assert_error(post, StatusCode::GONE, "Gone").await;
 }
+
+#[tokio::test]
+async fn the_button_works_with_cors_on_for_other_origins() {
+    // A browser sends `Origin` with a same-origin POST: the page's own
+    // origin must not be refused when APP_CORS_ORIGINS lists only others.
+    let app = spawn_app_with(|s| s.cors_origins = vec!["https://bi.example.com".into()]).await;
+    let (id, url) = invite(&app, json!({"email": "cors@example.com"})).await;
+    let accepted = app
+        .anonymous
+        .post(&url)
+        .header("Origin", &app.address)
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .expect("POST accept");
+    assert_eq!(
+        json_of(accepted, StatusCode::OK).await,
+        json!({"id": id, "status": 1})
+    );
+}
