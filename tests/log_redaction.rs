@@ -2,8 +2,8 @@
 //! `RUST_LOG=trace,sqlx=debug` (every request span, every SQL statement)
 //! while a client fetches tokens (form body and HTTP Basic), calls the API
 //! with its Bearer token and the feed with Basic, sends an invitation and
-//! accepts it with the mailed token (also with the route's words in other
-//! spellings); the captured stderr holds none of the invitation token, the
+//! opens the mailed link's page (GET) and accepts it with the mailed token
+//! (also with the route's words in other spellings, by POST and GET); the captured stderr holds none of the invitation token, the
 //! client secret, the Basic credentials or the access tokens, and the
 //! accept route's path is logged with its token segment redacted.
 //! SQLite pass only (it runs its own server process).
@@ -97,6 +97,10 @@ async fn tokens_secrets_and_invitation_paths_stay_out_of_debug_logs() {
         .to_owned();
     assert!(invitation.len() >= 40, "token {invitation}");
     let anonymous = reqwest::Client::new();
+    // The link opened in a browser: the invitation page (GET), then the
+    // POST its button sends.
+    let page = anonymous.get(&url).send().await.expect("GET the page");
+    assert_eq!(page.status(), StatusCode::OK);
     let (status, body) = status_and_json(anonymous.post(&url).send().await.expect("accept")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     // Used tokens, other spellings of the route, a mistyped tail: all 404,
@@ -108,16 +112,18 @@ async fn tokens_secrets_and_invitation_paths_stay_out_of_debug_logs() {
         format!("/api/{tenant}/main/identity/invitations/{invitation}/accept/"),
         format!("/api/{tenant}/main/identity/invitations/{invitation}"),
     ] {
-        let response = anonymous
-            .post(format!("{address}{path}"))
-            .send()
-            .await
-            .expect("POST");
-        assert!(
-            response.status().is_client_error(),
-            "{path}: {}",
-            response.status()
-        );
+        for method in [reqwest::Method::POST, reqwest::Method::GET] {
+            let response = anonymous
+                .request(method.clone(), format!("{address}{path}"))
+                .send()
+                .await
+                .expect("request");
+            assert!(
+                response.status().is_client_error(),
+                "{method} {path}: {}",
+                response.status()
+            );
+        }
     }
 
     // Bearer and Basic reads (the feed takes Basic).

@@ -407,7 +407,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         ));
     }
     say(&format!(
-        "API docs: {base}/docs (OpenAPI: {base}/openapi.json)"
+        "home page: {base}/ (in a browser)\nAPI docs: {base}/docs (OpenAPI: {base}/openapi.json)"
     ));
     match app.demo_info() {
         Some(info) => say(&info.notes(&base)),

@@ -165,11 +165,11 @@ pub fn invitation_message(from: &Mailbox, inv: &Invitation<'_>) -> Result<Messag
          \n\
          You have been invited to {tenant}/{org}.\n\
          \n\
-         To accept the invitation, send an empty POST request to this address:\n\
+         To accept the invitation, open this address in a browser and press Accept:\n\
          \n\
          {url}\n\
          \n\
-         for example:\n\
+         or send an empty POST request to it, for example:\n\
          \n\
          curl -X POST '{url}'\n\
          \n\
@@ -230,6 +230,7 @@ mod tests {
         );
         assert!(eml.contains("To: =?utf-8?"), "encoded display name: {eml}");
         assert!(eml.contains("Subject: Invitation to acme/main"));
+        assert!(eml.contains("open this address in a browser"), "{eml}");
         assert!(eml.contains("Message-ID: <"), "{eml}");
     }
 

@@ -269,6 +269,7 @@ fn run(
             .app_data(routes::path_config())
             .app_data(routes::query_config())
             .configure(routes::health::configure)
+            .configure(routes::pages::configure)
             .configure(routes::metrics::configure)
             .configure(routes::openapi::configure)
             .configure(routes::token::configure)

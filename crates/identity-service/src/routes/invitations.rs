@@ -1,4 +1,6 @@
-//! `POST users/sendInvitation` and `POST invitations/{token}/accept`.
+//! `POST users/sendInvitation` and `POST invitations/{token}/accept` (a
+//! GET on the accept address is the invitation's page,
+//! [`super::invitation_page`]).
 //!
 //! The invitation is stored (user, memberships, hashed token) in one
 //! transaction; the mail is sent after the commit. When delivery fails the
@@ -27,7 +29,11 @@ pub const DEFAULT_FROM: &str = "OData Users <no-reply@localhost>";
 /// (`/api/{tenantKey}/{orgKey}/identity`). Must come before `users/{userKey}`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(super::resource("/users/sendInvitation").route(web::post().to(send_invitation)))
-        .service(super::resource("/invitations/{token}/accept").route(web::post().to(accept)));
+        .service(
+            super::resource("/invitations/{token}/accept")
+                .route(web::post().to(accept))
+                .route(web::get().to(super::invitation_page::page)),
+        );
 }
 
 /// The body properties of InvitedUser.
@@ -196,12 +202,7 @@ pub async fn accept(
         Err(other) => return Err(other),
     };
     let token = req.match_info().get("token").unwrap_or_default();
-    let plausible = !token.is_empty()
-        && token.len() <= 128
-        && token
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    let outcome = if plausible {
+    let outcome = if super::invitation_page::plausible_token(token) {
         store::accept(&state.db, &scope, token).await?
     } else {
         Acceptance::Unknown

@@ -477,6 +477,52 @@ pub async fn accept(
     })
 }
 
+/// An outstanding invitation as its page shows it, read without using it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    pub user_key: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub expires_at: DateTime<Utc>,
+    /// The token's time is up (presenting it answers 410).
+    pub expired: bool,
+}
+
+/// The invitation `token` of `scope` and its user, when it is neither used
+/// nor revoked; `None` exactly when [`accept`] would answer `Unknown`.
+/// Changes nothing (the expiry is marked by `accept` and the sweep).
+pub async fn pending(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    token: &str,
+) -> Result<Option<Pending>, DbErr> {
+    let Some(inv) = invitations::Entity::find()
+        .filter(invitations::Column::TokenHash.eq(hash_token(token)))
+        .filter(invitations::Column::TenantId.eq(scope.tenant_id))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if inv.used_at.is_some() || inv.revoked {
+        return Ok(None);
+    }
+    let Some(user) = users::Entity::find_by_id(inv.user_id)
+        .filter(users::Column::TenantId.eq(scope.tenant_id))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Pending {
+        user_key: user.user_key,
+        name: user.name,
+        email: user.email,
+        expires_at: inv.expires_at,
+        expired: inv.expires_at <= crate::domain::now(),
+    }))
+}
+
 /// Marks as InvitationExpired (4) every InvitationSent (3) user whose
 /// outstanding invitation has expired and who has no live one. One
 /// conditional UPDATE: idempotent and safe to run from several instances at
