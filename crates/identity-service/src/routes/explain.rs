@@ -16,7 +16,7 @@ use actix_web::body::MessageBody;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use serde_json::{Value as Json, json};
 
-use super::{API1_PAGE_SIZE, read_context, resource};
+use super::{API1_PAGE_SIZE, openapi, read_context, resource};
 use crate::error::ApiError;
 use crate::odata::explain::{self, Failed};
 use crate::odata::{EntityKind, ReadContext, query_string};
@@ -229,4 +229,95 @@ async fn explain_response(
     body["cost"] = explain::cost_json(&explained.cost, explained.budget);
     body["timings"] = explained.timings.to_json();
     Ok(HttpResponse::Ok().json(body))
+}
+
+/// `explain` (scope `identity.admin`) and `validate` (`identity.read`) of
+/// the feed's sets and API 1's lists.
+pub(super) fn openapi(paths: &mut serde_json::Map<String, Json>) {
+    let tenant = "/api/{tenantKey}/{orgKey}";
+    let set = |name: &str, description: &str, values: &[&str]| {
+        let mut p = openapi::path_param(name, description);
+        p["schema"]["enum"] = json!(values);
+        p
+    };
+    for (segment, scope, summary, ok) in [
+        (
+            EXPLAIN,
+            "identity.admin",
+            "Explain a query without reading a row: the AST, the SQL and bound values on SQLite, PostgreSQL and MySQL, the database's plan, the cost and each step's time (µs)",
+            "ast, canonical, sql {sqlite, postgres, mysql: [{statement, sql, values}]}, plan [{statement, lines}], cost {total, budget, withinBudget, parts}, timings {parseMicros, translateMicros, planMicros}",
+        ),
+        (
+            VALIDATE,
+            "identity.read",
+            "Check a query as the read would (parse, translate, cost budget) without reading a row",
+            "{valid: true, ast, canonical}",
+        ),
+    ] {
+        for (path, param, id) in [
+            (
+                format!("{tenant}/{segment}/{{entitySet}}"),
+                set(
+                    "entitySet",
+                    "A set of the v4 feed",
+                    &["Users", "Roles", "Groups"],
+                ),
+                format!("{segment}_feed"),
+            ),
+            (
+                format!("{tenant}/{segment}/identity/{{list}}"),
+                set("list", "A list of API 1", &["users", "roles", "groups"]),
+                format!("{segment}_list"),
+            ),
+        ] {
+            let mut parameters = vec![
+                openapi::path_param("tenantKey", "Tenant key (case-insensitive)"),
+                openapi::path_param("orgKey", "Organization key (case-insensitive)"),
+                param,
+            ];
+            parameters.extend(openapi::odata_parameters());
+            let mut responses = openapi::errors(&[400, 401, 403, 404, 429, 501]);
+            responses.insert(
+                "200".to_owned(),
+                json!({"description": ok, "content": {"application/json": {"schema": {"type": "object"}}}}),
+            );
+            paths.insert(
+                path,
+                json!({"get": {"tags": ["Diagnostics"], "summary": summary, "operationId": id,
+                    "description": "A query the read would refuse answers as the read does (400 or 501, the caret in error.details) with error.innererror: stage (parse, translate, cost), option, offset into query, expected, caret, timings.",
+                    "parameters": parameters, "responses": responses,
+                    "security": [{"bearerAuth": []}, {"clientCredentials": [scope]}]}}),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn explain_and_validate_are_in_the_openapi_document() {
+        let doc = super::openapi::openapi("http://x");
+        for (path, scope) in [
+            (
+                "/api/{tenantKey}/{orgKey}/explain/{entitySet}",
+                "identity.admin",
+            ),
+            (
+                "/api/{tenantKey}/{orgKey}/explain/identity/{list}",
+                "identity.admin",
+            ),
+            (
+                "/api/{tenantKey}/{orgKey}/validate/{entitySet}",
+                "identity.read",
+            ),
+            (
+                "/api/{tenantKey}/{orgKey}/validate/identity/{list}",
+                "identity.read",
+            ),
+        ] {
+            let op = &doc["paths"][path]["get"];
+            assert_eq!(op["security"][1]["clientCredentials"][0], scope, "{path}");
+            assert!(op["responses"]["403"].is_object(), "{path}");
+        }
+    }
 }
