@@ -80,6 +80,13 @@ check() {
   done
   [ -n "$client_id" ] && [ -n "$client_secret" ] || { log "FAIL: no demo client credentials on stdout"; exit 1; }
   export FEED_CLIENT_ID=$client_id FEED_CLIENT_SECRET=$client_secret
+  # A client with only identity.admin, for the README's explain example.
+  local admin
+  admin=$(DATABASE_URL="sqlite://$work/feed.db?mode=rwc" "$bin" clients create \
+    --tenant demo --org main --scope identity.admin --json)
+  ADMIN_ID=$(printf '%s' "$admin" | python3 -c 'import json, sys; print(json.load(sys.stdin)["clientId"])')
+  ADMIN_SECRET=$(printf '%s' "$admin" | python3 -c 'import json, sys; print(json.load(sys.stdin)["clientSecret"])')
+  export ADMIN_ID ADMIN_SECRET
   local root="$address/api/demo/main/odata"
   log "feed at $root (HTTP Basic with the demo client)"
 

@@ -685,7 +685,7 @@ async fn the_clients_cli_creates_lists_and_revokes() {
             "--org",
             "main",
             "--scope",
-            "identity.admin",
+            "identity.root",
         ][..],
     ] {
         let out = cli(&app, args);

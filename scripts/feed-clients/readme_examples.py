@@ -75,6 +75,13 @@ def main(readme, address, node_dir):
             printed = run(["bash", "-euo", "pipefail", "-c", code], work, what, line, TOKEN=token).split()
             assert len(printed) == 4 and re.fullmatch(r'"[0-9]+"', printed[0]), printed
             assert printed[1:] == ["304", "200", "412"], printed
+        elif lang == "sh" and "/explain/Users" in body:
+            what = "explain with an identity.admin token: AST, SQL on every backend, plan, cost, timings"
+            answer = json.loads(run(["bash", "-euo", "pipefail", "-c", code], work, what, line))
+            assert answer["valid"] is True and answer["ast"]["filter"], answer
+            assert set(answer["sql"]) == {"sqlite", "postgres", "mysql"}, answer["sql"]
+            assert answer["plan"] and all(p["lines"] for p in answer["plan"]), answer["plan"]
+            assert answer["cost"]["withinBudget"] is True, answer["cost"]
         elif lang == "sh" and "connect/token" in body and "--data-urlencode" in body:
             what = "quick start: token, then curl --data-urlencode on users/odata"
             answer = json.loads(run(["bash", "-euo", "pipefail", "-c", code], work, what, line))
@@ -134,7 +141,7 @@ def main(readme, address, node_dir):
                                  "run; add a check for it\n%s" % (line, lang, body))
         checked.append("README.md:%d %s" % (line, what))
     kinds = len(checked)
-    assert kinds == 10, "expected the README's 10 client examples, ran %d: %s" % (kinds, checked)
+    assert kinds == 11, "expected the README's 11 client examples, ran %d: %s" % (kinds, checked)
     for c in checked:
         print("  ran " + c)
     print("README examples: %d client examples run as written agree with the feed" % kinds)

@@ -119,8 +119,10 @@ pub enum ClientsCommand {
         tenant: String,
         #[arg(long)]
         org: String,
-        /// Scopes to grant: identity.read, identity.write (repeat the option
-        /// or separate with spaces or commas). Default: both.
+        /// Scopes to grant: identity.read, identity.write, identity.admin
+        /// (repeat the option or separate with spaces or commas). Default:
+        /// identity.read and identity.write; identity.admin (explain) only
+        /// when named, and it implies neither of the others.
         #[arg(long = "scope", value_name = "SCOPE")]
         scopes: Vec<String>,
         /// Print `{"clientId":"...","clientSecret":"..."}` only.

@@ -284,6 +284,16 @@ fn run(
                             .configure(routes::configure_identity),
                     )
                     .service(
+                        web::scope("/explain")
+                            .wrap(from_fn(api_guard))
+                            .configure(routes::explain::configure_explain),
+                    )
+                    .service(
+                        web::scope("/validate")
+                            .wrap(from_fn(api_guard))
+                            .configure(routes::explain::configure_validate),
+                    )
+                    .service(
                         web::scope(crate::feed::FEED_SCOPE)
                             .wrap(from_fn(feed_guard))
                             .wrap(crate::feed::odata_version())

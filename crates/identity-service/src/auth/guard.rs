@@ -602,7 +602,7 @@ pub fn admit(
             challenge: None,
         });
     }
-    let needed = Scope::for_method(method);
+    let needed = required_scope(method, path);
     if !principal.scopes.contains(needed) {
         return Err(ApiError::Forbidden {
             message: format!(
@@ -618,9 +618,40 @@ pub fn admit(
     Ok(())
 }
 
+/// The scope a request needs: `identity.admin` for the diagnostics under
+/// `/api/{t}/{o}/explain/` (whatever the method), else the method's scope
+/// (`/validate/` is a read).
+pub fn required_scope(method: &Method, path: &str) -> Scope {
+    if path.split('/').nth(4) == Some(crate::routes::explain::EXPLAIN) {
+        Scope::Admin
+    } else {
+        Scope::for_method(method)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn explain_needs_the_admin_scope() {
+        assert_eq!(
+            required_scope(&Method::GET, "/api/t/o/explain/Users"),
+            Scope::Admin
+        );
+        assert_eq!(
+            required_scope(&Method::GET, "/api/t/o/validate/Users"),
+            Scope::Read
+        );
+        assert_eq!(
+            required_scope(&Method::GET, "/api/t/o/identity/users/explain"),
+            Scope::Read
+        );
+        assert_eq!(
+            required_scope(&Method::POST, "/api/t/o/identity/users"),
+            Scope::Write
+        );
+    }
 
     #[test]
     fn only_the_accept_route_is_exempt() {

@@ -1,4 +1,4 @@
-//! Client scopes: `identity.read` and `identity.write`.
+//! Client scopes: `identity.read`, `identity.write` and `identity.admin`.
 
 use std::fmt;
 
@@ -9,17 +9,21 @@ pub enum Scope {
     Read,
     /// `identity.write`: every other method of API 1.
     Write,
+    /// `identity.admin`: diagnostics (`explain`); implies neither of the
+    /// others.
+    Admin,
 }
 
 impl Scope {
     /// Every scope, in canonical order.
-    pub const ALL: [Scope; 2] = [Scope::Read, Scope::Write];
+    pub const ALL: [Scope; 3] = [Scope::Read, Scope::Write, Scope::Admin];
 
     /// The scope's name on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::Read => "identity.read",
             Scope::Write => "identity.write",
+            Scope::Admin => "identity.admin",
         }
     }
 
@@ -37,6 +41,7 @@ impl Scope {
         match self {
             Scope::Read => 1,
             Scope::Write => 2,
+            Scope::Admin => 4,
         }
     }
 }
@@ -47,7 +52,8 @@ impl Scope {
 pub struct Scopes(u8);
 
 impl Scopes {
-    /// Both scopes: what `clients create` grants unless told otherwise.
+    /// Read and write: what `clients create` grants unless told otherwise
+    /// (`identity.admin` only when asked for).
     pub fn all() -> Scopes {
         Scopes(Scope::Read.bit() | Scope::Write.bit())
     }
@@ -61,12 +67,14 @@ impl Scopes {
                 .into_iter()
                 .find(|s| s.as_str() == name)
                 .ok_or_else(|| {
-                    format!("unknown scope '{name}' (known: identity.read, identity.write)")
+                    format!("unknown scope '{name}' (known: identity.read, identity.write, identity.admin)")
                 })?;
             set.0 |= scope.bit();
         }
         if set.is_empty() {
-            return Err("no scope given (known: identity.read, identity.write)".to_owned());
+            return Err(
+                "no scope given (known: identity.read, identity.write, identity.admin)".to_owned(),
+            );
         }
         Ok(set)
     }
@@ -120,14 +128,22 @@ mod tests {
         assert!(read.contains(Scope::Read) && !read.contains(Scope::Write));
         assert!(read.is_subset_of(both) && !both.is_subset_of(read));
         assert_eq!(Scopes::parse("identity.read,identity.write").unwrap(), both);
+        let admin = Scopes::parse("identity.admin").unwrap();
+        assert!(admin.contains(Scope::Admin) && !admin.contains(Scope::Read));
+        assert!(!admin.is_subset_of(both) && !both.contains(Scope::Admin));
+        let all = Scopes::parse("identity.admin identity.read identity.write").unwrap();
+        assert_eq!(
+            all.to_string(),
+            "identity.read identity.write identity.admin"
+        );
     }
 
     #[test]
     fn refuses_unknown_and_empty() {
         assert!(
-            Scopes::parse("identity.admin")
+            Scopes::parse("identity.root")
                 .unwrap_err()
-                .contains("identity.admin")
+                .contains("identity.root")
         );
         assert!(Scopes::parse("  ").is_err());
         assert!(Scopes::parse("Identity.Read").is_err());

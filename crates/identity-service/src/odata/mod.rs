@@ -10,6 +10,7 @@
 //! serializer, [`Shape`] says for which API).
 
 pub(crate) mod counted;
+pub mod explain;
 mod json;
 pub(crate) mod query_string;
 mod read;

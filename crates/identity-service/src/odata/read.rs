@@ -59,7 +59,17 @@ fn plan<S: Source>(
     scope: &TenantScope,
     req: &ReadRequest<'_>,
 ) -> Result<ReadPlan, QueryError> {
-    let translator = Translator::new(identity_schema(), src.backend());
+    translate(src.backend(), scope, req)
+}
+
+/// The read path's translation of `req` for `backend` (also what
+/// `explain` shows, for every backend).
+pub(super) fn translate(
+    backend: Backend,
+    scope: &TenantScope,
+    req: &ReadRequest<'_>,
+) -> Result<ReadPlan, QueryError> {
+    let translator = Translator::new(identity_schema(), backend);
     Ok(translator.plan_with_conditions(
         req.kind.entity_set(),
         req.options,
@@ -268,7 +278,7 @@ fn first_page(plan: &ReadPlan, ctx: &ReadContext) -> (Option<u64>, u64, u64) {
 
 /// The records a page holds when the client still wants `wanted`: at most
 /// the page size.
-fn page_limit(wanted: Option<u64>, ctx: &ReadContext) -> u64 {
+pub(super) fn page_limit(wanted: Option<u64>, ctx: &ReadContext) -> u64 {
     let page_size = ctx.page_size.max(1);
     wanted.map_or(page_size, |w| w.min(page_size))
 }

@@ -9,6 +9,7 @@
 
 pub mod body;
 pub mod catalog;
+pub mod explain;
 pub mod extract;
 pub mod groups;
 pub mod health;
@@ -353,7 +354,17 @@ pub fn canonical_path(path: &str) -> Option<String> {
         fix(&mut segments, 2, &["token"]);
     }
     if segments.get(1) == Some(&"api") {
-        fix(&mut segments, 4, &["identity", "odata"]);
+        fix(
+            &mut segments,
+            4,
+            &["identity", "odata", explain::EXPLAIN, explain::VALIDATE],
+        );
+        if matches!(
+            segments.get(4).copied(),
+            Some(explain::EXPLAIN | explain::VALIDATE)
+        ) {
+            fix(&mut segments, 5, &["identity"]);
+        }
         if segments.get(4) == Some(&"identity") {
             fix(
                 &mut segments,

@@ -29,7 +29,7 @@ fn reference(name: &str) -> Value {
     json!({ "$ref": format!("#/components/schemas/{name}") })
 }
 
-fn path_param(name: &str, description: &str) -> Value {
+pub(super) fn path_param(name: &str, description: &str) -> Value {
     json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}, "description": description})
 }
 
@@ -44,7 +44,7 @@ fn error_response(description: &str) -> Value {
 }
 
 /// Standard error answers keyed by status.
-fn errors(statuses: &[u16]) -> Map<String, Value> {
+pub(super) fn errors(statuses: &[u16]) -> Map<String, Value> {
     statuses
         .iter()
         .map(|s| {
@@ -117,7 +117,7 @@ impl Op {
     }
 }
 
-fn odata_parameters() -> Vec<Value> {
+pub(super) fn odata_parameters() -> Vec<Value> {
     [
         (
             "$filter",
@@ -632,6 +632,7 @@ pub fn openapi(server: &str) -> Value {
             );
         }
     }
+    super::explain::openapi(&mut paths);
     paths.insert(
         "/health".into(),
         json!({"get": {"tags": ["Operations"], "summary": "The process answers", "operationId": "health",
@@ -684,7 +685,7 @@ pub fn openapi(server: &str) -> Value {
         "servers": [{"url": server}],
         "tags": [
             {"name": "Users"}, {"name": "Memberships"}, {"name": "Roles"}, {"name": "Groups"},
-            {"name": "Invitations"}, {"name": "Authentication"}, {"name": "Operations"}
+            {"name": "Invitations"}, {"name": "Diagnostics"}, {"name": "Authentication"}, {"name": "Operations"}
         ],
         "security": [{"bearerAuth": []}],
         "paths": paths,
@@ -694,7 +695,8 @@ pub fn openapi(server: &str) -> Value {
                 "description": "An access token from POST /connect/token"},
             "clientCredentials": {"type": "oauth2", "flows": {"clientCredentials": {
                 "tokenUrl": format!("{server}/connect/token"),
-                "scopes": {"identity.read": "GET and HEAD", "identity.write": "POST, PUT and DELETE"}}}},
+                "scopes": {"identity.read": "GET and HEAD", "identity.write": "POST, PUT and DELETE",
+                    "identity.admin": "explain (implies neither of the others)"}}}},
             "clientBasic": {"type": "http", "scheme": "basic",
                 "description": "client_id:client_secret (the token endpoint; the OData v4 feed takes it too)"}
         },
@@ -758,7 +760,8 @@ pub fn openapi(server: &str) -> Value {
                     "code": {"type": "string"}, "message": {"type": "string"},
                     "target": {"type": "string"},
                     "details": {"type": "array", "items": {"type": "object", "properties": {
-                        "code": {"type": "string"}, "message": {"type": "string"}, "target": {"type": "string"}}}}
+                        "code": {"type": "string"}, "message": {"type": "string"}, "target": {"type": "string"}}}},
+                    "innererror": {"type": "object", "description": "explain and validate: stage, option, offset, expected, query, caret, timings"}
                 }}}}
         }}
     })
