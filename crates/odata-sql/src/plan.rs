@@ -40,7 +40,12 @@ pub struct Translator<'s> {
     schema: &'s dyn Schema,
     backend: Backend,
     now: DateTime<Utc>,
+    max_expand_depth: usize,
 }
+
+/// The `$expand` levels a [`Translator`] plans unless told otherwise: one
+/// (no `$expand` inside an `$expand`).
+pub const DEFAULT_MAX_EXPAND_DEPTH: usize = 1;
 
 impl<'s> Translator<'s> {
     /// A translator whose `now()` is the current time.
@@ -51,7 +56,17 @@ impl<'s> Translator<'s> {
             // Timestamps are compared to the microsecond (see
             // `ExprTranslator::sub_microsecond_comparison`).
             now: Utc::now().trunc_subsecs(6),
+            max_expand_depth: DEFAULT_MAX_EXPAND_DEPTH,
         }
+    }
+
+    /// The same translator planning `$expand` nested up to `depth` levels
+    /// (`$expand=roles($expand=users)` is two). Deeper nesting is refused
+    /// (400); with a depth of one, a nested `$expand` answers "not
+    /// supported" (501), as before nesting existed. At least one.
+    pub fn with_max_expand_depth(mut self, depth: usize) -> Self {
+        self.max_expand_depth = depth.max(1);
+        self
     }
 
     /// The same translator with a fixed `now()` (for reproducible output).
@@ -274,7 +289,7 @@ impl<'s> Translator<'s> {
 
         let (selection, computed_columns) = top_selection(&root, select.as_ref(), &computed)?;
         let expand = match expand {
-            Some(expand) => expand_plans(&ctx, entity, expand)?,
+            Some(expand) => expand_plans(&ctx, entity, expand, 1, self.max_expand_depth)?,
             None => Vec::new(),
         };
 
@@ -444,6 +459,13 @@ pub struct ExpandPlan {
     pub top: Option<u64>,
     /// Nested `$skip`: related entities skipped per parent.
     pub skip: Option<u64>,
+    /// Nested `$count=true`: the number of related entities per parent
+    /// (after the nested `$filter`, before `$top`/`$skip`) is wanted.
+    pub count: bool,
+    /// Nested `$expand`: navigations of the related entities, expanded in
+    /// turn (one statement per level and navigation, for every related
+    /// entity of the level above).
+    pub expand: Vec<ExpandPlan>,
 }
 
 /// A checked, translated read: filter (with tenant and search), order (ending
@@ -971,12 +993,29 @@ fn single_member<'p>(
     }
 }
 
+/// The expansions of `entity`, `depth` levels deep (the top `$expand` is
+/// level one), at most `max_depth`.
 fn expand_plans(
     ctx: &ExprContext<'_>,
     entity: &EntityType,
     expand: &Expand,
+    depth: usize,
+    max_depth: usize,
 ) -> Result<Vec<ExpandPlan>, TranslateError> {
-    let Expand { items, span: _ } = expand;
+    let Expand { items, span } = expand;
+    if depth > max_depth {
+        return Err(if max_depth == 1 {
+            TranslateError::unsupported("$expand", *span, "$expand inside $expand is not supported")
+        } else {
+            TranslateError::invalid(
+                "$expand",
+                *span,
+                format!(
+                    "$expand is nested {depth} levels deep here; at most {max_depth} levels are allowed"
+                ),
+            )
+        });
+    }
     let mut plans: Vec<ExpandPlan> = Vec::new();
     for item in items {
         let ExpandItem {
@@ -1048,7 +1087,14 @@ fn expand_plans(
                     format!("`{}` is expanded twice", nav.name),
                 ));
             }
-            plans.push(expand_plan(ctx, nav, options.as_deref(), *span)?);
+            plans.push(expand_plan(
+                ctx,
+                entity,
+                nav,
+                options.as_deref(),
+                *span,
+                (depth, max_depth),
+            )?);
         }
     }
     Ok(plans)
@@ -1056,9 +1102,11 @@ fn expand_plans(
 
 fn expand_plan(
     ctx: &ExprContext<'_>,
+    source: &EntityType,
     nav: &Navigation,
     options: Option<&QueryOptions>,
     span: Span,
+    (depth, max_depth): (usize, usize),
 ) -> Result<ExpandPlan, TranslateError> {
     let Some(set) = ctx.schema.entity_set(&nav.target_set) else {
         return Err(TranslateError::invalid(
@@ -1081,6 +1129,8 @@ fn expand_plan(
         tenant: ctx.tenant.clone(),
         top: None,
         skip: None,
+        count: false,
+        expand: Vec::new(),
     };
     if let Some(options) = options {
         let QueryOptions {
@@ -1110,13 +1160,35 @@ fn expand_plan(
         plan.skip = skip
             .map(|t| check_i64("$skip", t.value, t.span))
             .transpose()?;
+        if levels.is_some() {
+            // `$levels` repeats an expansion along a navigation whose target
+            // is its own source type.
+            let recursive = target.name == source.name;
+            let message = format!(
+                "$levels needs a recursive navigation (one whose target is the entity it starts from); `{}` of {} leads to {}{}",
+                nav.name,
+                source.name,
+                target.name,
+                if recursive {
+                    ""
+                } else {
+                    ": nest $expand instead"
+                }
+            );
+            return Err(if recursive {
+                TranslateError::unsupported("$levels", span, message)
+            } else {
+                TranslateError::invalid("$levels", span, message)
+            });
+        }
+        plan.count = count.is_some_and(|c| c.value);
+        if let Some(expand) = expand {
+            plan.expand = expand_plans(ctx, target, expand, depth + 1, max_depth)?;
+        }
         let unsupported = [
-            ("$count", count.is_some()),
-            ("$expand", expand.is_some()),
             ("$search", search.is_some()),
             ("$compute", compute.is_some()),
             ("$apply", apply.is_some()),
-            ("$levels", levels.is_some()),
             ("$skiptoken", skiptoken.is_some()),
             ("$deltatoken", deltatoken.is_some()),
             ("$format", format.is_some()),
