@@ -414,6 +414,40 @@ async fn api1_shares_nested_expand() {
     };
     let from_feed = roles(&feed_body, "value");
     assert_eq!(from_feed, roles(&api1_body, "items"));
+    // A single record expands the same way.
+    let first = &feed_body["value"][0];
+    let one = "$expand=roles($select=roleKey;$expand=users($select=userKey;$top=2))";
+    let id = first["id"].as_str().expect("id");
+    let (status, _, single) = get_json(
+        &app,
+        &feed(&app, &format!("Users({id})?{}", encode_query(one))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{single}");
+    assert_eq!(normalised(&single["roles"]), normalised(&first["roles"]));
+    // Full metadata: navigation links at every level, the same records.
+    let response = app
+        .client
+        .get(app.url(&feed(&app, &format!("Users?{}", encode_query(query)))))
+        .header("Accept", "application/json;odata.metadata=full")
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(response.status(), StatusCode::OK);
+    let full: Value = response.json().await.expect("JSON");
+    assert_eq!(roles(&full, "value"), from_feed);
+    let role = &full["value"]
+        .as_array()
+        .expect("value")
+        .iter()
+        .find_map(|u| u["roles"].as_array().and_then(|r| r.first()).cloned())
+        .expect("a user with a role");
+    assert!(
+        role["users@odata.navigationLink"]
+            .as_str()
+            .is_some_and(|l| l.ends_with("/users")),
+        "{role}"
+    );
     assert!(
         from_feed.iter().any(|r| r.as_array().is_some_and(|a| a
             .iter()
