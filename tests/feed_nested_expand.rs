@@ -522,6 +522,21 @@ async fn a_hostile_nesting_is_over_the_cost_budget() {
 }
 
 #[tokio::test]
+async fn a_depth_of_one_refuses_any_nesting_with_400() {
+    let app = common::spawn_app_with(|s| s.expand_max_depth = 1).await;
+    let two = "$expand=roles($expand=users)";
+    let (status, _, body) =
+        get_json(&app, &feed(&app, &format!("Users?{}", encode_query(two)))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("at most 1 level is allowed"), "{body}");
+    let one = "$expand=roles($count=true)";
+    let (status, _, body) =
+        get_json(&app, &feed(&app, &format!("Users?{}", encode_query(one)))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[tokio::test]
 async fn the_default_depth_is_three() {
     let app = common::spawn_app_with(|s| s.query_cost_budget = 0).await;
     let three = "$expand=roles($expand=users($expand=groups))";

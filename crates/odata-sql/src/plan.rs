@@ -40,12 +40,10 @@ pub struct Translator<'s> {
     schema: &'s dyn Schema,
     backend: Backend,
     now: DateTime<Utc>,
-    max_expand_depth: usize,
+    /// `None`: one level (an `$expand` inside an `$expand` is not
+    /// supported).
+    max_expand_depth: Option<usize>,
 }
-
-/// The `$expand` levels a [`Translator`] plans unless told otherwise: one
-/// (no `$expand` inside an `$expand`).
-pub const DEFAULT_MAX_EXPAND_DEPTH: usize = 1;
 
 impl<'s> Translator<'s> {
     /// A translator whose `now()` is the current time.
@@ -56,16 +54,16 @@ impl<'s> Translator<'s> {
             // Timestamps are compared to the microsecond (see
             // `ExprTranslator::sub_microsecond_comparison`).
             now: Utc::now().trunc_subsecs(6),
-            max_expand_depth: DEFAULT_MAX_EXPAND_DEPTH,
+            max_expand_depth: None,
         }
     }
 
     /// The same translator planning `$expand` nested up to `depth` levels
-    /// (`$expand=roles($expand=users)` is two). Deeper nesting is refused
-    /// (400); with a depth of one, a nested `$expand` answers "not
-    /// supported" (501), as before nesting existed. At least one.
+    /// (`$expand=roles($expand=users)` is two; at least one). Deeper
+    /// nesting is refused as invalid (400). Without this, a nested
+    /// `$expand` is not supported (501).
     pub fn with_max_expand_depth(mut self, depth: usize) -> Self {
-        self.max_expand_depth = depth.max(1);
+        self.max_expand_depth = Some(depth.max(1));
         self
     }
 
@@ -994,24 +992,27 @@ fn single_member<'p>(
 }
 
 /// The expansions of `entity`, `depth` levels deep (the top `$expand` is
-/// level one), at most `max_depth`.
+/// level one), at most `max_depth` (`None`: one, nesting unsupported).
 fn expand_plans(
     ctx: &ExprContext<'_>,
     entity: &EntityType,
     expand: &Expand,
     depth: usize,
-    max_depth: usize,
+    max_depth: Option<usize>,
 ) -> Result<Vec<ExpandPlan>, TranslateError> {
     let Expand { items, span } = expand;
-    if depth > max_depth {
-        return Err(if max_depth == 1 {
+    let limit = max_depth.unwrap_or(1);
+    if depth > limit {
+        return Err(if max_depth.is_none() {
             TranslateError::unsupported("$expand", *span, "$expand inside $expand is not supported")
         } else {
             TranslateError::invalid(
                 "$expand",
                 *span,
                 format!(
-                    "$expand is nested {depth} levels deep here; at most {max_depth} levels are allowed"
+                    "$expand is nested {depth} levels deep here; at most {limit} level{} {} allowed",
+                    if limit == 1 { "" } else { "s" },
+                    if limit == 1 { "is" } else { "are" },
                 ),
             )
         });
@@ -1106,7 +1107,7 @@ fn expand_plan(
     nav: &Navigation,
     options: Option<&QueryOptions>,
     span: Span,
-    (depth, max_depth): (usize, usize),
+    (depth, max_depth): (usize, Option<usize>),
 ) -> Result<ExpandPlan, TranslateError> {
     let Some(set) = ctx.schema.entity_set(&nav.target_set) else {
         return Err(TranslateError::invalid(
