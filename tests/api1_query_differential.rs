@@ -1101,6 +1101,7 @@ async fn run_direct(db_url: &str, mysql: bool) {
         // The generated queries stay under the default cost budget.
         cost_budget: odata_sql::CostBudget::default(),
         limits: Default::default(),
+        expand_max_depth: 3,
     };
     let prefix = "http://test/users/odata?";
     let (db, scope, ctx) = (&db, &scope, &ctx);

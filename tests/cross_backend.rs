@@ -126,6 +126,7 @@ const HANDWRITTEN: &[&str] = &[
     "$filter=year(lastLogin) eq 2026 and hour(lastLogin) eq 23 and minute(lastLogin) eq 59&$orderby=userKey",
     "$filter=roles/any(r: r/roleKey eq 'Gestão')&$orderby=name",
     "$filter=groups/any(g: g/groupKey eq 'straße-team')&$expand=groups($select=groupKey)",
+    "$top=20&$orderby=userKey&$expand=roles($select=roleKey;$expand=users($select=userKey,name;$top=2))",
 ];
 
 /// Handwritten queries of the v4 feed's `Users` (in pages of [`FEED_PAGE`]).
@@ -133,6 +134,8 @@ const HANDWRITTEN_FEED: &[&str] = &[
     "",
     "$count=true&$orderby=lastLogin desc,name",
     "$filter=startswith(userKey,'case.')&$orderby=userKey&$expand=roles($orderby=roleKey desc),groups",
+    "$filter=startswith(userKey,'case.') or status eq 2&$orderby=userKey&$expand=roles($select=roleKey;$count=true;$expand=users($select=userKey,name;$filter=contains(name,'a');$orderby=name desc;$skip=1;$top=3;$count=true))",
+    "$top=30&$orderby=name&$expand=groups($orderby=name;$expand=users($select=userKey;$orderby=tolower(name);$top=4))",
     "$filter=lastLogin lt 2025-03-01T10:00:00.0000001Z&$orderby=userKey&$select=userKey",
     "$filter=status divby 3 gt 0.33333333333&$count=true&$select=status",
     "$filter=status mod 2.5 eq 1.5&$select=status",

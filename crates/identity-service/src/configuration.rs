@@ -166,6 +166,10 @@ pub struct Settings {
     /// change sets' requests included: 400 above. The batch body may be
     /// this many times `max_json_bytes` (413 above). Default 100.
     pub batch_max_requests: usize,
+    /// Deepest nesting of `$expand` on both APIs (`APP_EXPAND_MAX_DEPTH`):
+    /// `$expand=roles($expand=users)` is two levels. Deeper answers 400.
+    /// Between 1 and 8; default 3.
+    pub expand_max_depth: usize,
     /// Whether feed pages and API 1 lists are gzip-compressed for clients
     /// that send `Accept-Encoding: gzip` (`APP_GZIP`). Default true.
     pub gzip: bool,
@@ -233,6 +237,7 @@ impl Default for Settings {
             feed_page_size: crate::feed::DEFAULT_PAGE_SIZE,
             feed_require_if_match: false,
             batch_max_requests: 100,
+            expand_max_depth: 3,
             gzip: true,
             gzip_min_bytes: 1024,
             cors_origins: Vec::new(),
@@ -387,6 +392,9 @@ impl Settings {
         if let Some(v) = env("APP_FEED_REQUIRE_IF_MATCH") {
             self.feed_require_if_match = parse_bool("APP_FEED_REQUIRE_IF_MATCH", &v)?;
         }
+        if let Some(v) = env("APP_EXPAND_MAX_DEPTH") {
+            self.expand_max_depth = parse_env("APP_EXPAND_MAX_DEPTH", &v)?;
+        }
         if let Some(v) = env("APP_BATCH_MAX_REQUESTS") {
             self.batch_max_requests = parse_env("APP_BATCH_MAX_REQUESTS", &v)?;
         }
@@ -411,6 +419,13 @@ impl Settings {
     }
 
     fn validate(&mut self) -> anyhow::Result<()> {
+        let max_depth = crate::odata::query_string::MAX_EXPAND_DEPTH;
+        if !(1..=max_depth).contains(&self.expand_max_depth) {
+            anyhow::bail!(
+                "expand_max_depth must be between 1 and {max_depth}, got {}",
+                self.expand_max_depth
+            );
+        }
         if !(1..=crate::feed::MAX_PAGE_SIZE).contains(&self.feed_page_size) {
             anyhow::bail!(
                 "feed_page_size must be between 1 and {}, got {}",

@@ -27,7 +27,9 @@
 //! [`FAN_OUT_BOUNDED`] for a bounded collection (a user's roles or groups)
 //! and [`FAN_OUT_UNBOUNDED`] for one that can hold every row of its set (a
 //! role's users). Whether a navigation is bounded is the schema's answer
-//! ([`Schema::navigation_bounded`]).
+//! ([`Schema::navigation_bounded`]). A nested `$expand` (and its options)
+//! is multiplied the same way by the fan-out of the expansions it is in:
+//! `$expand=roles($expand=users)` costs 2 + 8 × 4 = 34.
 //!
 //! So `roles/any(r: r/users/any(u: contains(u/name,'zz')))` on users costs
 //! 2 (the outer lambda) + 2 × 64 (the nested one, reading every user of every
@@ -357,7 +359,7 @@ impl<'s> Walker<'s> {
             self.orderby(orderby, &self.top("$orderby"));
         }
         if let Some(expand) = expand {
-            self.expand(expand, self.root);
+            self.expand(expand, self.root, 1);
         }
         if let Some(c) = count
             && c.value
@@ -391,11 +393,15 @@ impl<'s> Walker<'s> {
         );
     }
 
-    fn expand(&mut self, expand: &'s Expand, entity: &'s EntityType) {
-        self.expand_items(&expand.items, entity);
+    fn expand(&mut self, expand: &'s Expand, entity: &'s EntityType, weight: u64) {
+        self.expand_items(&expand.items, entity, weight);
     }
 
-    fn expand_items(&mut self, items: &'s [ExpandItem], entity: &'s EntityType) {
+    /// The expansions `items` of `entity`, each evaluated `weight` times
+    /// per related row: a nested `$expand` runs for every related entity
+    /// of the one it is in, so it (and its options) are multiplied by the
+    /// fan-out of the enclosing navigations.
+    fn expand_items(&mut self, items: &'s [ExpandItem], entity: &'s EntityType, weight: u64) {
         for item in items {
             let ExpandItem {
                 target,
@@ -429,7 +435,8 @@ impl<'s> Walker<'s> {
                         EXPAND_BOUNDED
                     } else {
                         EXPAND_UNBOUNDED
-                    },
+                    }
+                    .saturating_mul(weight),
                 );
                 let (Some(options), Some(target)) =
                     (options.as_deref(), self.schema.entity_set(&nav.target_set))
@@ -440,7 +447,7 @@ impl<'s> Walker<'s> {
                 // Inside an expansion, like inside a lambda over it.
                 let ctx = Context {
                     target: "$expand",
-                    weight: 1,
+                    weight,
                     nested: true,
                     vars: Vec::new(),
                     root: target,
@@ -459,7 +466,12 @@ impl<'s> Walker<'s> {
                     self.compute(compute, &ctx);
                 }
                 if let Some(expand) = &options.expand {
-                    self.expand(expand, target);
+                    let fan_out = if bounded {
+                        FAN_OUT_BOUNDED
+                    } else {
+                        FAN_OUT_UNBOUNDED
+                    };
+                    self.expand(expand, target, weight.saturating_mul(fan_out));
                 }
             }
         }
@@ -508,7 +520,7 @@ impl<'s> Walker<'s> {
                     }
                 }
                 Transformation::Expand(item, _) => {
-                    self.expand_items(std::slice::from_ref(item), self.root);
+                    self.expand_items(std::slice::from_ref(item), self.root, 1);
                 }
                 Transformation::Call { args, .. } => {
                     for arg in args {

@@ -40,6 +40,9 @@ pub struct Translator<'s> {
     schema: &'s dyn Schema,
     backend: Backend,
     now: DateTime<Utc>,
+    /// `None`: one level (an `$expand` inside an `$expand` is not
+    /// supported).
+    max_expand_depth: Option<usize>,
 }
 
 impl<'s> Translator<'s> {
@@ -51,7 +54,17 @@ impl<'s> Translator<'s> {
             // Timestamps are compared to the microsecond (see
             // `ExprTranslator::sub_microsecond_comparison`).
             now: Utc::now().trunc_subsecs(6),
+            max_expand_depth: None,
         }
+    }
+
+    /// The same translator planning `$expand` nested up to `depth` levels
+    /// (`$expand=roles($expand=users)` is two; at least one). Deeper
+    /// nesting is refused as invalid (400). Without this, a nested
+    /// `$expand` is not supported (501).
+    pub fn with_max_expand_depth(mut self, depth: usize) -> Self {
+        self.max_expand_depth = Some(depth.max(1));
+        self
     }
 
     /// The same translator with a fixed `now()` (for reproducible output).
@@ -274,7 +287,7 @@ impl<'s> Translator<'s> {
 
         let (selection, computed_columns) = top_selection(&root, select.as_ref(), &computed)?;
         let expand = match expand {
-            Some(expand) => expand_plans(&ctx, entity, expand)?,
+            Some(expand) => expand_plans(&ctx, entity, expand, 1, self.max_expand_depth)?,
             None => Vec::new(),
         };
 
@@ -444,6 +457,13 @@ pub struct ExpandPlan {
     pub top: Option<u64>,
     /// Nested `$skip`: related entities skipped per parent.
     pub skip: Option<u64>,
+    /// Nested `$count=true`: the number of related entities per parent
+    /// (after the nested `$filter`, before `$top`/`$skip`) is wanted.
+    pub count: bool,
+    /// Nested `$expand`: navigations of the related entities, expanded in
+    /// turn (one statement per level and navigation, for every related
+    /// entity of the level above).
+    pub expand: Vec<ExpandPlan>,
 }
 
 /// A checked, translated read: filter (with tenant and search), order (ending
@@ -971,12 +991,32 @@ fn single_member<'p>(
     }
 }
 
+/// The expansions of `entity`, `depth` levels deep (the top `$expand` is
+/// level one), at most `max_depth` (`None`: one, nesting unsupported).
 fn expand_plans(
     ctx: &ExprContext<'_>,
     entity: &EntityType,
     expand: &Expand,
+    depth: usize,
+    max_depth: Option<usize>,
 ) -> Result<Vec<ExpandPlan>, TranslateError> {
-    let Expand { items, span: _ } = expand;
+    let Expand { items, span } = expand;
+    let limit = max_depth.unwrap_or(1);
+    if depth > limit {
+        return Err(if max_depth.is_none() {
+            TranslateError::unsupported("$expand", *span, "$expand inside $expand is not supported")
+        } else {
+            TranslateError::invalid(
+                "$expand",
+                *span,
+                format!(
+                    "$expand is nested {depth} levels deep here; at most {limit} level{} {} allowed",
+                    if limit == 1 { "" } else { "s" },
+                    if limit == 1 { "is" } else { "are" },
+                ),
+            )
+        });
+    }
     let mut plans: Vec<ExpandPlan> = Vec::new();
     for item in items {
         let ExpandItem {
@@ -1048,7 +1088,14 @@ fn expand_plans(
                     format!("`{}` is expanded twice", nav.name),
                 ));
             }
-            plans.push(expand_plan(ctx, nav, options.as_deref(), *span)?);
+            plans.push(expand_plan(
+                ctx,
+                entity,
+                nav,
+                options.as_deref(),
+                *span,
+                (depth, max_depth),
+            )?);
         }
     }
     Ok(plans)
@@ -1056,9 +1103,11 @@ fn expand_plans(
 
 fn expand_plan(
     ctx: &ExprContext<'_>,
+    source: &EntityType,
     nav: &Navigation,
     options: Option<&QueryOptions>,
     span: Span,
+    (depth, max_depth): (usize, Option<usize>),
 ) -> Result<ExpandPlan, TranslateError> {
     let Some(set) = ctx.schema.entity_set(&nav.target_set) else {
         return Err(TranslateError::invalid(
@@ -1081,6 +1130,8 @@ fn expand_plan(
         tenant: ctx.tenant.clone(),
         top: None,
         skip: None,
+        count: false,
+        expand: Vec::new(),
     };
     if let Some(options) = options {
         let QueryOptions {
@@ -1110,13 +1161,35 @@ fn expand_plan(
         plan.skip = skip
             .map(|t| check_i64("$skip", t.value, t.span))
             .transpose()?;
+        if levels.is_some() {
+            // `$levels` repeats an expansion along a navigation whose target
+            // is its own source type.
+            let recursive = target.name == source.name;
+            let message = format!(
+                "$levels needs a recursive navigation (one whose target is the entity it starts from); `{}` of {} leads to {}{}",
+                nav.name,
+                source.name,
+                target.name,
+                if recursive {
+                    ""
+                } else {
+                    ": nest $expand instead"
+                }
+            );
+            return Err(if recursive {
+                TranslateError::unsupported("$levels", span, message)
+            } else {
+                TranslateError::invalid("$levels", span, message)
+            });
+        }
+        plan.count = count.is_some_and(|c| c.value);
+        if let Some(expand) = expand {
+            plan.expand = expand_plans(ctx, target, expand, depth + 1, max_depth)?;
+        }
         let unsupported = [
-            ("$count", count.is_some()),
-            ("$expand", expand.is_some()),
             ("$search", search.is_some()),
             ("$compute", compute.is_some()),
             ("$apply", apply.is_some()),
-            ("$levels", levels.is_some()),
             ("$skiptoken", skiptoken.is_some()),
             ("$deltatoken", deltatoken.is_some()),
             ("$format", format.is_some()),

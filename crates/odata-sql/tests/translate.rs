@@ -601,14 +601,49 @@ fn unsupported_features_are_reported_not_ignored() {
         "filter(status eq 1)",
     );
     unsupported("$expand=roles/$ref", "$expand", "roles/$ref");
-    unsupported(
-        "$expand=roles($count=true)",
-        "$expand",
-        "roles($count=true)",
-    );
+    // Nesting needs `Translator::with_max_expand_depth`.
+    unsupported("$expand=roles($expand=people)", "$expand", "people");
     unsupported("$filter=lastLogin lt 12:00:00", "$filter", "12:00:00");
     unsupported("$filter=isof(Mock.Person)", "$filter", "isof");
     unsupported("$format=xml", "$format", "xml");
+}
+
+#[test]
+fn nested_expand_is_planned_to_the_depth_allowed() {
+    let query = "$expand=roles($count=true;$top=1;$expand=people($select=name;$expand=roles))";
+    let options = parse_query(query, &ParserOptions::default()).unwrap();
+    let p = Translator::new(&mock(), Backend::Sqlite)
+        .with_max_expand_depth(3)
+        .plan("People", &options, tenant())
+        .expect(query);
+    let roles = &p.expand[0];
+    assert!(roles.count);
+    assert_eq!(roles.top, Some(1));
+    let people = &roles.expand[0];
+    assert_eq!(people.navigation.name, "people");
+    assert!(!people.count);
+    let names: Vec<&str> = people.properties.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["name"]);
+    assert_eq!(people.expand[0].navigation.name, "roles");
+    assert!(people.expand[0].expand.is_empty());
+
+    let e = Translator::new(&mock(), Backend::Sqlite)
+        .with_max_expand_depth(2)
+        .plan("People", &options, tenant())
+        .unwrap_err();
+    assert!(!e.is_unsupported(), "{e:?}");
+    assert_eq!(e.target(), "$expand");
+    assert!(
+        e.to_string().contains("nested 3 levels deep") && e.to_string().contains("at most 2"),
+        "{e}"
+    );
+    // No navigation of the model leads back to its own entity type.
+    invalid("$expand=roles($levels=2)", "$levels", "roles($levels=2)");
+    invalid(
+        "$expand=roles($levels=max)",
+        "$levels",
+        "roles($levels=max)",
+    );
 }
 
 #[test]

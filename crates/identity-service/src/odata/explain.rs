@@ -137,7 +137,7 @@ pub fn validate(
     let (options, parse_us) = parse_timed(raw, ctx)?;
     let req = ReadRequest::new(kind, &options);
     let start = Instant::now();
-    let translated = read::translate(backend, scope, &req);
+    let translated = read::translate(backend, scope, &req, ctx);
     let mut timings = Timings {
         parse_us,
         translate_us: micros(start),
@@ -177,7 +177,7 @@ fn first_page(
     req: &ReadRequest<'_>,
     ctx: &ReadContext,
 ) -> Result<Vec<Built>, QueryError> {
-    let plan = read::translate(backend, scope, req)?;
+    let plan = read::translate(backend, scope, req, ctx)?;
     let limit = read::page_limit(plan.top, ctx);
     let offset = plan.skip.unwrap_or(0);
     let mut built = Vec::new();

@@ -10,6 +10,7 @@
 //! serializer, [`Shape`] says for which API).
 
 pub(crate) mod counted;
+mod expand;
 pub mod explain;
 mod json;
 pub(crate) mod query_string;
@@ -140,6 +141,9 @@ pub struct ReadContext {
     pub cost_budget: odata_sql::CostBudget,
     /// Time limit and tenant share of reads (see [`crate::fair`]).
     pub limits: crate::fair::ReadLimits,
+    /// Deepest nesting of `$expand` planned (`APP_EXPAND_MAX_DEPTH`);
+    /// deeper answers 400.
+    pub expand_max_depth: usize,
 }
 
 impl std::fmt::Debug for ReadContext {
@@ -152,6 +156,7 @@ impl std::fmt::Debug for ReadContext {
             .field("shape", &self.shape)
             .field("cost_budget", &self.cost_budget)
             .field("limits", &self.limits)
+            .field("expand_max_depth", &self.expand_max_depth)
             .finish()
     }
 }

@@ -12,9 +12,13 @@ fn parser_options() -> ParserOptions {
         max_input_len: 16 * 1024,
         max_depth: 64,
         max_nodes: 4_000,
-        max_expand_depth: 2,
+        max_expand_depth: MAX_EXPAND_DEPTH,
     }
 }
+
+/// The deepest `$expand` nesting parsed at all; the `expand_max_depth`
+/// setting (at most this) limits what is planned.
+pub(crate) const MAX_EXPAND_DEPTH: usize = 8;
 
 /// Parses the raw query string (as it arrived, still percent-encoded), on
 /// both APIs alike.

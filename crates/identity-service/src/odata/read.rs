@@ -58,8 +58,9 @@ fn plan<S: Source>(
     src: &S,
     scope: &TenantScope,
     req: &ReadRequest<'_>,
+    ctx: &ReadContext,
 ) -> Result<ReadPlan, QueryError> {
-    translate(src.backend(), scope, req)
+    translate(src.backend(), scope, req, ctx)
 }
 
 /// The read path's translation of `req` for `backend` (also what
@@ -68,8 +69,10 @@ pub(super) fn translate(
     backend: Backend,
     scope: &TenantScope,
     req: &ReadRequest<'_>,
+    ctx: &ReadContext,
 ) -> Result<ReadPlan, QueryError> {
-    let translator = Translator::new(identity_schema(), backend);
+    let translator =
+        Translator::new(identity_schema(), backend).with_max_expand_depth(ctx.expand_max_depth);
     Ok(translator.plan_with_conditions(
         req.kind.entity_set(),
         req.options,
@@ -107,7 +110,7 @@ fn next_link(ctx: &ReadContext, query: &str, keys: Vec<Json>, remaining: Option<
 }
 
 /// Runs one statement, counting it.
-async fn run<S: Source>(
+pub(super) async fn run<S: Source>(
     src: &S,
     ctx: &ReadContext,
     stmt: &SelectStatement,
@@ -159,7 +162,7 @@ pub(crate) async fn count<S: Source>(
     req: &ReadRequest<'_>,
     ctx: &ReadContext,
 ) -> Result<u64, QueryError> {
-    let plan = plan(src, scope, req)?;
+    let plan = plan(src, scope, req, ctx)?;
     match &plan.apply {
         Some(apply) => count_of(src, ctx, &apply.count_statement()).await,
         None => {
@@ -192,7 +195,7 @@ pub(crate) async fn list<S: Source>(
         })
         .await;
     }
-    let plan = plan(src, scope, req)?;
+    let plan = plan(src, scope, req, ctx)?;
     let options = req.options;
     // The canonical options (without paging) are the fingerprint a token is
     // bound to and the query of next links; made once, when needed.
@@ -423,7 +426,7 @@ fn derive<S: Source>(
     ctx: &ReadContext,
     shape: &QueryShape,
 ) -> Result<Option<Templated>, QueryError> {
-    let plan_a = plan(src, scope, req)?;
+    let plan_a = plan(src, scope, req, ctx)?;
     let (_, limit, offset) = first_page(&plan_a, ctx);
     if limit == 0 || plan_a.apply.is_some() || plan_a.count {
         return Ok(None);
@@ -502,7 +505,7 @@ pub(crate) async fn get<S: Source>(
             });
         }
     }
-    let plan = plan(src, scope, req)?;
+    let plan = plan(src, scope, req, ctx)?;
     let stmt = plan.single_statement(id.into());
     let mut records = Records::new(&plan, ctx, scope, 1);
     run(src, ctx, &stmt, &mut records).await?;
@@ -613,47 +616,9 @@ impl<'p> Records<'p> {
                 writer.navigation_link(tail, *id, &nav.name);
             }
             if let Some(expand) = plan.expand.iter().find(|e| e.navigation.name == nav.name) {
-                let target_set = schema
-                    .entity_set(&nav.target_set)
-                    .map_or(nav.target_set.as_str(), |s| s.name.as_str());
-                let key_column = expand
-                    .target
-                    .key
-                    .first()
-                    .and_then(|k| expand.target.property(k))
-                    .and_then(|p| p.column_name())
-                    .unwrap_or("id");
-                let related = RecordWriter::new(
-                    &expand.target,
-                    target_set,
-                    schema.namespace(),
-                    &expand.properties,
-                    &[],
-                    shape,
-                    String::new(),
-                    key_column,
-                );
-                let mut sink = Related {
-                    writer: related,
-                    parent: 0,
-                    position: &position,
-                    items: vec![(Vec::new(), 0); ids.len()],
-                    skip: expand.skip.unwrap_or(0),
-                    top: expand.top.unwrap_or(u64::MAX),
-                };
-                run(
-                    src,
-                    ctx,
-                    &plan.expand_statement(expand, parents()),
-                    &mut sink,
-                )
-                .await?;
-                for (tail, (items, _)) in tails.iter_mut().zip(sink.items) {
-                    tail.push(b',');
-                    write::key(tail, &nav.name);
-                    tail.push(b'[');
-                    tail.extend_from_slice(&items);
-                    tail.push(b']');
+                let members = super::expand::expansion(src, ctx, shape, plan, expand, &ids).await?;
+                for (tail, m) in tails.iter_mut().zip(members) {
+                    tail.extend_from_slice(&m);
                 }
             } else if shape == Shape::Api1
                 && plan
@@ -764,45 +729,6 @@ impl RowSink for Records<'_> {
                     .collect::<Result<_, _>>()?,
             );
         }
-        Ok(())
-    }
-}
-
-/// Related records of an expansion, gathered per parent.
-struct Related<'a> {
-    writer: RecordWriter<'a>,
-    parent: usize,
-    position: &'a HashMap<Uuid, usize>,
-    /// Per parent: the records written so far and how many were seen.
-    items: Vec<(Vec<u8>, u64)>,
-    skip: u64,
-    top: u64,
-}
-
-impl RowSink for Related<'_> {
-    fn columns(&mut self, names: &[&str]) -> Result<(), DbErr> {
-        self.parent = index_of(names, PARENT_COLUMN)?;
-        self.writer.prepare(names)
-    }
-
-    fn row(&mut self, row: &dyn Row) -> Result<(), DbErr> {
-        let Some(parent) = row.uuid(self.parent)? else {
-            return Ok(());
-        };
-        let Some(&i) = self.position.get(&parent) else {
-            return Ok(());
-        };
-        let (out, seen) = &mut self.items[i];
-        *seen += 1;
-        // Nested $skip/$top apply per parent, in the expansion's order.
-        if *seen <= self.skip || *seen - self.skip > self.top {
-            return Ok(());
-        }
-        if !out.is_empty() {
-            out.push(b',');
-        }
-        let id = self.writer.open(row, out)?;
-        self.writer.close(out, id);
         Ok(())
     }
 }

@@ -297,6 +297,7 @@ pub fn read_context(req: &HttpRequest, state: &AppState) -> ReadContext {
         stats: req.extensions().get::<Arc<ReadStats>>().cloned(),
         cost_budget: odata_sql::CostBudget(state.settings.query_cost_budget),
         limits: state.read_limits.clone(),
+        expand_max_depth: state.settings.expand_max_depth,
     }
 }
 

@@ -62,7 +62,8 @@
 //! or sent with other options is a 400. `$filter`, `$orderby`, `$select`,
 //! `$top`, `$skip`, `$count`, `$search`, `$compute` and `$expand` of
 //! collection-valued navigations (with nested `$filter`, `$orderby`,
-//! `$select`, `$top`, `$skip`) are answered.
+//! `$select`, `$top`, `$skip`, `$count`) are answered; an `$expand` inside
+//! an `$expand` answers 501.
 //!
 //! Errors are OData error bodies
 //! (`{"error":{"code","message","target","details"}}`): 400 for a query that

@@ -377,6 +377,12 @@ impl<E> ODataQuery<E> {
             }
             for (obj, key) in records.iter_mut().zip(&keys) {
                 let members = groups.remove(&group_key(key)).unwrap_or_default();
+                if expand.count {
+                    obj.0.push((
+                        format!("{}@odata.count", expand.navigation.name),
+                        Field::Value(Json::from(members.len())),
+                    ));
+                }
                 let skip = expand
                     .skip
                     .map_or(0, |s| usize::try_from(s).unwrap_or(usize::MAX));

@@ -249,6 +249,29 @@ fn expand_costs_by_navigation_and_nested_options() {
 }
 
 #[test]
+fn nested_expands_multiply_by_the_enclosing_fan_out() {
+    // Each role of each user gets its users.
+    assert_eq!(
+        cost("$expand=roles($expand=users)"),
+        EXPAND_BOUNDED + EXPAND_UNBOUNDED * FAN_OUT_BOUNDED
+    );
+    // Options of a nested expansion are evaluated per related row too.
+    assert_eq!(
+        cost("$expand=roles($expand=users($filter=contains(name,'a')))"),
+        EXPAND_BOUNDED + (EXPAND_UNBOUNDED + TEXT_SCAN) * FAN_OUT_BOUNDED
+    );
+    // Every user of every role, then their roles: over the default budget.
+    let total = cost_on("Roles", "$expand=users($expand=roles($expand=users))").total;
+    assert_eq!(
+        total,
+        EXPAND_UNBOUNDED
+            + EXPAND_BOUNDED * FAN_OUT_UNBOUNDED
+            + EXPAND_UNBOUNDED * FAN_OUT_UNBOUNDED * FAN_OUT_BOUNDED
+    );
+    assert!(total > DEFAULT_BUDGET);
+}
+
+#[test]
 fn apply_costs_groupings_and_aggregates() {
     assert_eq!(
         cost("$apply=groupby((status),aggregate($count as n))"),
