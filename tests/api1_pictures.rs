@@ -32,6 +32,24 @@ async fn data_url_roundtrip_with_file_name() {
     let url = user["picture"].as_str().unwrap().to_owned();
     assert_eq!(url, format!("{}/users/{id}/picture", app.base));
 
+    // The same link on the user expanded under a role.
+    app.create_role(json!({"roleKey":"admin","description":"Admin"}))
+        .await;
+    let response = app
+        .post_json("users/jane/roles/add", &json!(["admin"]))
+        .await;
+    assert!(response.status().is_success(), "{}", response.status());
+    let roles = common::json_of(
+        app.get("roles/odata?$expand=users($select=picture)").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        roles["items"][0]["users"][0]["picture"],
+        url.as_str(),
+        "{roles}"
+    );
+
     let response = app.get(&format!("{url}?fileName=avatar.png")).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["content-type"], "image/png");

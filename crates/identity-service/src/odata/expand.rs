@@ -22,11 +22,14 @@ type Members = Vec<Vec<u8>>;
 /// The members `expand` adds to each record of `ids` (in that order):
 /// `,"nav@odata.count":n` when the expansion asks for its count, then
 /// `,"nav":[...]`, the related records written with their own nested
-/// expansions. `plan` builds the statements (its backend).
+/// expansions. `plan` builds the statements (its backend); `picture_base`
+/// is where the tenant's stored pictures are served (users' `picture`).
+#[allow(clippy::too_many_arguments)]
 pub(super) fn expansion<'a, S: Source>(
     src: &'a S,
     ctx: &'a ReadContext,
     shape: Shape,
+    picture_base: &'a str,
     plan: &'a ReadPlan,
     expand: &'a ExpandPlan,
     ids: &'a [Uuid],
@@ -51,7 +54,7 @@ pub(super) fn expansion<'a, S: Source>(
             &expand.properties,
             &[],
             shape,
-            String::new(),
+            picture_base.to_owned(),
             key_column,
         );
         let position: HashMap<Uuid, usize> =
@@ -100,7 +103,7 @@ pub(super) fn expansion<'a, S: Source>(
                 let members = if children.is_empty() {
                     Vec::new()
                 } else {
-                    expansion(src, ctx, shape, plan, inner, &children).await?
+                    expansion(src, ctx, shape, picture_base, plan, inner, &children).await?
                 };
                 for (tail, m) in tails.iter_mut().zip(members) {
                     tail.extend_from_slice(&m);

@@ -616,7 +616,16 @@ impl<'p> Records<'p> {
                 writer.navigation_link(tail, *id, &nav.name);
             }
             if let Some(expand) = plan.expand.iter().find(|e| e.navigation.name == nav.name) {
-                let members = super::expand::expansion(src, ctx, shape, plan, expand, &ids).await?;
+                let members = super::expand::expansion(
+                    src,
+                    ctx,
+                    shape,
+                    writer.picture_base(),
+                    plan,
+                    expand,
+                    &ids,
+                )
+                .await?;
                 for (tail, m) in tails.iter_mut().zip(members) {
                     tail.extend_from_slice(&m);
                 }

@@ -482,6 +482,11 @@ impl<'a> RecordWriter<'a> {
         out.push(b'}');
     }
 
+    /// Where the tenant's stored pictures are served (see `new`).
+    pub fn picture_base(&self) -> &str {
+        &self.picture_base
+    }
+
     /// Navigation parts of a record before its value (full metadata: the
     /// navigation link), for navigation `name` of the record with key `id`.
     pub(crate) fn navigation_link(&self, out: &mut Vec<u8>, id: Uuid, name: &str) {
