@@ -1121,7 +1121,7 @@ fn expand_plan(
                     at,
                     format!(
                         "{name} is not allowed inside the $expand of the to-one navigation `{}` \
-                         (only $select and $expand are)",
+                         (it leads to at most one entity: only $select applies)",
                         nav.name
                     ),
                 ));
