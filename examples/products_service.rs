@@ -1,11 +1,14 @@
 //! A complete small OData service over two SeaORM entities on SQLite:
 //! `Products` and `Categories` with `$filter`, `$orderby`, `$select`,
-//! `$count`, `$expand=products` and server-side paging (`@odata.nextLink`).
+//! `$count`, `$expand` (`products` of a category: an array; `category` of a
+//! product: an object, or `null` for a product without one) and server-side
+//! paging (`@odata.nextLink`).
 //!
 //! ```text
 //! cargo run --example products_service
 //! curl 'http://127.0.0.1:8080/odata/Products?$filter=price%20gt%202&$orderby=name'
 //! curl 'http://127.0.0.1:8080/odata/Categories?$expand=products($orderby=price%20desc)'
+//! curl 'http://127.0.0.1:8080/odata/Products?$expand=category($select=name)'
 //! ```
 //!
 //! `tests/products_service.rs` starts this app on port 0 and checks its
@@ -45,7 +48,7 @@ pub mod product {
         pub tenant_id: i64,
         pub name: String,
         pub price: Option<f64>,
-        pub category_id: i64,
+        pub category_id: Option<i64>,
         #[sea_orm(belongs_to, from = "category_id", to = "id")]
         pub category: HasOne<super::category::Entity>,
     }
@@ -70,7 +73,8 @@ pub async fn service(
     txn.execute_unprepared(
         "INSERT INTO products (id, tenant_id, name, price, category_id) VALUES (1, 1, 'Apple', 1.25, 1), \
          (2, 1, 'banana', 0.5, 1), (3, 1, 'Cherry', NULL, 1), (4, 1, 'Bread', 3.5, 2), \
-         (5, 1, 'Bagel', 2.5, 2), (6, 1, 'Baguette', 2.5, 2), (7, 2, 'Secret', 9.0, 3)",
+         (5, 1, 'Bagel', 2.5, 2), (6, 1, 'Baguette', 2.5, 2), (7, 2, 'Secret', 9.0, 3), \
+         (8, 1, 'Salt', 0.75, NULL)",
     )
     .await?;
     txn.commit().await?;

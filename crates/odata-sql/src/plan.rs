@@ -441,7 +441,9 @@ pub struct OrderKey {
     code_point: bool,
 }
 
-/// A navigation expanded into objects.
+/// A navigation expanded into objects: an array of them for a collection, at
+/// most one (an object or `null`) for a to-one navigation
+/// ([`ExpandPlan::is_collection`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExpandPlan {
     /// The navigation property.
@@ -492,6 +494,14 @@ pub struct ReadPlan {
     /// An aggregating `$apply`: when present, the result rows come from
     /// [`ApplyPlan`] instead of the entity statements.
     pub apply: Option<ApplyPlan>,
+}
+
+impl ExpandPlan {
+    /// Whether the navigation is a collection (an array is written) rather
+    /// than to-one (an object or `null`).
+    pub fn is_collection(&self) -> bool {
+        self.navigation.is_collection()
+    }
 }
 
 impl ReadPlan {
@@ -638,7 +648,8 @@ impl ReadPlan {
     }
 
     /// The related entities of an expansion for each of `parents`: column
-    /// [`PARENT_COLUMN`] plus the target's selected columns.
+    /// [`PARENT_COLUMN`] plus the target's selected columns. For a to-one
+    /// navigation, at most one row per parent (one statement for a page).
     pub fn expand_statement(&self, expand: &ExpandPlan, parents: Vec<Value>) -> SelectStatement {
         let scope = Scope {
             entity: &expand.target,
@@ -1071,16 +1082,6 @@ fn expand_plans(
             }
         };
         for nav in navs {
-            if !nav.is_collection() {
-                return Err(TranslateError::unsupported(
-                    "$expand",
-                    *span,
-                    format!(
-                        "expanding the to-one navigation `{}` is not supported",
-                        nav.name
-                    ),
-                ));
-            }
             if plans.iter().any(|p| p.navigation.name == nav.name) {
                 return Err(TranslateError::invalid(
                     "$expand",
@@ -1155,6 +1156,28 @@ fn expand_plan(
             aliases: _,
             custom: _,
         } = options;
+        if !nav.is_collection() {
+            // At most one related entity: only $select (and $expand) mean
+            // something there.
+            let pointless = [
+                ("$filter", filter.as_ref().map(|f| f.span)),
+                ("$orderby", orderby.as_ref().map(|o| o.span)),
+                ("$top", top.as_ref().map(|t| t.span)),
+                ("$skip", skip.as_ref().map(|t| t.span)),
+                ("$count", count.as_ref().map(|c| c.span)),
+            ];
+            if let Some((name, at)) = pointless.iter().find_map(|(n, s)| s.map(|s| (n, s))) {
+                return Err(TranslateError::invalid(
+                    "$expand",
+                    at,
+                    format!(
+                        "{name} is not allowed inside the $expand of the to-one navigation `{}` \
+                         (it leads to at most one entity: only $select applies)",
+                        nav.name
+                    ),
+                ));
+            }
+        }
         plan.top = top
             .map(|t| check_i64("$top", t.value, t.span))
             .transpose()?;
@@ -1225,6 +1248,10 @@ fn expand_plan(
                 plan.order.push((e, key.descending, key.nullable));
             }
         }
+    }
+    if !nav.is_collection() {
+        // At most one row per parent: no order needed.
+        return Ok(plan);
     }
     // Default order, and the tie-breaker: the alternate key case-insensitively,
     // then exactly, then the key.

@@ -178,9 +178,12 @@ pub enum Multiplicity {
 /// key, in the same way. The translator supports collections
 /// ([`Multiplicity::Many`]: lambdas, `$count`, `$expand`) and, for a to-one
 /// navigation, paths to a property of its target in `$filter` and
-/// `$orderby` (`category/name eq 'tea'`: null when there is no target);
-/// `$select` and `$expand` of a to-one navigation, and paths through more
-/// than one navigation, are [`crate::TranslateError::Unsupported`].
+/// `$orderby` (`category/name eq 'tea'`: null when there is no target) and
+/// `$expand` (at most one row per parent, with a nested `$select`; nested
+/// `$filter`, `$orderby`, `$top`, `$skip`, `$count` are
+/// [`crate::TranslateError::Invalid`]); `$select` of a to-one navigation,
+/// `nav eq null`, and paths through more than one navigation are
+/// [`crate::TranslateError::Unsupported`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Navigation {
     /// The OData name (`roles`, `groups`, `users`).

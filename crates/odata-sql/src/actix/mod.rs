@@ -60,16 +60,19 @@
 //! ends with the key, so paging is stable); the position is a signed
 //! `$skiptoken` bound to the query's other options: a token that was altered
 //! or sent with other options is a 400. `$filter`, `$orderby`, `$select`,
-//! `$top`, `$skip`, `$count`, `$search`, `$compute` and `$expand` of
-//! collection-valued navigations (with nested `$filter`, `$orderby`,
-//! `$select`, `$top`, `$skip`, `$count`) are answered; an `$expand` inside
-//! an `$expand` answers 501.
+//! `$top`, `$skip`, `$count`, `$search`, `$compute` and `$expand` are
+//! answered: a collection-valued navigation as an array (with nested
+//! `$filter`, `$orderby`, `$select`, `$top`, `$skip`, `$count`), a to-one navigation as
+//! an object or `null` (with nested `$select`; a nested `$filter`, `$orderby`,
+//! `$top`, `$skip` or `$count` there is a 400). One statement per expanded
+//! navigation for the whole page; an `$expand` inside an `$expand`
+//! answers 501.
 //!
 //! Errors are OData error bodies
 //! (`{"error":{"code","message","target","details"}}`): 400 for a query that
 //! does not parse (the message gives the byte offset in the query string and
 //! what was expected) or does not fit the model, 501 for what is recognised
-//! but not done here: `$apply`, to-one `$expand` (the translator's), and
+//! but not done here: `$apply`, nested `$expand`, and
 //! computed properties ([`PropertySource::Computed`](crate::schema::PropertySource),
 //! whose values only the application can compute). On SQLite, `tolower`,
 //! `toupper` and integer arithmetic use SQL functions (`odata_lower`,

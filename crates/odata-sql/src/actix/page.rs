@@ -39,6 +39,8 @@ struct Record(Vec<(String, Field)>);
 enum Field {
     Value(Json),
     Records(Vec<Record>),
+    /// A to-one navigation: its entity or `null`.
+    Single(Option<Record>),
 }
 
 impl Record {
@@ -50,6 +52,7 @@ impl Record {
                     let v = match f {
                         Field::Value(v) => v.clone(),
                         Field::Records(rs) => Json::Array(rs.iter().map(Record::to_json).collect()),
+                        Field::Single(r) => r.as_ref().map_or(Json::Null, Record::to_json),
                     };
                     (k.clone(), v)
                 })
@@ -68,6 +71,8 @@ impl Record {
             match f {
                 Field::Value(v) => out.push_str(&v.to_string()),
                 Field::Records(rs) => write_array(rs, out),
+                Field::Single(Some(r)) => r.write(out),
+                Field::Single(None) => out.push_str("null"),
             }
         }
         out.push('}');
@@ -340,7 +345,9 @@ impl<E> ODataQuery<E> {
         context
     }
 
-    /// Adds the expanded navigations to `records` (one statement each).
+    /// Adds the expanded navigations to `records` (one statement each for the
+    /// page: an array per record for a collection, an object or `null` for a
+    /// to-one navigation).
     async fn expand(
         &self,
         found: &[QueryResult],
@@ -377,6 +384,12 @@ impl<E> ODataQuery<E> {
             }
             for (obj, key) in records.iter_mut().zip(&keys) {
                 let members = groups.remove(&group_key(key)).unwrap_or_default();
+                if !expand.is_collection() {
+                    let single = members.into_iter().next();
+                    obj.0
+                        .push((expand.navigation.name.clone(), Field::Single(single)));
+                    continue;
+                }
                 if expand.count {
                     obj.0.push((
                         format!("{}@odata.count", expand.navigation.name),
