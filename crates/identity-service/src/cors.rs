@@ -35,7 +35,7 @@ pub fn enabled(settings: &Settings) -> bool {
 }
 
 /// The `actix-cors` middleware for the configured origins (used only when
-/// [`enabled`]): any request header, the API's methods, [`EXPOSED`]
+/// [`enabled`]): any request header, the API's methods, `EXPOSED`
 /// headers, preflights cached for an hour. `*` answers
 /// `Access-Control-Allow-Origin: *`; tokens travel in `Authorization`, so
 /// no credentials mode is needed.

@@ -6,7 +6,7 @@
 //! Every file is read and checked completely before anything is written, so a
 //! bad row stops the import with the file, line and column, and nothing of
 //! that file (nor of the files after it) is written. Each file is then written
-//! in its own transaction with multi-row INSERTs (see [`bulk`]).
+//! in its own transaction with multi-row INSERTs (see `import::bulk`).
 
 mod bulk;
 pub(crate) mod fields;

@@ -1,12 +1,12 @@
 //! API 2: the standard OData v4 feed of users, roles and groups under
 //! `/api/{tenantKey}/{orgKey}/odata/`, read by BI tools (Power BI, Excel,
 //! Tableau) and OData client libraries unmodified, and written by OData
-//! clients ([`writes`]: create, update, delete, `$ref`) through API 1's
+//! clients (`writes`: create, update, delete, `$ref`) through API 1's
 //! domain rules and storage, one request at a time or in a `$batch`
 //! (`batch`).
 //!
 //! The feed is a thin layer over the one read path ([`crate::odata::list`]
-//! and [`crate::odata::get_by_id`]): it parses the resource path with the
+//! and [`crate::odata::get`]): it parses the resource path with the
 //! parser's resource-path entry point, calls the read path with the feed's
 //! page size, and wraps the records in OData JSON (context URLs, `value`,
 //! `@odata.count`, `@odata.nextLink`, metadata levels). `$metadata` is

@@ -319,7 +319,7 @@ pub fn spawn_statistics_upkeep(db: DatabaseConnection) -> tokio::task::JoinHandl
 /// Applies every pending migration.
 ///
 /// Behind a transaction pooler (PostgreSQL with the statement cache off,
-/// see [`connect_postgres_pinned`]) the migrator's statements that run
+/// see `connect_postgres_pinned`) the migrator's statements that run
 /// outside its own transactions (creating its bookkeeping table) are only
 /// committed when their pool connection is given back, which may be after
 /// the next statement started on another connection. There the migration

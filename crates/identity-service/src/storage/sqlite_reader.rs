@@ -33,7 +33,7 @@
 //!
 //! Every reader connection has a progress handler (the mechanism of the
 //! inline reads below: no watchdog thread) that looks at the clock every
-//! [`INLINE_CHECK_STEPS`] virtual-machine steps. It interrupts the running
+//! `INLINE_CHECK_STEPS` virtual-machine steps. It interrupts the running
 //! statement once the job has run longer than the read timeout
 //! ([`SqliteReaders::with_read_timeout`]; the answer is then
 //! [`ReaderError::TimedOut`]), or as soon as the caller went away: the
@@ -60,7 +60,7 @@
 //! `sea-query-sqlx`, i.e. SeaORM) encodes them when it writes and binds:
 //! UUIDs as 16-byte blobs, `DateTime<Utc>` as RFC 3339 text with `+00:00`
 //! and as many fractional digits as needed, booleans as 0/1. The decoders
-//! ([`uuid`], [`timestamp`], [`boolean`], ...) accept exactly what sqlx's
+//! (`uuid`, `timestamp`, `boolean`, ...) accept exactly what sqlx's
 //! decoders accept for the value's storage class, so a row reads the same
 //! through either driver.
 
