@@ -269,7 +269,6 @@ fn run(
             .app_data(routes::path_config())
             .app_data(routes::query_config())
             .configure(routes::health::configure)
-            .configure(routes::pages::configure)
             .configure(routes::metrics::configure)
             .configure(routes::openapi::configure)
             .configure(routes::token::configure)
@@ -300,6 +299,9 @@ fn run(
                             .configure(crate::feed::configure),
                     ),
             )
+            // After the API: `/assets/{name}` is a pattern (a regex match)
+            // that every API request would otherwise be tried against.
+            .configure(routes::pages::configure)
             .default_service(web::to(routes::unknown_route))
             // CORS in front of the guards: preflights never need credentials.
             .wrap(Condition::new(
