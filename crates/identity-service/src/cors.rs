@@ -5,10 +5,8 @@
 //! CORS is off) a 403 OData error naming the setting; neither reaches the
 //! authentication guards.
 
-use actix_web::body::{EitherBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::dev::ServiceRequest;
 use actix_web::http::{Method, header};
-use actix_web::middleware::Next;
 
 use crate::configuration::Settings;
 use crate::error::ApiError;
@@ -72,43 +70,38 @@ fn is_preflight(req: &ServiceRequest) -> bool {
             .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
 }
 
-/// Middleware in front of [`middleware`] (and of the guards): a preflight
-/// from an origin that is not allowed is answered 403 here, with an OData
-/// error body and without credentials.
-pub async fn preflight_gate<B: MessageBody>(
-    req: ServiceRequest,
-    next: Next<B>,
-) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
-    if is_preflight(&req) {
-        let settings = req
-            .app_data::<actix_web::web::Data<crate::startup::AppState>>()
-            .map(|state| &state.settings);
-        let origin = req
-            .headers()
-            .get(header::ORIGIN)
-            .and_then(|o| o.to_str().ok())
-            .unwrap_or("");
-        if let Some(settings) = settings
-            && !allowed(settings, origin)
-        {
-            let message = if enabled(settings) {
-                format!(
-                    "cross-origin requests from `{}` are not allowed: the allowed origins are set with APP_CORS_ORIGINS",
-                    crate::error::echo(origin)
-                )
-            } else {
-                "cross-origin requests are not enabled on this server: set APP_CORS_ORIGINS to allow browser clients of other origins".to_owned()
-            };
-            let error = ApiError::Forbidden {
-                message,
-                challenge: None,
-            };
-            return Ok(req.error_response(error).map_into_right_body());
-        }
+/// The refusal of a preflight from an origin that is not allowed (every
+/// origin while CORS is off): a 403 OData error naming the setting, given
+/// by the outermost middleware (`startup`), in front of [`middleware`] and
+/// of the guards, so it needs no credentials. `None` for every other
+/// request.
+pub fn refuse_preflight(req: &ServiceRequest) -> Option<ApiError> {
+    if !is_preflight(req) {
+        return None;
     }
-    next.call(req)
-        .await
-        .map(ServiceResponse::map_into_left_body)
+    let settings = &req
+        .app_data::<actix_web::web::Data<crate::startup::AppState>>()?
+        .settings;
+    let origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|o| o.to_str().ok())
+        .unwrap_or("");
+    if allowed(settings, origin) {
+        return None;
+    }
+    let message = if enabled(settings) {
+        format!(
+            "cross-origin requests from `{}` are not allowed: the allowed origins are set with APP_CORS_ORIGINS",
+            crate::error::echo(origin)
+        )
+    } else {
+        "cross-origin requests are not enabled on this server: set APP_CORS_ORIGINS to allow browser clients of other origins".to_owned()
+    };
+    Some(ApiError::Forbidden {
+        message,
+        challenge: None,
+    })
 }
 
 #[cfg(test)]

@@ -308,7 +308,6 @@ fn run(
                 cors_enabled,
                 crate::cors::middleware(&cors_settings),
             ))
-            .wrap(from_fn(crate::cors::preflight_gate))
             .wrap_fn(move |mut req, srv| {
                 if let Some(path) = routes::canonical_path(req.path()) {
                     let with_query = match req.query_string() {
@@ -352,25 +351,31 @@ fn run(
                     req.extensions_mut().insert(stats.clone());
                     stats
                 });
-                // Refuse an over-long query string before any routing work;
-                // the refusal still gets the request id and is counted.
-                let next = if query_length <= max_query {
-                    Either::Left(span.in_scope(|| srv.call(req)))
+                // Refuse an over-long query string, and a CORS preflight
+                // from an origin that is not allowed (without credentials,
+                // see crate::cors), before any routing work; the refusal
+                // still gets the request id and is counted.
+                let refusal = if query_length > max_query {
+                    Some(ApiError::UriTooLong {
+                        message: format!(
+                            "the query string has {query_length} bytes, more than the limit of {max_query}"
+                        ),
+                    })
                 } else {
-                    Either::Right(req)
+                    crate::cors::refuse_preflight(&req)
+                };
+                let next = match refusal {
+                    None => Either::Left(span.in_scope(|| srv.call(req))),
+                    Some(error) => Either::Right((req, error)),
                 };
                 let metrics = metrics.clone();
                 metrics.begin();
                 async move {
                     let result = match next {
                         Either::Left(fut) => fut.await.map(ServiceResponse::map_into_left_body),
-                        Either::Right(req) => Ok(req
-                            .error_response(ApiError::UriTooLong {
-                                message: format!(
-                                    "the query string has {query_length} bytes, more than the limit of {max_query}"
-                                ),
-                            })
-                            .map_into_right_body()),
+                        Either::Right((req, error)) => {
+                            Ok(req.error_response(error).map_into_right_body())
+                        }
                     };
                     let status = match &result {
                         Ok(response) => response.status(),
