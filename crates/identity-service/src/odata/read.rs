@@ -380,7 +380,7 @@ fn templated<S: Source>(
     let Some(mut shape) = QueryShape::of(req.options) else {
         return Ok(None);
     };
-    let mut key = TemplateKey {
+    let key = TemplateKey {
         backend: src.backend(),
         kind: req.kind,
         page_size: ctx.page_size,
@@ -390,9 +390,7 @@ fn templated<S: Source>(
     let templated = match cached {
         Some(found) => found,
         None => {
-            shape.key = std::mem::take(&mut key.shape);
-            let made = derive(src, scope, req, ctx, &shape)?.map(Rc::new);
-            key.shape = std::mem::take(&mut shape.key);
+            let made = derive(src, scope, req, ctx, &shape, &key.shape)?.map(Rc::new);
             TEMPLATES.with(|t| {
                 let mut t = t.borrow_mut();
                 if t.len() >= TEMPLATES_PER_THREAD {
@@ -425,6 +423,7 @@ fn derive<S: Source>(
     req: &ReadRequest<'_>,
     ctx: &ReadContext,
     shape: &QueryShape,
+    shape_key: &str,
 ) -> Result<Option<Templated>, QueryError> {
     let plan_a = plan(src, scope, req, ctx)?;
     let (_, limit, offset) = first_page(&plan_a, ctx);
@@ -438,7 +437,7 @@ fn derive<S: Source>(
     let (sql_a, values_a) = statement(&plan_a)?;
     let perturbed = QueryShape::perturbed(req.options);
     let tenant_b = Uuid::from_u128(scope.tenant_id.as_u128() ^ 1);
-    let Some(shape_b) = QueryShape::of(&perturbed).filter(|b| b.key == shape.key) else {
+    let Some(shape_b) = QueryShape::of(&perturbed).filter(|b| b.key == shape_key) else {
         return Ok(None);
     };
     let plan_b = Translator::new(identity_schema(), src.backend()).plan_with_conditions(
