@@ -66,7 +66,8 @@ pub struct AppState {
     /// The pool `/ready` pings: one connection of its own, so readiness
     /// never waits behind tenant queries; `None` pings through `db`.
     pub health_db: Option<DatabaseConnection>,
-    tenants: RwLock<HashMap<(String, String), TenantScope>>,
+    /// Found tenant+org pairs by lowercased tenant key, then org key.
+    tenants: RwLock<HashMap<String, HashMap<String, TenantScope>>>,
 }
 
 impl AppState {
@@ -132,13 +133,17 @@ impl AppState {
         self
     }
 
-    pub(crate) fn cached_tenant(&self, key: &(String, String)) -> Option<TenantScope> {
-        self.tenants.read().ok()?.get(key).cloned()
+    /// The cached scope of a pair of lowercased keys.
+    pub(crate) fn cached_tenant(&self, tenant: &str, org: &str) -> Option<TenantScope> {
+        self.tenants.read().ok()?.get(tenant)?.get(org).cloned()
     }
 
-    pub(crate) fn cache_tenant(&self, key: (String, String), scope: TenantScope) {
+    /// Caches the scope of a pair of lowercased keys.
+    pub(crate) fn cache_tenant(&self, tenant: &str, org: &str, scope: TenantScope) {
         if let Ok(mut map) = self.tenants.write() {
-            map.insert(key, scope);
+            map.entry(tenant.to_owned())
+                .or_default()
+                .insert(org.to_owned(), scope);
         }
     }
 }

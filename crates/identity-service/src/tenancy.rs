@@ -1,5 +1,7 @@
 //! The tenant scope every request and every storage call carries.
 
+use std::sync::Arc;
+
 use uuid::Uuid;
 
 /// A resolved tenant+organization. Built only by the request extractor (or
@@ -9,8 +11,9 @@ use uuid::Uuid;
 pub struct TenantScope {
     /// `tenants.id`: the value every statement filters on.
     pub tenant_id: Uuid,
-    /// The tenant key as stored (used to build links).
-    pub tenant_key: String,
+    /// The tenant key as stored (used to build links). Shared: a scope is
+    /// cloned out of the tenant cache on every request.
+    pub tenant_key: Arc<str>,
     /// The organization key as stored (used to build links).
-    pub org_key: String,
+    pub org_key: Arc<str>,
 }

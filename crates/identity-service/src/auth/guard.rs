@@ -87,7 +87,7 @@ pub struct AuthState {
     /// Credentials (SHA-256 of `id:secret`) verified successfully, with
     /// their principal and when: the success cache within `cache_ttl`, the
     /// exemption from throttling within [`KNOWN_CREDENTIALS`].
-    basic: Mutex<HashMap<[u8; 32], (Principal, Instant)>>,
+    basic: Mutex<HashMap<[u8; 32], (Arc<Principal>, Instant)>>,
     /// Verifications in progress, by the same key.
     flights: Mutex<HashMap<[u8; 32], Flight>>,
     /// argon2 on a fixed set of threads behind a bounded queue.
@@ -284,29 +284,42 @@ impl AuthState {
             })
     }
 
-    /// HTTP Basic credentials: from the cache when verified recently, else
-    /// verified (and cached when they are right).
+    /// HTTP Basic credentials (`decoded`: the base64-decoded
+    /// `client_id:secret`): from the cache when verified recently, else
+    /// verified (and cached when they are right). `Err(None)` for
+    /// credentials that are not `client_id:secret` with a non-empty id.
+    ///
+    /// The cache is looked up with the SHA-256 of the decoded bytes, which
+    /// is [`credentials_key`] of their id and secret, before anything is
+    /// split or copied: a hit costs one hash and one map lookup.
     async fn verify_basic(
         &self,
         db: &DatabaseConnection,
-        client_id: &str,
-        secret: &str,
+        decoded: &[u8],
         source: Option<IpAddr>,
-    ) -> Result<Option<Principal>, ApiError> {
-        let key = credentials_key(client_id, secret);
+    ) -> Result<Option<Arc<Principal>>, Option<ApiError>> {
+        let key: [u8; 32] = Sha256::digest(decoded).into();
         if !self.cache_ttl.is_zero()
             && let Some(principal) = self.verified_within(&key, self.cache_ttl)
         {
             return Ok(Some(principal));
         }
-        self.verify_client(db, client_id, secret, source).await
+        let (client_id, secret) = std::str::from_utf8(decoded)
+            .ok()
+            .and_then(|s| s.split_once(':'))
+            .filter(|(id, _)| !id.is_empty())
+            .ok_or(None)?;
+        Ok(self
+            .verify_client(db, client_id, secret, source)
+            .await?
+            .map(Arc::new))
     }
 
     /// The principal of credentials verified successfully less than `age` ago.
-    fn verified_within(&self, key: &[u8; 32], age: Duration) -> Option<Principal> {
+    fn verified_within(&self, key: &[u8; 32], age: Duration) -> Option<Arc<Principal>> {
         let cache = self.basic.lock().ok()?;
         let (principal, verified) = cache.get(key)?;
-        (verified.elapsed() < age).then(|| principal.clone())
+        (verified.elapsed() < age).then(|| Arc::clone(principal))
     }
 
     fn remember(&self, key: [u8; 32], principal: &Principal) {
@@ -323,7 +336,7 @@ impl AuthState {
                 cache.retain(|_, (_, verified)| *verified > median);
             }
         }
-        cache.insert(key, (principal.clone(), Instant::now()));
+        cache.insert(key, (Arc::new(principal.clone()), Instant::now()));
     }
 
     fn forget(&self, key: &[u8; 32]) {
@@ -472,12 +485,41 @@ fn is_invitation_accept(path: &str) -> bool {
 }
 
 /// Credentials as sent.
-enum Credentials {
-    Bearer(String),
-    Basic { client_id: String, secret: String },
+enum Credentials<'a> {
+    /// The token of `Bearer <token>`.
+    Bearer(&'a str),
+    /// The base64-decoded `client_id:secret` of `Basic <base64>` (not yet
+    /// checked for its `:`).
+    Basic(Decoded),
 }
 
-fn credentials(req: &ServiceRequest, accepts: Accepts) -> Result<Credentials, ApiError> {
+/// Base64-decoded Basic credentials: on the stack when they are short, as
+/// they almost always are.
+enum Decoded {
+    Inline([u8; 192], usize),
+    Heap(Vec<u8>),
+}
+
+impl Decoded {
+    fn of(base64: &str) -> Option<Decoded> {
+        let mut buf = [0u8; 192];
+        if base64::decoded_len_estimate(base64.len()) <= buf.len() {
+            let n = STANDARD.decode_slice(base64, &mut buf).ok()?;
+            Some(Decoded::Inline(buf, n))
+        } else {
+            STANDARD.decode(base64).ok().map(Decoded::Heap)
+        }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Decoded::Inline(buf, n) => &buf[..*n],
+            Decoded::Heap(v) => v,
+        }
+    }
+}
+
+fn credentials(req: &ServiceRequest, accepts: Accepts) -> Result<Credentials<'_>, ApiError> {
     let unauthorized = |message: &str, error: Option<&TokenError>| ApiError::Unauthorized {
         message: message.to_owned(),
         challenges: accepts.challenges(error),
@@ -499,22 +541,12 @@ fn credentials(req: &ServiceRequest, accepts: Accepts) -> Result<Credentials, Ap
     let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
     let rest = rest.trim();
     if scheme.eq_ignore_ascii_case("bearer") && !rest.is_empty() {
-        return Ok(Credentials::Bearer(rest.to_owned()));
+        return Ok(Credentials::Bearer(rest));
     }
     if scheme.eq_ignore_ascii_case("basic") && accepts == Accepts::BearerOrBasic {
-        let decoded = STANDARD
-            .decode(rest)
-            .ok()
-            .and_then(|bytes| String::from_utf8(bytes).ok());
-        return match decoded.as_deref().and_then(|s| s.split_once(':')) {
-            Some((id, secret)) if !id.is_empty() => Ok(Credentials::Basic {
-                client_id: id.to_owned(),
-                secret: secret.to_owned(),
-            }),
-            _ => Err(unauthorized(
-                "malformed HTTP Basic credentials (expected base64 of client_id:client_secret)",
-                None,
-            )),
+        return match Decoded::of(rest) {
+            Some(decoded) => Ok(Credentials::Basic(decoded)),
+            None => Err(malformed_basic(accepts)),
         };
     }
     Err(unauthorized(
@@ -528,7 +560,17 @@ fn credentials(req: &ServiceRequest, accepts: Accepts) -> Result<Credentials, Ap
     ))
 }
 
-async fn authorize(req: &ServiceRequest, accepts: Accepts) -> Result<Principal, ApiError> {
+/// The 401 of HTTP Basic credentials that are not base64 of
+/// `client_id:secret`.
+fn malformed_basic(accepts: Accepts) -> ApiError {
+    ApiError::Unauthorized {
+        message: "malformed HTTP Basic credentials (expected base64 of client_id:client_secret)"
+            .to_owned(),
+        challenges: accepts.challenges(None),
+    }
+}
+
+async fn authorize(req: &ServiceRequest, accepts: Accepts) -> Result<Arc<Principal>, ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .cloned()
@@ -536,21 +578,23 @@ async fn authorize(req: &ServiceRequest, accepts: Accepts) -> Result<Principal, 
     let auth = &state.auth;
     let principal = match credentials(req, accepts)? {
         Credentials::Bearer(token) => {
-            auth.keys
-                .verify(&token)
-                .map_err(|error| ApiError::Unauthorized {
-                    message: error.to_string(),
-                    challenges: accepts.challenges(Some(&error)),
-                })?
+            Arc::new(
+                auth.keys
+                    .verify(token)
+                    .map_err(|error| ApiError::Unauthorized {
+                        message: error.to_string(),
+                        challenges: accepts.challenges(Some(&error)),
+                    })?,
+            )
         }
-        Credentials::Basic { client_id, secret } => auth
+        Credentials::Basic(decoded) => auth
             .verify_basic(
                 &state.db,
-                &client_id,
-                &secret,
+                decoded.bytes(),
                 req.peer_addr().map(|peer| peer.ip()),
             )
-            .await?
+            .await
+            .map_err(|e| e.unwrap_or_else(|| malformed_basic(accepts)))?
             .ok_or_else(|| ApiError::Unauthorized {
                 message: "invalid client credentials".to_owned(),
                 challenges: accepts.challenges(None),

@@ -43,9 +43,18 @@ impl Principal {
     /// Whether the principal may act on the tenant+org of a request path;
     /// keys compare case-insensitively, as the tenant lookup does.
     pub fn matches_tenant(&self, tenant: &str, org: &str) -> bool {
-        self.tenant_key.to_lowercase() == tenant.to_lowercase()
-            && self.org_key.to_lowercase() == org.to_lowercase()
+        same_lowercase(&self.tenant_key, tenant) && same_lowercase(&self.org_key, org)
     }
+}
+
+/// `a.to_lowercase() == b.to_lowercase()`, without allocating.
+fn same_lowercase(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        return a.eq_ignore_ascii_case(b);
+    }
+    a.chars()
+        .flat_map(char::to_lowercase)
+        .eq(b.chars().flat_map(char::to_lowercase))
 }
 
 /// The realm named in `WWW-Authenticate` challenges.

@@ -51,7 +51,13 @@ impl RateLimiter {
         if arrivals.len() > PRUNE_ABOVE {
             arrivals.retain(|_, full_at| *full_at > now);
         }
-        let arrival = arrivals.entry(client.to_owned()).or_insert(now);
+        // The client's entry, made (with a copy of its id) on first sight only.
+        if !arrivals.contains_key(client) {
+            arrivals.insert(client.to_owned(), now);
+        }
+        let Some(arrival) = arrivals.get_mut(client) else {
+            return Ok(());
+        };
         let next = (*arrival).max(now) + interval;
         let ahead = next.saturating_duration_since(now);
         if ahead > WINDOW {

@@ -519,7 +519,8 @@ async fn page(
         ),
     };
     // The records go out as they are (no copy into an envelope): the
-    // answer is three pieces, the envelope's head, the records, its tail.
+    // answer is two pieces, the envelope's head, and the records followed
+    // by its tail.
     let mut head = Vec::with_capacity(256);
     let mut more = feed.open_body(&fragment, &mut head);
     if let Some(count) = page.count {
@@ -554,7 +555,13 @@ async fn page(
                 response
             }
             None => {
-                let mut response = feed.json(Pieces::new([head, page.items, tail]));
+                // The tail joins the records (there is nearly always room
+                // left in their buffer): actix-web sends what it holds once
+                // it holds 32 KiB, so a separate tail after large records
+                // was a second `sendto` and a second TCP segment.
+                let mut items = page.items;
+                items.extend_from_slice(&tail);
+                let mut response = feed.json(Pieces::new([head, items]));
                 crate::compress::mark(&mut response, settings, false);
                 response
             }

@@ -199,7 +199,7 @@ async fn landing(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRes
             .to_owned(),
     };
     let (tenant, org) = match &demo {
-        Some(scope) => (scope.tenant_key.as_str(), scope.org_key.as_str()),
+        Some(scope) => (&*scope.tenant_key, &*scope.org_key),
         None => ("TENANT", "ORG"),
     };
     let body = render(

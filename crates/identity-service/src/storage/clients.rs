@@ -73,8 +73,8 @@ pub async fn create(
     txn.commit().await?;
     let record = ClientRecord {
         client_id,
-        tenant_key: scope.tenant_key.clone(),
-        org_key: scope.org_key.clone(),
+        tenant_key: scope.tenant_key.to_string(),
+        org_key: scope.org_key.to_string(),
         scopes,
         created_on: now,
         revoked_on: None,

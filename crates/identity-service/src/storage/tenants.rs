@@ -12,8 +12,8 @@ use crate::tenancy::TenantScope;
 fn scope_of(row: tenants::Model) -> TenantScope {
     TenantScope {
         tenant_id: row.id,
-        tenant_key: row.tenant_key,
-        org_key: row.org_key,
+        tenant_key: row.tenant_key.into(),
+        org_key: row.org_key.into(),
     }
 }
 

@@ -104,7 +104,7 @@ pub(super) async fn batch(
 ) -> Result<HttpResponse, ApiError> {
     let principal = req
         .extensions()
-        .get::<Principal>()
+        .get::<std::sync::Arc<Principal>>()
         .cloned()
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no principal on a guarded route")))?;
     let max_requests = state.settings.batch_max_requests;
