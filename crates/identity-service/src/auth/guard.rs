@@ -71,6 +71,9 @@ pub const KNOWN_CREDENTIALS: Duration = Duration::from_secs(24 * 60 * 60);
 /// Seconds a client is asked to wait when the verification queue is full.
 const BUSY_RETRY_AFTER: u64 = 1;
 
+/// Verified credentials' principal and when they were verified.
+type Verified = (Arc<Principal>, Instant);
+
 /// A verification in progress that requests with the same credentials join.
 type Flight = Arc<tokio::sync::OnceCell<Option<Principal>>>;
 
@@ -87,7 +90,7 @@ pub struct AuthState {
     /// Credentials (SHA-256 of `id:secret`) verified successfully, with
     /// their principal and when: the success cache within `cache_ttl`, the
     /// exemption from throttling within [`KNOWN_CREDENTIALS`].
-    basic: Mutex<HashMap<[u8; 32], (Arc<Principal>, Instant)>>,
+    basic: Mutex<HashMap<[u8; 32], Verified>>,
     /// Verifications in progress, by the same key.
     flights: Mutex<HashMap<[u8; 32], Flight>>,
     /// argon2 on a fixed set of threads behind a bounded queue.
