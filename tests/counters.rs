@@ -560,8 +560,8 @@ async fn the_migration_back_fills_counters_from_existing_rows() {
         .expect("migrate to the latest");
     let scope = |id| TenantScope {
         tenant_id: id,
-        tenant_key: String::new(),
-        org_key: String::new(),
+        tenant_key: "".into(),
+        org_key: "".into(),
     };
     for (set, expected) in [
         (Counted::Users, 5),
