@@ -75,6 +75,43 @@ async fn html_page(response: Response, status: StatusCode) -> String {
 }
 
 #[tokio::test]
+async fn the_explorer_is_a_static_page_under_the_policy() {
+    let app = spawn_app().await;
+    let get = |path: &str| app.anonymous.get(format!("{}{path}", app.address)).send();
+    let page = html_page(get("/explorer").await.expect("GET"), StatusCode::OK).await;
+    for needle in [
+        "src=\"/assets/explorer.js\"",
+        "href=\"/assets/explorer.css\"",
+        "id=\"client-id\"",
+        "id=\"query\"",
+    ] {
+        assert!(page.contains(needle), "{needle} in {page}");
+    }
+    // The script is served from the binary, and it writes data only as text.
+    let script = get("/assets/explorer.js").await.expect("GET js");
+    assert_eq!(script.status(), StatusCode::OK);
+    assert!(header(&script, "content-type").starts_with("text/javascript"));
+    let script = script.text().await.expect("js");
+    assert!(!script.contains("innerHTML") && !script.contains("localStorage"));
+    assert!(!script.contains("eval(") && !script.contains("new Function"));
+    // HEAD answers too; other methods do not.
+    let head = app
+        .anonymous
+        .head(format!("{}/explorer", app.address))
+        .send()
+        .await
+        .expect("HEAD");
+    assert_eq!(head.status(), StatusCode::OK);
+    let post = app
+        .anonymous
+        .post(format!("{}/explorer", app.address))
+        .send()
+        .await
+        .expect("POST");
+    assert!(post.status().is_client_error(), "{}", post.status());
+}
+
+#[tokio::test]
 async fn the_landing_page_answers_html_and_json() {
     let app = spawn_app().await;
     let get = |accept: Option<&'static str>| {
@@ -102,14 +139,17 @@ async fn the_landing_page_answers_html_and_json() {
             page.contains("/connect/token"),
             "how to get a token: {page}"
         );
-        assert!(!page.contains("href=\"/explorer\""), "no dead link: {page}");
-        assert!(page.contains("not available yet"), "{page}");
+        assert!(page.contains("href=\"/explorer\""), "{page}");
+        assert!(!page.contains("not available yet"), "{page}");
         // No demo tenant in a test database: the feed is explained, not linked.
         assert!(page.contains("no demo tenant"), "{page}");
         assert!(!page.contains("$metadata\">"), "{page}");
     }
     // Every page link answers.
     for path in [
+        "/explorer",
+        "/assets/explorer.js",
+        "/assets/explorer.css",
         "/docs",
         "/health",
         "/ready",
@@ -152,7 +192,20 @@ async fn the_landing_page_answers_html_and_json() {
     );
     assert_eq!(data["links"].get("metadata"), None, "{data}");
     assert_eq!(data["demoTenant"], Value::Null);
-    assert_eq!(data["notAvailableYet"], json!(["/explorer"]));
+    assert_eq!(
+        data["links"]["explorer"],
+        format!("{}/explorer", app.address)
+    );
+    assert_eq!(data.get("notAvailableYet"), None, "{data}");
+    // No demo tenant: the explorer's tenant and org fields start empty (the
+    // token's claims fill them at sign-in).
+    let explorer = || {
+        app.anonymous
+            .get(format!("{}/explorer", app.address))
+            .send()
+    };
+    let page = html_page(explorer().await.expect("GET"), StatusCode::OK).await;
+    assert!(page.contains("id=\"tenant\" value=\"\""), "{page}");
 
     // With a demo tenant, the feed's service document and $metadata are linked.
     let demo = TenantKey::parse("demo", "tenant").expect("key");
@@ -160,6 +213,10 @@ async fn the_landing_page_answers_html_and_json() {
     tenants::create(&app.pool, &demo, &main)
         .await
         .expect("demo tenant");
+    // With it, it is the explorer's default.
+    let page = html_page(explorer().await.expect("GET"), StatusCode::OK).await;
+    assert!(page.contains("id=\"tenant\" value=\"demo\""), "{page}");
+    assert!(page.contains("id=\"org\" value=\"main\""), "{page}");
     let page = html_page(get(None).await.expect("GET /"), StatusCode::OK).await;
     assert!(page.contains("href=\"/api/demo/main/odata\""), "{page}");
     assert!(

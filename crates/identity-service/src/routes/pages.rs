@@ -1,6 +1,7 @@
 //! The server's own HTML pages: the landing page `/` (JSON for
-//! `Accept: application/json`) and its static assets under `/assets/`,
-//! embedded in the binary. The invitation page is in [`super::invitation_page`].
+//! `Accept: application/json`), the query explorer `/explorer` and their
+//! static assets under `/assets/`, embedded in the binary. The invitation
+//! page is in [`super::invitation_page`].
 //!
 //! Every page is rendered from an embedded template by [`render`], which
 //! HTML-escapes each value, and answers with [`CONTENT_SECURITY_POLICY`]:
@@ -24,6 +25,9 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
 const LANDING: &str = include_str!("../../assets/landing.html");
 const SITE_CSS: &str = include_str!("../../assets/site.css");
 const INVITATION_JS: &str = include_str!("../../assets/invitation.js");
+const EXPLORER: &str = include_str!("../../assets/explorer.html");
+const EXPLORER_JS: &str = include_str!("../../assets/explorer.js");
+const EXPLORER_CSS: &str = include_str!("../../assets/explorer.css");
 
 /// The embedded assets: name, content type, text.
 const ASSETS: &[(&str, &str, &str)] = &[
@@ -33,6 +37,8 @@ const ASSETS: &[(&str, &str, &str)] = &[
         "text/javascript; charset=utf-8",
         INVITATION_JS,
     ),
+    ("explorer.js", "text/javascript; charset=utf-8", EXPLORER_JS),
+    ("explorer.css", "text/css; charset=utf-8", EXPLORER_CSS),
 ];
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -40,6 +46,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         super::resource("/")
             .route(web::get().to(landing))
             .route(web::head().to(landing)),
+    )
+    .service(
+        super::resource("/explorer")
+            .route(web::get().to(explorer))
+            .route(web::head().to(explorer)),
     )
     .service(
         super::resource("/assets/{name}")
@@ -160,6 +171,7 @@ async fn landing(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRes
         let absolute = |path: &str| format!("{base}{path}");
         let mut links = serde_json::Map::new();
         for (name, path) in [
+            ("explorer", "/explorer"),
             ("docs", "/docs"),
             ("openapi", "/openapi.json"),
             ("health", "/health"),
@@ -181,7 +193,6 @@ async fn landing(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRes
             "description": "An OData-first identity service: API 1 (users, roles, groups, invitations) under /api/{tenantKey}/{orgKey}/identity and an OData v4 feed under /api/{tenantKey}/{orgKey}/odata.",
             "links": links,
             "demoTenant": demo.as_ref().map(|s| json!({"tenantKey": s.tenant_key, "orgKey": s.org_key})),
-            "notAvailableYet": ["/explorer"],
             "token": format!("POST {base}/connect/token with grant_type=client_credentials and an API client's id and secret (HTTP Basic or form fields)"),
         })));
     }
@@ -208,6 +219,29 @@ async fn landing(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRes
             ("version", Value::Text(version)),
             ("feed_links", Value::Html(feed_links)),
             ("base", Value::Text(&base)),
+            ("tenant", Value::Text(tenant)),
+            ("org", Value::Text(org)),
+        ],
+    );
+    Ok(html(StatusCode::OK, body))
+}
+
+/// `GET /explorer`: the query explorer, a static page whose script
+/// (`/assets/explorer.js`) signs in with a client id and secret and talks
+/// to the token, feed, validate and explain routes with `fetch`. The demo
+/// tenant, when there is one, is the page's default tenant and org.
+async fn explorer(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let demo = super::extract::resolve(&state, DEMO_TENANT, DEMO_ORG)
+        .await
+        .ok();
+    let (tenant, org) = match &demo {
+        Some(scope) => (scope.tenant_key.as_str(), scope.org_key.as_str()),
+        None => ("", ""),
+    };
+    let body = render(
+        EXPLORER,
+        &[
+            ("version", Value::Text(env!("CARGO_PKG_VERSION"))),
             ("tenant", Value::Text(tenant)),
             ("org", Value::Text(org)),
         ],
@@ -260,5 +294,14 @@ mod tests {
             ],
         );
         assert!(!landing.contains("{{"), "{landing}");
+        let explorer = render(
+            EXPLORER,
+            &[
+                ("version", Value::Text("1")),
+                ("tenant", Value::Text("t")),
+                ("org", Value::Text("o")),
+            ],
+        );
+        assert!(!explorer.contains("{{"), "{explorer}");
     }
 }

@@ -1,0 +1,401 @@
+"""The server's pages in a real headless Chromium, driven by pinned Selenium.
+
+Run by scripts/browser.sh check (tests/browser.rs starts the server and
+writes the configuration: a JSON file named by BROWSER_CONFIG). One browser
+session walks through the landing page, the query explorer and the
+invitation page; screenshots go to the configuration's screenshot directory.
+Every check raises on failure (the exit status is the verdict).
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+import requests
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
+
+CONFIG = json.load(open(os.environ["BROWSER_CONFIG"], encoding="utf-8"))
+BASE = CONFIG["address"]
+SHOTS = CONFIG["screenshots"]
+os.makedirs(SHOTS, exist_ok=True)
+
+
+def log(text):
+    print(f"[browser] {text}", flush=True)
+
+
+def fail(text):
+    raise AssertionError(text)
+
+
+def browser():
+    options = Options()
+    options.binary_location = CONFIG.get("chromium", "/usr/bin/chromium")
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                "--disable-gpu", "--window-size=1280,1000", "--lang=en-US"):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    service = Service(executable_path=CONFIG.get("chromedriver", "/usr/bin/chromedriver"))
+    return webdriver.Chrome(service=service, options=options)
+
+
+driver = browser()
+wait = WebDriverWait(driver, 15)
+
+
+def shot(name):
+    path = os.path.join(SHOTS, f"{name}.png")
+    driver.save_screenshot(path)
+    log(f"screenshot {path}")
+
+
+def by_id(name):
+    return driver.find_element(By.ID, name)
+
+
+def until(what, predicate):
+    try:
+        return wait.until(lambda d: predicate())
+    except TimeoutException:
+        shot(f"failed-{re.sub('[^a-z0-9]+', '-', what.lower())}")
+        fail(f"timed out waiting for {what}")
+
+
+def console_errors():
+    """Errors in the browser's console (a CSP violation, a script error);
+    the 4xx answers the checks provoke (network entries) are expected."""
+    return [e for e in driver.get_log("browser")
+            if e["level"] == "SEVERE" and e.get("source") != "network"]
+
+
+def check_console(where):
+    errors = console_errors()
+    if errors:
+        fail(f"console errors on {where}: {errors}")
+
+
+# ---------------------------------------------------------------- landing
+
+def landing():
+    driver.get(BASE + "/")
+    until("the landing page", lambda: "odata-users" in driver.title)
+    links = [a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, "a[href]")]
+    own = sorted({link for link in links if link.startswith(BASE)})
+    for name in ("/explorer", "/docs", "/health"):
+        if BASE + name not in own:
+            fail(f"no link to {name} on the landing page: {own}")
+    for link in own:
+        response = requests.get(link, timeout=30)
+        if response.status_code != 200:
+            fail(f"the landing page's link {link} answers {response.status_code}")
+    shot("landing")
+    driver.find_element(By.LINK_TEXT, "Query explorer").click()
+    until("the explorer after clicking its link", lambda: driver.current_url == BASE + "/explorer")
+    check_console("the landing page")
+    log(f"landing page: {len(own)} links answer 200; the explorer link opens /explorer")
+
+
+# --------------------------------------------------------------- explorer
+
+def sign_in(client_id, secret):
+    driver.get(BASE + "/explorer")
+    until("the sign-in form", lambda: by_id("client-id").is_displayed())
+    by_id("client-id").send_keys(client_id)
+    by_id("client-secret").send_keys(secret)
+    by_id("signin-button").click()
+    until("the workspace", lambda: by_id("workspace").is_displayed())
+    until("the entity sets", lambda: len(driver.find_elements(By.CSS_SELECTOR, "#entity-set option")) > 0)
+    sets = [o.text for o in driver.find_elements(By.CSS_SELECTOR, "#entity-set option")]
+    if sets[:3] != ["Users", "Roles", "Groups"]:
+        fail(f"entity sets from the service document: {sets}")
+    if by_id("tenant").get_attribute("value") != CONFIG["tenant"]:
+        fail("the tenant is not the token's")
+    # The token is in memory only.
+    stored = driver.execute_script(
+        "return JSON.stringify([Object.keys(localStorage), Object.keys(sessionStorage), document.cookie])")
+    if stored != '[[],[],""]':
+        fail(f"the explorer stored something: {stored}")
+
+
+def set_query(text):
+    box = by_id("query")
+    box.clear()
+    box.send_keys(text)
+    until("the query in the box", lambda: box.get_attribute("value") == text)
+
+
+def wait_valid():
+    until("a valid query", lambda: by_id("problem").text.startswith("The query is valid."))
+
+
+def run_query(text):
+    set_query(text)
+    by_id("run").click()
+    until("the rows", lambda: by_id("page-info").text.startswith("Page "))
+
+
+def table():
+    header = [th.text for th in driver.find_elements(By.CSS_SELECTOR, "#rows thead th")]
+    rows = [[td.get_attribute("textContent") for td in tr.find_elements(By.TAG_NAME, "td")]
+            for tr in driver.find_elements(By.CSS_SELECTOR, "#rows tbody tr")]
+    return header, rows
+
+
+def column(name):
+    header, rows = table()
+    if name not in header:
+        fail(f"no column {name} in {header}")
+    return [row[header.index(name)] for row in rows]
+
+
+def tab(name):
+    driver.find_element(By.CSS_SELECTOR, f'.tab[data-tab="{name}"]').click()
+
+
+def completion():
+    box = by_id("query")
+    box.clear()
+    box.send_keys("$fil")
+    until("the option completion", lambda: by_id("completions").is_displayed())
+    labels = [li.find_element(By.CLASS_NAME, "label").text
+              for li in driver.find_elements(By.CSS_SELECTOR, "#completions li")]
+    if labels != ["$filter"]:
+        fail(f"completions of $fil: {labels}")
+    box.send_keys(Keys.TAB)
+    until("$filter= taken", lambda: box.get_attribute("value") == "$filter=")
+    box.send_keys("stat")
+    until("the property completion", lambda: "status" in by_id("completions").text)
+    box.send_keys(Keys.TAB)
+    until("status taken", lambda: box.get_attribute("value") == "$filter=status")
+    box.send_keys(" eq 1 and conta")
+    until("the function completion", lambda: "contains" in by_id("completions").text)
+    box.send_keys(Keys.TAB)
+    until("contains( taken", lambda: box.get_attribute("value") == "$filter=status eq 1 and contains(")
+    box.send_keys("na")
+    until("name offered", lambda: "name" in by_id("completions").text)
+    box.send_keys(Keys.TAB, ",'a')")
+    wait_valid()
+    log("completion: $fil -> $filter=, stat -> status, conta -> contains(, na -> name; the result is valid")
+
+
+def errors():
+    # An unknown property after characters the explorer encodes (a plus,
+    # spaces): the mark must sit on the first character of the name.
+    text = "$filter=name eq 'a+b & c' and stauts eq 1"
+    set_query(text)
+    until("the error mark", lambda: driver.find_elements(By.ID, "error-mark"))
+    mark = by_id("error-mark")
+    at = int(mark.get_attribute("data-offset"))
+    if at != text.index("stauts") or mark.text != "s":
+        fail(f"the error mark is at {at} ({mark.text!r}), not under stauts at {text.index('stauts')}")
+    message = by_id("problem-message").text
+    if "did you mean" not in message or "status" not in message:
+        fail(f"the error message: {message}")
+    # The mark is drawn under the character in the textarea: same place on screen.
+    box = by_id("query")
+    mark_left = mark.location["x"] - box.location["x"]
+    probe = driver.execute_script(
+        """const box = arguments[0], at = arguments[1];
+           const mirror = document.getElementById('highlight');
+           return mirror.getBoundingClientRect().left - box.getBoundingClientRect().left;""",
+        box, at)
+    if abs(probe) > 1 or mark_left <= 0:
+        fail(f"the highlight is not aligned with the textarea (offset {probe}, mark at {mark_left})")
+    shot("explorer-error")
+    # A syntax error at the end.
+    text = "$filter=status eq"
+    set_query(text)
+    until("the syntax error mark", lambda: driver.find_elements(By.ID, "error-mark"))
+    at = int(by_id("error-mark").get_attribute("data-offset"))
+    caret = by_id("problem-caret").text.split("\n")
+    if at < text.index("eq") + 2 or caret[1].index("^") != at:
+        fail(f"the syntax error is marked at {at}: {caret}")
+    log(f"errors: an unknown property marked under its first character, with did you mean; a syntax error at {at}")
+
+
+def paging():
+    expected = CONFIG["status1Keys"]
+    run_query("$filter=status eq 1&$orderby=userKey&$select=userKey,name,status&$count=true")
+    seen = []
+    page = 1
+    while True:
+        keys = column("userKey")
+        if len(keys) > CONFIG["pageSize"]:
+            fail(f"page {page} has {len(keys)} rows")
+        seen.extend(keys)
+        info = by_id("page-info").text
+        if f"of {len(expected)}" not in info:
+            fail(f"the count on page {page}: {info}")
+        if page == 1:
+            shot("explorer-rows")
+        if not by_id("next").is_enabled():
+            break
+        by_id("next").click()
+        page += 1
+        until(f"page {page}", lambda: by_id("page-info").text.startswith(f"Page {page}:"))
+    if seen != expected:
+        fail(f"paging read {seen}, expected {expected}")
+    if page < 2:
+        fail("a single page: the test data should need next links")
+    by_id("prev").click()
+    until("the previous page", lambda: by_id("page-info").text.startswith(f"Page {page - 1}:"))
+    log(f"paging: {len(seen)} rows over {page} pages by the next links, and back")
+
+
+def escaping():
+    run_query("$select=userKey,name&$filter=contains(name,'<') or contains(name,'+')&$orderby=userKey")
+    names = column("name")
+    if names != CONFIG["markupNames"]:
+        fail(f"names with markup: {names}, expected {CONFIG['markupNames']}")
+    if driver.find_elements(By.CSS_SELECTOR, "#rows b, #rows script, #rows img"):
+        fail("a value from the data became markup")
+    log("escaping: names with <b>, <img> and & shown as text")
+
+
+def chart():
+    run_query("$apply=groupby((status),aggregate($count as users))")
+    tab("chart")
+    until("the chart", lambda: driver.find_elements(By.ID, "chart-svg"))
+    bars = driver.find_elements(By.CSS_SELECTOR, "#chart-svg .bar-rect")
+    values = {}
+    for group in driver.find_elements(By.CSS_SELECTOR, "#chart-svg .bar"):
+        label = group.find_element(By.CLASS_NAME, "bar-label").get_attribute("textContent")
+        values[label] = int(group.find_element(By.CLASS_NAME, "bar-rect").get_attribute("data-value"))
+    if values != CONFIG["usersByStatus"] or len(bars) != len(values):
+        fail(f"the chart's bars {values}, expected {CONFIG['usersByStatus']}")
+    widths = [float(b.get_attribute("width")) for b in bars]
+    top = max(values.values())
+    for (label, value), width in zip(values.items(), widths):
+        if abs(width / max(widths) - value / top) > 0.01:
+            fail(f"bar {label} is {width} wide for {value} (longest {max(widths)} for {top})")
+    shot("explorer-chart")
+    tab("rows")
+    log(f"chart: one bar per status {values}")
+
+
+def explain_without_admin():
+    set_query("$top=1")
+    by_id("explain").click()
+    until("the explain note", lambda: driver.find_elements(By.ID, "explain-missing"))
+    if "identity.admin" not in by_id("explain-missing").text:
+        fail(by_id("explain-missing").text)
+    tab("rows")
+    log("explain without identity.admin: the page says the scope is needed")
+
+
+def explain_with_admin():
+    set_query("$filter=status eq 1&$orderby=name&$top=3")
+    by_id("explain").click()
+    until("the SQL", lambda: driver.find_elements(By.CSS_SELECTOR, 'pre.sql[data-backend="sqlite"]'))
+    sql = driver.find_element(By.CSS_SELECTOR, 'pre.sql[data-backend="sqlite"]').text
+    if "SELECT" not in sql.upper():
+        fail(f"the SQL: {sql}")
+    plans = [p.text for p in driver.find_elements(By.CSS_SELECTOR, "pre.plan")]
+    if not plans or not all(plans):
+        fail(f"the plan: {plans}")
+    if len(driver.find_elements(By.CSS_SELECTOR, "details.backend")) != 3:
+        fail("the SQL of the three backends")
+    shot("explorer-sql")
+    log("explain with identity.admin: the SQL of three backends and the plan")
+
+
+def snippets():
+    text = "$filter=contains(name,'+') or startswith(name,'Zo')&$select=userKey,name&$orderby=userKey"
+    run_query(text)
+    expected = [[k, n] for k, n in zip(column("userKey"), column("name"))]
+    if len(expected) < 2:
+        fail(f"the snippet query should find rows: {expected}")
+    tab("copy")
+    token = requests.post(f"{BASE}/connect/token", timeout=30, data={
+        "grant_type": "client_credentials",
+        "client_id": CONFIG["clientId"], "client_secret": CONFIG["clientSecret"]}).json()["access_token"]
+    env = dict(os.environ, TOKEN=token)
+    got = {}
+    for kind in ("curl", "python", "fetch", "powerquery"):
+        driver.find_element(By.CSS_SELECTOR, f'.snippet-kind[data-kind="{kind}"]').click()
+        until(f"the {kind} snippet", lambda: by_id("snippet").get_attribute("data-kind") == kind)
+        code = by_id("snippet").get_attribute("textContent")
+        if kind == "curl":
+            out = subprocess.run(["bash", "-c", code], env=env, capture_output=True, text=True, timeout=60)
+        elif kind == "python":
+            out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+        elif kind == "fetch":
+            node = shutil.which("node")
+            if not node:
+                fail("node is needed to run the fetch snippet")
+            out = subprocess.run([node, "--input-type=module"], input=code, env=env,
+                                 capture_output=True, text=True, timeout=60)
+        else:
+            match = re.search(r'OData\.Feed\("((?:[^"]|"")*)", null', code)
+            if not match:
+                fail(f"no OData.Feed URL in {code}")
+            url = match.group(1).replace('""', '"')
+            response = requests.get(url, auth=(CONFIG["clientId"], CONFIG["clientSecret"]), timeout=30)
+            out = subprocess.CompletedProcess([url], 0 if response.ok else 1, response.text, "")
+        if out.returncode != 0:
+            fail(f"the {kind} snippet failed ({out.returncode}):\n{code}\n{out.stdout}\n{out.stderr}")
+        rows = [[r["userKey"], r["name"]] for r in json.loads(out.stdout)["value"]]
+        if rows != expected:
+            fail(f"the {kind} snippet read {rows}, the explorer {expected}:\n{code}")
+        got[kind] = len(rows)
+    shot("explorer-copy")
+    log(f"copy as: the curl, Python, fetch and Power Query read the explorer's {len(expected)} rows")
+
+
+def readme_shot():
+    run_query("$select=userKey,name,status,isTechnician&$filter=status eq 1&$orderby=name&$top=8")
+    tab("rows")
+    driver.execute_script("window.scrollTo(0, 0)")
+    shot("explorer")
+
+
+def explorer():
+    sign_in(CONFIG["clientId"], CONFIG["clientSecret"])
+    completion()
+    errors()
+    paging()
+    escaping()
+    chart()
+    explain_without_admin()
+    snippets()
+    check_console("the explorer")
+    by_id("signout").click()
+    until("the sign-in form again", lambda: by_id("signin").is_displayed())
+    sign_in(CONFIG["adminId"], CONFIG["adminSecret"])
+    explain_with_admin()
+    readme_shot()
+    check_console("the explorer (admin)")
+
+
+# ------------------------------------------------------------- invitation
+
+def invitation():
+    driver.get(CONFIG["invitationUrl"])
+    until("the invitation page", lambda: by_id("accept").is_displayed())
+    if CONFIG["invitedName"] not in driver.find_element(By.TAG_NAME, "dl").text:
+        fail("the invited name is not on the page")
+    by_id("accept").click()
+    until("the accept result", lambda: by_id("result").text.startswith("Accepted"))
+    shot("invitation")
+    check_console("the invitation page")
+    log("invitation: accepted by clicking")
+
+
+started = time.monotonic()
+try:
+    landing()
+    explorer()
+    invitation()
+finally:
+    driver.quit()
+log(f"all browser checks passed in {time.monotonic() - started:.1f} s")
