@@ -160,7 +160,7 @@ async fn landing(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRes
         let absolute = |path: &str| format!("{base}{path}");
         let mut links = serde_json::Map::new();
         for (name, path) in [
-            ("docs", "/docs"),
+            ("docs", "/docs/"),
             ("openapi", "/openapi.json"),
             ("health", "/health"),
             ("ready", "/ready"),
