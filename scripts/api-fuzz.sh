@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Schemathesis (pinned, scripts/api-fuzz/requirements.txt) for
-# tests/api_fuzz.rs, the API 1 contract fuzzing:
+# Schemathesis and openapi-spec-validator (pinned,
+# scripts/api-fuzz/requirements.txt) for tests/api_fuzz.rs, the API 1
+# contract fuzzing, and tests/api_docs.rs, the validity of /openapi.json:
 #
 #   scripts/api-fuzz.sh install   # pinned install into $API_FUZZ_DIR/venv
 #
@@ -22,6 +23,7 @@ case ${1:-install} in
     [ -x "$dir/venv/bin/python" ] || python3 -m venv "$dir/venv"
     "$dir/venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/api-fuzz/requirements.txt
     "$dir/venv/bin/schemathesis" --version >&2
+    "$dir/venv/bin/openapi-spec-validator" --version >&2 || "$dir/venv/bin/pip" show openapi-spec-validator | head -2 >&2
     ;;
   *)
     echo "usage: $0 install" >&2

@@ -128,7 +128,7 @@ async fn the_landing_page_answers_html_and_json() {
     ] {
         let page = html_page(get(accept).await.expect("GET /"), StatusCode::OK).await;
         for link in [
-            "href=\"/docs\"",
+            "href=\"/docs/\"",
             "href=\"/health\"",
             "href=\"/openapi.json\"",
         ] {
@@ -150,7 +150,7 @@ async fn the_landing_page_answers_html_and_json() {
         "/explorer",
         "/assets/explorer.js",
         "/assets/explorer.css",
-        "/docs",
+        "/docs/",
         "/health",
         "/ready",
         "/openapi.json",
@@ -184,7 +184,7 @@ async fn the_landing_page_answers_html_and_json() {
     let data = json_of(response, StatusCode::OK).await;
     assert_eq!(data["name"], "odata-users");
     assert_eq!(data["version"], env!("CARGO_PKG_VERSION"));
-    assert_eq!(data["links"]["docs"], format!("{}/docs", app.address));
+    assert_eq!(data["links"]["docs"], format!("{}/docs/", app.address));
     assert_eq!(data["links"]["health"], format!("{}/health", app.address));
     assert_eq!(
         data["links"]["token"],

@@ -91,7 +91,7 @@ def landing():
     until("the landing page", lambda: "odata-users" in driver.title)
     links = [a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, "a[href]")]
     own = sorted({link for link in links if link.startswith(BASE)})
-    for name in ("/explorer", "/docs", "/health"):
+    for name in ("/explorer", "/docs/", "/health"):
         if BASE + name not in own:
             fail(f"no link to {name} on the landing page: {own}")
     for link in own:

@@ -8,14 +8,13 @@ use actix_web::Either;
 use actix_web::dev::{Server, Service, ServiceResponse};
 use actix_web::http::Uri;
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::middleware::{Condition, from_fn};
+use actix_web::middleware::Condition;
 use actix_web::{App, HttpMessage, HttpServer, web};
 use anyhow::Context;
 use sea_orm::DatabaseConnection;
 use tracing::Instrument;
 
 use crate::auth::AuthState;
-use crate::auth::guard::{api_guard, feed_guard};
 use crate::configuration::Settings;
 use crate::demo::DemoInfo;
 use crate::error::ApiError;
@@ -275,37 +274,12 @@ fn run(
             .app_data(routes::query_config())
             .configure(routes::health::configure)
             .configure(routes::metrics::configure)
-            .configure(routes::openapi::configure)
             .configure(routes::token::configure)
-            // One pattern with variables (a regex match) per request, then
-            // literal prefixes: `/identity` and `/odata` (case folded by
-            // `canonical_path` below).
-            .service(
-                web::scope(routes::TENANT_SCOPE)
-                    .service(
-                        web::scope(routes::IDENTITY_SCOPE)
-                            .wrap(from_fn(api_guard))
-                            .configure(routes::configure_identity),
-                    )
-                    .service(
-                        web::scope("/explain")
-                            .wrap(from_fn(api_guard))
-                            .configure(routes::explain::configure_explain),
-                    )
-                    .service(
-                        web::scope("/validate")
-                            .wrap(from_fn(api_guard))
-                            .configure(routes::explain::configure_validate),
-                    )
-                    .service(
-                        web::scope(crate::feed::FEED_SCOPE)
-                            .wrap(from_fn(feed_guard))
-                            .wrap(crate::feed::odata_version())
-                            .configure(crate::feed::configure),
-                    ),
-            )
-            // After the API: `/assets/{name}` is a pattern (a regex match)
-            // that every API request would otherwise be tried against.
+            .service(routes::api_scope())
+            // After the API: `/docs/{file}` and `/assets/{name}` are
+            // patterns (regex matches) that every API request would
+            // otherwise be tried against.
+            .configure(routes::openapi::configure)
             .configure(routes::pages::configure)
             .default_service(web::to(routes::unknown_route))
             // CORS in front of the guards: preflights never need credentials.

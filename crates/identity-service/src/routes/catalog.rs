@@ -6,7 +6,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 
 use super::body::read_json;
-use super::resource;
 use crate::domain::EntityKey;
 use crate::error::ApiError;
 use crate::etag::Precondition;
@@ -33,20 +32,148 @@ pub trait CatalogRoutes: Catalog {
     fn parse_attribute(attr: &str, body: &Value) -> Result<Self::Attribute, ApiError>;
 }
 
-/// Registers the routes of catalog `C`; the record segment is named after
-/// its noun (`/roles/{role}`).
-pub fn configure<C: CatalogRoutes>(cfg: &mut web::ServiceConfig) {
-    let set = C::SET;
-    let record = format!("/{set}/{{{}}}", C::NOUN);
-    cfg.service(resource(&format!("/{set}/odata")).route(web::get().to(list::<C>)))
-        .service(resource(&format!("/{set}")).route(web::post().to(create::<C>)))
-        .service(
-            resource(&record)
-                .route(web::get().to(get::<C>))
-                .route(web::delete().to(delete::<C>)),
-        )
-        .service(resource(&format!("{record}/{{attr}}")).route(web::put().to(put_attribute::<C>)));
+/// The documented routes of a catalog (`roles`, `groups`): in the module
+/// that invokes it, one annotated handler per operation over the generic
+/// handlers below, and `configure` registering them with their
+/// operations; the record segment is named after the noun (`/roles/{role}`).
+macro_rules! catalog_routes {
+    (
+        catalog = $catalog:ty, tag = $tag:literal, record = $record:ty, new = $new:ty,
+        list_path = $list_path:literal, set_path = $set_path:literal,
+        record_path = $record_path:literal, attribute_path = $attribute_path:literal,
+        ids = [$list_id:literal, $get_id:literal, $create_id:literal, $delete_id:literal],
+        attributes = [$(($attr:literal, $schema:expr)),* $(,)?] $(,)?
+    ) => {
+        use $crate::routes::dto::{
+            AuthErrors, BadRequest, ConditionalRead, Conflict, IfMatch, NotFound,
+            NotImplemented, NotModified, ODataOptions, Page, PreconditionFailed, RecordPath,
+            TenantPath, UnsupportedMediaType,
+        };
+        use $crate::routes::openapi::{Documented, Variant, body as schema};
+
+        /// Registers the routes with their operations.
+        pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+            use $crate::routes::catalog::CatalogRoutes as _;
+            let set = <$catalog>::SET;
+            let record = format!("/{set}/{{{}}}", <$catalog as $crate::storage::catalog::Catalog>::NOUN);
+            cfg.service(Documented::new(&format!("/{set}/odata")).route(actix_web::web::get().to(list), __path_list))
+                .service(Documented::new(&format!("/{set}")).route(actix_web::web::post().to(create), __path_create))
+                .service(
+                    Documented::new(&record)
+                        .route(actix_web::web::get().to(get), __path_get)
+                        .route(actix_web::web::delete().to(delete), __path_delete),
+                )
+                .service(Documented::new(&format!("{record}/{{attr}}")).route_variants(
+                    actix_web::web::put().to(put_attribute),
+                    __path_put_attribute,
+                    vec![$(Variant {
+                        segments: vec![$attr],
+                        operation_id: format!("set_{set}_{}", $attr),
+                        body: Some($schema),
+                    }),*],
+                ));
+        }
+
+        #[utoipa::path(
+            get, path = $list_path, tag = $tag, operation_id = $list_id,
+            summary = "A page of records (OData query options)",
+            params(TenantPath, ODataOptions),
+            responses(
+                (status = 200, description = "One page (at most 100 records)", body = Page<$record>),
+                BadRequest, NotFound, NotImplemented, AuthErrors
+            ),
+            security(("bearerAuth" = []), ("clientCredentials" = ["identity.read"]))
+        )]
+        async fn list(
+            req: actix_web::HttpRequest,
+            state: actix_web::web::Data<$crate::startup::AppState>,
+            scope: $crate::tenancy::TenantScope,
+        ) -> Result<actix_web::HttpResponse, $crate::error::ApiError> {
+            $crate::routes::catalog::list::<$catalog>(req, state, scope).await
+        }
+
+        #[utoipa::path(
+            get, path = $record_path, tag = $tag, operation_id = $get_id,
+            summary = "A record by id or key (`$select` applies)",
+            params(TenantPath, RecordPath, ODataOptions, ConditionalRead),
+            responses(
+                (status = 200, description = "The record", body = $record,
+                    headers(("ETag" = String, description = "The record's ETag: its version in quotes, e.g. \"3\""))),
+                NotModified, BadRequest, NotFound, PreconditionFailed, NotImplemented, AuthErrors
+            ),
+            security(("bearerAuth" = []), ("clientCredentials" = ["identity.read"]))
+        )]
+        async fn get(
+            req: actix_web::HttpRequest,
+            state: actix_web::web::Data<$crate::startup::AppState>,
+            scope: $crate::tenancy::TenantScope,
+            path: actix_web::web::Path<(String, String, String)>,
+        ) -> Result<actix_web::HttpResponse, $crate::error::ApiError> {
+            $crate::routes::catalog::get::<$catalog>(req, state, scope, path).await
+        }
+
+        #[utoipa::path(
+            post, path = $set_path, tag = $tag, operation_id = $create_id,
+            summary = "Create a record",
+            params(TenantPath),
+            request_body(content = $new, description = "The record"),
+            responses(
+                (status = 201, description = "Created; `Location` is the absolute URL of the record; the body is its id",
+                    body = uuid::Uuid,
+                    headers(("Location" = String, description = "The record's URL"), ("ETag" = String, description = "The record's first ETag, \"1\""))),
+                BadRequest, NotFound, Conflict, UnsupportedMediaType, AuthErrors
+            ),
+            security(("bearerAuth" = []), ("clientCredentials" = ["identity.write"]))
+        )]
+        async fn create(
+            req: actix_web::HttpRequest,
+            state: actix_web::web::Data<$crate::startup::AppState>,
+            scope: $crate::tenancy::TenantScope,
+            payload: actix_web::web::Payload,
+        ) -> Result<actix_web::HttpResponse, $crate::error::ApiError> {
+            $crate::routes::catalog::create::<$catalog>(req, state, scope, payload).await
+        }
+
+        #[utoipa::path(
+            delete, path = $record_path, tag = $tag, operation_id = $delete_id,
+            summary = "Delete a record and its memberships",
+            params(TenantPath, RecordPath, IfMatch),
+            responses((status = 204, description = "Deleted"), NotFound, PreconditionFailed, AuthErrors),
+            security(("bearerAuth" = []), ("clientCredentials" = ["identity.write"]))
+        )]
+        async fn delete(
+            req: actix_web::HttpRequest,
+            state: actix_web::web::Data<$crate::startup::AppState>,
+            scope: $crate::tenancy::TenantScope,
+            path: actix_web::web::Path<(String, String, String)>,
+        ) -> Result<actix_web::HttpResponse, $crate::error::ApiError> {
+            $crate::routes::catalog::delete::<$catalog>(req, state, scope, path).await
+        }
+
+        #[utoipa::path(
+            put, path = $attribute_path, tag = $tag,
+            summary = "Set one attribute",
+            params(TenantPath, RecordPath, IfMatch),
+            request_body(content = String, content_type = "application/json", description = "The new value as a bare JSON value"),
+            responses(
+                (status = 200, description = "Done; the body is empty",
+                    headers(("ETag" = String, description = "The record's ETag: its version in quotes, e.g. \"3\""))),
+                BadRequest, NotFound, PreconditionFailed, Conflict, UnsupportedMediaType, AuthErrors
+            ),
+            security(("bearerAuth" = []), ("clientCredentials" = ["identity.write"]))
+        )]
+        async fn put_attribute(
+            req: actix_web::HttpRequest,
+            state: actix_web::web::Data<$crate::startup::AppState>,
+            scope: $crate::tenancy::TenantScope,
+            path: actix_web::web::Path<(String, String, String, String)>,
+            payload: actix_web::web::Payload,
+        ) -> Result<actix_web::HttpResponse, $crate::error::ApiError> {
+            $crate::routes::catalog::put_attribute::<$catalog>(req, state, scope, path, payload).await
+        }
+    };
 }
+pub(crate) use catalog_routes;
 
 /// The 400 of an attribute `PUT {set}/{key}/{attr}` does not accept.
 pub fn not_settable<C: CatalogRoutes>(attr: &str) -> ApiError {
@@ -77,7 +204,7 @@ async fn require<C: Catalog>(
         .ok_or_else(|| catalog::not_found::<C>(key_or_id))
 }
 
-async fn list<C: CatalogRoutes>(
+pub(super) async fn list<C: CatalogRoutes>(
     req: HttpRequest,
     state: web::Data<AppState>,
     scope: TenantScope,
@@ -85,7 +212,7 @@ async fn list<C: CatalogRoutes>(
     super::page_response(&req, &state, &scope, C::KIND).await
 }
 
-async fn get<C: CatalogRoutes>(
+pub(super) async fn get<C: CatalogRoutes>(
     req: HttpRequest,
     state: web::Data<AppState>,
     scope: TenantScope,
@@ -103,7 +230,7 @@ async fn get<C: CatalogRoutes>(
     .await
 }
 
-async fn create<C: CatalogRoutes>(
+pub(super) async fn create<C: CatalogRoutes>(
     req: HttpRequest,
     state: web::Data<AppState>,
     scope: TenantScope,
@@ -115,7 +242,7 @@ async fn create<C: CatalogRoutes>(
     Ok(super::created(&req, &state, &scope, C::SET, id))
 }
 
-async fn delete<C: CatalogRoutes>(
+pub(super) async fn delete<C: CatalogRoutes>(
     req: HttpRequest,
     state: web::Data<AppState>,
     scope: TenantScope,
@@ -131,7 +258,7 @@ async fn delete<C: CatalogRoutes>(
     }
 }
 
-async fn put_attribute<C: CatalogRoutes>(
+pub(super) async fn put_attribute<C: CatalogRoutes>(
     req: HttpRequest,
     state: web::Data<AppState>,
     scope: TenantScope,

@@ -16,7 +16,12 @@ use actix_web::body::MessageBody;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use serde_json::{Value as Json, json};
 
-use super::{API1_PAGE_SIZE, openapi, read_context, resource};
+use super::dto::{
+    AuthErrors, BadRequest, Explained, NotFound, NotImplemented, ODataOptions, TenantPath,
+    Validated,
+};
+use super::openapi::Documented;
+use super::{API1_PAGE_SIZE, read_context};
 use crate::error::ApiError;
 use crate::odata::explain::{self, Failed};
 use crate::odata::{EntityKind, ReadContext, query_string};
@@ -37,16 +42,39 @@ enum Api {
     Identity,
 }
 
+/// A set of the v4 feed.
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct SetPath {
+    /// A set of the v4 feed: `Users`, `Roles` or `Groups`
+    #[param(rename = "entitySet", pattern = "^(Users|Roles|Groups)$")]
+    pub entity_set: String,
+}
+
+/// A list of API 1.
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ListPath {
+    /// A list of API 1: `users`, `roles` or `groups`
+    #[param(pattern = "^(users|roles|groups)$")]
+    pub list: String,
+}
+
 /// Routes under `/explain`.
-pub fn configure_explain(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/identity/{list}").route(web::get().to(explain_list)))
-        .service(resource("/{set}").route(web::get().to(explain_set)));
+pub fn configure_explain(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(
+        Documented::new("/identity/{list}").route(web::get().to(explain_list), __path_explain_list),
+    )
+    .service(Documented::new("/{set}").route(web::get().to(explain_set), __path_explain_set));
 }
 
 /// Routes under `/validate`.
-pub fn configure_validate(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/identity/{list}").route(web::get().to(validate_list)))
-        .service(resource("/{set}").route(web::get().to(validate_set)));
+pub fn configure_validate(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(
+        Documented::new("/identity/{list}")
+            .route(web::get().to(validate_list), __path_validate_list),
+    )
+    .service(Documented::new("/{set}").route(web::get().to(validate_set), __path_validate_set));
 }
 
 fn feed_set(name: &str) -> Result<EntityKind, ApiError> {
@@ -87,6 +115,17 @@ fn context(req: &HttpRequest, state: &AppState, api: Api) -> ReadContext {
     ctx
 }
 
+#[utoipa::path(
+    get, path = "/{entitySet}", tag = "Diagnostics", operation_id = "explain_feed",
+    summary = "Explain a query without reading a row: the AST, the SQL and bound values on SQLite, PostgreSQL and MySQL, the database's plan, the cost and each step's time (µs)",
+    description = "A query the read would refuse answers as the read does (400 or 501, the caret in `error.details`) with `error.innererror`: stage (parse, translate, cost), option, offset into query, expected, caret, timings.",
+    params(TenantPath, SetPath, ODataOptions),
+    responses(
+        (status = 200, description = "The query, explained", body = Explained),
+        BadRequest, NotFound, NotImplemented, AuthErrors
+    ),
+    security(("bearerAuth" = []), ("clientCredentials" = ["identity.admin"]))
+)]
 async fn explain_set(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -96,6 +135,17 @@ async fn explain_set(
     explain_response(&req, &state, &scope, kind, Api::Feed).await
 }
 
+#[utoipa::path(
+    get, path = "/identity/{list}", tag = "Diagnostics", operation_id = "explain_list",
+    summary = "Explain a query without reading a row: the AST, the SQL and bound values on SQLite, PostgreSQL and MySQL, the database's plan, the cost and each step's time (µs)",
+    description = "A query the read would refuse answers as the read does (400 or 501, the caret in `error.details`) with `error.innererror`: stage (parse, translate, cost), option, offset into query, expected, caret, timings.",
+    params(TenantPath, ListPath, ODataOptions),
+    responses(
+        (status = 200, description = "The query, explained", body = Explained),
+        BadRequest, NotFound, NotImplemented, AuthErrors
+    ),
+    security(("bearerAuth" = []), ("clientCredentials" = ["identity.admin"]))
+)]
 async fn explain_list(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -105,6 +155,17 @@ async fn explain_list(
     explain_response(&req, &state, &scope, kind, Api::Identity).await
 }
 
+#[utoipa::path(
+    get, path = "/{entitySet}", tag = "Diagnostics", operation_id = "validate_feed",
+    summary = "Check a query as the read would (parse, translate, cost budget) without reading a row",
+    description = "A query the read would refuse answers as the read does (400 or 501, the caret in `error.details`) with `error.innererror`: stage (parse, translate, cost), option, offset into query, expected, caret, timings.",
+    params(TenantPath, SetPath, ODataOptions),
+    responses(
+        (status = 200, description = "The query, explained", body = Validated),
+        BadRequest, NotFound, NotImplemented, AuthErrors
+    ),
+    security(("bearerAuth" = []), ("clientCredentials" = ["identity.read"]))
+)]
 async fn validate_set(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -114,6 +175,17 @@ async fn validate_set(
     validate_response(&req, &state, &scope, kind, Api::Feed)
 }
 
+#[utoipa::path(
+    get, path = "/identity/{list}", tag = "Diagnostics", operation_id = "validate_list",
+    summary = "Check a query as the read would (parse, translate, cost budget) without reading a row",
+    description = "A query the read would refuse answers as the read does (400 or 501, the caret in `error.details`) with `error.innererror`: stage (parse, translate, cost), option, offset into query, expected, caret, timings.",
+    params(TenantPath, ListPath, ODataOptions),
+    responses(
+        (status = 200, description = "The query, explained", body = Validated),
+        BadRequest, NotFound, NotImplemented, AuthErrors
+    ),
+    security(("bearerAuth" = []), ("clientCredentials" = ["identity.read"]))
+)]
 async fn validate_list(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -231,72 +303,11 @@ async fn explain_response(
     Ok(HttpResponse::Ok().json(body))
 }
 
-/// `explain` (scope `identity.admin`) and `validate` (`identity.read`) of
-/// the feed's sets and API 1's lists.
-pub(super) fn openapi(paths: &mut serde_json::Map<String, Json>) {
-    let tenant = "/api/{tenantKey}/{orgKey}";
-    let set = |name: &str, description: &str, values: &[&str]| {
-        let mut p = openapi::path_param(name, description);
-        p["schema"]["enum"] = json!(values);
-        p
-    };
-    for (segment, scope, summary, ok) in [
-        (
-            EXPLAIN,
-            "identity.admin",
-            "Explain a query without reading a row: the AST, the SQL and bound values on SQLite, PostgreSQL and MySQL, the database's plan, the cost and each step's time (µs)",
-            "ast, canonical, sql {sqlite, postgres, mysql: [{statement, sql, values}]}, plan [{statement, lines}], cost {total, budget, withinBudget, parts}, timings {parseMicros, translateMicros, planMicros}",
-        ),
-        (
-            VALIDATE,
-            "identity.read",
-            "Check a query as the read would (parse, translate, cost budget) without reading a row",
-            "{valid: true, ast, canonical}",
-        ),
-    ] {
-        for (path, param, id) in [
-            (
-                format!("{tenant}/{segment}/{{entitySet}}"),
-                set(
-                    "entitySet",
-                    "A set of the v4 feed",
-                    &["Users", "Roles", "Groups"],
-                ),
-                format!("{segment}_feed"),
-            ),
-            (
-                format!("{tenant}/{segment}/identity/{{list}}"),
-                set("list", "A list of API 1", &["users", "roles", "groups"]),
-                format!("{segment}_list"),
-            ),
-        ] {
-            let mut parameters = vec![
-                openapi::path_param("tenantKey", "Tenant key (case-insensitive)"),
-                openapi::path_param("orgKey", "Organization key (case-insensitive)"),
-                param,
-            ];
-            parameters.extend(openapi::odata_parameters());
-            let mut responses = openapi::errors(&[400, 401, 403, 404, 429, 501]);
-            responses.insert(
-                "200".to_owned(),
-                json!({"description": ok, "content": {"application/json": {"schema": {"type": "object"}}}}),
-            );
-            paths.insert(
-                path,
-                json!({"get": {"tags": ["Diagnostics"], "summary": summary, "operationId": id,
-                    "description": "A query the read would refuse answers as the read does (400 or 501, the caret in error.details) with error.innererror: stage (parse, translate, cost), option, offset into query, expected, caret, timings.",
-                    "parameters": parameters, "responses": responses,
-                    "security": [{"bearerAuth": []}, {"clientCredentials": [scope]}]}}),
-            );
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
     fn explain_and_validate_are_in_the_openapi_document() {
-        let doc = super::openapi::openapi("http://x");
+        let doc = crate::routes::openapi::document_for("http://x");
         for (path, scope) in [
             (
                 "/api/{tenantKey}/{orgKey}/explain/{entitySet}",

@@ -1,6 +1,5 @@
 //! API 1 group routes under `/api/{tenantKey}/{orgKey}/identity/groups`.
 
-use actix_web::web;
 use serde_json::Value;
 
 use super::catalog::{self, CatalogRoutes, boolean};
@@ -12,8 +11,23 @@ use crate::storage::groups::{GroupAttribute, Groups};
 /// The attributes `PUT groups/{groupKey}/{attr}` accepts.
 pub const SETTABLE: &[&str] = &["groupKey", "name", "email", "notes", "isActive"];
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    catalog::configure::<Groups>(cfg);
+catalog::catalog_routes! {
+    catalog = Groups,
+    tag = "Groups",
+    record = super::dto::Group,
+    new = super::dto::NewGroup,
+    list_path = "/groups/odata",
+    set_path = "/groups",
+    record_path = "/groups/{id}",
+    attribute_path = "/groups/{id}/{attribute}",
+    ids = ["list_groups", "get_groups", "create_groups", "delete_groups"],
+    attributes = [
+        ("groupKey", schema::string(false, Some(100))),
+        ("name", schema::string(true, Some(255))),
+        ("email", schema::email()),
+        ("notes", schema::string(true, None)),
+        ("isActive", schema::boolean()),
+    ],
 }
 
 impl CatalogRoutes for Groups {

@@ -14,6 +14,11 @@ use actix_web::http::header::ACCEPT_LANGUAGE;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
+use super::dto::{
+    Accepted, AuthErrors, BadRequest, Conflict, Gone, InvitedUser, NotFound, TenantPath,
+    UnsupportedMediaType,
+};
+use super::openapi::Documented;
 use crate::domain::{Culture, DomainError, Email, EntityKey, UserName, invalid_fields};
 use crate::error::ApiError;
 use crate::mail::{self, MailSink};
@@ -27,13 +32,24 @@ pub const DEFAULT_FROM: &str = "OData Users <no-reply@localhost>";
 
 /// Registers both routes; relative to the identity scope
 /// (`/api/{tenantKey}/{orgKey}/identity`). Must come before `users/{userKey}`.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(super::resource("/users/sendInvitation").route(web::post().to(send_invitation)))
-        .service(
-            super::resource("/invitations/{token}/accept")
-                .route(web::post().to(accept))
-                .route(web::get().to(super::invitation_page::page)),
-        );
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(
+        Documented::new("/users/sendInvitation")
+            .route(web::post().to(send_invitation), __path_send_invitation),
+    )
+    .service(
+        Documented::new("/invitations/{token}/accept")
+            .route(web::post().to(accept), __path_accept)
+            .undocumented(web::get().to(super::invitation_page::page)),
+    );
+}
+
+/// The invitation token of the accept address.
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct TokenPath {
+    /// The token from the invitation mail
+    pub token: String,
 }
 
 /// The body properties of InvitedUser.
@@ -131,6 +147,17 @@ pub fn parse_invited_user(body: &Value, default_culture: Culture) -> Result<Invi
 
 /// `POST /api/{tenantKey}/{orgKey}/identity/users/sendInvitation`: 200 with
 /// the user id as a JSON string.
+#[utoipa::path(
+    post, path = "/users/sendInvitation", tag = "Invitations", operation_id = "sendInvitation",
+    summary = "Invite a user by e-mail (status 3 until accepted)",
+    params(TenantPath),
+    request_body(content = InvitedUser, description = "Who to invite"),
+    responses(
+        (status = 200, description = "The user id", body = uuid::Uuid),
+        BadRequest, NotFound, Conflict, UnsupportedMediaType, AuthErrors
+    ),
+    security(("bearerAuth" = []), ("clientCredentials" = ["identity.write"]))
+)]
 pub async fn send_invitation(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -191,6 +218,16 @@ pub async fn send_invitation(
 /// no body, no bearer token; 200 `{"id","status":1}`, 404 unknown or used,
 /// 410 expired. Reachable without credentials, so an unknown tenant answers
 /// the very 404 of an unknown token: nobody learns which tenants exist.
+#[utoipa::path(
+    post, path = "/invitations/{token}/accept", tag = "Invitations", operation_id = "acceptInvitation",
+    summary = "Accept an invitation (the token is the credential; no access token)",
+    params(TenantPath, TokenPath),
+    responses(
+        (status = 200, description = "The user is active", body = Accepted),
+        NotFound, Gone
+    ),
+    security(())
+)]
 pub async fn accept(
     req: HttpRequest,
     state: web::Data<AppState>,

@@ -9,6 +9,7 @@
 
 pub mod body;
 pub mod catalog;
+pub mod dto;
 pub mod explain;
 pub mod extract;
 pub mod groups;
@@ -43,8 +44,53 @@ pub const IDENTITY_SCOPE: &str = "/identity";
 /// `/odata` scope are nested in it.
 pub const TENANT_SCOPE: &str = "/api/{tenantKey}/{orgKey}";
 
+/// The routes under [`TENANT_SCOPE`]: API 1 (documented in
+/// `/openapi.json` as they are registered, see [`openapi::Documented`]),
+/// explain and validate behind the access token check, and the v4 feed.
+pub fn api_scope() -> utoipa_actix_web::scope::Scope<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    use actix_web::middleware::from_fn;
+    use utoipa_actix_web::scope;
+
+    use crate::auth::guard::{api_guard, feed_guard};
+    // One pattern with variables (a regex match) per request, then
+    // literal prefixes: `/identity` and `/odata` (case folded by
+    // `canonical_path`).
+    scope(TENANT_SCOPE)
+        .service(
+            scope(IDENTITY_SCOPE)
+                .wrap(from_fn(api_guard))
+                .configure(configure_identity),
+        )
+        .service(
+            scope("/explain")
+                .wrap(from_fn(api_guard))
+                .configure(explain::configure_explain),
+        )
+        .service(
+            scope("/validate")
+                .wrap(from_fn(api_guard))
+                .configure(explain::configure_validate),
+        )
+        .map(|tenant| {
+            tenant.service(
+                web::scope(crate::feed::FEED_SCOPE)
+                    .wrap(from_fn(feed_guard))
+                    .wrap(crate::feed::odata_version())
+                    .configure(crate::feed::configure),
+            )
+        })
+}
+
 /// Registers the API 1 routes under [`IDENTITY_SCOPE`].
-pub fn configure_identity(cfg: &mut web::ServiceConfig) {
+pub fn configure_identity(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     // Literal `users/sendInvitation` before `users/{userKey}`.
     invitations::configure(cfg);
     users::configure(cfg);

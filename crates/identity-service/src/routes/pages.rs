@@ -172,7 +172,7 @@ async fn landing(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRes
         let mut links = serde_json::Map::new();
         for (name, path) in [
             ("explorer", "/explorer"),
-            ("docs", "/docs"),
+            ("docs", "/docs/"),
             ("openapi", "/openapi.json"),
             ("health", "/health"),
             ("ready", "/ready"),

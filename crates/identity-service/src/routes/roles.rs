@@ -1,6 +1,5 @@
 //! API 1 role routes under `/api/{tenantKey}/{orgKey}/identity/roles`.
 
-use actix_web::web;
 use serde_json::Value;
 
 use super::catalog::{self, CatalogRoutes, boolean};
@@ -19,8 +18,24 @@ pub const SETTABLE: &[&str] = &[
     "isActive",
 ];
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    catalog::configure::<Roles>(cfg);
+catalog::catalog_routes! {
+    catalog = Roles,
+    tag = "Roles",
+    record = super::dto::Role,
+    new = super::dto::NewRole,
+    list_path = "/roles/odata",
+    set_path = "/roles",
+    record_path = "/roles/{id}",
+    attribute_path = "/roles/{id}/{attribute}",
+    ids = ["list_roles", "get_roles", "create_roles", "delete_roles"],
+    attributes = [
+        ("roleKey", schema::string(false, Some(100))),
+        ("description", schema::string(true, None)),
+        ("isAdministration", schema::boolean()),
+        ("isDefault", schema::boolean()),
+        ("isInternal", schema::boolean()),
+        ("isActive", schema::boolean()),
+    ],
 }
 
 impl CatalogRoutes for Roles {

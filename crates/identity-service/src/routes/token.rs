@@ -148,7 +148,23 @@ struct TokenBody<'a> {
     scope: String,
 }
 
-async fn token(
+/// The OAuth 2.0 client credentials grant.
+#[utoipa::path(
+    post, path = "/connect/token", tag = "Authentication", operation_id = "token",
+    summary = "OAuth2 client credentials grant (RFC 6749 4.4): an access token for a client id and secret",
+    description = "Authenticate the client with HTTP Basic (`client_id:client_secret`) or with `client_id` and `client_secret` in the body, not both. \
+The token is a JWT (HS256) for the client's tenant and organization; send it as `Authorization: Bearer`. \
+Answers carry `Cache-Control: no-store`.",
+    request_body(content = crate::routes::dto::TokenForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "The access token", body = crate::routes::dto::TokenResponse),
+        (status = 400, description = "`invalid_request`, `unsupported_grant_type` or `invalid_scope`", body = crate::routes::dto::OAuthError),
+        (status = 401, description = "`invalid_client`: unknown or revoked client, wrong secret, no client authentication (with `WWW-Authenticate: Basic`)", body = crate::routes::dto::OAuthError),
+        crate::routes::dto::Unavailable
+    ),
+    security(("clientBasic" = []), ())
+)]
+pub(crate) async fn token(
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,

@@ -10,7 +10,12 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::body::read_json;
-use super::resource;
+use super::dto::{
+    AuthErrors, BadRequest, ConditionalRead, Conflict, IfMatch, NewUser as NewUserBody, NotFound,
+    NotImplemented, NotModified, ODataOptions, Page, PictureQuery as PictureParams,
+    PreconditionFailed, RecordPath, TenantPath, TooLarge, UnsupportedMediaType, User, UserPath,
+};
+use super::openapi::{Documented, Variant, body as schema};
 use crate::domain::{
     Culture, Email, EntityKey, NewUser, PictureInput, UserName, UserStatus, key_list,
     parse_last_login,
@@ -39,24 +44,83 @@ pub const SETTABLE: &[&str] = &[
     "culture",
 ];
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/users/odata").route(web::get().to(list)))
-        .service(resource("/users").route(web::post().to(create)))
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(Documented::new("/users/odata").route(web::get().to(list), __path_list))
+        .service(Documented::new("/users").route(web::post().to(create), __path_create))
         .service(
-            resource("/users/{user}")
-                .route(web::get().to(get))
-                .route(web::delete().to(delete)),
+            Documented::new("/users/{user}")
+                .route(web::get().to(get), __path_get)
+                .route(web::delete().to(delete), __path_delete),
         )
         .service(
-            resource("/users/{user}/picture")
-                .route(web::get().to(get_picture))
-                .route(web::put().to(put_picture)),
+            Documented::new("/users/{user}/picture")
+                .route(web::get().to(get_picture), __path_get_picture)
+                .route(web::put().to(put_picture), __path_put_picture),
         )
-        .service(resource("/users/{user}/{attr}").route(web::put().to(put_attribute)))
-        .service(resource("/users/{user}/{collection}/{op}").route(web::post().to(membership)));
+        .service(Documented::new("/users/{user}/{attr}").route_variants(
+            web::put().to(put_attribute),
+            __path_put_attribute,
+            attribute_variants(),
+        ))
+        .service(
+            Documented::new("/users/{user}/{collection}/{op}").route_variants(
+                web::post().to(membership),
+                __path_membership,
+                membership_variants(),
+            ),
+        );
+}
+
+/// One documented operation per attribute of `PUT users/{userKey}/{attr}`
+/// (the picture has its own route), each with its body.
+fn attribute_variants() -> Vec<Variant> {
+    [
+        ("email", schema::email()),
+        ("groups", schema::keys()),
+        ("isActive", schema::boolean()),
+        ("isTechnician", schema::boolean()),
+        ("lastLogin", schema::date_time()),
+        ("name", schema::string(false, Some(255))),
+        ("roles", schema::keys()),
+        ("status", schema::one_of(&[1, 2])),
+        ("userKey", schema::string(false, Some(100))),
+        ("culture", schema::string(false, None)),
+    ]
+    .into_iter()
+    .map(|(attr, body)| Variant {
+        segments: vec![attr],
+        operation_id: format!("setUser_{attr}"),
+        body: Some(body),
+    })
+    .collect()
+}
+
+/// One documented operation per membership change.
+fn membership_variants() -> Vec<Variant> {
+    let mut variants = Vec::new();
+    for collection in ["roles", "groups"] {
+        for op in ["add", "addById", "remove", "removeById"] {
+            variants.push(Variant {
+                segments: vec![collection, op],
+                operation_id: format!("{collection}_{op}"),
+                body: None,
+            });
+        }
+    }
+    variants
 }
 
 /// `GET users/odata`: one page, `{"items","nextPageLink","count"}`.
+#[utoipa::path(
+    get, path = "/users/odata", tag = "Users", operation_id = "listUsers",
+    summary = "A page of users (OData query options)",
+    params(TenantPath, ODataOptions),
+    responses(
+        (status = 200, description = "One page (at most 100 records)", body = Page<User>),
+        BadRequest, NotFound, NotImplemented, AuthErrors
+    ),
+    security(("bearerAuth" = []), ("clientCredentials" = ["identity.read"]))
+)]
 async fn list(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -66,6 +130,16 @@ async fn list(
 }
 
 /// `GET users/{id|userKey}`.
+#[utoipa::path(
+    get, path = "/users/{id}", tag = "Users", operation_id = "getUser",
+    summary = "A user by id or key (`$select` and `$expand` apply)",
+    params(TenantPath, RecordPath, ODataOptions, ConditionalRead),
+    responses(
+        (status = 200, description = "The record", body = User, headers(("ETag" = String, description = "The record's ETag: its version in quotes, e.g. \"3\""))),
+        NotModified, BadRequest, NotFound, PreconditionFailed, NotImplemented, AuthErrors
+    ),
+    security(("bearerAuth" = []), ("clientCredentials" = ["identity.read"]))
+)]
 async fn get(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -85,6 +159,19 @@ async fn get(
 }
 
 /// `POST users`: 201, `Location`, the id as a JSON string.
+#[utoipa::path(
+    post, path = "/users", tag = "Users", operation_id = "createUser",
+    summary = "Create a user",
+    params(TenantPath),
+    request_body(content = NewUserBody, description = "The user"),
+    responses(
+        (status = 201, description = "Created; `Location` is the absolute URL of the record; the body is its id",
+            body = uuid::Uuid,
+            headers(("Location" = String, description = "The record's URL"), ("ETag" = String, description = "The record's first ETag, \"1\""))),
+        BadRequest, NotFound, Conflict, TooLarge, UnsupportedMediaType, AuthErrors
+    ),
+    security(("bearerAuth" = []), ("clientCredentials" = ["identity.write"]))
+)]
 async fn create(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -109,6 +196,13 @@ async fn create(
 
 /// `DELETE users/{id|userKey}`: 204 with memberships, picture and
 /// invitations; `If-Match` honoured.
+#[utoipa::path(
+    delete, path = "/users/{id}", tag = "Users", operation_id = "deleteUser",
+    summary = "Delete a user with its memberships, picture and invitations",
+    params(TenantPath, RecordPath, IfMatch),
+    responses((status = 204, description = "Deleted"), NotFound, PreconditionFailed, AuthErrors),
+    security(("bearerAuth" = []), ("clientCredentials" = ["identity.write"]))
+)]
 async fn delete(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -133,6 +227,19 @@ struct PictureQuery {
 
 /// `GET users/{id}/picture?fileName=`: the stored image with its content
 /// type, a 302 to an external picture, or 404.
+#[utoipa::path(
+    get, path = "/users/{id}/picture", tag = "Users", operation_id = "getUserPicture",
+    summary = "The user's picture (302 to an external picture)",
+    params(TenantPath, RecordPath, PictureParams),
+    responses(
+        (status = 200, description = "The image, with its sniffed type and `Content-Disposition`",
+            content(("image/png"), ("image/jpeg"), ("image/gif"), ("image/webp"))),
+        (status = 302, description = "The picture is an external URL",
+            headers(("Location" = String, description = "The picture's URL"))),
+        BadRequest, NotFound, AuthErrors
+    ),
+    security(("bearerAuth" = []), ("clientCredentials" = ["identity.read"]))
+)]
 async fn get_picture(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -226,6 +333,17 @@ fn is_bidi_control(c: char) -> bool {
 }
 
 /// `PUT users/{userKey}/picture`: a data URL, base64 or `null`.
+#[utoipa::path(
+    put, path = "/users/{userKey}/picture", tag = "Users", operation_id = "setUserPicture",
+    summary = "Set the picture: data URL, base64 (PNG, JPEG, GIF, WebP) or null",
+    params(TenantPath, UserPath, IfMatch),
+    request_body(content = Option<String>, description = "The new value as a bare JSON value"),
+    responses(
+        (status = 200, description = "Done; the body is empty", headers(("ETag" = String, description = "The record's ETag: its version in quotes, e.g. \"3\""))),
+        BadRequest, NotFound, PreconditionFailed, TooLarge, UnsupportedMediaType, AuthErrors
+    ),
+    security(("bearerAuth" = []), ("clientCredentials" = ["identity.write"]))
+)]
 async fn put_picture(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -254,6 +372,17 @@ fn picture_change(body: &Value, max_bytes: usize) -> Result<UserChange, ApiError
 }
 
 /// `PUT users/{userKey}/{attr}`: the body is the bare JSON value.
+#[utoipa::path(
+    put, path = "/users/{userKey}/{attribute}", tag = "Users",
+    summary = "Set one attribute of a user",
+    params(TenantPath, UserPath, IfMatch),
+    request_body(content = String, content_type = "application/json", description = "The new value as a bare JSON value"),
+    responses(
+        (status = 200, description = "Done; the body is empty", headers(("ETag" = String, description = "The record's ETag: its version in quotes, e.g. \"3\""))),
+        BadRequest, NotFound, PreconditionFailed, Conflict, UnsupportedMediaType, AuthErrors
+    ),
+    security(("bearerAuth" = []), ("clientCredentials" = ["identity.write"]))
+)]
 async fn put_attribute(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -329,6 +458,17 @@ fn keys_or_null(body: &Value, attr: &str) -> Result<Vec<String>, ApiError> {
 }
 
 /// `POST users/{userKey}/{roles|groups}/{add|addById|remove|removeById}`.
+#[utoipa::path(
+    post, path = "/users/{userKey}/{collection}/{operation}", tag = "Memberships",
+    summary = "Change memberships (idempotent; all-or-nothing: an unknown entry changes nothing)",
+    params(TenantPath, UserPath, IfMatch),
+    request_body(content = Vec<String>, description = "Role or group keys (`add`, `remove`) or ids (`addById`, `removeById`)"),
+    responses(
+        (status = 200, description = "Done; the body is empty", headers(("ETag" = String, description = "The record's ETag: its version in quotes, e.g. \"3\""))),
+        BadRequest, NotFound, PreconditionFailed, UnsupportedMediaType, AuthErrors
+    ),
+    security(("bearerAuth" = []), ("clientCredentials" = ["identity.write"]))
+)]
 async fn membership(
     req: HttpRequest,
     state: web::Data<AppState>,
