@@ -2,11 +2,13 @@
 # Real OData clients against the v4 feed, unpatched, installed pinned:
 #   - the OASIS odata-csdl converter (npm) turns $metadata into JSON CSDL
 #     without errors, and its output equals the feed's own $format=json;
-#   - python-odata (PyPI) reflects $metadata, queries, pages, expands;
+#   - python-odata (PyPI) reflects $metadata, queries, pages, expands,
+#     creates and updates a user;
 #     (every client authenticates with HTTP Basic: the demo client's id and
 #     secret, which the server prints once on its first start)
 #   - the SAP Cloud SDK generator (npm) generates a typed client from
-#     $metadata, which then runs queries against the feed;
+#     $metadata, which then runs queries against the feed and does CRUD
+#     (create, update with its ETag, 412 on a stale ETag, delete);
 #   - the README's client examples (quick start curl, Python requests,
 #     python-odata, fetch, the SDK generator and typed client, the ETag
 #     curl example) run as written, only the server address changed.

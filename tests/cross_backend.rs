@@ -145,6 +145,10 @@ const HANDWRITTEN_FEED: &[&str] = &[
     "$apply=groupby((culture),aggregate(status with average as mean))",
     "$apply=filter(lastLogin ne null)/groupby((isTechnician,status),aggregate(lastLogin with max as latest,name with min as first))",
     "$apply=groupby((culture),aggregate(name with max as last,email with countdistinct as emails))&$orderby=last desc&$top=5",
+    // "Has a picture" (a stored image or an external URL); the picture's
+    // value itself depends on the public URL, so it is not selected.
+    "$filter=picture eq null&$orderby=userKey&$select=userKey&$count=true",
+    "$filter=picture ne null or startswith(userKey,'case.')&$orderby=userKey&$select=userKey,status&$count=true",
 ];
 
 struct ServerDatabase {

@@ -913,7 +913,6 @@ async fn errors_are_odata_errors_with_the_version_header() {
         .error(StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed");
     for (url, target) in [
         ("Users/$ref", "$ref"),
-        ("Users?$deltatoken=x", "$deltatoken"),
         ("Users?$format=atom", "$format"),
         ("Users()", "resource path"),
     ] {
@@ -922,6 +921,11 @@ async fn errors_are_odata_errors_with_the_version_header() {
             .error(StatusCode::NOT_IMPLEMENTED, "NotImplemented");
         assert_eq!(error["target"], target, "{url}");
     }
+    // A delta token not issued by the feed is 400 (tests/feed_delta.rs).
+    let error = get(&app, "Users?$deltatoken=x")
+        .await
+        .error(StatusCode::BAD_REQUEST, "BadRequest");
+    assert_eq!(error["target"], "$deltatoken");
     // A tampered skiptoken is 400.
     let error = get(&app, "Users?$skiptoken=abc.def")
         .await

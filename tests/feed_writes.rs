@@ -661,7 +661,6 @@ async fn bad_bodies_are_400_and_change_nothing() {
     };
     let cases: Vec<(&str, Value, &str)> = vec![
         ("picture", new(json!({"picture": "aGk="})), "picture"),
-        ("picture null", new(json!({"picture": null})), "picture"),
         ("status 3", new(json!({"status": 3})), "status"),
         ("status 4", new(json!({"status": 4})), "status"),
         ("unknown", new(json!({"nickname": "c"})), "nickname"),
@@ -706,6 +705,25 @@ async fn bad_bodies_are_400_and_change_nothing() {
         );
     }
     assert_eq!(user_count(&app).await, "2", "no create went through");
+    // `"picture": null` on a create asks for nothing (a new user has no
+    // picture; python-odata sends it): accepted, while it stays a 400 on
+    // PATCH below.
+    let dee = create(
+        &app,
+        "Users",
+        &json!({"userKey": "dee", "name": "Dee", "isTechnician": false, "picture": null}),
+    )
+    .await;
+    assert_eq!(dee["picture"], Value::Null);
+    let answer = send(
+        &app,
+        Method::DELETE,
+        &format!("Users({})", id_of(&dee)),
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::NO_CONTENT, "{}", answer.body);
     // The same rules on PATCH; one bad property fails the whole write.
     for body in [
         json!({"picture": null}),

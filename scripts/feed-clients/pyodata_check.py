@@ -2,7 +2,8 @@
 model from $metadata, then queries Users with a filter, ordering and a
 limit, follows nextLinks through every page, reads a navigation property,
 expands it, gets one user by key, and filters the DateTimeOffset lastLogin
-with a +01:00 offset (printing the URL python-odata sent for it). Every result is compared with what the
+with a +01:00 offset (printing the URL python-odata sent for it), then
+creates a user and updates it (and deletes it). Every result is compared with what the
 feed answers to plain HTTP requests. Both authenticate with HTTP Basic (the
 client id and secret in FEED_CLIENT_ID / FEED_CLIENT_SECRET), as BI tools do.
 Usage: pyodata_check.py FEED_ROOT_URL
@@ -121,6 +122,25 @@ def main(root):
     assert pasted.status_code == 400 and "%2B" in pasted.text, (pasted.url, pasted.status_code, pasted.text)
     print("python-odata str(query) pasted into requests.get: %s -> %d %s"
           % (pasted.url, pasted.status_code, pasted.json()["error"]["message"]))
+
+    # Create and update through python-odata's own API (POST, then PATCH of
+    # the changed property), checked with plain requests; then removed.
+    new = User()
+    new.userKey = "py.crud"
+    new.name = "Py Crud"
+    new.isTechnician = False
+    service.save(new)
+    created_id = new.id
+    assert created_id, "the created user's id is read back"
+    stored = json.loads(plain(root + "Users(%s)?$select=userKey,name,version" % new.id))
+    assert (stored["userKey"], stored["name"], stored["version"]) == ("py.crud", "Py Crud", 1), stored
+    new.name = "Py Crud renamed"
+    service.save(new)
+    stored = json.loads(plain(root + "Users(%s)?$select=name,version" % new.id))
+    assert (stored["name"], stored["version"]) == ("Py Crud renamed", 2), stored
+    service.delete(new)
+    assert requests.get(root + "Users(%s)" % created_id, auth=auth).status_code == 404
+    print("python-odata: create and update (and delete) agree with the feed")
 
     print("python-odata: %d users over several pages, filter/orderby/top, navigation, "
           "expand, get by key and a lastLogin filter with a +01:00 offset (%d users) "

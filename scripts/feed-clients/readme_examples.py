@@ -62,6 +62,12 @@ def main(readme, address, node_dir):
             printed = run(["bash", "-euo", "pipefail", "-c", code], work, what, line).split()
             assert printed == ["200", "201", "204"], printed
             assert int(feed(root, "Users/$count").text) == before, "the example deletes what it created"
+        elif lang == "sh" and "odata.track-changes" in body:
+            what = "delta links: track a key, create the user, follow the link, delete, follow it again"
+            before = int(feed(root, "Users/$count").text)
+            printed = run(["bash", "-euo", "pipefail", "-c", code], work, what, line).split()
+            assert printed == ["delta.demo", "204", "deleted"], printed
+            assert int(feed(root, "Users/$count").text) == before, "the example deletes what it created"
         elif lang == "sh" and "@odata.bind" in body:
             what = "feed writes: create with a bind, PATCH with its ETag (204), the stale ETag (412), DELETE (204)"
             before = int(feed(root, "Users/$count").text)
@@ -141,7 +147,7 @@ def main(readme, address, node_dir):
                                  "run; add a check for it\n%s" % (line, lang, body))
         checked.append("README.md:%d %s" % (line, what))
     kinds = len(checked)
-    assert kinds == 11, "expected the README's 11 client examples, ran %d: %s" % (kinds, checked)
+    assert kinds == 12, "expected the README's 12 client examples, ran %d: %s" % (kinds, checked)
     for c in checked:
         print("  ran " + c)
     print("README examples: %d client examples run as written agree with the feed" % kinds)

@@ -3,7 +3,8 @@
 // the feed answers to plain HTTP requests. Both authenticate with HTTP Basic
 // (the client id and secret in FEED_CLIENT_ID / FEED_CLIENT_SECRET).
 // It also filters the DateTimeOffset lastLogin with a moment at +01:00 and
-// prints the URL the client sent for it.
+// prints the URL the client sent for it, and does CRUD: creates a user,
+// updates it with its ETag (If-Match), gets 412 for the stale ETag, deletes it.
 // Usage: node sap_query.js GENERATED_CLIENT_DIR FEED_ROOT_URL
 const path = require('path');
 const assert = require('assert');
@@ -116,6 +117,41 @@ async function plain(relative) {
   const kept = await offsetFilter(keepOffset);
   assert.ok(kept.sent.includes('%2B01%3A00'), kept.sent);
   console.log(`SAP Cloud SDK sent (lastLogin ge ${local().format()}, offset-keeping serializer): ${kept.sent}`);
+
+  // CRUD with the generated client: create, update with the entity's ETag
+  // (If-Match from @odata.etag), the stale ETag again (412), delete.
+  const created = await usersApi.requestBuilder()
+    .create(usersApi.entityBuilder().userKey('sdk.crud').name('SDK Crud').isTechnician(false).build())
+    .skipCsrfTokenFetching()
+    .execute(dest);
+  assert.strictEqual(created.userKey, 'sdk.crud');
+  const fetched = await usersApi.requestBuilder().getByKey(created.id).execute(dest);
+  assert.strictEqual(fetched.versionIdentifier, '"1"', 'the ETag of the new user');
+  const stale = await usersApi.requestBuilder().getByKey(created.id).execute(dest);
+  fetched.name = 'SDK Crud renamed';
+  const updated = await usersApi.requestBuilder().update(fetched).skipCsrfTokenFetching().execute(dest);
+  assert.strictEqual(updated.name, 'SDK Crud renamed');
+  const renamed = JSON.parse(await plain(`Users(${created.id})?$select=name,version`));
+  assert.strictEqual(renamed.name, 'SDK Crud renamed');
+  assert.strictEqual(renamed.version, 2);
+  stale.name = 'lost update';
+  let status = 0;
+  let failure = null;
+  try {
+    await usersApi.requestBuilder().update(stale).skipCsrfTokenFetching().execute(dest);
+  } catch (e) {
+    failure = e;
+    for (let c = e; c && !status; c = c.cause) {
+      status = (c.response && c.response.status) || c.status || 0;
+    }
+  }
+  assert.strictEqual(status, 412, `the stale ETag is refused: ${failure && (failure.stack || failure)}`);
+  assert.strictEqual(JSON.parse(await plain(`Users(${created.id})?$select=name`)).name, 'SDK Crud renamed');
+  const current = await usersApi.requestBuilder().getByKey(created.id).execute(dest);
+  await usersApi.requestBuilder().delete(current).skipCsrfTokenFetching().execute(dest);
+  const gone = await fetch(`${url}/Users(${created.id})`, { headers: { Authorization: basic } });
+  assert.strictEqual(gone.status, 404);
+  console.log('SAP Cloud SDK typed client: create, update with its ETag, 412 on the stale ETag, delete');
 
   console.log(`SAP Cloud SDK typed client: filter/orderby/select/expand/top, count (${count}), getByKey, ` +
     `a lastLogin filter with a +01:00 offset (${expected.length} users) agree with the feed`);

@@ -170,6 +170,11 @@ pub struct Settings {
     /// `$expand=roles($expand=users)` is two levels. Deeper answers 400.
     /// Between 1 and 8; default 3.
     pub expand_max_depth: usize,
+    /// How long the change log behind the feed's delta links keeps its
+    /// entries, in days (`APP_DELTA_RETENTION_DAYS`, fractions allowed).
+    /// A delta link older than this answers 410. Default 30; 0 keeps
+    /// nothing (every delta link answers 410; for tests).
+    pub delta_retention_days: f64,
     /// Whether feed pages and API 1 lists are gzip-compressed for clients
     /// that send `Accept-Encoding: gzip` (`APP_GZIP`). Default true.
     pub gzip: bool,
@@ -238,6 +243,7 @@ impl Default for Settings {
             feed_require_if_match: false,
             batch_max_requests: 100,
             expand_max_depth: 3,
+            delta_retention_days: 30.0,
             gzip: true,
             gzip_min_bytes: 1024,
             cors_origins: Vec::new(),
@@ -392,6 +398,9 @@ impl Settings {
         if let Some(v) = env("APP_FEED_REQUIRE_IF_MATCH") {
             self.feed_require_if_match = parse_bool("APP_FEED_REQUIRE_IF_MATCH", &v)?;
         }
+        if let Some(v) = env("APP_DELTA_RETENTION_DAYS") {
+            self.delta_retention_days = parse_env("APP_DELTA_RETENTION_DAYS", &v)?;
+        }
         if let Some(v) = env("APP_EXPAND_MAX_DEPTH") {
             self.expand_max_depth = parse_env("APP_EXPAND_MAX_DEPTH", &v)?;
         }
@@ -476,6 +485,14 @@ impl Settings {
                 self.auth_verify_queue
             );
         }
+        if !(self.delta_retention_days.is_finite()
+            && (0.0..=36_500.0).contains(&self.delta_retention_days))
+        {
+            anyhow::bail!(
+                "delta_retention_days must be between 0 and 36500, got {}",
+                self.delta_retention_days
+            );
+        }
         if self.invitation_sweep_seconds == 0 {
             anyhow::bail!("invitation_sweep_seconds must be at least 1");
         }
@@ -537,6 +554,15 @@ impl Settings {
 
 fn non_empty(v: String) -> Option<String> {
     if v.trim().is_empty() { None } else { Some(v) }
+}
+
+impl Settings {
+    /// [`Settings::delta_retention_days`] as a duration.
+    pub fn delta_retention(&self) -> std::time::Duration {
+        std::time::Duration::from_secs_f64(
+            self.delta_retention_days.clamp(0.0, 36_500.0) * 86_400.0,
+        )
+    }
 }
 
 fn parse_env<T: std::str::FromStr>(name: &str, value: &str) -> anyhow::Result<T>

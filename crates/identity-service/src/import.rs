@@ -27,6 +27,7 @@ use sea_query::{Alias, Expr, ExprTrait, Query};
 use uuid::Uuid;
 
 use crate::domain::TenantKey;
+use crate::storage::counters::Counted;
 use crate::storage::tenants;
 
 pub use bulk::LinkTable;
@@ -396,11 +397,15 @@ pub async fn run(
     write_file!(USER_ROLES_FILE, &user_roles, |txn, rows, bar| async {
         let n = bulk::insert_links(&txn, LinkTable::UserRoles, rows, &bar).await?;
         bulk::touch_users(&txn, &stamp, &touched_by_roles).await?;
+        // New memberships change users: a bulk entry for delta links.
+        bulk::record_bulk(&txn, stamp.tenant_id, Counted::Users, n).await?;
         Ok::<u64, sea_orm::DbErr>(n)
     });
     write_file!(USER_GROUPS_FILE, &user_groups, |txn, rows, bar| async {
         let n = bulk::insert_links(&txn, LinkTable::UserGroups, rows, &bar).await?;
         bulk::touch_users(&txn, &stamp, &touched_by_groups).await?;
+        // New memberships change users: a bulk entry for delta links.
+        bulk::record_bulk(&txn, stamp.tenant_id, Counted::Users, n).await?;
         Ok::<u64, sea_orm::DbErr>(n)
     });
 
@@ -434,8 +439,9 @@ pub(crate) async fn write_dataset<C: ConnectionTrait>(
     bulk::insert_roles(db, &stamp, &data.roles, &quiet).await?;
     bulk::insert_groups(db, &stamp, &data.groups, &quiet).await?;
     bulk::insert_users(db, &stamp, &data.users, &quiet).await?;
-    bulk::insert_links(db, LinkTable::UserRoles, &data.user_roles, &quiet).await?;
-    bulk::insert_links(db, LinkTable::UserGroups, &data.user_groups, &quiet).await?;
+    let r = bulk::insert_links(db, LinkTable::UserRoles, &data.user_roles, &quiet).await?;
+    let g = bulk::insert_links(db, LinkTable::UserGroups, &data.user_groups, &quiet).await?;
+    bulk::record_bulk(db, tenant_id, Counted::Users, r + g).await?;
     Ok(())
 }
 

@@ -168,7 +168,7 @@ pub struct Application {
     state: web::Data<AppState>,
     demo: Option<DemoInfo>,
     /// The invitation sweeper and the statistics upkeep.
-    background: [tokio::task::JoinHandle<()>; 2],
+    background: [tokio::task::JoinHandle<()>; 3],
 }
 
 impl Application {
@@ -202,6 +202,12 @@ impl Application {
         let background = [
             crate::storage::invitations::spawn_sweeper(db.clone(), &settings),
             db::spawn_statistics_upkeep(db.clone()),
+            // The change log's retention, checked hourly.
+            crate::storage::changes::spawn_pruner(
+                db.clone(),
+                settings.delta_retention(),
+                std::time::Duration::from_secs(3600),
+            ),
         ];
         let mut app_state = AppState::new(db, settings, key)
             .with_sqlite_readers(sqlite_readers)

@@ -28,6 +28,7 @@ mod m20261130_000005_clients;
 mod m20261130_000006_tenant_order_indexes;
 mod m20261130_000007_sqlite_order_indexes;
 mod m20261201_000008_entity_counts;
+mod m20261205_000009_change_log;
 
 /// Every migration of the service, in order.
 pub struct Migrator;
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000006_tenant_order_indexes::Migration),
             Box::new(m20261130_000007_sqlite_order_indexes::Migration),
             Box::new(m20261201_000008_entity_counts::Migration),
+            Box::new(m20261205_000009_change_log::Migration),
         ]
     }
 }

@@ -180,6 +180,13 @@ fn set_annotations(set: &EntitySet, c: &SetCapabilities, max_levels: u32) -> Vec
     } else {
         every_navigation.clone()
     };
+    let tracked_filterable: Vec<String> = set
+        .entity_type
+        .properties
+        .iter()
+        .map(|p| p.name.clone())
+        .filter(|name| !c.non_filterable.contains(name))
+        .collect();
     let mut expand = vec![("Expandable", Value::Bool(c.expandable))];
     if c.expandable {
         expand.push(("NonExpandableProperties", paths(&c.non_expandable, true)));
@@ -241,6 +248,16 @@ fn set_annotations(set: &EntitySet, c: &SetCapabilities, max_levels: u32) -> Vec
             record(vec![
                 ("Deletable", Value::Bool(true)),
                 ("NonDeletableNavigationProperties", paths(&unlinkable, true)),
+            ]),
+        ),
+        // Delta links (`Prefer: odata.track-changes`) with `$filter` on
+        // the record's own properties and `$select`; no `$expand`.
+        ann(
+            "Capabilities.ChangeTracking",
+            record(vec![
+                ("Supported", Value::Bool(true)),
+                ("FilterableProperties", paths(&tracked_filterable, false)),
+                ("ExpandableProperties", paths(&[], true)),
             ]),
         ),
     ]

@@ -20,6 +20,7 @@
 
 mod batch;
 mod capabilities;
+mod delta;
 mod envelope;
 mod metadata;
 mod paths;

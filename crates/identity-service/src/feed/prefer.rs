@@ -259,6 +259,28 @@ pub fn max_page_size<'a>(prefer_headers: impl Iterator<Item = &'a str>) -> Optio
     None
 }
 
+/// Whether a `Prefer` header asks for `odata.track-changes` (or the 4.01
+/// spelling `track-changes`).
+pub fn track_changes<'a>(prefer_headers: impl Iterator<Item = &'a str>) -> bool {
+    prefer_headers.flat_map(|h| h.split(',')).any(|preference| {
+        let name = preference.split(';').next().unwrap_or("").trim();
+        name.eq_ignore_ascii_case("odata.track-changes")
+            || name.eq_ignore_ascii_case("track-changes")
+    })
+}
+
+/// Whether `OData-MaxVersion` allows 4.01 or later (`4.01`, `4.1`, `5.0`).
+pub fn allows_401(max_version: Option<&str>) -> bool {
+    let Some(v) = max_version else {
+        return false;
+    };
+    let (major, minor) = v.trim().split_once('.').unwrap_or((v.trim(), "0"));
+    match (major.parse::<u32>(), minor.parse::<u32>()) {
+        (Ok(major), Ok(minor)) => major > 4 || (major == 4 && minor >= 1),
+        _ => false,
+    }
+}
+
 /// `Prefer: return=minimal|representation` (OData §8.2.8.7) on a write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Return {
@@ -291,6 +313,20 @@ pub fn return_preference<'a>(prefer_headers: impl Iterator<Item = &'a str>) -> O
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn track_changes_and_max_version() {
+        assert!(track_changes(
+            ["odata.maxpagesize=5, odata.track-changes"].into_iter()
+        ));
+        assert!(track_changes(["Track-Changes"].into_iter()));
+        assert!(!track_changes(["return=minimal"].into_iter()));
+        assert!(allows_401(Some("4.01")));
+        assert!(allows_401(Some(" 4.1 ")));
+        assert!(!allows_401(Some("4.0")));
+        assert!(!allows_401(Some("x")));
+        assert!(!allows_401(None));
+    }
 
     fn metadata_level(
         format: Option<&str>,

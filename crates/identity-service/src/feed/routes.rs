@@ -127,13 +127,13 @@ impl Feed<'_> {
         ReadRequest::new(kind, &self.options)
     }
 
-    fn context(&self, fragment: &str) -> String {
+    pub(super) fn context(&self, fragment: &str) -> String {
         [self.root.as_str(), "/$metadata#", fragment].concat()
     }
 
     /// `{"@odata.context":"…"` (or just `{` without context), ready for
     /// the next member after a comma-free start.
-    fn open_body(&self, fragment: &str, out: &mut Vec<u8>) -> bool {
+    pub(super) fn open_body(&self, fragment: &str, out: &mut Vec<u8>) -> bool {
         out.push(b'{');
         if self.level.has_context() {
             push_member(out, "@odata.context", &self.context(fragment));
@@ -184,7 +184,7 @@ impl Feed<'_> {
 }
 
 /// `"name":"value"` (JSON-escaped).
-fn push_member(out: &mut Vec<u8>, name: &str, value: &str) {
+pub(super) fn push_member(out: &mut Vec<u8>, name: &str, value: &str) {
     // Writing into a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *out, name);
     out.push(b':');
@@ -498,6 +498,25 @@ async fn page(
     set: &EntitySet,
     read: &ReadRequest<'_>,
 ) -> Result<HttpResponse, ApiError> {
+    tracked_page(feed, set, read, None).await
+}
+
+/// A page of the first read with change tracking: next links carry the
+/// snapshot's delta token, the last page the delta link.
+pub(super) struct Tracking {
+    /// Appended to next links as `$deltatoken`.
+    pub(super) snapshot_token: String,
+    /// `@odata.deltaLink` of the last page.
+    pub(super) delta_link: String,
+}
+
+/// [`page`], with change tracking when `tracking` says.
+pub(super) async fn tracked_page(
+    feed: &Feed<'_>,
+    set: &EntitySet,
+    read: &ReadRequest<'_>,
+    tracking: Option<Tracking>,
+) -> Result<HttpResponse, ApiError> {
     // Collections read from the read pool (a replica when configured).
     let page = odata::list(feed.list_reader(), feed.scope, read, &feed.ctx)
         .await
@@ -541,9 +560,21 @@ async fn page(
     }
     head.extend_from_slice(b"\"value\":");
     let mut tail = Vec::with_capacity(16);
-    if let Some(link) = &page.next_link {
-        tail.push(b',');
-        push_member(&mut tail, "@odata.nextLink", link);
+    match (&page.next_link, &tracking) {
+        (Some(link), None) => {
+            tail.push(b',');
+            push_member(&mut tail, "@odata.nextLink", link);
+        }
+        (Some(link), Some(t)) => {
+            tail.push(b',');
+            let link = format!("{link}&$deltatoken={}", t.snapshot_token);
+            push_member(&mut tail, "@odata.nextLink", &link);
+        }
+        (None, Some(t)) => {
+            tail.push(b',');
+            push_member(&mut tail, "@odata.deltaLink", &t.delta_link);
+        }
+        (None, None) => {}
     }
     tail.push(b'}');
     let settings = &feed.state.settings;
@@ -566,14 +597,30 @@ async fn page(
                 response
             }
         };
-    if let Some(n) = feed.preferred
-        && let Ok(v) = header::HeaderValue::from_str(&format!("odata.maxpagesize={n}"))
-    {
-        response
-            .headers_mut()
-            .insert(header::HeaderName::from_static("preference-applied"), v);
-    }
+    feed.preference_applied(&mut response, tracking.is_some());
     Ok(response)
+}
+
+impl Feed<'_> {
+    /// `Preference-Applied`: the page size the client preferred, and
+    /// `odata.track-changes` when `tracked`.
+    pub(super) fn preference_applied(&self, response: &mut HttpResponse, tracked: bool) {
+        let mut applied: Vec<String> = Vec::new();
+        if tracked {
+            applied.push("odata.track-changes".to_owned());
+        }
+        if let Some(n) = self.preferred {
+            applied.push(format!("odata.maxpagesize={n}"));
+        }
+        if applied.is_empty() {
+            return;
+        }
+        if let Ok(v) = header::HeaderValue::from_str(&applied.join(", ")) {
+            response
+                .headers_mut()
+                .insert(header::HeaderName::from_static("preference-applied"), v);
+        }
+    }
 }
 
 pub(super) fn no_set(set: &EntitySet) -> ApiError {
@@ -601,6 +648,9 @@ async fn collection(
     is_count: bool,
 ) -> Result<HttpResponse, ApiError> {
     let kind = kind_of(set).ok_or_else(|| no_set(set))?;
+    if !is_count && let Some(answer) = super::delta::collection(feed, set, kind).await? {
+        return Ok(answer);
+    }
     let read = feed.read(kind);
     if is_count {
         count(feed, &read).await

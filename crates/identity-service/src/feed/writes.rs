@@ -194,14 +194,27 @@ fn default_culture(req: &HttpRequest) -> Culture {
     )
 }
 
-/// The body of a create or update, split; 415 unless JSON.
+/// The body of a create or update, split; 415 unless JSON. On a create
+/// (`creating`), `"picture": null` is accepted and dropped: a new user has
+/// no picture, so it asks for nothing, and python-odata sends every
+/// property of a new entity (it knows `Core.Computed` only by its full
+/// name, not through the `Core` alias), `picture` included. A picture
+/// value, or `picture` on an update, stays a 400.
 async fn entity_body(
     feed: &Feed<'_>,
     set: &EntitySet,
     payload: web::Payload,
+    creating: bool,
 ) -> Result<EntityBody, ApiError> {
     reject_options(&feed.options, &["$select", "$expand"], "a write")?;
-    let body = read_json(feed.req, payload, feed.state.settings.max_json_bytes).await?;
+    let mut body = read_json(feed.req, payload, feed.state.settings.max_json_bytes).await?;
+    if creating
+        && let Value::Object(members) = &mut body
+        && members.get("picture").is_some_and(Value::is_null)
+        && set.entity_type.property("picture").is_some()
+    {
+        members.remove("picture");
+    }
     split(set, body)
 }
 
@@ -239,7 +252,7 @@ async fn create(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let kind = kind_of(set).ok_or_else(|| no_set(set))?;
-    let body = entity_body(feed, set, payload).await?;
+    let body = entity_body(feed, set, payload, true).await?;
     let id = match kind {
         EntityKind::User => {
             let mut roles = Vec::new();
@@ -376,7 +389,7 @@ async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let kind = kind_of(set).ok_or_else(|| no_set(set))?;
     let precondition = precondition(feed)?;
-    let body = entity_body(feed, set, payload).await?;
+    let body = entity_body(feed, set, payload, false).await?;
     no_binds(&body, "on an update")?;
     let version = match kind {
         EntityKind::User => {

@@ -11,6 +11,7 @@ use sea_query::{Alias, Expr, ExprTrait, InsertStatement, Query, Value};
 use uuid::Uuid;
 
 use super::{GroupRow, LinkRow, RoleRow, UserRow};
+use crate::storage::changes::{self, Op};
 use crate::storage::counters::{self, Counted};
 
 /// SQLite's default `SQLITE_MAX_VARIABLE_NUMBER` since 3.32.
@@ -88,6 +89,21 @@ fn count_delta(inserted: u64) -> i64 {
     i64::try_from(inserted).unwrap_or(i64::MAX)
 }
 
+/// Records a bulk entry of `set` in the change log (every record of the set
+/// counts as created for delta links), when `inserted` rows were written:
+/// one log row per file, not one per record, so the import stays fast.
+pub async fn record_bulk<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+    set: Counted,
+    inserted: u64,
+) -> Result<(), DbErr> {
+    if inserted == 0 {
+        return Ok(());
+    }
+    changes::record(db, tenant_id, &[(set, Uuid::nil(), Op::Bulk)]).await
+}
+
 /// Inserts `rows` into `table`, one statement per batch, advancing
 /// `progress`. The next batch is built while the database executes the
 /// current one (SQLite runs on its own worker thread), so building and
@@ -160,6 +176,7 @@ pub async fn insert_users<C: ConnectionTrait>(
     });
     let inserted = insert_rows(db, "users", &columns, values, progress).await?;
     counters::add(db, stamp.tenant_id, Counted::Users, count_delta(inserted)).await?;
+    record_bulk(db, stamp.tenant_id, Counted::Users, inserted).await?;
     Ok(inserted)
 }
 
@@ -196,6 +213,7 @@ pub async fn insert_roles<C: ConnectionTrait>(
     });
     let inserted = insert_rows(db, "roles", &columns, values, progress).await?;
     counters::add(db, stamp.tenant_id, Counted::Roles, count_delta(inserted)).await?;
+    record_bulk(db, stamp.tenant_id, Counted::Roles, inserted).await?;
     Ok(inserted)
 }
 
@@ -230,6 +248,7 @@ pub async fn insert_groups<C: ConnectionTrait>(
     });
     let inserted = insert_rows(db, "groups", &columns, values, progress).await?;
     counters::add(db, stamp.tenant_id, Counted::Groups, count_delta(inserted)).await?;
+    record_bulk(db, stamp.tenant_id, Counted::Groups, inserted).await?;
     Ok(inserted)
 }
 

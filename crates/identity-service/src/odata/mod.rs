@@ -17,7 +17,7 @@ pub(crate) mod query_string;
 mod read;
 pub(crate) mod rows;
 pub mod schema;
-mod skiptoken;
+pub(crate) mod skiptoken;
 pub mod teach;
 mod write;
 

@@ -44,13 +44,18 @@ fn mac(key: &[u8]) -> Hmac<Sha256> {
 
 /// Signs a position.
 pub(crate) fn encode(key: &[u8], position: &Position) -> String {
-    let payload = serde_json::to_vec(position).unwrap_or_default();
+    sign(key, &serde_json::to_vec(position).unwrap_or_default())
+}
+
+/// `base64url(payload) "." base64url(HMAC-SHA256(key, payload))`: the
+/// token form of skiptokens and the feed's delta tokens.
+pub(crate) fn sign(key: &[u8], payload: &[u8]) -> String {
     let mut m = mac(key);
-    m.update(&payload);
+    m.update(payload);
     let sig = m.finalize().into_bytes();
     format!(
         "{}.{}",
-        URL_SAFE_NO_PAD.encode(&payload),
+        URL_SAFE_NO_PAD.encode(payload),
         URL_SAFE_NO_PAD.encode(sig)
     )
 }
@@ -58,6 +63,12 @@ pub(crate) fn encode(key: &[u8], position: &Position) -> String {
 /// Checks a token's signature and decodes it; `None` when it was not issued
 /// by us (or was altered).
 pub(crate) fn decode(key: &[u8], token: &str) -> Option<Position> {
+    serde_json::from_slice(&verify(key, token)?).ok()
+}
+
+/// The payload of a token made by [`sign`] with `key`; `None` when it was
+/// not (or was altered).
+pub(crate) fn verify(key: &[u8], token: &str) -> Option<Vec<u8>> {
     let token = token.replace("%2E", ".").replace("%2e", ".");
     let (payload, sig) = token.split_once('.')?;
     let payload = URL_SAFE_NO_PAD.decode(payload).ok()?;
@@ -65,7 +76,7 @@ pub(crate) fn decode(key: &[u8], token: &str) -> Option<Position> {
     let mut m = mac(key);
     m.update(&payload);
     m.verify_slice(&sig).ok()?;
-    serde_json::from_slice(&payload).ok()
+    Some(payload)
 }
 
 #[cfg(test)]

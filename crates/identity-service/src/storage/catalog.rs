@@ -8,6 +8,7 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Value};
 use uuid::Uuid;
 
+use super::changes::{self, Op};
 use super::counters::{self, Counted};
 use super::entities::users;
 use super::{Writer, begin_write, conflict_or, lock_version};
@@ -158,6 +159,7 @@ pub async fn create<C: Catalog>(
             )
         })?;
     counters::add(&txn, scope.tenant_id, C::COUNTED, 1).await?;
+    changes::record(&txn, scope.tenant_id, &[(C::COUNTED, id, Op::Created)]).await?;
     txn.commit().await?;
     Ok(id)
 }
@@ -215,8 +217,11 @@ async fn try_update<C: Catalog>(
     // A user's record lists its roles' and groups' keys: a new key is a
     // change of every member (the record is locked, so no membership in it
     // is added meanwhile).
+    let mut log: Vec<changes::Change> = Vec::new();
     if changes.iter().any(|c| matches!(c, Change::Key(_))) {
-        touch_members::<C>(&txn, scope, id).await?;
+        for user in touch_members::<C>(&txn, scope, id).await? {
+            log.push((Counted::Users, user, Op::Changed));
+        }
     }
     let mut update = C::Entity::update_many()
         .filter(C::ID.eq(id))
@@ -252,6 +257,8 @@ async fn try_update<C: Catalog>(
     if result.rows_affected == 0 {
         return Err(not_found::<C>(&id.to_string()));
     }
+    log.push((C::COUNTED, id, Op::Changed));
+    changes::record(&txn, scope.tenant_id, &log).await?;
     txn.commit().await?;
     Ok(version + 1)
 }
@@ -261,11 +268,12 @@ const TOUCH_CHUNK: usize = 1000;
 
 /// Bumps `version` and `modified_on` of every user in record `id` (whose
 /// row the caller has locked in `txn`): their records changed with it.
+/// Returns their ids.
 async fn touch_members<C: Catalog>(
     txn: &sea_orm::DatabaseTransaction,
     scope: &TenantScope,
     id: Uuid,
-) -> Result<(), ApiError> {
+) -> Result<Vec<Uuid>, ApiError> {
     let members: Vec<Uuid> = C::Membership::find()
         .select_only()
         .column(C::MEMBER_USER_ID)
@@ -286,7 +294,7 @@ async fn touch_members<C: Catalog>(
             .exec(txn)
             .await?;
     }
-    Ok(())
+    Ok(members)
 }
 
 /// Deletes a record and every membership in it, bumping the version of
@@ -313,7 +321,7 @@ async fn try_delete<C: Catalog>(
     if lock::<C>(&txn, scope, id, precondition).await?.is_none() {
         return Ok(false);
     }
-    touch_members::<C>(&txn, scope, id).await?;
+    let members = touch_members::<C>(&txn, scope, id).await?;
     C::Membership::delete_many()
         .filter(C::MEMBER_ID.eq(id))
         .exec(&txn)
@@ -329,6 +337,12 @@ async fn try_delete<C: Catalog>(
         return Ok(false);
     }
     counters::add(&txn, scope.tenant_id, C::COUNTED, -(deleted as i64)).await?;
+    let mut log: Vec<changes::Change> = members
+        .into_iter()
+        .map(|user| (Counted::Users, user, Op::Changed))
+        .collect();
+    log.push((C::COUNTED, id, Op::Deleted));
+    changes::record(&txn, scope.tenant_id, &log).await?;
     txn.commit().await?;
     Ok(true)
 }

@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::error::{ApiError, ErrorDetail};
+use crate::storage::changes::{self, Op};
 use crate::storage::counters::{self, Counted};
 use crate::storage::entities::{groups, invitations, roles, user_groups, user_roles, users};
 use crate::tenancy::TenantScope;
@@ -307,6 +308,8 @@ async fn invite_in<C: ConnectionTrait>(
     if created {
         counters::add(txn, scope.tenant_id, Counted::Users, 1).await?;
     }
+    let op = if created { Op::Created } else { Op::Changed };
+    changes::record(txn, scope.tenant_id, &[(Counted::Users, user_id, op)]).await?;
 
     Ok(Issued {
         user_id,
@@ -429,7 +432,7 @@ pub async fn accept(
                 return Ok(Acceptance::Unknown);
             }
             if inv.expires_at <= now {
-                users::Entity::update_many()
+                let marked = users::Entity::update_many()
                     .col_expr(users::Column::Status, Expr::value(STATUS_EXPIRED))
                     .col_expr(users::Column::ModifiedOn, Expr::value(now))
                     .col_expr(
@@ -440,6 +443,14 @@ pub async fn accept(
                     .filter(users::Column::Status.eq(STATUS_INVITED))
                     .exec(txn)
                     .await?;
+                if marked.rows_affected > 0 {
+                    changes::record(
+                        txn,
+                        tenant_id,
+                        &[(Counted::Users, inv.user_id, Op::Changed)],
+                    )
+                    .await?;
+                }
                 return Ok(Acceptance::Expired {
                     user_id: inv.user_id,
                 });
@@ -466,6 +477,12 @@ pub async fn accept(
                 .filter(users::Column::Id.eq(inv.user_id))
                 .exec(txn)
                 .await?;
+            changes::record(
+                txn,
+                tenant_id,
+                &[(Counted::Users, inv.user_id, Op::Changed)],
+            )
+            .await?;
             Ok(Acceptance::Accepted {
                 user_id: inv.user_id,
             })
@@ -548,22 +565,52 @@ pub async fn sweep_expired(db: &DatabaseConnection) -> Result<u64, DbErr> {
         }
         q.to_owned()
     };
-    let update = Query::update()
-        .table(users::Entity)
-        .value(users::Column::Status, STATUS_EXPIRED)
-        .value(users::Column::ModifiedOn, now)
-        .value(
-            users::Column::Version,
-            Expr::col(users::Column::Version).add(1),
-        )
+    // The users to mark, with their tenants (for the change log); the
+    // UPDATE repeats the conditions, so a user that changed meanwhile is
+    // left alone (and merely logged as changed, which is harmless).
+    let due = Query::select()
+        .column(users::Column::Id)
+        .column(users::Column::TenantId)
+        .from(users::Entity)
         .and_where(Expr::col(users::Column::Status).eq(STATUS_INVITED))
         .and_where(Expr::exists(invitation(false)))
         .and_where(Expr::exists(invitation(true)).not())
         .to_owned();
     // An explicit transaction, so the change is committed when this returns
     // also behind a transaction pooler (see `storage::db`).
-    let txn = db.begin().await?;
-    let changed = txn.execute(&update).await?.rows_affected();
+    let txn = crate::storage::begin_write(db)
+        .await
+        .map_err(|e| DbErr::Custom(e.to_string()))?;
+    let mut by_tenant: std::collections::BTreeMap<Uuid, Vec<Uuid>> = Default::default();
+    for row in txn.query_all(&due).await? {
+        let id: Uuid = row.try_get("", "id")?;
+        let tenant: Uuid = row.try_get("", "tenant_id")?;
+        by_tenant.entry(tenant).or_default().push(id);
+    }
+    let mut changed = 0;
+    for (tenant, ids) in by_tenant {
+        for chunk in ids.chunks(1000) {
+            let update = Query::update()
+                .table(users::Entity)
+                .value(users::Column::Status, STATUS_EXPIRED)
+                .value(users::Column::ModifiedOn, now)
+                .value(
+                    users::Column::Version,
+                    Expr::col(users::Column::Version).add(1),
+                )
+                .and_where(Expr::col(users::Column::Id).is_in(chunk.iter().copied()))
+                .and_where(Expr::col(users::Column::Status).eq(STATUS_INVITED))
+                .and_where(Expr::exists(invitation(false)))
+                .and_where(Expr::exists(invitation(true)).not())
+                .to_owned();
+            changed += txn.execute(&update).await?.rows_affected();
+        }
+        let log: Vec<changes::Change> = ids
+            .into_iter()
+            .map(|id| (Counted::Users, id, Op::Changed))
+            .collect();
+        changes::record(&txn, tenant, &log).await?;
+    }
     txn.commit().await?;
     Ok(changed)
 }

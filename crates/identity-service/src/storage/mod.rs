@@ -3,6 +3,7 @@
 //! unique violations become 409; multi-row changes run in one transaction.
 
 pub mod catalog;
+pub mod changes;
 pub mod clients;
 pub mod counters;
 pub mod db;

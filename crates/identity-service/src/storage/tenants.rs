@@ -64,6 +64,8 @@ pub async fn create(
         Ok(_) => {
             // Its row counters start at 0 with it (`storage::counters`).
             super::counters::create_for_tenant(&txn, id).await?;
+            // So is its change sequence (`storage::changes`).
+            super::changes::create_for_tenant(&txn, id).await?;
             txn.commit().await?
         }
         // Another process created it between the lookup and the insert.

@@ -10,6 +10,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::changes::{self, Op};
 use super::counters::{self, Counted};
 use super::entities::{invitations, pictures, user_groups, user_roles, users};
 use super::memberships::{self, Membership, Reference};
@@ -219,6 +220,7 @@ pub async fn create(
         store_image(&txn, id, content_type, data).await?;
     }
     counters::add(&txn, scope.tenant_id, Counted::Users, 1).await?;
+    changes::record(&txn, scope.tenant_id, &[(Counted::Users, id, Op::Created)]).await?;
     txn.commit().await?;
     Ok(id)
 }
@@ -330,6 +332,12 @@ async fn try_update(
     if result.rows_affected == 0 {
         return Err(ApiError::not_found(format!("no user with id '{user_id}'")));
     }
+    changes::record(
+        &txn,
+        scope.tenant_id,
+        &[(Counted::Users, user_id, Op::Changed)],
+    )
+    .await?;
     txn.commit().await?;
     Ok(version + 1)
 }
@@ -468,6 +476,12 @@ async fn try_change_memberships(
     };
     if changed {
         memberships::touch_user(&txn, scope, user_id).await?;
+        changes::record(
+            &txn,
+            scope.tenant_id,
+            &[(Counted::Users, user_id, Op::Changed)],
+        )
+        .await?;
     }
     txn.commit().await?;
     Ok(if changed { version + 1 } else { version })
@@ -512,6 +526,12 @@ pub async fn delete(
         return Ok(false);
     }
     counters::add(&txn, scope.tenant_id, Counted::Users, -(deleted as i64)).await?;
+    changes::record(
+        &txn,
+        scope.tenant_id,
+        &[(Counted::Users, user_id, Op::Deleted)],
+    )
+    .await?;
     txn.commit().await?;
     Ok(true)
 }
