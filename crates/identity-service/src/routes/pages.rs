@@ -235,7 +235,7 @@ async fn explorer(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> 
         .await
         .ok();
     let (tenant, org) = match &demo {
-        Some(scope) => (scope.tenant_key.as_str(), scope.org_key.as_str()),
+        Some(scope) => (&*scope.tenant_key, &*scope.org_key),
         None => ("", ""),
     };
     let body = render(
