@@ -74,7 +74,7 @@ fn real_odata_clients_read_the_feed() {
         "python-odata sent (lastLogin ge ",
         "SAP Cloud SDK typed client:",
         "a lastLogin filter with a +01:00 offset",
-        "README examples: 11 client examples run as written agree with the feed",
+        "README examples: 12 client examples run as written agree with the feed",
     ] {
         assert!(stdout.contains(line), "missing `{line}` in\n{stdout}");
     }

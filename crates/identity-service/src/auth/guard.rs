@@ -444,7 +444,14 @@ pub async fn feed_guard<B: MessageBody>(
     req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
-    guard(req, next, Accepts::BearerOrBasic).await
+    let mut response = guard(req, next, Accepts::BearerOrBasic).await;
+    // Every answer of the feed, errors of the guard included, carries
+    // `OData-Version` (done here rather than by a middleware layer of its
+    // own around every feed request).
+    if let Ok(response) = &mut response {
+        crate::feed::mark_odata_version(response.headers_mut());
+    }
+    response
 }
 
 async fn guard<B: MessageBody>(

@@ -13,10 +13,10 @@
 //! generated from the same schema description the translator uses, with
 //! capability annotations found by probing the read path.
 //!
-//! Mounted in `startup` as
-//! `web::scope(FEED_SCOPE).wrap(odata_version()).configure(configure)`:
-//! every response of the scope, errors included, carries exactly one
-//! `OData-Version: 4.0`.
+//! Mounted in `routes` as
+//! `web::scope(FEED_SCOPE).wrap(from_fn(feed_guard)).configure(configure)`:
+//! the guard gives every response of the scope, errors included, exactly
+//! one `OData-Version` ([`mark_odata_version`]).
 
 mod batch;
 mod capabilities;
@@ -29,7 +29,7 @@ mod routes;
 mod write_body;
 mod writes;
 
-use actix_web::middleware::DefaultHeaders;
+use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::web;
 
 pub use batch::is_batch_path;
@@ -42,10 +42,14 @@ pub use prefer::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MetadataLevel};
 /// (`routes::canonical_path` folds it before routing).
 pub const FEED_SCOPE: &str = "/odata";
 
-/// Adds `OData-Version: 4.0` to every response of the scope that does not
-/// have one (the handlers never set it, so there is exactly one).
-pub fn odata_version() -> DefaultHeaders {
-    DefaultHeaders::new().add(("OData-Version", "4.0"))
+/// Adds `OData-Version: 4.0` to a response of the scope that does not have
+/// one (a JSON `$batch` answers 4.01); the feed's guard calls it on every
+/// answer, so there is exactly one.
+pub fn mark_odata_version(headers: &mut HeaderMap) {
+    const NAME: HeaderName = HeaderName::from_static("odata-version");
+    if !headers.contains_key(NAME) {
+        headers.insert(NAME, HeaderValue::from_static("4.0"));
+    }
 }
 
 /// Registers the feed's routes inside [`FEED_SCOPE`].

@@ -132,27 +132,29 @@ pub(crate) fn dollar_option_names(raw: &str) -> String {
 /// when it holds none of them.
 fn decode_reserved(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
+    let reserved = |i: usize| match bytes.get(i..i + 3) {
+        Some([b'%', b'2', b'f' | b'F']) => Some('/'),
+        Some([b'%', b'2', b'4']) => Some('$'),
+        Some([b'%', b'3', b'd' | b'D']) => Some('='),
+        _ => None,
+    };
+    // Most query strings hold none: answer without copying them.
+    let first = memchr::memchr_iter(b'%', bytes).find(|&i| reserved(i).is_some())?;
     let mut out = String::with_capacity(text.len());
-    let mut changed = false;
-    let mut i = 0;
+    out.push_str(&text[..first]);
+    let mut i = first;
     while i < bytes.len() {
-        let decoded = match bytes.get(i..i + 3) {
-            Some([b'%', b'2', b'f' | b'F']) => Some('/'),
-            Some([b'%', b'2', b'4']) => Some('$'),
-            Some([b'%', b'3', b'd' | b'D']) => Some('='),
-            _ => None,
-        };
-        if let Some(c) = decoded {
+        if let Some(c) = reserved(i) {
             out.push(c);
-            changed = true;
             i += 3;
-        } else {
-            let ch = text[i..].chars().next()?;
-            out.push(ch);
-            i += ch.len_utf8();
+            continue;
         }
+        // Up to the next `%` (ASCII, so a character boundary).
+        let next = memchr::memchr(b'%', &bytes[i + 1..]).map_or(bytes.len(), |j| i + 1 + j);
+        out.push_str(&text[i..next]);
+        i = next;
     }
-    changed.then_some(out)
+    Some(out)
 }
 
 /// The canonical text of `options` for next links, without `$top`, `$skip`
@@ -193,6 +195,22 @@ fn url_safe(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reserved_characters_are_decoded_and_nothing_else() {
+        for (text, decoded) in [
+            ("$top=5", None),
+            ("$filter=name%20eq%20'%C3%A9'", None),
+            ("%", None),
+            ("a%2", None),
+            ("%24top=5", Some("$top=5")),
+            ("%24top%3D5&x=%2f%2F%25%2Fé%3d", Some("$top=5&x=//%25/é=")),
+            ("é%20%24", Some("é%20$")),
+            ("ü%3D", Some("ü=")),
+        ] {
+            assert_eq!(decode_reserved(text).as_deref(), decoded, "{text}");
+        }
+    }
 
     #[test]
     fn next_links_carry_canonical_options_without_paging() {

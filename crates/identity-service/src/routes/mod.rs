@@ -83,7 +83,6 @@ pub fn api_scope() -> utoipa_actix_web::scope::Scope<
             tenant.service(
                 web::scope(crate::feed::FEED_SCOPE)
                     .wrap(from_fn(feed_guard))
-                    .wrap(crate::feed::odata_version())
                     .configure(crate::feed::configure),
             )
         })
