@@ -280,8 +280,20 @@ def chart():
         if abs(width / max(widths) - value / top) > 0.01:
             fail(f"bar {label} is {width} wide for {value} (longest {max(widths)} for {top})")
     shot("explorer-chart")
+    # Groups without an aggregate: nothing to measure, and the page says so;
+    # a query without $apply then shows the first hint again.
+    run_query("$apply=groupby((status))")
+    tab("chart")
+    until("the no-measure note", lambda: by_id("chart-no-measure").is_displayed())
+    if driver.find_elements(By.ID, "chart-svg") or by_id("chart-note").is_displayed():
+        fail("a chart or the groupby hint beside the no-measure note")
+    run_query("$top=1")
+    tab("chart")
+    until("the groupby hint", lambda: by_id("chart-note").is_displayed())
+    if by_id("chart-no-measure").is_displayed() or not driver.find_elements(By.CSS_SELECTOR, "#chart-note code"):
+        fail(f"the chart's hint after a query without $apply: {by_id('chart-note').get_attribute('innerHTML')}")
     tab("rows")
-    log(f"chart: one bar per status {values}")
+    log(f"chart: one bar per status {values}; without an aggregate the page says what to add")
 
 
 def explain_without_admin():
