@@ -86,6 +86,17 @@ async fn docs_page_is_swagger_ui_served_from_the_binary() {
         .unwrap();
     assert!(init.contains("\"tryItOutEnabled\": true"), "{init}");
     assert!(init.contains("\"validatorUrl\": \"none\""), "{init}");
+    // HEAD answers as GET does, without the body; other methods 405.
+    for path in ["/docs/", "/docs/swagger-ui.css", "/openapi.json"] {
+        let head = app.anonymous.head(app.url(path)).send().await.unwrap();
+        assert_eq!(head.status(), StatusCode::OK, "HEAD {path}");
+        assert!(head.headers().contains_key("content-type"), "HEAD {path}");
+        assert!(head.text().await.unwrap().is_empty(), "HEAD {path}");
+    }
+    let head = plain.head(app.url("/docs")).send().await.unwrap();
+    assert_eq!(head.status(), StatusCode::MOVED_PERMANENTLY);
+    let post = app.anonymous.post(app.url("/docs/")).send().await.unwrap();
+    assert_eq!(post.status(), StatusCode::METHOD_NOT_ALLOWED);
     let missing = app
         .anonymous
         .get(app.url("/docs/nothing.js"))

@@ -6,8 +6,10 @@
 //! completion, an error marked under the right character, rows and paging
 //! by next links, values shown as text, a groupby chart, explain with and
 //! without `identity.admin`, the "copy as" snippets run (curl, Python
-//! requests, JavaScript fetch under Node, Power Query's URL); the invitation
-//! page accepted by clicking. Screenshots go to
+//! requests, JavaScript fetch under Node, Power Query's URL); the API docs
+//! (Swagger UI): an API 1 operation called with "try it out", 401 without a
+//! token, 200 after Authorize with client credentials and with a pasted
+//! Bearer token; the invitation page accepted by clicking. Screenshots go to
 //! `$CARGO_TARGET_DIR/browser-screenshots` (default `target/`).
 //!
 //! Once, on the SQLite pass. Without the tools (`scripts/browser.sh
@@ -198,6 +200,8 @@ async fn the_pages_work_in_a_real_browser() {
         "browser checks failed (screenshots in {})\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
         shots.display()
     );
+    // The checks' log (timings, screenshot paths) for `--nocapture` and CI logs.
+    eprintln!("{stdout}");
     for line in [
         "landing page:",
         "completion:",
@@ -208,6 +212,7 @@ async fn the_pages_work_in_a_real_browser() {
         "explain without identity.admin",
         "copy as: the curl",
         "explain with identity.admin",
+        "docs: listUsers called from /docs/",
         "invitation: accepted by clicking",
         "all browser checks passed",
     ] {

@@ -2,8 +2,9 @@
 
 Run by scripts/browser.sh check (tests/browser.rs starts the server and
 writes the configuration: a JSON file named by BROWSER_CONFIG). One browser
-session walks through the landing page, the query explorer and the
-invitation page; screenshots go to the configuration's screenshot directory.
+session walks through the landing page, the query explorer, the API docs
+(Swagger UI) and the invitation page; screenshots go to the configuration's
+screenshot directory.
 Every check raises on failure (the exit status is the verdict).
 """
 
@@ -50,7 +51,7 @@ def browser():
 
 
 driver = browser()
-wait = WebDriverWait(driver, 15)
+wait = WebDriverWait(driver, 15, poll_frequency=0.1)
 
 
 def shot(name):
@@ -279,8 +280,20 @@ def chart():
         if abs(width / max(widths) - value / top) > 0.01:
             fail(f"bar {label} is {width} wide for {value} (longest {max(widths)} for {top})")
     shot("explorer-chart")
+    # Groups without an aggregate: nothing to measure, and the page says so;
+    # a query without $apply then shows the first hint again.
+    run_query("$apply=groupby((status))")
+    tab("chart")
+    until("the no-measure note", lambda: by_id("chart-no-measure").is_displayed())
+    if driver.find_elements(By.ID, "chart-svg") or by_id("chart-note").is_displayed():
+        fail("a chart or the groupby hint beside the no-measure note")
+    run_query("$top=1")
+    tab("chart")
+    until("the groupby hint", lambda: by_id("chart-note").is_displayed())
+    if by_id("chart-no-measure").is_displayed() or not driver.find_elements(By.CSS_SELECTOR, "#chart-note code"):
+        fail(f"the chart's hint after a query without $apply: {by_id('chart-note').get_attribute('innerHTML')}")
     tab("rows")
-    log(f"chart: one bar per status {values}")
+    log(f"chart: one bar per status {values}; without an aggregate the page says what to add")
 
 
 def explain_without_admin():
@@ -377,6 +390,135 @@ def explorer():
     check_console("the explorer (admin)")
 
 
+# ------------------------------------------------------------ API docs
+
+def docs_operation(op_id):
+    """The operation's block, expanded ("try it out" is open by configuration)."""
+    selector = f"#operations-{op_id}"
+    until(f"the operation {op_id}", lambda: driver.find_elements(By.CSS_SELECTOR, selector))
+    op = driver.find_element(By.CSS_SELECTOR, selector)
+    if not op.find_elements(By.CSS_SELECTOR, ".btn.execute"):
+        op.find_element(By.CSS_SELECTOR, ".opblock-summary-control").click()
+    until(f"{op_id} expanded with try it out", lambda: op.find_elements(By.CSS_SELECTOR, ".btn.execute"))
+    return op
+
+
+def docs_fill(op, values):
+    """Parameter values: the tenant typed, the rest set as a paste would
+    (an input event each; typing every character re-renders the page,
+    seconds per field)."""
+    for i, (name, value) in enumerate(values.items()):
+        field = op.find_element(By.CSS_SELECTOR, f'tr[data-param-name="{name}"] input')
+        if i == 0:
+            field.send_keys(value)
+        else:
+            driver.execute_script(
+                """const [field, value] = arguments;
+                   Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set.call(field, value);
+                   field.dispatchEvent(new Event('input', {bubbles: true}));""",
+                field, value)
+    for name, value in values.items():
+        field = op.find_element(By.CSS_SELECTOR, f'tr[data-param-name="{name}"] input')
+        if field.get_attribute("value") != value:
+            fail(f"the parameter {name} reads {field.get_attribute('value')!r}, not {value!r}")
+
+
+def docs_execute(op, status):
+    """Execute, and the live answer shown with `status`: (status, body text)."""
+    cell = ".live-responses-table tbody tr.response .response-col_status"
+    # A previous answer stays until the new one arrives: clear it first.
+    for clear_button in op.find_elements(By.CSS_SELECTOR, ".btn-clear"):
+        clear_button.click()
+    until("the previous answer cleared", lambda: not op.find_elements(By.CSS_SELECTOR, cell))
+    op.find_element(By.CSS_SELECTOR, ".btn.execute").click()
+    until(f"the answer {status}", lambda: [c.text for c in op.find_elements(By.CSS_SELECTOR, cell)] == [str(status)])
+    body = op.find_element(By.CSS_SELECTOR, ".live-responses-table tbody tr.response .highlight-code pre")
+    return body.get_attribute("textContent")
+
+
+def docs_authorize(scheme, fill):
+    """Open Authorize, fill the scheme's section, authorize and close the dialog."""
+    driver.find_element(By.CSS_SELECTOR, ".auth-wrapper .btn.authorize").click()
+    until("the authorization dialog", lambda: driver.find_elements(By.CSS_SELECTOR, ".modal-ux .auth-container"))
+    section = next((c for c in driver.find_elements(By.CSS_SELECTOR, ".modal-ux .auth-container")
+                    if scheme in c.find_element(By.TAG_NAME, "h4").text), None)
+    if section is None:
+        fail(f"no {scheme} in the authorization dialog")
+    fill(section)
+    section.find_element(By.CSS_SELECTOR, "button.authorize").click()
+    until(f"{scheme} authorized", lambda: "Authorized" in section.text)
+    return section
+
+
+def docs_close_dialog(section):
+    section.find_element(By.CSS_SELECTOR, "button.btn-done").click()
+    until("the dialog closed", lambda: not driver.find_elements(By.CSS_SELECTOR, ".modal-ux"))
+
+
+def docs():
+    driver.get(BASE + "/docs")
+    until("Swagger UI", lambda: driver.find_elements(By.CSS_SELECTOR, "#operations-tag-Users"))
+    if driver.current_url != BASE + "/docs/":
+        fail(f"/docs did not lead to /docs/: {driver.current_url}")
+    metadata = [a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, ".info a")
+                if a.get_attribute("href").endswith("/odata/$metadata")]
+    if not metadata:
+        fail("the docs page does not link the feed's $metadata")
+    op = docs_operation("Users-listUsers")
+    docs_fill(op, {"tenantKey": CONFIG["tenant"], "orgKey": "main", "$filter": "status eq 1",
+                   "$orderby": "userKey", "$top": "3", "$select": "userKey,name"})
+    expected = CONFIG["status1Keys"][:3]
+
+    # Without a token: the API's 401, shown in the page.
+    body = json.loads(docs_execute(op, 401))
+    if body.get("error", {}).get("code") != "Unauthorized":
+        fail(f"the 401 body: {body}")
+
+    # Authorize with client credentials: the page asks /connect/token for
+    # a token with the ticked scope.
+    def client_credentials(section):
+        section.find_element(By.ID, "client_id_clientCredentials").send_keys(CONFIG["clientId"])
+        section.find_element(By.ID, "client_secret_clientCredentials").send_keys(CONFIG["clientSecret"])
+        section.find_element(By.CSS_SELECTOR, 'label[for="identity.read-clientCredentials-checkbox-clientCredentials"]').click()
+        if not section.find_element(By.ID, "identity.read-clientCredentials-checkbox-clientCredentials").is_selected():
+            fail("the identity.read scope is not ticked")
+    section = docs_authorize("clientCredentials", client_credentials)
+    docs_close_dialog(section)
+    body = json.loads(docs_execute(op, 200))
+    keys = [item["userKey"] for item in body["items"]]
+    if keys != expected:
+        fail(f"listUsers from the docs read {keys}, expected {expected}")
+    request_url = op.find_element(By.CSS_SELECTOR, ".request-url pre").text
+    if not request_url.startswith(f"{BASE}/api/{CONFIG['tenant']}/main/identity/users/odata?"):
+        fail(f"the request URL: {request_url}")
+    driver.execute_script("arguments[0].scrollIntoView()", op.find_element(By.CSS_SELECTOR, ".live-responses-table"))
+    shot("docs-try-it-out")
+
+    # Log out, then paste a Bearer token the test got from /connect/token.
+    driver.find_element(By.CSS_SELECTOR, ".auth-wrapper .btn.authorize").click()
+    until("the authorization dialog", lambda: driver.find_elements(By.CSS_SELECTOR, ".modal-ux .auth-container"))
+    for button in driver.find_elements(By.CSS_SELECTOR, '.modal-ux button[aria-label="Remove authorization"]'):
+        button.click()
+    driver.find_element(By.CSS_SELECTOR, ".modal-ux .close-modal").click()
+    until("the dialog closed", lambda: not driver.find_elements(By.CSS_SELECTOR, ".modal-ux"))
+    token = requests.post(f"{BASE}/connect/token", timeout=30, data={
+        "grant_type": "client_credentials", "scope": "identity.read",
+        "client_id": CONFIG["clientId"], "client_secret": CONFIG["clientSecret"]}).json()["access_token"]
+    section = docs_authorize("bearerAuth", lambda s: s.find_element(By.ID, "auth-bearer-value").send_keys(token))
+    docs_close_dialog(section)
+    body = json.loads(docs_execute(op, 200))
+    if [item["userKey"] for item in body["items"]] != expected:
+        fail(f"listUsers with the pasted token read {body}")
+
+    stored = driver.execute_script(
+        "return JSON.stringify([Object.keys(localStorage), Object.keys(sessionStorage), document.cookie])")
+    if stored != '[[],[],""]':
+        fail(f"the docs page stored something: {stored}")
+    check_console("the docs page")
+    log(f"docs: listUsers called from /docs/ with a client-credentials token and a pasted Bearer token "
+        f"reads {expected} (401 without); nothing stored")
+
+
 # ------------------------------------------------------------- invitation
 
 def invitation():
@@ -395,6 +537,7 @@ started = time.monotonic()
 try:
     landing()
     explorer()
+    docs()
     invitation()
 finally:
     driver.quit()

@@ -28,6 +28,7 @@
     runSeq: 0,
     snippetKind: "curl",
     completion: { items: [], index: 0, from: 0, to: 0 },
+    shape: null, // the groupby and aliases of the $apply that ran (the chart's)
   };
 
   // ---------------------------------------------------------------- DOM
@@ -238,6 +239,7 @@
     $("signin").hidden = false;
     clear($("rows"));
     clear($("chart"));
+    state.shape = null;
     clear($("ast"));
     clear($("explain-out"));
     status($("signin-status"), "Signed out: the token is forgotten.", "muted");
@@ -622,6 +624,8 @@
     if (!state.token || !currentSet()) return;
     resetPaging();
     const { raw } = encodeQuery(queryText());
+    // The chart follows the query that ran, not the text edited since.
+    state.shape = applyShape();
     await showPage(feedUrl(raw), 0);
     if (state.scopes.includes("identity.admin")) explain();
     else explainUnavailable();
@@ -714,7 +718,9 @@
     const box = $("chart");
     clear(box);
     const note = $("chart-note");
-    const shape = applyShape();
+    const noMeasure = $("chart-no-measure");
+    const shape = state.shape;
+    noMeasure.hidden = true;
     if (!shape) {
       note.hidden = false;
       return;
@@ -723,8 +729,8 @@
     const keys = Object.keys(rows[0] || {}).filter((k) => !k.includes("@odata."));
     const measure = shape.aliases.find(numeric) || keys.find((k) => !shape.groups.includes(k) && numeric(k));
     if (!measure) {
-      note.hidden = false;
-      note.textContent = "No numeric value to chart: add an aggregate, for example aggregate($count as users).";
+      note.hidden = true;
+      noMeasure.hidden = false;
       return;
     }
     note.hidden = true;

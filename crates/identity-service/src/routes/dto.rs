@@ -178,6 +178,7 @@ pub struct User {
     pub modified_by: Option<String>,
     pub modified_on: Option<DateTime<Utc>>,
     /// The record's version (its ETag is this number in quotes)
+    #[schema(example = 3)]
     pub version: Option<i64>,
 }
 
@@ -198,6 +199,7 @@ pub struct Role {
     pub created_on: Option<DateTime<Utc>>,
     pub modified_by: Option<String>,
     pub modified_on: Option<DateTime<Utc>>,
+    #[schema(example = 3)]
     pub version: Option<i64>,
 }
 
@@ -217,6 +219,7 @@ pub struct Group {
     pub created_on: Option<DateTime<Utc>>,
     pub modified_by: Option<String>,
     pub modified_on: Option<DateTime<Utc>>,
+    #[schema(example = 3)]
     pub version: Option<i64>,
 }
 
@@ -228,6 +231,7 @@ pub struct Page<T> {
     /// The absolute URL of the next page, or null on the last one
     pub next_page_link: Option<String>,
     /// The number of matching records with `$count=true`, else null
+    #[schema(example = 1000)]
     pub count: Option<u64>,
 }
 

@@ -145,12 +145,25 @@ pub fn document_for(server: &str) -> Value {
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(super::resource(DOCUMENT_PATH).route(web::get().to(serve_document)))
-        .service(
-            web::scope("/docs")
-                .service(super::resource("").route(web::get().to(docs_root)))
-                .service(super::resource("/{tail:.*}").route(web::get().to(docs_file))),
-        );
+    // HEAD as GET (the body is not sent), as on the other pages.
+    cfg.service(
+        super::resource(DOCUMENT_PATH)
+            .route(web::get().to(serve_document))
+            .route(web::head().to(serve_document)),
+    )
+    .service(
+        web::scope("/docs")
+            .service(
+                super::resource("")
+                    .route(web::get().to(docs_root))
+                    .route(web::head().to(docs_root)),
+            )
+            .service(
+                super::resource("/{tail:.*}")
+                    .route(web::get().to(docs_file))
+                    .route(web::head().to(docs_file)),
+            ),
+    );
 }
 
 async fn serve_document(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
