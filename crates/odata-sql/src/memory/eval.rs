@@ -13,7 +13,7 @@ use serde_json::{Map, Value as Json};
 use super::value::{Val, equal, order, parse_date};
 use crate::case;
 use crate::error::TranslateError;
-use crate::expr::{parse_datetime, percent_decode};
+use crate::expr::{member_segment, parse_datetime, percent_decode};
 use crate::schema::{EntityType, Schema};
 
 /// How deep parameter aliases may refer to each other.
@@ -241,33 +241,14 @@ impl<'a> Ctx<'a> {
                 "an entity (range variable or `$it`) cannot be used as a value",
             ));
         }
-        // The catch-all arm keeps later AST additions answered as unsupported.
-        #[allow(unreachable_patterns)]
         for segment in rest {
-            let name = match segment {
-                PathSegment::Member { name, key: None } => name,
-                PathSegment::Member { name, key: Some(_) } => {
+            let name = match member_segment(segment, self.target, *span)? {
+                (name, None) => name,
+                (name, Some(_)) => {
                     return Err(self.unsupported(
                         name.span,
                         format!("key predicates are not supported (`{}`)", name.name),
                     ));
-                }
-                PathSegment::TypeCast(ident) => {
-                    return Err(self.unsupported(
-                        ident.span,
-                        format!("type casts are not supported (`{}`)", ident.name),
-                    ));
-                }
-                PathSegment::Function { name, .. } => {
-                    return Err(self.unsupported(
-                        name.span,
-                        format!("bound functions are not supported (`{}`)", name.name),
-                    ));
-                }
-                _ => {
-                    return Err(
-                        self.unsupported(*span, "this kind of path segment is not supported")
-                    );
                 }
             };
             current = match current {
