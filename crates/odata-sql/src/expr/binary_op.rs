@@ -479,7 +479,22 @@ impl<'a> ExprTranslator<'_, 'a> {
                 self.alias_depth -= 1;
                 return result;
             }
-            _ => {
+            ExprKind::Json(
+                JsonValue::Null
+                | JsonValue::Bool(_)
+                | JsonValue::Number(_)
+                | JsonValue::String(_)
+                | JsonValue::Object(_)
+                | JsonValue::Expr(_),
+            )
+            | ExprKind::Literal(_)
+            | ExprKind::Path(_)
+            | ExprKind::Lambda(_)
+            | ExprKind::PathCount(_)
+            | ExprKind::Call(_)
+            | ExprKind::Binary(_)
+            | ExprKind::Unary(_)
+            | ExprKind::In(_) => {
                 return Err(self.unsupported(
                     list.span,
                     "`in` needs a list of values: `(a, b)` or `[a, b]`",
