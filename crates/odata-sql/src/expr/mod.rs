@@ -21,6 +21,7 @@ mod function;
 mod identifier;
 mod value;
 
+pub(crate) use function::UNSUPPORTED_FUNCTIONS;
 pub(crate) use identifier::{member_hint, member_segment};
 pub(crate) use value::{parse_datetime, percent_decode};
 
