@@ -116,7 +116,16 @@ pub(crate) fn plan_apply(
                 *condition = condition.clone().and(c);
             }
             Transformation::Identity(_) => {}
-            _ => break,
+            // The aggregation and what follows it.
+            Transformation::Aggregate(..)
+            | Transformation::GroupBy { .. }
+            | Transformation::OrderBy(..)
+            | Transformation::Top(..)
+            | Transformation::Skip(..)
+            | Transformation::Compute(..)
+            | Transformation::Concat(..)
+            | Transformation::Expand(..)
+            | Transformation::Call { .. } => break,
         }
         steps.next();
     }
@@ -137,7 +146,7 @@ pub(crate) fn plan_apply(
             for g in groupings {
                 match g {
                     Grouping::Path(path) => groups.push(group_path(ctx, root, path)?),
-                    _ => {
+                    Grouping::Rollup { .. } | Grouping::RollupRecursive { .. } => {
                         return Err(TranslateError::unsupported(
                             TARGET,
                             *span,

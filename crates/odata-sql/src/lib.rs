@@ -85,6 +85,7 @@ mod readme {}
 #[cfg(feature = "actix")]
 pub mod actix;
 pub mod apply;
+pub mod capabilities;
 pub mod case;
 pub mod checked;
 pub mod cost;

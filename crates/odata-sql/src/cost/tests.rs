@@ -3,7 +3,9 @@
 use odata_parser::{ParserOptions, parse_query};
 
 use super::*;
-use crate::schema::{EdmType, EntitySet, LinkTable, Multiplicity, Property};
+use crate::schema::{
+    EdmType, EntitySet, EntityType, LinkTable, Multiplicity, Navigation, Property,
+};
 
 struct Model(Vec<EntitySet>);
 

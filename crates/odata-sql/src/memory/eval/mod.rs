@@ -3,18 +3,19 @@
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
-use chrono::{DateTime, Datelike, Timelike, Utc};
+use chrono::{DateTime, Utc};
 use odata_parser::ast::{
-    AliasDef, Binary, BinaryOp, Call, Expr, ExprKind, In, JsonValue, Lambda, LambdaKind, Literal,
+    AliasDef, Binary, BinaryOp, Expr, ExprKind, In, JsonValue, Lambda, LambdaKind, Literal,
     MemberPath, PathCount, PathRoot, PathSegment, Span, Unary, UnaryOp,
 };
 use serde_json::{Map, Value as Json};
 
-use super::value::{Val, equal, order, parse_date};
-use crate::case;
 use crate::error::TranslateError;
-use crate::expr::{parse_datetime, percent_decode};
+use crate::expr::{member_segment, parse_datetime, percent_decode};
+use crate::memory::value::{Val, equal, order, parse_date};
 use crate::schema::{EntityType, Schema};
+
+mod function;
 
 /// How deep parameter aliases may refer to each other.
 const MAX_ALIAS_DEPTH: usize = 8;
@@ -232,7 +233,14 @@ impl<'a> Ctx<'a> {
                         None => (Val::Entity(row.it, row.entity), &segments[..], true),
                     }
                 }
-                _ => (Val::Entity(row.it, row.entity), &segments[..], true),
+                None
+                | Some(
+                    PathSegment::Member { key: Some(_), .. }
+                    | PathSegment::TypeCast(_)
+                    | PathSegment::Function { .. }
+                    | PathSegment::Filter { .. }
+                    | PathSegment::Aggregate(_),
+                ) => (Val::Entity(row.it, row.entity), &segments[..], true),
             },
         };
         if rest.is_empty() && matches!(current, Val::Entity(..)) {
@@ -241,33 +249,14 @@ impl<'a> Ctx<'a> {
                 "an entity (range variable or `$it`) cannot be used as a value",
             ));
         }
-        // The catch-all arm keeps later AST additions answered as unsupported.
-        #[allow(unreachable_patterns)]
         for segment in rest {
-            let name = match segment {
-                PathSegment::Member { name, key: None } => name,
-                PathSegment::Member { name, key: Some(_) } => {
+            let name = match member_segment(segment, self.target, *span)? {
+                (name, None) => name,
+                (name, Some(_)) => {
                     return Err(self.unsupported(
                         name.span,
                         format!("key predicates are not supported (`{}`)", name.name),
                     ));
-                }
-                PathSegment::TypeCast(ident) => {
-                    return Err(self.unsupported(
-                        ident.span,
-                        format!("type casts are not supported (`{}`)", ident.name),
-                    ));
-                }
-                PathSegment::Function { name, .. } => {
-                    return Err(self.unsupported(
-                        name.span,
-                        format!("bound functions are not supported (`{}`)", name.name),
-                    ));
-                }
-                _ => {
-                    return Err(
-                        self.unsupported(*span, "this kind of path segment is not supported")
-                    );
                 }
             };
             current = match current {
@@ -343,16 +332,16 @@ impl<'a> Ctx<'a> {
             // `any`: some member satisfies it; `all`: every member does (a
             // member whose predicate is null does not).
             let hit = hit? == Some(true);
-            match kind {
-                LambdaKind::Any if hit => {
+            match (kind, hit) {
+                (LambdaKind::Any, true) => {
                     result = true;
                     break;
                 }
-                LambdaKind::All if !hit => {
+                (LambdaKind::All, false) => {
                     result = false;
                     break;
                 }
-                _ => {}
+                (LambdaKind::Any, false) | (LambdaKind::All, true) => {}
             }
         }
         Ok(Val::Bool(result))
@@ -556,7 +545,23 @@ impl<'a> Ctx<'a> {
                 .iter()
                 .map(|v| self.json_literal(v, list.span))
                 .collect::<Result<_, _>>()?,
-            _ => {
+            ExprKind::Json(
+                JsonValue::Null
+                | JsonValue::Bool(_)
+                | JsonValue::Number(_)
+                | JsonValue::String(_)
+                | JsonValue::Object(_)
+                | JsonValue::Expr(_),
+            )
+            | ExprKind::Literal(_)
+            | ExprKind::Path(_)
+            | ExprKind::Lambda(_)
+            | ExprKind::PathCount(_)
+            | ExprKind::Alias(_)
+            | ExprKind::Call(_)
+            | ExprKind::Binary(_)
+            | ExprKind::Unary(_)
+            | ExprKind::In(_) => {
                 return Err(self.unsupported(
                     list.span,
                     "`in` needs a list of values: `(a, b)` or `[a, b]`",
@@ -586,227 +591,25 @@ impl<'a> Ctx<'a> {
             JsonValue::String(s) => Val::Str(Cow::Borrowed(s)),
             JsonValue::Expr(e) => match &e.kind {
                 ExprKind::Literal(lit) => self.literal(lit, e.span)?,
-                _ => {
+                ExprKind::Path(_)
+                | ExprKind::Lambda(_)
+                | ExprKind::PathCount(_)
+                | ExprKind::Alias(_)
+                | ExprKind::Call(_)
+                | ExprKind::Binary(_)
+                | ExprKind::Unary(_)
+                | ExprKind::In(_)
+                | ExprKind::List(_)
+                | ExprKind::Json(_) => {
                     return Err(self
                         .unsupported(span, "only arrays of primitive JSON values are supported"));
                 }
             },
-            _ => {
+            JsonValue::Array(_) | JsonValue::Object(_) => {
                 return Err(
                     self.unsupported(span, "only arrays of primitive JSON values are supported")
                 );
             }
-        })
-    }
-
-    fn call(
-        &self,
-        call: &'a Call,
-        span: Span,
-        row: &mut Row<'a>,
-    ) -> Result<Val<'a>, TranslateError> {
-        let Call { name, args } = call;
-        let fname = name.name.as_str();
-        let arity = |range: std::ops::RangeInclusive<usize>| -> Result<(), TranslateError> {
-            if range.contains(&args.len()) {
-                Ok(())
-            } else {
-                Err(self.invalid(
-                    span,
-                    format!(
-                        "`{fname}` takes {} argument{}, found {}",
-                        range.start(),
-                        if *range.start() == 1 { "" } else { "s" },
-                        args.len()
-                    ),
-                ))
-            }
-        };
-        let known = [
-            "contains",
-            "startswith",
-            "endswith",
-            "length",
-            "indexof",
-            "substring",
-            "tolower",
-            "toupper",
-            "trim",
-            "concat",
-            "year",
-            "month",
-            "day",
-            "hour",
-            "minute",
-            "second",
-            "date",
-            "now",
-            "round",
-            "floor",
-            "ceiling",
-        ];
-        if !known.contains(&fname) {
-            return Err(match fname {
-                "matchespattern" | "time" | "totaloffsetminutes" | "totalseconds"
-                | "fractionalseconds" | "maxdatetime" | "mindatetime" | "cast" | "isof"
-                | "hassubset" | "hassubsequence" | "case" => self.unsupported(
-                    name.span,
-                    format!("the function `{fname}` is not supported"),
-                ),
-                _ if fname.starts_with("geo.") => self.unsupported(
-                    name.span,
-                    format!("geographic functions are not supported (`{fname}`)"),
-                ),
-                _ if fname.contains('.') => self.unsupported(
-                    name.span,
-                    format!("custom functions are not supported (`{fname}`)"),
-                ),
-                _ => self.invalid(name.span, format!("unknown function `{fname}`")),
-            });
-        }
-        match fname {
-            "substring" => arity(2..=3)?,
-            "now" => arity(0..=0)?,
-            "contains" | "startswith" | "endswith" | "indexof" | "concat" => arity(2..=2)?,
-            _ => arity(1..=1)?,
-        }
-        let values: Vec<Val<'a>> = args
-            .iter()
-            .map(|a| self.eval(a, row))
-            .collect::<Result<_, _>>()?;
-        let text = |i: usize| -> Result<Option<&str>, TranslateError> {
-            match &values[i] {
-                Val::Str(s) => Ok(Some(s)),
-                Val::Null => Ok(None),
-                other => Err(self.invalid(
-                    args[i].span,
-                    format!("`{fname}` needs a String, found {}", other.type_name()),
-                )),
-            }
-        };
-        let integer = |i: usize| -> Result<Option<i64>, TranslateError> {
-            match &values[i] {
-                Val::Int(n) => Ok(Some(*n)),
-                Val::Null => Ok(None),
-                other => Err(self.invalid(
-                    args[i].span,
-                    format!("`{fname}` needs an integer, found {}", other.type_name()),
-                )),
-            }
-        };
-        let owned = |s: String| Val::Str(Cow::Owned(s));
-        Ok(match fname {
-            "contains" | "startswith" | "endswith" | "indexof" => {
-                let (Some(hay), Some(needle)) = (text(0)?, text(1)?) else {
-                    return Ok(Val::Null);
-                };
-                match fname {
-                    "contains" => Val::Bool(hay.contains(needle)),
-                    "startswith" => Val::Bool(hay.starts_with(needle)),
-                    "endswith" => Val::Bool(hay.ends_with(needle)),
-                    _ => Val::Int(match hay.find(needle) {
-                        Some(at) => hay[..at].chars().count() as i64,
-                        None => -1,
-                    }),
-                }
-            }
-            "length" => text(0)?.map_or(Val::Null, |s| Val::Int(s.chars().count() as i64)),
-            "tolower" => text(0)?.map_or(Val::Null, |s| owned(case::lower(s))),
-            "toupper" => text(0)?.map_or(Val::Null, |s| owned(case::upper(s))),
-            // SQL's TRIM: spaces.
-            "trim" => text(0)?.map_or(Val::Null, |s| owned(s.trim_matches(' ').to_owned())),
-            "concat" => match (text(0)?, text(1)?) {
-                (Some(a), Some(b)) => owned(format!("{a}{b}")),
-                _ => Val::Null,
-            },
-            "substring" => {
-                let s = text(0)?;
-                let start = integer(1)?;
-                let len = if args.len() == 3 {
-                    integer(2)?
-                } else {
-                    Some(i64::MAX)
-                };
-                let (Some(s), Some(start), Some(len)) = (s, start, len) else {
-                    return Ok(Val::Null);
-                };
-                if start < 0 || len < 0 {
-                    return Err(self.invalid(
-                        span,
-                        "the start and length of `substring` must not be negative",
-                    ));
-                }
-                let skip = usize::try_from(start).unwrap_or(usize::MAX);
-                let take = usize::try_from(len).unwrap_or(usize::MAX);
-                owned(s.chars().skip(skip).take(take).collect())
-            }
-            "year" | "month" | "day" | "hour" | "minute" | "second" => {
-                let date_ok = matches!(fname, "year" | "month" | "day");
-                let v = &values[0];
-                if v.is_null() {
-                    return Ok(Val::Null);
-                }
-                if let Some(t) = v.as_time() {
-                    Val::Int(i64::from(match fname {
-                        "year" => t.year(),
-                        "month" => t.month() as i32,
-                        "day" => t.day() as i32,
-                        "hour" => t.hour() as i32,
-                        "minute" => t.minute() as i32,
-                        _ => t.second() as i32,
-                    }))
-                } else if let (true, Some(d)) = (date_ok, v.as_date()) {
-                    Val::Int(i64::from(match fname {
-                        "year" => d.year(),
-                        "month" => d.month() as i32,
-                        _ => d.day() as i32,
-                    }))
-                } else {
-                    return Err(self.invalid(
-                        args[0].span,
-                        format!(
-                            "`{fname}` needs {}, found {}",
-                            if date_ok {
-                                "a DateTimeOffset or a Date"
-                            } else {
-                                "a DateTimeOffset"
-                            },
-                            v.type_name()
-                        ),
-                    ));
-                }
-            }
-            "date" => {
-                let v = &values[0];
-                if v.is_null() {
-                    return Ok(Val::Null);
-                }
-                match v.as_time() {
-                    Some(t) => Val::Date(t.date_naive()),
-                    None => {
-                        return Err(self.invalid(
-                            args[0].span,
-                            format!("`date` needs a DateTimeOffset, found {}", v.type_name()),
-                        ));
-                    }
-                }
-            }
-            "now" => Val::Time(self.now),
-            _ => match &values[0] {
-                Val::Null => Val::Null,
-                Val::Int(i) => Val::Int(*i),
-                Val::Num(f) => Val::Num(match fname {
-                    "round" => f.round(),
-                    "floor" => f.floor(),
-                    _ => f.ceil(),
-                }),
-                other => {
-                    return Err(self.invalid(
-                        args[0].span,
-                        format!("`{fname}` needs a number, found {}", other.type_name()),
-                    ));
-                }
-            },
         })
     }
 }
