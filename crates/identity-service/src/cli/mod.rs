@@ -1,51 +1,77 @@
 //! The `odata-users` command line (clap derive). `serve` is the default.
+//!
+//! Results go to stdout (`--json`: exactly the JSON); notes for people go
+//! to stderr: the database a command uses (password redacted), and what a
+//! command created on the side (the tenant of `clients create`).
 
-use std::io::Write;
+mod database;
+mod help;
+mod output;
+
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::auth::Scopes;
 use crate::configuration::Settings;
 use crate::domain::TenantKey;
 use crate::startup::Application;
 use crate::storage::{clients, db, tenants};
+use output::{note, say, table};
 use sea_orm::DatabaseConnection;
 
-/// OData-first identity users service.
+pub use database::redact;
+
+/// The command line of `odata-users`.
 #[derive(Debug, Parser)]
-#[command(name = "odata-users", version, about)]
+#[command(
+    name = "odata-users",
+    version,
+    about = help::ABOUT,
+    long_about = help::LONG_ABOUT,
+    after_help = help::AFTER_HELP,
+    after_long_help = help::environment(),
+)]
 pub struct Cli {
-    /// Configuration file (default: ./odata-users.toml when present).
-    #[arg(long, global = true, value_name = "PATH")]
+    /// Configuration file (TOML; docs/odata-users.example.toml has every
+    /// key). It must exist. Default: ./odata-users.toml when present.
+    #[arg(long, global = true, value_name = "PATH", env = "APP_CONFIG")]
     pub config: Option<PathBuf>,
+    /// The command; `serve` when none is given.
     #[command(subcommand)]
     pub command: Option<Command>,
 }
 
+/// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the HTTP server (the default).
+    /// Run the HTTP server (the default command).
+    #[command(after_long_help = help::environment())]
     Serve(ServeArgs),
-    /// Create or update the database schema, then exit.
+    /// Create or update the database schema, then exit (creates the
+    /// database file of a SQLite URL).
     Migrate,
     /// Manage tenant+organization pairs.
     Tenants {
+        /// What to do with tenants.
         #[command(subcommand)]
         command: TenantsCommand,
     },
     /// Manage API clients (OAuth2 client credentials for /connect/token and
     /// HTTP Basic on the OData feed).
     Clients {
+        /// What to do with clients.
         #[command(subcommand)]
         command: ClientsCommand,
     },
     /// Import users, roles, groups and memberships from the five CSV files in
     /// DIR (the files `generate` writes; docs/api1.md lists their columns);
-    /// all-or-nothing per file.
+    /// all-or-nothing per file. Creates the tenant+organization when absent.
     Import {
+        /// Tenant key to import into (created when absent).
         #[arg(long)]
         tenant: String,
+        /// Organization key of the tenant.
         #[arg(long)]
         org: String,
         /// Directory holding the peer.users-*.csv files.
@@ -58,6 +84,7 @@ pub enum Command {
         /// Only this tenant (with --org); default: every tenant.
         #[arg(long, requires = "org")]
         tenant: Option<String>,
+        /// Organization key of --tenant.
         #[arg(long, requires = "tenant")]
         org: Option<String>,
     },
@@ -79,44 +106,80 @@ pub enum Command {
         #[arg(long, default_value_t = crate::sample_data::DEFAULT_SEED)]
         seed: u64,
     },
-    /// Seed the demo tenant (demo/main) with generated users.
+    /// Seed the demo tenant (demo/main) with generated users and a demo
+    /// client (its secret printed once).
     Demo {
-        /// Number of users to generate (default: demo_users, 1000).
+        /// Number of users to generate (default: the demo_users setting, 1000).
         #[arg(long)]
         users: Option<usize>,
     },
+    /// Print a shell completion script on stdout, e.g.
+    /// `odata-users completions bash > ~/.local/share/bash-completion/completions/odata-users`.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
+impl Command {
+    /// Commands that only make sense on an existing database: they must
+    /// not create a fresh default one.
+    fn needs_existing_database(&self) -> bool {
+        matches!(
+            self,
+            Command::Clients { .. }
+                | Command::Recount { .. }
+                | Command::Tenants {
+                    command: TenantsCommand::List { .. }
+                }
+        )
+    }
+}
+
+/// Options of `serve`.
 #[derive(Debug, Default, clap::Args)]
 pub struct ServeArgs {
-    /// Address to listen on (overrides APP_BIND); port 0 picks a free port.
-    #[arg(long, value_name = "ADDR")]
+    /// Address to listen on; port 0 picks a free port. Default: the bind
+    /// setting, 127.0.0.1:8080.
+    #[arg(long, value_name = "ADDR", env = "APP_BIND")]
     pub bind: Option<String>,
     /// Do not seed demo data into an empty database (same as APP_DEMO=false).
     #[arg(long)]
     pub no_demo: bool,
 }
 
+/// `odata-users tenants ...`.
 #[derive(Debug, Subcommand)]
 pub enum TenantsCommand {
     /// Create a tenant+organization pair (idempotent: an existing pair is reported, not an error).
     Create {
+        /// Tenant key (letters, digits, `-`, `_`, `.`; matched case-insensitively).
         #[arg(long)]
         tenant: String,
+        /// Organization key (the same rules).
         #[arg(long)]
         org: String,
     },
-    /// List every tenant+organization pair.
-    List,
+    /// List every tenant+organization pair (a table with a header).
+    List {
+        /// One JSON array of {"tenantKey","orgKey"} instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
+/// `odata-users clients ...`.
 #[derive(Debug, Subcommand)]
 pub enum ClientsCommand {
-    /// Create a client of a tenant+organization (created when absent) and
-    /// print its id and secret; the secret is shown only this once.
+    /// Create a client of a tenant+organization (created when absent, said
+    /// on stderr) and print its id and secret; the secret is shown only this
+    /// once.
     Create {
+        /// Tenant key of the client (the tenant is created when absent).
         #[arg(long)]
         tenant: String,
+        /// Organization key of the client.
         #[arg(long)]
         org: String,
         /// Scopes to grant: identity.read, identity.write, identity.admin
@@ -129,7 +192,7 @@ pub enum ClientsCommand {
         #[arg(long)]
         json: bool,
     },
-    /// List every client (never their secrets).
+    /// List every client (never their secrets; a table with a header).
     List {
         /// One JSON array instead of a table.
         #[arg(long)]
@@ -165,18 +228,23 @@ pub fn main() -> std::process::ExitCode {
 /// Runs one parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let command = cli.command.unwrap_or(Command::Serve(ServeArgs::default()));
-    let mut settings = match command {
-        // Generating files needs neither settings nor a database.
-        Command::Generate { .. } => Settings::default(),
-        _ => Settings::load(cli.config.as_deref())?,
-    };
+    let config = cli.config.as_deref();
+    let existing = command.needs_existing_database();
     match command {
+        // Generating files needs neither settings nor a database.
         Command::Generate { users, dir, seed } => {
             let written = crate::sample_data::write_dir(&dir, users, seed)?;
             say(&format!("{written} to {}", dir.display()));
             Ok(())
         }
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "odata-users", &mut script);
+            say(String::from_utf8_lossy(&script).trim_end());
+            Ok(())
+        }
         Command::Serve(args) => {
+            let (mut settings, _) = settings(config, existing)?;
             if let Some(bind) = args.bind {
                 settings.bind = bind;
             }
@@ -186,24 +254,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             serve(settings).await
         }
         Command::Migrate => {
-            let conn = db::connect(&settings).await?;
-            db::migrate(&settings, &conn).await?;
-            say(&format!(
-                "database migrated: {}",
-                describe_db(&settings.database_url)
-            ));
+            let (settings, chosen) = settings(config, existing)?;
+            connect(&settings).await?;
+            say(&format!("database migrated: {}", chosen.description));
             Ok(())
         }
         Command::Import { tenant, org, dir } => {
-            let conn = db::connect(&settings).await?;
-            db::migrate(&settings, &conn).await?;
+            let (settings, _) = settings(config, existing)?;
+            let conn = connect(&settings).await?;
             let report = crate::import::run(&conn, &tenant, &org, &dir).await?;
             say(&report.to_string());
             Ok(())
         }
         Command::Demo { users } => {
-            let conn = db::connect(&settings).await?;
-            db::migrate(&settings, &conn).await?;
+            let (settings, _) = settings(config, existing)?;
+            let conn = connect(&settings).await?;
             let info = crate::demo::run(&conn, users.unwrap_or(settings.demo_users)).await?;
             let base = settings
                 .public_url
@@ -213,47 +278,82 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Recount { tenant, org } => {
-            let conn = db::connect(&settings).await?;
-            db::migrate(&settings, &conn).await?;
-            recount(&conn, tenant.zip(org)).await
+            let (settings, _) = settings(config, existing)?;
+            recount(&connect(&settings).await?, tenant.zip(org)).await
         }
         Command::Clients { command } => {
-            let conn = db::connect(&settings).await?;
-            db::migrate(&settings, &conn).await?;
-            run_clients(&conn, command).await
+            let (settings, _) = settings(config, existing)?;
+            run_clients(&connect(&settings).await?, command).await
         }
         Command::Tenants { command } => {
-            let conn = db::connect(&settings).await?;
-            db::migrate(&settings, &conn).await?;
-            match command {
-                TenantsCommand::Create { tenant, org } => {
-                    let tenant = TenantKey::parse(&tenant, "tenant")?;
-                    let org = TenantKey::parse(&org, "org")?;
-                    let (scope, created) = tenants::create(&conn, &tenant, &org)
-                        .await
-                        .map_err(|e| anyhow::anyhow!("{e}"))?;
-                    let what = match created {
-                        tenants::Created::New => "created",
-                        tenants::Created::Existing => "exists",
-                    };
-                    say(&format!(
-                        "{what} tenant {} org {}",
-                        scope.tenant_key, scope.org_key
-                    ));
-                    Ok(())
-                }
-                TenantsCommand::List => {
-                    for scope in tenants::list(&conn)
-                        .await
-                        .map_err(|e| anyhow::anyhow!("{e}"))?
-                    {
-                        say(&format!("{} {}", scope.tenant_key, scope.org_key));
-                    }
-                    Ok(())
+            let (settings, _) = settings(config, existing)?;
+            run_tenants(&connect(&settings).await?, command).await
+        }
+    }
+}
+
+/// Loads the settings of a command that uses the database, refuses a fresh
+/// default database when `existing` is asked for, and says on stderr which
+/// database the command uses.
+fn settings(
+    config: Option<&std::path::Path>,
+    existing: bool,
+) -> anyhow::Result<(Settings, database::Chosen)> {
+    let loaded = Settings::load_traced(config)?;
+    let chosen = database::Chosen::of(&loaded);
+    if existing {
+        chosen.require_existing()?;
+    }
+    note(&chosen.line());
+    Ok((loaded.settings, chosen))
+}
+
+/// Connects to the database and brings its schema up to date.
+async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    let conn = db::connect(settings).await?;
+    db::migrate(settings, &conn).await?;
+    Ok(conn)
+}
+
+async fn run_tenants(conn: &DatabaseConnection, command: TenantsCommand) -> anyhow::Result<()> {
+    let api = |e: crate::error::ApiError| anyhow::anyhow!("{e}");
+    match command {
+        TenantsCommand::Create { tenant, org } => {
+            let tenant = TenantKey::parse(&tenant, "tenant")?;
+            let org = TenantKey::parse(&org, "org")?;
+            let (scope, created) = tenants::create(conn, &tenant, &org).await.map_err(api)?;
+            let what = match created {
+                tenants::Created::New => "created",
+                tenants::Created::Existing => "exists",
+            };
+            say(&format!(
+                "{what} tenant {} org {}",
+                scope.tenant_key, scope.org_key
+            ));
+        }
+        TenantsCommand::List { json } => {
+            let list = tenants::list(conn).await.map_err(api)?;
+            if json {
+                let items: Vec<serde_json::Value> = list
+                    .iter()
+                    .map(
+                        |s| serde_json::json!({"tenantKey": &*s.tenant_key, "orgKey": &*s.org_key}),
+                    )
+                    .collect();
+                say(&serde_json::Value::Array(items).to_string());
+            } else {
+                let rows: Vec<Vec<String>> = list
+                    .iter()
+                    .map(|s| vec![s.tenant_key.to_string(), s.org_key.to_string()])
+                    .collect();
+                say(&table(&["TENANT", "ORG"], &rows));
+                if rows.is_empty() {
+                    note("no tenants yet: odata-users tenants create --tenant T --org O");
                 }
             }
         }
     }
+    Ok(())
 }
 
 /// `odata-users recount`: one line per tenant and set whose counter
@@ -309,7 +409,13 @@ async fn run_clients(conn: &DatabaseConnection, command: ClientsCommand) -> anyh
             } else {
                 Scopes::parse(&scopes.join(" ")).map_err(|e| anyhow::anyhow!("--scope: {e}"))?
             };
-            let (scope, _) = tenants::create(conn, &tenant, &org).await.map_err(api)?;
+            let (scope, created) = tenants::create(conn, &tenant, &org).await.map_err(api)?;
+            if created == tenants::Created::New {
+                note(&format!(
+                    "created tenant {} org {} (it did not exist)",
+                    scope.tenant_key, scope.org_key
+                ));
+            }
             let (client, secret) = clients::create(conn, &scope, scopes).await.map_err(api)?;
             if json {
                 say(
@@ -346,23 +452,33 @@ async fn run_clients(conn: &DatabaseConnection, command: ClientsCommand) -> anyh
                     .collect();
                 say(&serde_json::Value::Array(items).to_string());
             } else {
-                for c in list {
-                    let status = match c.revoked_on {
-                        Some(at) => format!(
-                            "revoked {}",
-                            at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-                        ),
-                        None => "active".to_owned(),
-                    };
-                    say(&format!(
-                        "{} {} {} [{}] created {} {status}",
-                        c.client_id,
-                        c.tenant_key,
-                        c.org_key,
-                        c.scopes,
-                        c.created_on
-                            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-                    ));
+                let rows: Vec<Vec<String>> = list
+                    .iter()
+                    .map(|c| {
+                        let status = match c.revoked_on {
+                            Some(at) => format!(
+                                "revoked {}",
+                                at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                            ),
+                            None => "active".to_owned(),
+                        };
+                        vec![
+                            c.client_id.clone(),
+                            c.tenant_key.clone(),
+                            c.org_key.clone(),
+                            c.scopes.to_string(),
+                            c.created_on
+                                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                            status,
+                        ]
+                    })
+                    .collect();
+                say(&table(
+                    &["CLIENT ID", "TENANT", "ORG", "SCOPES", "CREATED", "STATUS"],
+                    &rows,
+                ));
+                if rows.is_empty() {
+                    note("no clients yet: odata-users clients create --tenant T --org O");
                 }
             }
             Ok(())
@@ -378,22 +494,6 @@ async fn run_clients(conn: &DatabaseConnection, command: ClientsCommand) -> anyh
             Ok(())
         }
     }
-}
-
-fn describe_db(url: &str) -> String {
-    match db::sqlite_file(url) {
-        Some(file) => format!("SQLite {}", file.display()),
-        None => url.split("://").next().unwrap_or("database").to_owned(),
-    }
-}
-
-/// Writes one line to stdout, ignoring a closed pipe: a script may read the
-/// listening line and close its end, and the server must keep serving
-/// (`println!` would panic on the broken pipe); `odata-users tenants list |
-/// head -1` must not panic either.
-fn say(text: &str) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{text}").and_then(|()| out.flush());
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
@@ -421,4 +521,97 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     app.run_until_stopped().await?;
     tracing::info!("server stopped");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every command, nested ones included, with its path.
+    fn commands() -> Vec<(String, clap::Command)> {
+        fn walk(path: String, command: &clap::Command, out: &mut Vec<(String, clap::Command)>) {
+            out.push((path.clone(), command.clone()));
+            for sub in command.get_subcommands() {
+                walk(format!("{path} {}", sub.get_name()), sub, out);
+            }
+        }
+        let mut out = Vec::new();
+        walk("odata-users".to_owned(), &Cli::command(), &mut out);
+        out
+    }
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_command_and_argument_has_help_text() {
+        for (path, command) in commands() {
+            if path != "odata-users" && !path.ends_with(" help") {
+                assert!(command.get_about().is_some(), "`{path}` has no description");
+            }
+            for arg in command.get_arguments() {
+                let id = arg.get_id().as_str();
+                if matches!(id, "help" | "version") {
+                    continue;
+                }
+                assert!(
+                    arg.get_help()
+                        .is_some_and(|h| !h.to_string().trim().is_empty()),
+                    "`{path}` argument {id} has no help text"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_long_help_lists_every_environment_variable() {
+        let help = Cli::command().render_long_help().to_string();
+        for name in Settings::env_names() {
+            assert!(help.contains(&name), "{name} missing from --help:\n{help}");
+        }
+        assert!(help.contains("max_query_length"), "{help}");
+        // The description is for users: it names no internal layers.
+        for internal in ["SeaORM", "actix", "storage", "domain"] {
+            assert!(!help.contains(internal), "{internal} in --help");
+        }
+        let serve = Cli::command()
+            .find_subcommand_mut("serve")
+            .expect("serve")
+            .render_long_help()
+            .to_string();
+        assert!(serve.contains("[env: APP_BIND"), "{serve}");
+        assert!(serve.contains("DATABASE_URL"), "{serve}");
+    }
+
+    #[test]
+    fn the_commands_that_must_not_create_a_database() {
+        let parse = |args: &[&str]| {
+            Cli::try_parse_from(std::iter::once("odata-users").chain(args.iter().copied()))
+                .expect("parses")
+                .command
+                .expect("a command")
+        };
+        for args in [
+            &["clients", "list"][..],
+            &["clients", "create", "--tenant", "a", "--org", "b"],
+            &["clients", "revoke", "x"],
+            &["tenants", "list"],
+            &["recount"],
+        ] {
+            assert!(parse(args).needs_existing_database(), "{args:?}");
+        }
+        for args in [
+            &["serve"][..],
+            &["migrate"],
+            &["demo"],
+            &["tenants", "create", "--tenant", "a", "--org", "b"],
+            &["import", "--tenant", "a", "--org", "b", "dir"],
+            &["generate", "1", "dir"],
+            &["completions", "bash"],
+        ] {
+            assert!(!parse(args).needs_existing_database(), "{args:?}");
+        }
+    }
 }
