@@ -16,6 +16,28 @@ pub const DEFAULT_CONFIG_FILE: &str = "odata-users.toml";
 /// Largest accepted `sqlite_readers` (one thread and connection each).
 pub const MAX_SQLITE_READERS: usize = 256;
 
+/// Who named the database of loaded settings (see [`Settings::load_traced`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseOrigin {
+    /// The `DATABASE_URL` environment variable.
+    Environment,
+    /// The key `database_url` of this configuration file.
+    File(PathBuf),
+    /// Nobody: the built-in default, a SQLite file under `./data`.
+    Default,
+}
+
+/// Settings and where they came from.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The settings.
+    pub settings: Settings,
+    /// The configuration file that was read, if any.
+    pub config_file: Option<PathBuf>,
+    /// Who named `settings.database_url`.
+    pub database_origin: DatabaseOrigin,
+}
+
 /// Every setting of the server. Field names are the TOML keys.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -261,24 +283,61 @@ impl Settings {
     /// `config` is the `--config PATH` argument: that file must exist.
     /// Without it, `odata-users.toml` in the working directory is read when present.
     pub fn load(config: Option<&Path>) -> anyhow::Result<Settings> {
-        let text =
-            match config {
-                Some(path) => Some(
-                    std::fs::read_to_string(path)
-                        .with_context(|| format!("cannot read config file {}", path.display()))?,
-                ),
-                None => {
-                    let path = Path::new(DEFAULT_CONFIG_FILE);
-                    if path.exists() {
-                        Some(std::fs::read_to_string(path).with_context(|| {
-                            format!("cannot read config file {}", path.display())
-                        })?)
-                    } else {
-                        None
-                    }
-                }
-            };
-        Self::from_sources(text.as_deref(), |name| std::env::var(name).ok())
+        Ok(Self::load_traced(config)?.settings)
+    }
+
+    /// [`Settings::load`], also saying which configuration file was read
+    /// and who named the database (for the command line's messages).
+    pub fn load_traced(config: Option<&Path>) -> anyhow::Result<Loaded> {
+        let file = match config {
+            Some(path) => Some(path.to_owned()),
+            None => Some(PathBuf::from(DEFAULT_CONFIG_FILE)).filter(|path| path.exists()),
+        };
+        let text = match &file {
+            Some(path) => Some(
+                std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read config file {}", path.display()))?,
+            ),
+            None => None,
+        };
+        let env = |name: &str| std::env::var(name).ok();
+        let settings = Self::from_sources(text.as_deref(), env)?;
+        // The text parsed as a `Settings` above, so it is a TOML table.
+        let file_names_database = text.as_deref().is_some_and(|text| {
+            toml::from_str::<toml::Table>(text)
+                .is_ok_and(|table| table.contains_key("database_url"))
+        });
+        let database_origin = if env("DATABASE_URL").is_some() {
+            DatabaseOrigin::Environment
+        } else if let (true, Some(path)) = (file_names_database, &file) {
+            DatabaseOrigin::File(path.clone())
+        } else {
+            DatabaseOrigin::Default
+        };
+        Ok(Loaded {
+            settings,
+            config_file: file,
+            database_origin,
+        })
+    }
+
+    /// The TOML keys: the names of the fields of [`Settings`], in order.
+    pub fn keys() -> &'static [&'static str] {
+        field_names::of::<Settings>()
+    }
+
+    /// The environment variables [`Settings::load`] reads, in the order it
+    /// reads them. Each one sets the key of the same name in lower case
+    /// without the `APP_` prefix (`APP_BIND` sets `bind`, `DATABASE_URL`
+    /// sets `database_url`).
+    pub fn env_names() -> Vec<String> {
+        let names = std::cell::RefCell::new(Vec::new());
+        // Nothing is set, so the defaults load and validate.
+        let _ = Self::from_sources(None, |name| {
+            names.borrow_mut().push(name.to_owned());
+            None
+        });
+        names.into_inner()
     }
 
     /// Builds settings from an optional TOML text and an environment lookup
@@ -549,6 +608,45 @@ impl Settings {
             .div_ceil(3)
             .saturating_mul(4)
             .saturating_add(self.max_json_bytes)
+    }
+}
+
+/// The field names serde's derive hands to `deserialize_struct`, caught by
+/// a deserializer that accepts nothing else.
+mod field_names {
+    use serde::de::{self, Deserialize, Deserializer, Visitor};
+
+    struct Probe<'a>(&'a mut &'static [&'static str]);
+
+    impl<'de> Deserializer<'de> for Probe<'_> {
+        type Error = de::value::Error;
+
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+            Err(de::Error::custom("not a struct"))
+        }
+
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _name: &'static str,
+            fields: &'static [&'static str],
+            _visitor: V,
+        ) -> Result<V::Value, Self::Error> {
+            *self.0 = fields;
+            Err(de::Error::custom("probed"))
+        }
+
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+            bytes byte_buf option unit unit_struct newtype_struct seq tuple
+            tuple_struct map enum identifier ignored_any
+        }
+    }
+
+    /// The field names of the struct `T` (empty for other types).
+    pub fn of<T: for<'de> Deserialize<'de>>() -> &'static [&'static str] {
+        let mut fields: &'static [&'static str] = &[];
+        let _ = T::deserialize(Probe(&mut fields));
+        fields
     }
 }
 
@@ -828,6 +926,23 @@ mod tests {
             );
         }
         assert!(Settings::from_sources(None, env(&[("APP_AUTH_VERIFY_QUEUE", "100001")])).is_err());
+    }
+
+    #[test]
+    fn keys_and_environment_variables() {
+        let keys = Settings::keys();
+        assert_eq!(keys.first(), Some(&"bind"));
+        assert!(keys.contains(&"database_url") && keys.contains(&"debug_read_stats"));
+        let names = Settings::env_names();
+        assert!(names.iter().any(|n| n == "DATABASE_URL"));
+        // Every variable sets the key of its name.
+        for name in &names {
+            let key = name
+                .strip_prefix("APP_")
+                .unwrap_or(name)
+                .to_ascii_lowercase();
+            assert!(keys.contains(&key.as_str()), "{name} sets no key {key}");
+        }
     }
 
     #[test]
