@@ -51,23 +51,23 @@ impl RateLimiter {
         if arrivals.len() > PRUNE_ABOVE {
             arrivals.retain(|_, full_at| *full_at > now);
         }
-        // The client's entry, made (with a copy of its id) on first sight only.
-        if !arrivals.contains_key(client) {
-            arrivals.insert(client.to_owned(), now);
-        }
-        let Some(arrival) = arrivals.get_mut(client) else {
-            return Ok(());
-        };
-        let next = (*arrival).max(now) + interval;
+        // A client not seen yet arrives `now`.
+        let arrival = arrivals.get(client).copied().unwrap_or(now);
+        let next = arrival.max(now) + interval;
         let ahead = next.saturating_duration_since(now);
         if ahead > WINDOW {
             let wait = ahead - WINDOW;
             let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            Err(seconds.max(1))
-        } else {
-            *arrival = next;
-            Ok(())
+            return Err(seconds.max(1));
         }
+        // The client's id is copied only the first time it is seen.
+        match arrivals.get_mut(client) {
+            Some(arrival) => *arrival = next,
+            None => {
+                arrivals.insert(client.to_owned(), next);
+            }
+        }
+        Ok(())
     }
 }
 
