@@ -692,6 +692,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn basic_credentials_split_into_id_and_secret_or_are_malformed() {
+        let of = |text: &str| Decoded::of(&STANDARD.encode(text)).expect("valid base64");
+        assert_eq!(of("id:se:cret").parts(), Some(("id", "se:cret")));
+        assert_eq!(of("id:").parts(), Some(("id", "")));
+        assert_eq!(of("no colon").parts(), None);
+        assert_eq!(of(":secret").parts(), None);
+        assert!(
+            Decoded::of(&STANDARD.encode([b'a', b':', 0xff])).is_some_and(|d| d.parts().is_none())
+        );
+        assert!(Decoded::of("not base64!").is_none());
+        // Longer than the stack buffer: decoded on the heap, same answer.
+        let long = format!("client:{}", "s".repeat(400));
+        let decoded = of(&long);
+        assert!(matches!(decoded, Decoded::Heap(_)));
+        assert_eq!(decoded.parts(), Some(("client", &long[7..])));
+        // The cache key of the decoded bytes is the key of id and secret.
+        let key: [u8; 32] = Sha256::digest(of("id:se:cret").bytes()).into();
+        assert_eq!(key, credentials_key("id", "se:cret"));
+    }
+
+    #[test]
     fn explain_needs_the_admin_scope() {
         assert_eq!(
             required_scope(&Method::GET, "/api/t/o/explain/Users"),
