@@ -138,22 +138,13 @@ fn not_tracked(what: &str, target: &str) -> ApiError {
 
 /// 501 for the options change tracking does not combine with.
 fn check_options(options: &QueryOptions, snapshot: bool) -> Result<(), ApiError> {
-    let present = [
-        ("$orderby", options.orderby.is_some()),
-        ("$top", options.top.is_some()),
-        ("$skip", options.skip.is_some()),
-        ("$count", options.count.is_some()),
-        ("$expand", options.expand.is_some()),
-        ("$search", options.search.is_some()),
-        ("$compute", options.compute.is_some()),
-        ("$apply", options.apply.is_some()),
-        ("$levels", options.levels.is_some()),
-        ("$skiptoken", options.skiptoken.is_some() && !snapshot),
-        ("$schemaversion", options.schemaversion.is_some()),
-        ("$index", options.index.is_some()),
-        ("$id", options.id.is_some()),
-    ];
-    if let Some((name, _)) = present.iter().find(|(_, p)| *p) {
+    // `$filter` and `$select` are checked below; the snapshot's own pages
+    // carry a `$skiptoken`, and a delta link its `$deltatoken`.
+    let refused = super::routes::present_options(options)
+        .into_iter()
+        .filter(|(name, _)| !matches!(*name, "$filter" | "$select" | "$deltatoken"))
+        .find(|(name, present)| *present && !(snapshot && *name == "$skiptoken"));
+    if let Some((name, _)) = refused {
         return Err(not_tracked(name, name));
     }
     if let Some(filter) = &options.filter

@@ -407,7 +407,21 @@ pub(super) fn reject_options(
     allowed: &[&str],
     what: &str,
 ) -> Result<(), ApiError> {
-    let present = [
+    for (name, is_present) in present_options(options) {
+        if is_present && !allowed.contains(&name) {
+            return Err(ApiError::bad_request(
+                format!("{name} does not apply to {what}"),
+                Some(name),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Each system query option a route may refuse, and whether `options`
+/// has it.
+pub(super) fn present_options(options: &QueryOptions) -> [(&'static str, bool); 16] {
+    [
         ("$filter", options.filter.is_some()),
         ("$select", options.select.is_some()),
         ("$orderby", options.orderby.is_some()),
@@ -424,16 +438,7 @@ pub(super) fn reject_options(
         ("$schemaversion", options.schemaversion.is_some()),
         ("$index", options.index.is_some()),
         ("$id", options.id.is_some()),
-    ];
-    for (name, is_present) in present {
-        if is_present && !allowed.contains(&name) {
-            return Err(ApiError::bad_request(
-                format!("{name} does not apply to {what}"),
-                Some(name),
-            ));
-        }
-    }
-    Ok(())
+    ]
 }
 
 fn ident(name: &str) -> Ident {
