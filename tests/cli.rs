@@ -33,12 +33,23 @@ fn run_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     command.output().expect("run odata-users")
 }
 
-/// `odata-users ARGS` on the test application's database.
+/// `odata-users ARGS` on the test application's database, with the statement
+/// cache off when that database is reached through pgbouncer (transaction
+/// pooling refuses named prepared statements), as the application has it.
 fn run_on(app: &TestApp, args: &[&str]) -> Output {
+    let cache = if common::through_pgbouncer() {
+        "false"
+    } else {
+        "true"
+    };
     run_in(
         &temp_dir(),
         args,
-        &[("DATABASE_URL", &app.db_url), ("APP_DEMO", "false")],
+        &[
+            ("DATABASE_URL", &app.db_url),
+            ("APP_DEMO", "false"),
+            ("APP_DB_STATEMENT_CACHE", cache),
+        ],
     )
 }
 
