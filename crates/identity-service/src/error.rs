@@ -141,6 +141,22 @@ pub enum ApiError {
     /// 503 with `Retry-After`: the database cannot be reached.
     #[error("the database is unavailable")]
     Unavailable(#[source] anyhow::Error),
+    /// 503 with `Retry-After: 1`: the database aborted the request's
+    /// transaction to resolve a conflict with a concurrent one (see
+    /// [`write_conflict`]). Nothing of it was applied; sending it again is
+    /// safe. `retryable`: a deadlock or serialization failure, which the
+    /// storage layer retries itself before answering this (not a lock
+    /// wait timeout, which already waited long).
+    #[error(
+        "the database aborted this request because of a conflict with a concurrent write \
+         (a deadlock, a serialization failure or a lock wait timeout): nothing of it was \
+         applied, and it can be sent again"
+    )]
+    WriteConflict {
+        #[source]
+        cause: anyhow::Error,
+        retryable: bool,
+    },
     /// 500 with its message shown: the server's configuration does not
     /// allow the operation (e.g. mail without a reachable address).
     #[error("{message}")]
@@ -202,7 +218,9 @@ impl ApiError {
             ApiError::UnsupportedMediaType { .. } => "UnsupportedMediaType",
             ApiError::NotImplemented { .. } => "NotImplemented",
             ApiError::QueryTimeout { .. } => "QueryTimeout",
-            ApiError::Unavailable(_) | ApiError::Overloaded { .. } => "ServiceUnavailable",
+            ApiError::Unavailable(_)
+            | ApiError::Overloaded { .. }
+            | ApiError::WriteConflict { .. } => "ServiceUnavailable",
             ApiError::Configuration { .. } | ApiError::Internal(_) => "InternalServerError",
         }
     }
@@ -267,7 +285,8 @@ impl ResponseError for ApiError {
             ApiError::NotImplemented { .. } => StatusCode::NOT_IMPLEMENTED,
             ApiError::Unavailable(_)
             | ApiError::Overloaded { .. }
-            | ApiError::QueryTimeout { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            | ApiError::QueryTimeout { .. }
+            | ApiError::WriteConflict { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Configuration { .. } | ApiError::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -279,6 +298,9 @@ impl ResponseError for ApiError {
             ApiError::Internal(cause) => tracing::error!(error = ?cause, "internal error"),
             ApiError::Configuration { message } => tracing::error!(%message, "not configured"),
             ApiError::Unavailable(cause) => tracing::warn!(error = ?cause, "database unavailable"),
+            ApiError::WriteConflict { cause, .. } => {
+                tracing::warn!(error = ?cause, "the database aborted a conflicting write")
+            }
             _ => {}
         }
         let body = ErrorBody {
@@ -294,6 +316,9 @@ impl ResponseError for ApiError {
             ApiError::Unavailable(_) | ApiError::QueryTimeout { .. } => {
                 response
                     .insert_header((header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS)));
+            }
+            ApiError::WriteConflict { .. } => {
+                response.insert_header((header::RETRY_AFTER, HeaderValue::from(1u32)));
             }
             ApiError::TooManyRequests { retry_after, .. }
             | ApiError::Overloaded { retry_after, .. } => {
@@ -330,6 +355,11 @@ impl From<sea_orm::DbErr> for ApiError {
     fn from(err: sea_orm::DbErr) -> Self {
         if is_connection_error(&err) {
             ApiError::Unavailable(err.into())
+        } else if let Some(retryable) = write_conflict(&err) {
+            ApiError::WriteConflict {
+                cause: err.into(),
+                retryable,
+            }
         } else if is_unstorable_character(&err) {
             ApiError::bad_request(
                 "a value of the request contains a character the database cannot hold \
@@ -424,6 +454,31 @@ pub(crate) fn database_error(
                 _ => None,
             }
         }
+        _ => None,
+    }
+}
+
+/// Whether the database aborted the statement's transaction (or, for
+/// MariaDB's lock wait timeout, the statement) because of a concurrent
+/// one: `Some(true)` for a deadlock or serialization failure (SQLSTATE
+/// 40001, also MariaDB/MySQL's deadlock 1213, and PostgreSQL's 40P01),
+/// `Some(false)` for MariaDB/MySQL's lock wait timeout (error 1205,
+/// SQLSTATE HY000), `None` otherwise.
+pub fn write_conflict(err: &sea_orm::DbErr) -> Option<bool> {
+    let db = database_error(err)?;
+    let code = db.code();
+    if code
+        .as_deref()
+        .is_some_and(|c| c == "40001" || c == "40P01")
+    {
+        return Some(true);
+    }
+    let number = db
+        .try_downcast_ref::<sea_orm::sqlx::mysql::MySqlDatabaseError>()
+        .map(|e| e.number());
+    match number {
+        Some(1213) => Some(true),
+        Some(1205) => Some(false),
         _ => None,
     }
 }
@@ -563,6 +618,78 @@ mod tests {
         let response = err.error_response();
         assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "7");
+    }
+
+    /// A database error with a SQLSTATE, as a server would answer it.
+    #[derive(Debug)]
+    struct Answered(&'static str);
+
+    impl std::fmt::Display for Answered {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "SQLSTATE {}", self.0)
+        }
+    }
+
+    impl std::error::Error for Answered {}
+
+    impl sea_orm::sqlx::error::DatabaseError for Answered {
+        fn message(&self) -> &str {
+            "answered"
+        }
+        fn code(&self) -> Option<std::borrow::Cow<'_, str>> {
+            Some(self.0.into())
+        }
+        fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+            self
+        }
+        fn kind(&self) -> sea_orm::sqlx::error::ErrorKind {
+            sea_orm::sqlx::error::ErrorKind::Other
+        }
+    }
+
+    fn answered(code: &'static str) -> sea_orm::DbErr {
+        sea_orm::DbErr::Exec(sea_orm::RuntimeErr::SqlxError(std::sync::Arc::new(
+            sea_orm::sqlx::Error::Database(Box::new(Answered(code))),
+        )))
+    }
+
+    #[test]
+    fn deadlocks_are_503_with_retry_after_1_and_say_nothing_was_applied() {
+        for code in ["40P01", "40001"] {
+            assert_eq!(write_conflict(&answered(code)), Some(true), "{code}");
+            let err = ApiError::from(answered(code));
+            assert!(
+                matches!(
+                    err,
+                    ApiError::WriteConflict {
+                        retryable: true,
+                        ..
+                    }
+                ),
+                "{code}"
+            );
+            let response = err.error_response();
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "1");
+            let body = body_of(&err);
+            assert_eq!(body["error"]["code"], "ServiceUnavailable");
+            let message = body["error"]["message"].as_str().unwrap();
+            assert!(message.contains("nothing of it was applied"), "{message}");
+            assert!(message.contains("sent again"), "{message}");
+        }
+        for code in ["23505", "42P01", "HY000"] {
+            assert_eq!(write_conflict(&answered(code)), None, "{code}");
+        }
+        assert_eq!(
+            ApiError::from(answered("23505")).status_code(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
     }
 
     #[test]

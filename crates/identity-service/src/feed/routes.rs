@@ -92,8 +92,9 @@ pub(super) struct Feed<'a> {
     /// The page size the client preferred (clamped), if it said.
     preferred: Option<u64>,
     pub(super) ctx: ReadContext,
-    /// The caller's transaction of a `$batch` change set: writes and the
-    /// reads of their answers run in it.
+    /// The caller's `$batch` change set: writes run in it.
+    pub(super) change_set: Option<&'a crate::storage::ChangeSet>,
+    /// Its transaction: the reads of the writes' answers run in it.
     pub(super) txn: Option<&'a sea_orm::DatabaseTransaction>,
 }
 
@@ -214,7 +215,7 @@ impl<'a> Feed<'a> {
         options: QueryOptions,
         mut ctx: ReadContext,
         prefix: &str,
-        txn: Option<&'a sea_orm::DatabaseTransaction>,
+        change_set: Option<&'a crate::storage::ChangeSet>,
     ) -> Result<Feed<'a>, ApiError> {
         let root = [ctx.base_url.as_str(), prefix].concat();
         let accept = req
@@ -246,7 +247,8 @@ impl<'a> Feed<'a> {
             root,
             preferred,
             ctx,
-            txn,
+            change_set,
+            txn: change_set.map(crate::storage::ChangeSet::transaction),
         })
     }
 }
@@ -265,7 +267,7 @@ pub(super) async fn read(
     req: &HttpRequest,
     state: &AppState,
     scope: &TenantScope,
-    txn: Option<&sea_orm::DatabaseTransaction>,
+    txn: Option<&crate::storage::ChangeSet>,
 ) -> Result<HttpResponse, ApiError> {
     // Over-long query strings were refused (414) by the middleware.
     let (prefix, path) = resource_path(req)?;

@@ -42,7 +42,7 @@ use crate::tenancy::TenantScope;
 /// set's transaction, else the pool (one storage function, two writers).
 macro_rules! on_writer {
     ($feed:expr, |$db:ident| $call:expr) => {
-        match $feed.txn {
+        match $feed.change_set {
             Some($db) => $call,
             None => {
                 let $db = &$feed.state.db;
@@ -59,7 +59,7 @@ pub(super) async fn write(
     state: &AppState,
     scope: &TenantScope,
     payload: web::Payload,
-    txn: Option<&sea_orm::DatabaseTransaction>,
+    txn: Option<&crate::storage::ChangeSet>,
 ) -> Result<HttpResponse, ApiError> {
     let (prefix, mut path) = resource_path(req)?;
     let is_ref = matches!(path.segments.last(), Some(ResourceSegment::Ref(_)));

@@ -9,9 +9,9 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelec
 use uuid::Uuid;
 
 use super::changes::{self, Op};
-use super::counters::{self, Counted};
+use super::counters::Counted;
 use super::entities::users;
-use super::{Writer, begin_write, conflict_or, lock_version};
+use super::{Writer, begin_write, conflict_or, finish_write, lock_version};
 use crate::domain::EntityKey;
 use crate::error::ApiError;
 use crate::etag::Precondition;
@@ -158,9 +158,14 @@ pub async fn create<C: Catalog>(
                 C::KEY_ATTRIBUTE,
             )
         })?;
-    counters::add(&txn, scope.tenant_id, C::COUNTED, 1).await?;
-    changes::record(&txn, scope.tenant_id, &[(C::COUNTED, id, Op::Created)]).await?;
-    txn.commit().await?;
+    finish_write(
+        db,
+        txn,
+        scope.tenant_id,
+        &[(C::COUNTED, 1)],
+        &[(C::COUNTED, id, Op::Created)],
+    )
+    .await?;
     Ok(id)
 }
 
@@ -258,8 +263,7 @@ async fn try_update<C: Catalog>(
         return Err(not_found::<C>(&id.to_string()));
     }
     log.push((C::COUNTED, id, Op::Changed));
-    changes::record(&txn, scope.tenant_id, &log).await?;
-    txn.commit().await?;
+    finish_write(db, txn, scope.tenant_id, &[], &log).await?;
     Ok(version + 1)
 }
 
@@ -336,13 +340,18 @@ async fn try_delete<C: Catalog>(
         // A concurrent delete won; dropping the transaction rolls it back.
         return Ok(false);
     }
-    counters::add(&txn, scope.tenant_id, C::COUNTED, -(deleted as i64)).await?;
     let mut log: Vec<changes::Change> = members
         .into_iter()
         .map(|user| (Counted::Users, user, Op::Changed))
         .collect();
     log.push((C::COUNTED, id, Op::Deleted));
-    changes::record(&txn, scope.tenant_id, &log).await?;
-    txn.commit().await?;
+    finish_write(
+        db,
+        txn,
+        scope.tenant_id,
+        &[(C::COUNTED, -(deleted as i64))],
+        &log,
+    )
+    .await?;
     Ok(true)
 }

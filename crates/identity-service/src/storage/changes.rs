@@ -2,7 +2,9 @@
 //! `m20261205_000009_change_log`).
 //!
 //! Every writing transaction of a tenant's users, roles or groups calls
-//! [`record`] as one of its last statements before the commit. [`record`]
+//! [`record`] as one of its last statements before the commit (through
+//! [`super::finish_write`]; a `$batch` change set calls it once, for all
+//! its writes, just before its commit: see [`super::bookkeeping`]). [`record`]
 //! first increments the tenant's row of `change_sequence` (an upsert, so an
 //! `UPDATE` of an existing row) and then writes its `change_log` rows with
 //! that number. The `UPDATE` locks the row until the commit, so a second
@@ -20,7 +22,7 @@
 //! number it removed per tenant (`pruned_seq`), so a token from before it
 //! answers 410 instead of silently missing changes.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, OnConflict, Order, Query, SelectStatement};
 use sea_orm::{ConnectionTrait, DbErr};
@@ -75,15 +77,7 @@ pub async fn record(
     if changes.is_empty() {
         return Ok(());
     }
-    // One row per (set, record): the last operation named wins, except
-    // that a record created and changed in one transaction stays created.
-    let mut distinct: Vec<Change> = Vec::with_capacity(changes.len());
-    let mut seen: HashSet<(Counted, Uuid)> = HashSet::with_capacity(changes.len());
-    for &(set, id, op) in changes.iter().rev() {
-        if seen.insert((set, id)) {
-            distinct.push((set, id, op));
-        }
-    }
+    let distinct = distinct(changes);
     bump(conn, tenant_id).await?;
     let now = now_millis();
     if let [(set, id, op)] = distinct.as_slice() {
@@ -126,6 +120,29 @@ pub async fn record(
         conn.execute(&insert).await?;
     }
     Ok(())
+}
+
+/// One entry per (set, record), in the order first named: the last
+/// operation named wins, except that a record created and then changed in
+/// one transaction (a `$batch` change set) stays created.
+fn distinct(changes: &[Change]) -> Vec<Change> {
+    let mut out: Vec<Change> = Vec::with_capacity(changes.len());
+    let mut at: HashMap<(Counted, Uuid), usize> = HashMap::with_capacity(changes.len());
+    for &(set, id, op) in changes {
+        match at.get(&(set, id)) {
+            Some(&i) => {
+                let kept = &mut out[i].2;
+                if !(*kept == Op::Created && op == Op::Changed) {
+                    *kept = op;
+                }
+            }
+            None => {
+                at.insert((set, id), out.len());
+                out.push((set, id, op));
+            }
+        }
+    }
+    out
 }
 
 fn log_columns() -> [Alias; 6] {
@@ -332,4 +349,34 @@ pub fn spawn_pruner(
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_entry_per_record_and_created_then_changed_stays_created() {
+        let (a, b, c) = (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3));
+        let changes = [
+            (Counted::Users, a, Op::Created),
+            (Counted::Users, b, Op::Changed),
+            (Counted::Users, a, Op::Changed),
+            (Counted::Roles, a, Op::Changed),
+            (Counted::Users, b, Op::Deleted),
+            (Counted::Users, c, Op::Created),
+            (Counted::Users, c, Op::Deleted),
+            (Counted::Users, a, Op::Changed),
+        ];
+        assert_eq!(
+            distinct(&changes),
+            vec![
+                (Counted::Users, a, Op::Created),
+                (Counted::Users, b, Op::Deleted),
+                (Counted::Roles, a, Op::Changed),
+                (Counted::Users, c, Op::Deleted),
+            ]
+        );
+        assert!(distinct(&[]).is_empty());
+    }
 }

@@ -4,8 +4,11 @@
 //!
 //! Every write that inserts or deletes users, roles or groups calls [`add`]
 //! in its own transaction, with the number of rows it actually inserted or
-//! deleted, as its last statement before the commit (the counter row is
-//! locked until the commit, so it is held as briefly as possible). Rows
+//! deleted, at its end, just before the change log (through
+//! [`super::finish_write`]; a `$batch` change set adds its writes' summed
+//! deltas once, just before its commit: see [`super::bookkeeping`]). The
+//! counter row is locked until the commit, so it is held as briefly as
+//! possible, and always after the write's entity rows. Rows
 //! written outside the service (by hand, in SQL) are not counted until
 //! [`recount`] (`odata-users recount`) runs.
 
@@ -23,7 +26,8 @@ const ENTITY_SET: &str = "entity_set";
 const COUNT: &str = "count";
 
 /// A counted entity set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Ordered as [`Counted::ALL`]: the order writes lock the counters in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Counted {
     Users,
     Roles,

@@ -2,6 +2,7 @@
 //! tenant scope (or is server-wide by nature, like tenants and settings);
 //! unique violations become 409; multi-row changes run in one transaction.
 
+pub mod bookkeeping;
 pub mod catalog;
 pub mod changes;
 pub mod clients;
@@ -18,10 +19,11 @@ pub mod tenants;
 pub mod users;
 
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, QuerySelect, SqlErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
+    QuerySelect, SqlErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
+pub use self::bookkeeping::{ChangeSet, finish_write};
 use crate::error::ApiError;
 
 /// Maps a unique-constraint violation to 409 with `message`; anything else
@@ -39,27 +41,48 @@ pub fn conflict_or(err: DbErr, message: impl Into<String>, target: &str) -> ApiE
 /// of the same membership deadlock; the loser is retried).
 pub const WRITE_ATTEMPTS: usize = 6;
 
-/// Runs the write transaction `run` again (after [`retry_pause`]) while the
-/// database aborts it as a deadlock or serialization failure, at most
-/// [`WRITE_ATTEMPTS`] times; any other outcome is returned as it is.
-/// What the storage functions that write take: the pool (each call is its
-/// own transaction) or a caller's transaction (`$batch` change sets: each
-/// call is a savepoint of it, and the caller commits or rolls back).
-pub trait Writer: TransactionTrait<Transaction = DatabaseTransaction> + ConnectionTrait {
-    /// Whether this is a caller's transaction: a deadlock then aborted the
-    /// caller's whole transaction, so the write is not retried.
-    fn nested(&self) -> bool;
+/// Where a storage function that writes runs: on the pool (each call is
+/// its own transaction) or inside a `$batch` change set (each call is a
+/// savepoint of the change set's transaction, the change set commits or
+/// rolls back, and the tenant's bookkeeping waits for its end: see
+/// [`bookkeeping`]).
+#[derive(Clone, Copy)]
+pub enum Base<'a> {
+    /// The pool.
+    Pool(&'a DatabaseConnection),
+    /// A caller's change set.
+    ChangeSet(&'a ChangeSet),
 }
 
-impl Writer for DatabaseConnection {
+/// What the storage functions that write take: the pool or a change set.
+pub trait Writer {
+    /// Where the write runs.
+    fn base(&self) -> Base<'_>;
+
+    /// Whether this is a change set: a deadlock then aborted the caller's
+    /// whole transaction, so the write is not retried.
     fn nested(&self) -> bool {
-        false
+        matches!(self.base(), Base::ChangeSet(_))
+    }
+
+    /// The change set the write runs inside, if any.
+    fn change_set(&self) -> Option<&ChangeSet> {
+        match self.base() {
+            Base::Pool(_) => None,
+            Base::ChangeSet(change_set) => Some(change_set),
+        }
     }
 }
 
-impl Writer for DatabaseTransaction {
-    fn nested(&self) -> bool {
-        true
+impl Writer for DatabaseConnection {
+    fn base(&self) -> Base<'_> {
+        Base::Pool(self)
+    }
+}
+
+impl Writer for ChangeSet {
+    fn base(&self) -> Base<'_> {
+        Base::ChangeSet(self)
     }
 }
 
@@ -76,6 +99,9 @@ where
     retrying(run).await
 }
 
+/// Runs the write transaction `run` again (after [`retry_pause`]) while the
+/// database aborts it as a deadlock or serialization failure, at most
+/// [`WRITE_ATTEMPTS`] times; any other outcome is returned as it is.
 pub async fn retrying<T, F, Fut>(mut run: F) -> Result<T, ApiError>
 where
     F: FnMut() -> Fut,
@@ -103,19 +129,17 @@ pub async fn retry_pause(attempt: usize) {
 
 /// Whether the database rolled the transaction back on purpose and asks
 /// for a retry: SQLSTATE 40001 (serialization failure, MySQL deadlock 1213)
-/// or 40P01 (PostgreSQL deadlock).
+/// or 40P01 (PostgreSQL deadlock); see [`crate::error::write_conflict`].
+/// When the retries run out, the answer is that error: 503 with
+/// `Retry-After: 1`.
 pub fn is_retryable(err: &ApiError) -> bool {
-    use sea_orm::RuntimeErr;
-    let ApiError::Internal(cause) = err else {
-        return false;
-    };
-    cause.chain().any(|c| match c.downcast_ref::<DbErr>() {
-        Some(DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) => e
-            .as_database_error()
-            .and_then(|d| d.code())
-            .is_some_and(|code| code == "40001" || code == "40P01"),
-        _ => false,
-    })
+    matches!(
+        err,
+        ApiError::WriteConflict {
+            retryable: true,
+            ..
+        }
+    )
 }
 
 /// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`, so two
@@ -124,12 +148,14 @@ pub fn is_retryable(err: &ApiError) -> bool {
 /// Inside a caller's transaction ([`Writer::nested`]) it is a savepoint of
 /// that transaction: the caller commits or rolls back the whole.
 pub async fn begin_write(db: &impl Writer) -> Result<DatabaseTransaction, ApiError> {
-    Ok(db
-        .begin_with_options(TransactionOptions {
-            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-            ..TransactionOptions::default()
-        })
-        .await?)
+    let options = TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    };
+    Ok(match db.base() {
+        Base::Pool(pool) => pool.begin_with_options(options).await?,
+        Base::ChangeSet(change_set) => change_set.transaction().begin_with_options(options).await?,
+    })
 }
 
 /// Locks the row of record `id` of the tenant for the rest of the write

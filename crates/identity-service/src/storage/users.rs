@@ -10,11 +10,11 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::changes::{self, Op};
-use super::counters::{self, Counted};
+use super::changes::Op;
+use super::counters::Counted;
 use super::entities::{invitations, pictures, user_groups, user_roles, users};
 use super::memberships::{self, Membership, Reference};
-use super::{Writer, begin_write, conflict_or, lock_version};
+use super::{Writer, begin_write, conflict_or, finish_write, lock_version};
 use crate::domain::{Culture, Email, EntityKey, NewUser, UserName, UserStatus};
 use crate::error::{ApiError, ErrorDetail};
 use crate::etag::Precondition;
@@ -219,9 +219,14 @@ pub async fn create(
     if let Some(Picture::Image { content_type, data }) = picture {
         store_image(&txn, id, content_type, data).await?;
     }
-    counters::add(&txn, scope.tenant_id, Counted::Users, 1).await?;
-    changes::record(&txn, scope.tenant_id, &[(Counted::Users, id, Op::Created)]).await?;
-    txn.commit().await?;
+    finish_write(
+        db,
+        txn,
+        scope.tenant_id,
+        &[(Counted::Users, 1)],
+        &[(Counted::Users, id, Op::Created)],
+    )
+    .await?;
     Ok(id)
 }
 
@@ -332,13 +337,14 @@ async fn try_update(
     if result.rows_affected == 0 {
         return Err(ApiError::not_found(format!("no user with id '{user_id}'")));
     }
-    changes::record(
-        &txn,
+    finish_write(
+        db,
+        txn,
         scope.tenant_id,
+        &[],
         &[(Counted::Users, user_id, Op::Changed)],
     )
     .await?;
-    txn.commit().await?;
     Ok(version + 1)
 }
 
@@ -474,16 +480,12 @@ async fn try_change_memberships(
         MembershipOp::Add => memberships::add(&txn, kind, user_id, &ids).await?,
         MembershipOp::Remove => memberships::remove(&txn, kind, user_id, &ids).await?,
     };
+    let mut log = Vec::new();
     if changed {
         memberships::touch_user(&txn, scope, user_id).await?;
-        changes::record(
-            &txn,
-            scope.tenant_id,
-            &[(Counted::Users, user_id, Op::Changed)],
-        )
-        .await?;
+        log.push((Counted::Users, user_id, Op::Changed));
     }
-    txn.commit().await?;
+    finish_write(db, txn, scope.tenant_id, &[], &log).await?;
     Ok(if changed { version + 1 } else { version })
 }
 
@@ -525,14 +527,14 @@ pub async fn delete(
         // A concurrent delete won; dropping the transaction rolls it back.
         return Ok(false);
     }
-    counters::add(&txn, scope.tenant_id, Counted::Users, -(deleted as i64)).await?;
-    changes::record(
-        &txn,
+    finish_write(
+        db,
+        txn,
         scope.tenant_id,
+        &[(Counted::Users, -(deleted as i64))],
         &[(Counted::Users, user_id, Op::Deleted)],
     )
     .await?;
-    txn.commit().await?;
     Ok(true)
 }
 

@@ -11,9 +11,12 @@
 //! does not stop the batch (`odata.continue-on-error` is the behaviour).
 //!
 //! A change set (an atomicity group in JSON) runs in one database
-//! transaction: the storage functions take it instead of the pool and run
-//! as savepoints of it. The first failing request rolls the whole set
-//! back, and the set answers with that one error.
+//! transaction ([`ChangeSet`]): the storage functions take it instead of
+//! the pool and run as savepoints of it. The first failing request rolls
+//! the whole set back, and the set answers with that one error. The
+//! tenant's bookkeeping of its writes (row counters, change log) is
+//! written once, just before the commit, so the set takes those locks
+//! last, as a single write does (see [`crate::storage::bookkeeping`]).
 
 mod json;
 mod multipart;
@@ -23,12 +26,12 @@ use std::collections::HashMap;
 use actix_web::body::MessageBody;
 use actix_web::http::{Method, StatusCode, Uri, header};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
-use sea_orm::DatabaseTransaction;
 
 use super::paths::split_path;
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::startup::AppState;
+use crate::storage::ChangeSet;
 use crate::tenancy::TenantScope;
 
 /// One request of a batch.
@@ -309,7 +312,7 @@ impl Runner<'_> {
                 body,
             })
         };
-        let txn = match crate::storage::begin_write(&self.state.db).await {
+        let txn = match ChangeSet::begin(&self.state.db).await {
             Ok(txn) => txn,
             Err(err) => return fail(None, err),
         };
@@ -331,7 +334,7 @@ impl Runner<'_> {
         }
         match txn.commit().await {
             Ok(()) => Outcome::ChangeSet(answers),
-            Err(err) => fail(None, err.into()),
+            Err(err) => fail(None, err),
         }
     }
 
@@ -340,7 +343,7 @@ impl Runner<'_> {
         &self,
         inner: &Inner,
         locations: &HashMap<String, String>,
-        txn: Option<&DatabaseTransaction>,
+        txn: Option<&ChangeSet>,
     ) -> Answer {
         let (status, headers, body) = match self.dispatch(inner, locations, txn).await {
             Ok(response) => {
@@ -397,7 +400,7 @@ impl Runner<'_> {
         &self,
         inner: &Inner,
         locations: &HashMap<String, String>,
-        txn: Option<&DatabaseTransaction>,
+        txn: Option<&ChangeSet>,
     ) -> Result<HttpResponse, ApiError> {
         let target = self.target(&inner.url, locations)?;
         let uri: Uri = target.parse().map_err(|_| {
