@@ -28,7 +28,7 @@ use crate::etag::Precondition;
 use crate::odata::schema::identity_schema;
 use crate::odata::{self, EntityKind, QueryError, ReadContext, ReadRequest, Shape};
 use crate::routes::{read_context, resource};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tenancy::TenantScope;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
