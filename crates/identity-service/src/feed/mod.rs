@@ -18,6 +18,7 @@
 //! the guard gives every response of the scope, errors included, exactly
 //! one `OData-Version` ([`mark_odata_version`]).
 
+mod answers;
 mod batch;
 mod capabilities;
 mod delta;
@@ -25,6 +26,7 @@ mod envelope;
 mod metadata;
 mod paths;
 mod prefer;
+mod request;
 mod routes;
 mod write_body;
 mod writes;
