@@ -80,7 +80,7 @@ pub fn refuse_preflight(req: &ServiceRequest) -> Option<ApiError> {
         return None;
     }
     let settings = &req
-        .app_data::<actix_web::web::Data<crate::startup::AppState>>()?
+        .app_data::<actix_web::web::Data<crate::state::AppState>>()?
         .settings;
     let origin = req
         .headers()

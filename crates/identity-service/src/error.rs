@@ -8,21 +8,16 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
+use crate::domain::{BodyError, DomainError};
+use crate::pictures::PictureError;
+
 /// Seconds a client is asked to wait after a 503.
 const RETRY_AFTER_SECONDS: u32 = 5;
 
-/// Longest submitted value an error message repeats, in characters.
-pub const ECHO_CHARS: usize = 64;
+/// Seconds a client over a read cap (429) is asked to wait.
+pub const BUSY_RETRY_AFTER_SECONDS: u64 = 1;
 
-/// A submitted value as an error message may repeat it: at most
-/// [`ECHO_CHARS`] characters, a longer one cut and ended with `…`
-/// (a 1 MB value must not come back as a 1 MB error).
-pub fn echo(value: &str) -> std::borrow::Cow<'_, str> {
-    match value.char_indices().nth(ECHO_CHARS) {
-        None => std::borrow::Cow::Borrowed(value),
-        Some((end, _)) => std::borrow::Cow::Owned(format!("{}…", &value[..end])),
-    }
-}
+pub use crate::domain::{ECHO_CHARS, echo};
 
 /// One entry of `error.details`: typically one invalid field or one unknown key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -381,46 +376,58 @@ impl From<sea_orm::TransactionError<ApiError>> for ApiError {
     }
 }
 
-impl ApiError {
-    /// The error of a failed query without the query's text: no caret
-    /// rendering (see [`crate::odata::QueryError::teach`], which adds it).
-    pub(crate) fn from_query(err: crate::odata::QueryError) -> Self {
-        use crate::odata::QueryError;
+impl From<DomainError> for ApiError {
+    fn from(err: DomainError) -> Self {
+        ApiError::BadRequest {
+            message: err.to_string(),
+            target: Some(err.field),
+            details: Vec::new(),
+        }
+    }
+}
+
+/// Several field errors at once: a 400 whose `details` list each of them.
+pub fn invalid_fields(errors: Vec<DomainError>) -> ApiError {
+    if errors.len() == 1 {
+        if let Some(err) = errors.into_iter().next() {
+            return err.into();
+        }
+        return ApiError::bad_request("the request body is invalid", None);
+    }
+    ApiError::BadRequest {
+        message: format!("the request body has {} invalid properties", errors.len()),
+        target: None,
+        details: errors
+            .into_iter()
+            .map(|e| ErrorDetail::new("InvalidValue", e.message, Some(e.field)))
+            .collect(),
+    }
+}
+
+impl From<BodyError> for ApiError {
+    fn from(err: BodyError) -> Self {
         match err {
-            QueryError::Parse(parse, hint) => ApiError::BadRequest {
-                message: match hint {
-                    Some(hint) => format!("{}; {hint}", parse.message()),
-                    None => parse.message(),
-                },
-                target: parse.option.clone(),
-                details: Vec::new(),
+            BodyError::NotAnObject => ApiError::bad_request(err.to_string(), None),
+            BodyError::Fields(errors) if errors.is_empty() => {
+                ApiError::bad_request("the request body is invalid", None)
+            }
+            BodyError::Fields(errors) => invalid_fields(errors),
+        }
+    }
+}
+
+impl From<PictureError> for ApiError {
+    fn from(err: PictureError) -> Self {
+        match err {
+            PictureError::TooLarge { .. } => ApiError::PayloadTooLarge {
+                message: err.to_string(),
             },
-            QueryError::Invalid {
-                message, target, ..
-            } => ApiError::BadRequest {
-                message,
-                target,
-                details: Vec::new(),
+            PictureError::NotAnImage => ApiError::UnsupportedMediaType {
+                message: err.to_string(),
             },
-            QueryError::NotSupported {
-                message, target, ..
-            } => ApiError::NotImplemented {
-                message,
-                target,
-                details: Vec::new(),
-            },
-            QueryError::TooExpensive(e) => ApiError::QueryTooExpensive {
-                message: e.to_string(),
-                target: Some(e.target().to_owned()),
-            },
-            e @ QueryError::TimedOut(_) => ApiError::QueryTimeout {
-                message: e.to_string(),
-            },
-            e @ QueryError::TenantBusy { .. } => ApiError::TooManyRequests {
-                message: e.to_string(),
-                retry_after: crate::fair::RETRY_AFTER_SECONDS,
-            },
-            QueryError::Database(db) => db.into(),
+            PictureError::Malformed | PictureError::Refused(_) => {
+                ApiError::bad_request(err.to_string(), Some("picture"))
+            }
         }
     }
 }

@@ -64,7 +64,7 @@ use crate::odata::QueryError;
 use crate::odata::rows::{RowSink, Source};
 
 /// Seconds a client over a read cap is asked to wait.
-pub const RETRY_AFTER_SECONDS: u64 = 1;
+pub const RETRY_AFTER_SECONDS: u64 = crate::error::BUSY_RETRY_AFTER_SECONDS;
 
 /// Tenants tracked by [`TenantShare`] before idle ones are forgotten.
 const PRUNE_ABOVE: usize = 1000;

@@ -14,8 +14,6 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 
-use crate::error::ApiError;
-
 /// A decoded `picture` value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Picture {
@@ -43,22 +41,6 @@ pub enum PictureError {
     /// 400: an external URL that points inside (see [`check_external`]).
     #[error("the picture URL is refused: {0}")]
     Refused(&'static str),
-}
-
-impl From<PictureError> for ApiError {
-    fn from(err: PictureError) -> Self {
-        match err {
-            PictureError::TooLarge { .. } => ApiError::PayloadTooLarge {
-                message: err.to_string(),
-            },
-            PictureError::NotAnImage => ApiError::UnsupportedMediaType {
-                message: err.to_string(),
-            },
-            PictureError::Malformed | PictureError::Refused(_) => {
-                ApiError::bad_request(err.to_string(), Some("picture"))
-            }
-        }
-    }
 }
 
 /// The content type of an image from its first bytes, if it is one we accept.

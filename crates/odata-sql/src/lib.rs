@@ -84,7 +84,6 @@ mod readme {}
 
 #[cfg(feature = "actix")]
 pub mod actix;
-pub mod apply;
 pub mod capabilities;
 pub mod case;
 pub mod checked;
@@ -100,10 +99,10 @@ pub mod schema;
 pub mod suggest;
 pub mod template;
 
-pub use apply::{ApplyPlan, OutputColumn};
 pub use cost::{Cost, CostBudget, CostError};
 pub use dialect::Backend;
 pub use error::TranslateError;
+pub use plan::apply::{self, ApplyPlan, OutputColumn};
 pub use plan::{
     ComputedProperty, ExpandPlan, OrderKey, PARENT_COLUMN, RELATED_KEY_COLUMN, ReadPlan, Selection,
     TenantFilter, Translator, computed_column_alias, order_key_alias,

@@ -17,13 +17,14 @@
 pub mod guard;
 pub mod jwt;
 pub mod rate_limit;
-pub mod scopes;
-pub mod secrets;
+pub mod state;
 pub mod throttle;
 pub mod verifier;
 
-pub use guard::AuthState;
-pub use scopes::{Scope, Scopes};
+pub use crate::domain::scopes::{Scope, Scopes};
+/// Client ids, secrets and their argon2 hashes (in [`crate::domain`], below storage).
+pub use crate::domain::{scopes, secrets};
+pub use state::AuthState;
 
 /// The authenticated caller of a request (in the request extensions once
 /// the guard let it through).

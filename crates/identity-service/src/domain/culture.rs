@@ -27,7 +27,7 @@ impl Culture {
                 "culture",
                 format!(
                     "'{}' is not a well-formed BCP 47 language tag (e.g. 'en-US')",
-                    crate::error::echo(value)
+                    super::echo(value)
                 ),
             )
         })

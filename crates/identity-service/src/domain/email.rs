@@ -18,7 +18,7 @@ impl Email {
                 field,
                 format!(
                     "'{}' is not a valid e-mail address: {why}",
-                    crate::error::echo(value)
+                    super::echo(value)
                 ),
             ))
         };

@@ -6,6 +6,8 @@ mod culture;
 mod email;
 mod key;
 mod new_user;
+pub mod scopes;
+pub mod secrets;
 mod status;
 mod tenant_key;
 mod time;
@@ -22,7 +24,18 @@ pub use tenant_key::TenantKey;
 pub use time::{PRECISION as TIME_PRECISION, now, stored};
 pub use user_name::UserName;
 
-use crate::error::{ApiError, ErrorDetail};
+/// Longest submitted value an error message repeats, in characters.
+pub const ECHO_CHARS: usize = 64;
+
+/// A submitted value as an error message may repeat it: at most
+/// [`ECHO_CHARS`] characters, a longer one cut and ended with `…`
+/// (a 1 MB value must not come back as a 1 MB error).
+pub fn echo(value: &str) -> std::borrow::Cow<'_, str> {
+    match value.char_indices().nth(ECHO_CHARS) {
+        None => std::borrow::Cow::Borrowed(value),
+        Some((end, _)) => std::borrow::Cow::Owned(format!("{}…", &value[..end])),
+    }
+}
 
 /// Why a value was refused; `field` names the JSON property it came from.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -36,36 +49,20 @@ impl DomainError {
     /// `field` may be a submitted (unknown) property name: cut by `echo`.
     pub fn new(field: &str, message: impl Into<String>) -> Self {
         DomainError {
-            field: crate::error::echo(field).into_owned(),
+            field: echo(field).into_owned(),
             message: message.into(),
         }
     }
 }
 
-impl From<DomainError> for ApiError {
-    fn from(err: DomainError) -> Self {
-        ApiError::BadRequest {
-            message: err.to_string(),
-            target: Some(err.field),
-            details: Vec::new(),
-        }
-    }
-}
-
-/// Several field errors at once: a 400 whose `details` list each of them.
-pub fn invalid_fields(errors: Vec<DomainError>) -> ApiError {
-    if errors.len() == 1 {
-        if let Some(err) = errors.into_iter().next() {
-            return err.into();
-        }
-        return ApiError::bad_request("the request body is invalid", None);
-    }
-    ApiError::BadRequest {
-        message: format!("the request body has {} invalid properties", errors.len()),
-        target: None,
-        details: errors
-            .into_iter()
-            .map(|e| ErrorDetail::new("InvalidValue", e.message, Some(e.field)))
-            .collect(),
-    }
+/// Why a request body was refused (`error.rs` renders it as one 400).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BodyError {
+    /// The body is JSON but not an object.
+    #[error("the request body must be a JSON object")]
+    NotAnObject,
+    /// Every invalid property of the body, each with its reason (empty:
+    /// invalid without a property to name).
+    #[error("the request body has {} invalid properties", .0.len())]
+    Fields(Vec<DomainError>),
 }

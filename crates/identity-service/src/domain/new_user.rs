@@ -4,8 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
-use super::{Culture, DomainError, Email, EntityKey, UserName, UserStatus};
-use crate::error::ApiError;
+use super::{BodyError, Culture, DomainError, Email, EntityKey, UserName, UserStatus};
 
 /// A `picture` property: the raw string (data URL, base64 or http(s) URL)
 /// decoded later by [`crate::pictures`], or `null` to clear.
@@ -61,12 +60,9 @@ struct Fields<'a> {
 }
 
 impl<'a> Fields<'a> {
-    fn new(body: &'a Value, allowed: &[&str]) -> Result<Fields<'a>, ApiError> {
+    fn new(body: &'a Value, allowed: &[&str]) -> Result<Fields<'a>, BodyError> {
         let Some(object) = body.as_object() else {
-            return Err(ApiError::bad_request(
-                "the request body must be a JSON object",
-                None,
-            ));
+            return Err(BodyError::NotAnObject);
         };
         let mut errors = Vec::new();
         for name in object.keys() {
@@ -150,11 +146,11 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn finish(self) -> Result<(), ApiError> {
+    fn finish(self) -> Result<(), BodyError> {
         if self.errors.is_empty() {
             Ok(())
         } else {
-            Err(super::invalid_fields(self.errors))
+            Err(BodyError::Fields(self.errors))
         }
     }
 }
@@ -215,7 +211,7 @@ fn optional_text(fields: &mut Fields<'_>, name: &str, max_chars: Option<usize>) 
 impl NewUser {
     /// Parses a `POST users` body (ApiUserResource). `default_culture` is used
     /// when `culture` is absent or null.
-    pub fn from_json(body: &Value, default_culture: Culture) -> Result<NewUser, ApiError> {
+    pub fn from_json(body: &Value, default_culture: Culture) -> Result<NewUser, BodyError> {
         let mut f = Fields::new(
             body,
             &[
@@ -272,7 +268,7 @@ impl NewUser {
             (user_key, name, culture, status, last_login)
         else {
             f.finish()?;
-            return Err(ApiError::bad_request("the request body is invalid", None));
+            return Err(BodyError::Fields(Vec::new()));
         };
         f.finish()?;
         Ok(NewUser {
@@ -296,7 +292,7 @@ pub const MAX_TEXT_CHARS: usize = 4000;
 
 impl NewRole {
     /// Parses a `POST roles` body.
-    pub fn from_json(body: &Value) -> Result<NewRole, ApiError> {
+    pub fn from_json(body: &Value) -> Result<NewRole, BodyError> {
         let mut f = Fields::new(
             body,
             &[
@@ -318,7 +314,7 @@ impl NewRole {
         let is_active = f.bool_or("isActive", false, true);
         let Some(role_key) = role_key else {
             f.finish()?;
-            return Err(ApiError::bad_request("the request body is invalid", None));
+            return Err(BodyError::Fields(Vec::new()));
         };
         f.finish()?;
         Ok(NewRole {
@@ -334,7 +330,7 @@ impl NewRole {
 
 impl NewGroup {
     /// Parses a `POST groups` body.
-    pub fn from_json(body: &Value) -> Result<NewGroup, ApiError> {
+    pub fn from_json(body: &Value) -> Result<NewGroup, BodyError> {
         let mut f = Fields::new(body, &["groupKey", "name", "email", "notes", "isActive"])?;
         let group_key = f
             .required_str("groupKey")
@@ -347,7 +343,7 @@ impl NewGroup {
         let is_active = f.bool_or("isActive", false, true);
         let Some(group_key) = group_key else {
             f.finish()?;
-            return Err(ApiError::bad_request("the request body is invalid", None));
+            return Err(BodyError::Fields(Vec::new()));
         };
         f.finish()?;
         Ok(NewGroup {
@@ -410,8 +406,8 @@ mod tests {
         )
         .unwrap_err();
         match err {
-            ApiError::BadRequest { details, .. } => {
-                let targets: Vec<_> = details.iter().filter_map(|d| d.target.clone()).collect();
+            BodyError::Fields(errors) => {
+                let targets: Vec<_> = errors.iter().map(|e| e.field.clone()).collect();
                 for t in ["userKey", "name", "isTechnician", "status", "extra"] {
                     assert!(
                         targets.contains(&t.to_owned()),

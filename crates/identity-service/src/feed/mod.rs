@@ -18,6 +18,7 @@
 //! the guard gives every response of the scope, errors included, exactly
 //! one `OData-Version` ([`mark_odata_version`]).
 
+mod answers;
 mod batch;
 mod capabilities;
 mod delta;
@@ -25,14 +26,14 @@ mod envelope;
 mod metadata;
 mod paths;
 mod prefer;
+mod request;
 mod routes;
 mod write_body;
 mod writes;
 
-use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::web;
 
-pub use batch::is_batch_path;
+pub use crate::http::{is_batch_path, mark_odata_version};
 pub use capabilities::{Capabilities, SetCapabilities};
 pub use metadata::{csdl_json, csdl_xml};
 pub use prefer::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MetadataLevel};
@@ -41,16 +42,6 @@ pub use prefer::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MetadataLevel};
 /// segment matches in any case, like every literal segment of the API
 /// (`routes::canonical_path` folds it before routing).
 pub const FEED_SCOPE: &str = "/odata";
-
-/// Adds `OData-Version: 4.0` to a response of the scope that does not have
-/// one (a JSON `$batch` answers 4.01); the feed's guard calls it on every
-/// answer, so there is exactly one.
-pub fn mark_odata_version(headers: &mut HeaderMap) {
-    const NAME: HeaderName = HeaderName::from_static("odata-version");
-    if !headers.contains_key(NAME) {
-        headers.insert(NAME, HeaderValue::from_static("4.0"));
-    }
-}
 
 /// Registers the feed's routes inside [`FEED_SCOPE`].
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -10,17 +10,8 @@ use odata_sql::schema::{EntitySet, Navigation, Property};
 use uuid::Uuid;
 
 use crate::error::ApiError;
+pub(super) use crate::http::split_path;
 use crate::odata::schema::identity_schema;
-
-/// `/api/t/o/odata/Users(…)/roles` -> (`/api/t/o/odata`, `Users(…)/roles`),
-/// both still percent-encoded as they arrived.
-pub(super) fn split_path(path: &str) -> (&str, &str) {
-    let mut slashes = path.match_indices('/').map(|(i, _)| i);
-    match slashes.nth(4) {
-        Some(i) => (&path[..i], &path[i + 1..]),
-        None => (path, ""),
-    }
-}
 
 /// The resource path after the service root of `req` and the service
 /// root's own path (`/api/t/o/odata`), both as they arrived.

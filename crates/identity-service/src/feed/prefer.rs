@@ -3,11 +3,7 @@
 
 use crate::error::ApiError;
 
-/// Rows per page when the client does not say (`Prefer` absent) and the
-/// `feed_page_size` setting (`APP_FEED_PAGE_SIZE`) is not changed.
-pub const DEFAULT_PAGE_SIZE: u64 = 1000;
-/// The largest page `Prefer: odata.maxpagesize` (or `feed_page_size`) can ask for.
-pub const MAX_PAGE_SIZE: u64 = 5000;
+pub use crate::configuration::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 
 /// `odata.metadata=none|minimal|full`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

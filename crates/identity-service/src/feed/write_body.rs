@@ -9,8 +9,9 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::paths::{Target, entity_set, resolve};
-use crate::domain::{DomainError, invalid_fields};
+use crate::domain::DomainError;
 use crate::error::ApiError;
+use crate::error::invalid_fields;
 use crate::odata::EntityKind;
 
 /// The properties of `set` a client may write on the feed: API 1's

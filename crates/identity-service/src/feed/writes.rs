@@ -30,7 +30,7 @@ use crate::odata::{self, EntityKind};
 use crate::routes::body::read_json;
 use crate::routes::catalog::{CatalogRoutes, parse_change};
 use crate::routes::users::user_change;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::catalog::{self, Catalog};
 use crate::storage::groups::Groups;
 use crate::storage::memberships::{Membership, Reference};
@@ -412,7 +412,7 @@ async fn update(
             .await)?
         }
         EntityKind::Role => {
-            let changes = catalog_changes::<Roles>(body, replace, NewRole::from_json)?;
+            let changes = catalog_changes::<Roles>(body, replace, Roles::parse_new)?;
             on_writer!(feed, |db| catalog::update::<Roles>(
                 db,
                 feed.scope,
@@ -423,7 +423,7 @@ async fn update(
             .await)?
         }
         EntityKind::Group => {
-            let changes = catalog_changes::<Groups>(body, replace, NewGroup::from_json)?;
+            let changes = catalog_changes::<Groups>(body, replace, Groups::parse_new)?;
             on_writer!(feed, |db| catalog::update::<Groups>(
                 db,
                 feed.scope,

@@ -4,9 +4,22 @@
 use odata_sql::ReadPlan;
 use sea_query::SelectStatement;
 
-use super::ReadRequest;
+use super::{EntityKind, ReadRequest};
 use crate::storage::counters;
 use crate::tenancy::TenantScope;
+
+/// The counter row of an entity set (the storage layer knows no
+/// [`EntityKind`]).
+impl From<EntityKind> for counters::Counted {
+    fn from(kind: EntityKind) -> Self {
+        use counters::Counted;
+        match kind {
+            EntityKind::User => Counted::Users,
+            EntityKind::Role => Counted::Roles,
+            EntityKind::Group => Counted::Groups,
+        }
+    }
+}
 
 /// Whether the counter answers the `$count` of a read: only when nothing
 /// narrows the rows (no `$filter`, no `$search`, no `$apply`, no condition

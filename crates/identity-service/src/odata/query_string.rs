@@ -16,9 +16,7 @@ fn parser_options() -> ParserOptions {
     }
 }
 
-/// The deepest `$expand` nesting parsed at all; the `expand_max_depth`
-/// setting (at most this) limits what is planned.
-pub(crate) const MAX_EXPAND_DEPTH: usize = 8;
+pub(crate) use crate::configuration::MAX_EXPAND_DEPTH;
 
 /// Parses the raw query string (as it arrived, still percent-encoded), on
 /// both APIs alike.

@@ -9,6 +9,50 @@ use crate::error::{ApiError, ErrorDetail};
 use super::QueryError;
 use super::query_string;
 
+impl ApiError {
+    /// The error of a failed query without the query's text: no caret
+    /// rendering (see [`QueryError::teach`], which adds it). Here, not in
+    /// `error.rs`: the error layer knows no query.
+    pub(crate) fn from_query(err: QueryError) -> Self {
+        match err {
+            QueryError::Parse(parse, hint) => ApiError::BadRequest {
+                message: match hint {
+                    Some(hint) => format!("{}; {hint}", parse.message()),
+                    None => parse.message(),
+                },
+                target: parse.option.clone(),
+                details: Vec::new(),
+            },
+            QueryError::Invalid {
+                message, target, ..
+            } => ApiError::BadRequest {
+                message,
+                target,
+                details: Vec::new(),
+            },
+            QueryError::NotSupported {
+                message, target, ..
+            } => ApiError::NotImplemented {
+                message,
+                target,
+                details: Vec::new(),
+            },
+            QueryError::TooExpensive(e) => ApiError::QueryTooExpensive {
+                message: e.to_string(),
+                target: Some(e.target().to_owned()),
+            },
+            e @ QueryError::TimedOut(_) => ApiError::QueryTimeout {
+                message: e.to_string(),
+            },
+            e @ QueryError::TenantBusy { .. } => ApiError::TooManyRequests {
+                message: e.to_string(),
+                retry_after: crate::error::BUSY_RETRY_AFTER_SECONDS,
+            },
+            QueryError::Database(db) => db.into(),
+        }
+    }
+}
+
 /// The code of the `error.details` entry that shows the query with a caret.
 pub const CARET_DETAIL: &str = "QueryPosition";
 

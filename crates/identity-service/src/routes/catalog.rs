@@ -10,7 +10,7 @@ use crate::domain::EntityKey;
 use crate::error::ApiError;
 use crate::etag::Precondition;
 use crate::odata::EntityKind;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::catalog::{self, Catalog, Change};
 use crate::tenancy::TenantScope;
 
@@ -86,7 +86,7 @@ macro_rules! catalog_routes {
         )]
         async fn list(
             req: actix_web::HttpRequest,
-            state: actix_web::web::Data<$crate::startup::AppState>,
+            state: actix_web::web::Data<$crate::state::AppState>,
             scope: $crate::tenancy::TenantScope,
         ) -> Result<actix_web::HttpResponse, $crate::error::ApiError> {
             $crate::routes::catalog::list::<$catalog>(req, state, scope).await
@@ -105,7 +105,7 @@ macro_rules! catalog_routes {
         )]
         async fn get(
             req: actix_web::HttpRequest,
-            state: actix_web::web::Data<$crate::startup::AppState>,
+            state: actix_web::web::Data<$crate::state::AppState>,
             scope: $crate::tenancy::TenantScope,
             path: actix_web::web::Path<(String, String, String)>,
         ) -> Result<actix_web::HttpResponse, $crate::error::ApiError> {
@@ -127,7 +127,7 @@ macro_rules! catalog_routes {
         )]
         async fn create(
             req: actix_web::HttpRequest,
-            state: actix_web::web::Data<$crate::startup::AppState>,
+            state: actix_web::web::Data<$crate::state::AppState>,
             scope: $crate::tenancy::TenantScope,
             payload: actix_web::web::Payload,
         ) -> Result<actix_web::HttpResponse, $crate::error::ApiError> {
@@ -143,7 +143,7 @@ macro_rules! catalog_routes {
         )]
         async fn delete(
             req: actix_web::HttpRequest,
-            state: actix_web::web::Data<$crate::startup::AppState>,
+            state: actix_web::web::Data<$crate::state::AppState>,
             scope: $crate::tenancy::TenantScope,
             path: actix_web::web::Path<(String, String, String)>,
         ) -> Result<actix_web::HttpResponse, $crate::error::ApiError> {
@@ -164,7 +164,7 @@ macro_rules! catalog_routes {
         )]
         async fn put_attribute(
             req: actix_web::HttpRequest,
-            state: actix_web::web::Data<$crate::startup::AppState>,
+            state: actix_web::web::Data<$crate::state::AppState>,
             scope: $crate::tenancy::TenantScope,
             path: actix_web::web::Path<(String, String, String, String)>,
             payload: actix_web::web::Payload,

@@ -25,11 +25,10 @@ use super::{API1_PAGE_SIZE, read_context};
 use crate::error::ApiError;
 use crate::odata::explain::{self, Failed};
 use crate::odata::{EntityKind, ReadContext, query_string};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tenancy::TenantScope;
 
-/// The path segment of explain (after `/api/{t}/{o}/`).
-pub const EXPLAIN: &str = "explain";
+pub use crate::http::EXPLAIN;
 /// The path segment of validate.
 pub const VALIDATE: &str = "validate";
 

@@ -36,7 +36,7 @@ impl CatalogRoutes for Groups {
     const SETTABLE: &'static [&'static str] = SETTABLE;
 
     fn parse_new(body: &Value) -> Result<NewGroup, ApiError> {
-        NewGroup::from_json(body)
+        Ok(NewGroup::from_json(body)?)
     }
 
     fn parse_attribute(attr: &str, body: &Value) -> Result<GroupAttribute, ApiError> {

@@ -14,7 +14,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::pages::{Value, html, render};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::invitations as store;
 use crate::tenancy::TenantScope;
 

@@ -19,10 +19,11 @@ use super::dto::{
     UnsupportedMediaType,
 };
 use super::openapi::Documented;
-use crate::domain::{Culture, DomainError, Email, EntityKey, UserName, invalid_fields};
+use crate::domain::{Culture, DomainError, Email, EntityKey, UserName};
 use crate::error::ApiError;
+use crate::error::invalid_fields;
 use crate::mail::{self, MailSink};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::invitations::{self as store, Acceptance, Invite};
 use crate::tenancy::TenantScope;
 

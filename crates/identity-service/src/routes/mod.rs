@@ -24,17 +24,16 @@ pub mod token;
 pub mod users;
 
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
-use std::sync::Arc;
 
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, Resource, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::error::ApiError;
-use crate::odata::{self, ReadContext, ReadRequest, ReadStats, Shape};
-use crate::startup::AppState;
+use crate::odata::{self, ReadRequest};
+use crate::state::AppState;
 use crate::tenancy::TenantScope;
 
-/// Page size of API 1 lists (default and maximum).
-pub const API1_PAGE_SIZE: u64 = 100;
+pub use crate::configuration::API1_PAGE_SIZE;
+pub use crate::http::{base_url, read_context, resource};
 
 /// The base path of API 1 under which users, roles and groups live
 /// (inside [`TENANT_SCOPE`]).
@@ -257,17 +256,6 @@ fn json_bytes(body: Vec<u8>) -> HttpResponse {
         .body(body)
 }
 
-/// A resource whose unsupported methods answer 405 in the error body.
-pub fn resource(path: &str) -> Resource {
-    web::resource(path).default_service(web::to(method_not_allowed))
-}
-
-async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::MethodNotAllowed {
-        method: req.method().to_string(),
-    })
-}
-
 /// The app-wide default service: unknown routes are 404 in the error body.
 pub async fn unknown_route(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(ApiError::not_found(format!(
@@ -318,32 +306,6 @@ pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|err: QueryPayloadError, _req| {
         ApiError::bad_request(format!("invalid query string: {err}"), None).into()
     })
-}
-
-/// The base of absolute links in responses: `APP_PUBLIC_URL` when set,
-/// else the request's `Host` (forwarded headers only from
-/// `APP_TRUSTED_PROXIES`); see [`crate::links`]. No trailing slash.
-pub fn base_url(req: &HttpRequest, state: &AppState) -> String {
-    crate::links::request_base(
-        req,
-        state.settings.public_url.as_deref(),
-        &state.settings.trusted_proxies,
-    )
-}
-
-/// The read context of API 1 for this request.
-pub fn read_context(req: &HttpRequest, state: &AppState) -> ReadContext {
-    ReadContext {
-        base_url: base_url(req, state),
-        path: req.path().to_owned(),
-        signing_key: state.signing_key.clone(),
-        page_size: API1_PAGE_SIZE,
-        shape: Shape::Api1,
-        stats: req.extensions().get::<Arc<ReadStats>>().cloned(),
-        cost_budget: odata_sql::CostBudget(state.settings.query_cost_budget),
-        limits: state.read_limits.clone(),
-        expand_max_depth: state.settings.expand_max_depth,
-    }
 }
 
 /// Literal segments of the user routes after `users/{userKey}/`.

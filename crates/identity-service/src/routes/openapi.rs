@@ -26,7 +26,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::OpenApiFactory;
 
 use super::{base_url, dto};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The path of the document.
 pub const DOCUMENT_PATH: &str = "/openapi.json";

@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::demo::{DEMO_ORG, DEMO_TENANT};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The policy of every HTML answer: nothing inline, nothing from elsewhere,
 /// `fetch` to this server only, never framed.

@@ -44,7 +44,7 @@ impl CatalogRoutes for Roles {
     const SETTABLE: &'static [&'static str] = SETTABLE;
 
     fn parse_new(body: &Value) -> Result<NewRole, ApiError> {
-        NewRole::from_json(body)
+        Ok(NewRole::from_json(body)?)
     }
 
     fn parse_attribute(attr: &str, body: &Value) -> Result<RoleAttribute, ApiError> {

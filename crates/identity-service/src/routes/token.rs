@@ -24,7 +24,7 @@ use serde::Serialize;
 
 use crate::auth::{Principal, REALM, Scopes, jwt};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The token endpoint's path.
 pub const TOKEN_PATH: &str = "/connect/token";

@@ -24,7 +24,7 @@ use crate::error::ApiError;
 use crate::etag::Precondition;
 use crate::odata::EntityKind;
 use crate::pictures;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::memberships::{Membership, Reference};
 use crate::storage::users::{self, MembershipOp, StoredPicture, UserChange};
 use crate::tenancy::TenantScope;

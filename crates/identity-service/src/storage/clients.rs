@@ -9,7 +9,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::entities::{clients, tenants};
-use crate::auth::{Scopes, secrets};
+use crate::domain::scopes::Scopes;
+use crate::domain::secrets;
 use crate::error::ApiError;
 use crate::tenancy::TenantScope;
 

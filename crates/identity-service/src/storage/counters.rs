@@ -57,17 +57,6 @@ impl Counted {
     }
 }
 
-impl From<crate::odata::EntityKind> for Counted {
-    fn from(kind: crate::odata::EntityKind) -> Self {
-        use crate::odata::EntityKind;
-        match kind {
-            EntityKind::User => Counted::Users,
-            EntityKind::Role => Counted::Roles,
-            EntityKind::Group => Counted::Groups,
-        }
-    }
-}
-
 fn col(name: &str) -> Alias {
     Alias::new(name)
 }

@@ -6,20 +6,20 @@ use chrono::{DateTime, SubsecRound, Utc};
 use odata_parser::ast::{Compute, ComputeItem, QueryOptions, Span};
 use sea_query::{Expr, ExprTrait, Value};
 
-use crate::apply::ApplyPlan;
 use crate::dialect::Backend;
 use crate::error::TranslateError;
 use crate::expr::{ExprContext, ExprTranslator, Scope, Typed};
 use crate::schema::{EdmType, EntityType, Navigation, Property, Schema};
 
+pub mod apply;
 mod expand;
 mod order;
 mod search;
 mod select;
 mod statement;
 
+use apply::ApplyPlan;
 use expand::expand_plans;
-pub(crate) use order::{order_by, sort_form};
 use order::{order_keys, with_key};
 pub(crate) use search::search_condition;
 use select::top_selection;
@@ -256,9 +256,7 @@ impl<'s> Translator<'s> {
             condition = condition.and(t.condition(extra)?);
         }
         let apply = match apply {
-            Some(apply) => {
-                crate::apply::plan_apply(&ctx, &root, apply, &mut condition, orderby.as_ref())?
-            }
+            Some(apply) => apply::plan_apply(&ctx, &root, apply, &mut condition, orderby.as_ref())?,
             None => None,
         };
         if apply.is_some() {

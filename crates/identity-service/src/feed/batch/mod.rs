@@ -30,7 +30,8 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseErr
 use super::paths::split_path;
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::http::is_batch_path;
+use crate::state::AppState;
 use crate::storage::ChangeSet;
 use crate::tenancy::TenantScope;
 
@@ -68,19 +69,6 @@ pub(super) struct Answer {
 pub(super) enum Outcome {
     Single(Answer),
     ChangeSet(Vec<Answer>),
-}
-
-/// Whether `path` (canonical) is a feed's `$batch`.
-pub fn is_batch_path(path: &str) -> bool {
-    // Every feed request asks this (the guard does): most paths end in
-    // something else, and splitting the path costs 2k instructions.
-    let trimmed = path.trim_end_matches('/');
-    if !trimmed.ends_with("batch") {
-        return false;
-    }
-    let (prefix, tail) = split_path(path);
-    prefix.split('/').nth(4) == Some("odata")
-        && matches!(tail.trim_end_matches('/'), "$batch" | "%24batch")
 }
 
 pub(super) fn is_batch(req: &HttpRequest) -> bool {

@@ -6,7 +6,7 @@
 //! form body. Only the argon2id hash of the secret is stored (PHC string,
 //! the crate's default parameters: 19 MiB, 2 passes, 1 lane), so a
 //! verification costs tens of milliseconds on purpose: the server runs it
-//! on the threads of [`super::verifier`] and the guard caches successful
+//! on the threads of [`crate::auth::verifier`] and the guard caches successful
 //! ones.
 
 use argon2::Argon2;
@@ -40,7 +40,7 @@ pub fn hash_secret(secret: &str) -> anyhow::Result<String> {
 
 /// Whether `secret` matches the stored PHC string. A malformed stored hash
 /// never matches. Allocates argon2's memory per call: the server verifies
-/// on [`super::verifier::Verifier`] instead.
+/// on [`crate::auth::verifier::Verifier`] instead.
 pub fn verify_secret(secret: &str, stored: &str) -> bool {
     match PasswordHash::new(stored) {
         Ok(hash) => Argon2::default()

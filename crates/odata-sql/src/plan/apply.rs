@@ -112,7 +112,7 @@ pub(crate) fn plan_apply(
                 *condition = condition.clone().and(c);
             }
             Transformation::Search(search, _) => {
-                let c = crate::plan::search_condition(ctx.backend, root, search)?;
+                let c = super::search::search_condition(ctx.backend, root, search)?;
                 *condition = condition.clone().and(c);
             }
             Transformation::Identity(_) => {}
@@ -290,7 +290,7 @@ pub(crate) fn plan_apply(
         order.push((sort_form(ctx.backend, t), false, t.nullable));
     }
     for (e, desc, nullable) in order {
-        crate::plan::order_by(ctx.backend, &mut q, e, desc, nullable);
+        super::order::order_by(ctx.backend, &mut q, e, desc, nullable);
     }
 
     Ok(Some(ApplyPlan {
@@ -305,7 +305,7 @@ pub(crate) fn plan_apply(
 /// The form a result column is sorted in (see `plan::sort_form`).
 fn sort_form(backend: Backend, t: &Typed) -> Expr {
     match t.ty {
-        Ty::Edm(ty) => crate::plan::sort_form(
+        Ty::Edm(ty) => super::order::sort_form(
             backend,
             t.expr.clone(),
             ty,
