@@ -36,10 +36,10 @@ for q in "$@"; do
     case $server in
       ours) (cd "$OUT" && APP_RATE_LIMIT_PER_MINUTE=0 APP_READS_PER_CLIENT=0 APP_READS_PER_TENANT=0 \
               APP_AUTH_CACHE_SECONDS=86400 APP_SQLITE_INLINE_MS=${INLINE_MS:-1000} \
-              exec valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$OUT/cg.$server.$q.%p" \
+              exec valgrind --tool=callgrind --instr-atstart=no ${VG_ARGS:-} --callgrind-out-file="$OUT/cg.$server.$q.%p" \
               "$BIN" serve --bind 127.0.0.1:0 --no-demo) > "$OUT/$server.out" 2> "$OUT/$server.err" &
             pid=$!; file=$HERE/queries-ours.txt ;;
-      ceiling) valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$OUT/cg.$server.$q.%p" \
+      ceiling) valgrind --tool=callgrind --instr-atstart=no ${VG_ARGS:-} --callgrind-out-file="$OUT/cg.$server.$q.%p" \
               "$CEILING" --db "$DB" --bind 127.0.0.1:18998 > "$OUT/$server.out" 2> "$OUT/$server.err" &
             pid=$!; file=$HERE/queries-ceiling.txt ;;
     esac

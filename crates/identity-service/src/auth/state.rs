@@ -284,8 +284,9 @@ impl AuthState {
         {
             return Ok(Some(principal));
         }
-        Ok(self
-            .verify_client(db, client_id, secret, source)
+        // Boxed: the argon2 verification's future is kilobytes that every
+        // request's future would otherwise carry (and copy) for a cache hit.
+        Ok(Box::pin(self.verify_client(db, client_id, secret, source))
             .await?
             .map(Arc::new))
     }
@@ -330,6 +331,17 @@ impl AuthState {
         if let Some(answer) = self.cached_revocation(client_id) {
             return Ok(answer);
         }
+        // Boxed, as in `verify_basic`: only a refresh awaits the database.
+        Box::pin(self.refresh_revocations(db, client_id)).await
+    }
+
+    /// Reads the recent revocations (one refresh at a time) and answers
+    /// whether `client_id` is among them.
+    async fn refresh_revocations(
+        &self,
+        db: &DatabaseConnection,
+        client_id: &str,
+    ) -> Result<bool, ApiError> {
         let _refreshing = self.refresh.lock().await;
         if let Some(answer) = self.cached_revocation(client_id) {
             return Ok(answer);

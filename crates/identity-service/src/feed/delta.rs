@@ -195,6 +195,32 @@ pub(super) async fn collection(
     set: &EntitySet,
     kind: EntityKind,
 ) -> Result<Option<HttpResponse>, ApiError> {
+    if !wanted(feed) {
+        return Ok(None);
+    }
+    // Boxed: the change-tracking reads are kilobytes of future that every
+    // plain collection read would otherwise carry and copy.
+    Box::pin(tracked_collection(feed, set, kind)).await
+}
+
+/// Whether the request reads changes: a `$deltatoken`, or
+/// `Prefer: odata.track-changes`.
+fn wanted(feed: &Feed<'_>) -> bool {
+    feed.options.deltatoken.is_some()
+        || prefer::track_changes(
+            feed.req
+                .headers()
+                .get_all("prefer")
+                .filter_map(|v| v.to_str().ok()),
+        )
+}
+
+/// [`collection`] for a request that reads changes.
+async fn tracked_collection(
+    feed: &Feed<'_>,
+    set: &EntitySet,
+    kind: EntityKind,
+) -> Result<Option<HttpResponse>, ApiError> {
     let token = match &feed.options.deltatoken {
         Some(t) => Some(decode(feed, &t.value)?),
         None => None,

@@ -90,7 +90,12 @@ pub(super) async fn read(
         odata::parse(req.query_string(), &ctx).map_err(|e| e.teach(req.query_string()))?;
 
     if let [ResourceSegment::Metadata(_)] = path.segments.as_slice() {
-        return metadata(state, scope, &options, &ctx).await;
+        // Boxed, like every rare branch below: the future of `read` is
+        // copied whole when the handler boxes it, so it carries only what
+        // collection and entity reads need.
+        // The options and the context move into it: a local borrowed
+        // across an await keeps its room in the future after it moved.
+        return Box::pin(metadata(state, scope, options, ctx)).await;
     }
 
     let accept = req
@@ -143,13 +148,13 @@ pub(super) async fn read(
             id,
             navigation,
             count,
-        } => related(&feed, set, id, navigation, count).await,
+        } => Box::pin(related(&feed, set, id, navigation, count)).await,
         Target::RelatedEntity {
             set,
             id,
             navigation,
             related_id,
-        } => related_entity(&feed, set, id, navigation, related_id).await,
+        } => Box::pin(related_entity(&feed, set, id, navigation, related_id)).await,
     }
 }
 
@@ -174,10 +179,10 @@ fn service_document(feed: &Feed<'_>) -> HttpResponse {
 async fn metadata(
     state: &AppState,
     scope: &TenantScope,
-    options: &QueryOptions,
-    ctx: &ReadContext,
+    options: QueryOptions,
+    ctx: ReadContext,
 ) -> Result<HttpResponse, ApiError> {
-    reject_options(options, &[], "$metadata")?;
+    reject_options(&options, &[], "$metadata")?;
     let json = match &options.format {
         None => false,
         Some(f) => {
@@ -199,7 +204,7 @@ async fn metadata(
             }
         }
     };
-    let caps = capabilities(&state.db, scope, ctx)
+    let caps = capabilities(&state.db, scope, &ctx)
         .await
         .map_err(ApiError::from_query)?;
     let schema = identity_schema();

@@ -423,6 +423,12 @@ async fn on_reader<R: Send + 'static>(
 }
 
 /// One page of records of `req.kind` in the tenant.
+///
+/// Every branch that awaits is boxed (here, in [`count`] and in [`get`]):
+/// a future is as large as its largest branch, and the sqlx branches hold
+/// SeaORM's futures, several KB that every caller's future would carry and
+/// copy at each `.await` up to the handler, although an inline SQLite read
+/// (nearly every cheap read) never enters them.
 pub async fn list<'a>(
     db: impl Into<Reader<'a>>,
     scope: &TenantScope,
@@ -432,16 +438,22 @@ pub async fn list<'a>(
     check_cost(req, ctx)?;
     client_values(match db.into() {
         Reader::Sqlx(db) => {
-            // Fair sharing and time limit: see crate::fair.
-            let _share = ctx.limits.enter(scope.tenant_id).await?;
-            crate::fair::sqlx_read(db, ctx.limits.timeout, async |src| {
-                read::list(src, scope, req, ctx).await
+            Box::pin(async {
+                // Fair sharing and time limit: see crate::fair.
+                let _share = ctx.limits.enter(scope.tenant_id).await?;
+                crate::fair::sqlx_read(db, ctx.limits.timeout, async |src| {
+                    read::list(src, scope, req, ctx).await
+                })
+                .await
             })
             .await
         }
         Reader::Txn(tx) => {
-            crate::fair::txn_read(tx, ctx.limits.timeout, async |src| {
-                read::list(src, scope, req, ctx).await
+            Box::pin(async {
+                crate::fair::txn_read(tx, ctx.limits.timeout, async |src| {
+                    read::list(src, scope, req, ctx).await
+                })
+                .await
             })
             .await
         }
@@ -451,9 +463,13 @@ pub async fn list<'a>(
             }) {
                 return client_values(page);
             }
-            let _share = ctx.limits.enter(scope.tenant_id).await?;
-            on_reader(readers, OwnedRead::new(scope, req, ctx), async |src, o| {
-                read::list(src, &o.scope, &o.request(), &o.ctx).await
+            // Off the worker thread (boxed: see `list`).
+            Box::pin(async {
+                let _share = ctx.limits.enter(scope.tenant_id).await?;
+                on_reader(readers, OwnedRead::new(scope, req, ctx), async |src, o| {
+                    read::list(src, &o.scope, &o.request(), &o.ctx).await
+                })
+                .await
             })
             .await
         }
@@ -483,16 +499,22 @@ pub async fn count<'a>(
     check_cost(req, ctx)?;
     client_values(match db.into() {
         Reader::Sqlx(db) => {
-            // Fair sharing and time limit: see crate::fair.
-            let _share = ctx.limits.enter(scope.tenant_id).await?;
-            crate::fair::sqlx_read(db, ctx.limits.timeout, async |src| {
-                read::count(src, scope, req, ctx).await
+            Box::pin(async {
+                // Fair sharing and time limit: see crate::fair.
+                let _share = ctx.limits.enter(scope.tenant_id).await?;
+                crate::fair::sqlx_read(db, ctx.limits.timeout, async |src| {
+                    read::count(src, scope, req, ctx).await
+                })
+                .await
             })
             .await
         }
         Reader::Txn(tx) => {
-            crate::fair::txn_read(tx, ctx.limits.timeout, async |src| {
-                read::count(src, scope, req, ctx).await
+            Box::pin(async {
+                crate::fair::txn_read(tx, ctx.limits.timeout, async |src| {
+                    read::count(src, scope, req, ctx).await
+                })
+                .await
             })
             .await
         }
@@ -502,9 +524,13 @@ pub async fn count<'a>(
             }) {
                 return client_values(n);
             }
-            let _share = ctx.limits.enter(scope.tenant_id).await?;
-            on_reader(readers, OwnedRead::new(scope, req, ctx), async |src, o| {
-                read::count(src, &o.scope, &o.request(), &o.ctx).await
+            // Off the worker thread (boxed: see `list`).
+            Box::pin(async {
+                let _share = ctx.limits.enter(scope.tenant_id).await?;
+                on_reader(readers, OwnedRead::new(scope, req, ctx), async |src, o| {
+                    read::count(src, &o.scope, &o.request(), &o.ctx).await
+                })
+                .await
             })
             .await
         }
@@ -524,16 +550,22 @@ pub async fn get<'a>(
     check_cost(req, ctx)?;
     client_values(match db.into() {
         Reader::Sqlx(db) => {
-            // Fair sharing and time limit: see crate::fair.
-            let _share = ctx.limits.enter(scope.tenant_id).await?;
-            crate::fair::sqlx_read(db, ctx.limits.timeout, async |src| {
-                read::get(src, scope, req, id, ctx).await
+            Box::pin(async {
+                // Fair sharing and time limit: see crate::fair.
+                let _share = ctx.limits.enter(scope.tenant_id).await?;
+                crate::fair::sqlx_read(db, ctx.limits.timeout, async |src| {
+                    read::get(src, scope, req, id, ctx).await
+                })
+                .await
             })
             .await
         }
         Reader::Txn(tx) => {
-            crate::fair::txn_read(tx, ctx.limits.timeout, async |src| {
-                read::get(src, scope, req, id, ctx).await
+            Box::pin(async {
+                crate::fair::txn_read(tx, ctx.limits.timeout, async |src| {
+                    read::get(src, scope, req, id, ctx).await
+                })
+                .await
             })
             .await
         }
@@ -543,12 +575,16 @@ pub async fn get<'a>(
             }) {
                 return client_values(record);
             }
-            let _share = ctx.limits.enter(scope.tenant_id).await?;
-            on_reader(
-                readers,
-                OwnedRead::new(scope, req, ctx),
-                async move |src, o| read::get(src, &o.scope, &o.request(), id, &o.ctx).await,
-            )
+            // Off the worker thread (boxed: see `list`).
+            Box::pin(async {
+                let _share = ctx.limits.enter(scope.tenant_id).await?;
+                on_reader(
+                    readers,
+                    OwnedRead::new(scope, req, ctx),
+                    async move |src, o| read::get(src, &o.scope, &o.request(), id, &o.ctx).await,
+                )
+                .await
+            })
             .await
         }
     })
