@@ -11,7 +11,7 @@
 //! curl 'http://127.0.0.1:8080/odata/Products?$expand=category($select=name)'
 //! ```
 //!
-//! `tests/products_service.rs` starts this app on port 0 and checks its
+//! `tests/api/products_service.rs` starts this app on port 0 and checks its
 //! answers against the in-memory evaluator over the same rows.
 
 use actix_web::{App, HttpServer, web};

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Schemathesis and openapi-spec-validator (pinned,
-# scripts/api-fuzz/requirements.txt) for tests/api_fuzz.rs, the API 1
-# contract fuzzing, and tests/api_docs.rs, the validity of /openapi.json:
+# scripts/api-fuzz/requirements.txt) for tests/api/api_fuzz.rs, the API 1
+# contract fuzzing, and tests/api/api_docs.rs, the validity of /openapi.json:
 #
 #   scripts/api-fuzz.sh install   # pinned install into $API_FUZZ_DIR/venv
 #

@@ -4,9 +4,9 @@
 # by Selenium pinned in scripts/browser/requirements.txt.
 #
 #   scripts/browser.sh install   # chromium + chromium-driver (apt-get, when missing) and the pinned Selenium into $BROWSER_TOOLS_DIR
-#   scripts/browser.sh check     # run scripts/browser/check.py (BROWSER_CONFIG: the JSON tests/browser.rs writes)
+#   scripts/browser.sh check     # run scripts/browser/check.py (BROWSER_CONFIG: the JSON tests/api/browser.rs writes)
 #
-# BROWSER_TOOLS_DIR defaults to target/browser-tools. tests/browser.rs runs
+# BROWSER_TOOLS_DIR defaults to target/browser-tools. tests/api/browser.rs runs
 # `check` against a server it starts, with ODATA_TEST_BROWSER=1 making
 # missing tools a failure.
 set -euo pipefail
@@ -33,7 +33,7 @@ install() {
 
 check() {
   [ -x "$dir/venv/bin/python" ] || { log "FAIL: not installed; run: $0 install"; exit 1; }
-  [ -n "${BROWSER_CONFIG:-}" ] || { log "FAIL: BROWSER_CONFIG is not set (tests/browser.rs sets it)"; exit 1; }
+  [ -n "${BROWSER_CONFIG:-}" ] || { log "FAIL: BROWSER_CONFIG is not set (tests/api/browser.rs sets it)"; exit 1; }
   "$dir/venv/bin/python" "$here/check.py"
 }
 

@@ -1,4 +1,4 @@
-"""Schemathesis hooks for tests/api_fuzz.rs: a check that every error
+"""Schemathesis hooks for tests/api/api_fuzz.rs: a check that every error
 response (4xx and 5xx) of API 1 carries the service's one JSON error body,
 `{"error": {"code": str, "message": str, ...}}` with `application/json`,
 whatever its status (also those the OpenAPI document does not list, such as

@@ -1,6 +1,6 @@
 """The server's pages in a real headless Chromium, driven by pinned Selenium.
 
-Run by scripts/browser.sh check (tests/browser.rs starts the server and
+Run by scripts/browser.sh check (tests/api/browser.rs starts the server and
 writes the configuration: a JSON file named by BROWSER_CONFIG). One browser
 session walks through the landing page, the query explorer, the API docs
 (Swagger UI) and the invitation page; screenshots go to the configuration's

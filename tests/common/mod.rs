@@ -6,8 +6,11 @@
 //! - `postgres` / `mysql`: ONE uniquely named database per test binary on the
 //!   server of `ODATA_TEST_POSTGRES_URL` / `ODATA_TEST_MYSQL_URL` (defaults:
 //!   the local servers), created and migrated once; each test gets its own
-//!   tenant `acmeN`/`main` in it, so tests stay independent. Databases left by
-//!   earlier runs of the same binary whose process is gone are dropped first.
+//!   tenant `acmeN`/`main` in it, so tests stay independent (the end-to-end
+//!   binary, `tests/api`, has all its modules in that one database). A test
+//!   that needs a database to itself asks for one ([`own_database_url`],
+//!   [`spawn_app_alone`]). Databases left by earlier runs of the same binary
+//!   whose process is gone are dropped first.
 //!
 //! With `ODATA_TEST_PGBOUNCER=1` (PostgreSQL only) every application and
 //! server process of the binary reaches that database through a pgbouncer
@@ -78,7 +81,7 @@ pub fn test_settings(dir: &std::path::Path) -> Settings {
         mail_outbox: dir.join("outbox"),
         demo: false,
         db_max_connections: 4,
-        // Suites send hundreds of requests a minute; tests/auth.rs turns
+        // Suites send hundreds of requests a minute; tests/api/auth.rs turns
         // the limit on where it is the subject.
         rate_limit_per_minute: 0,
         ..Settings::default()
@@ -142,6 +145,8 @@ impl TestBackend {
 
 static SERVER_DATABASE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
 static BUILD_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+static CREATE_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+static OWN_COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
 static TENANT_COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
 
 /// The URL of this test binary's database on the server backend, created
@@ -185,7 +190,11 @@ async fn server_database(backend: TestBackend) -> String {
                 let Ok(name) = row.try_get::<String>("", "name") else {
                     continue;
                 };
-                let Some(pid) = name.strip_prefix(&prefix) else {
+                // `{prefix}{pid}` or `{prefix}{pid}_{n}` (own_database_url).
+                let Some(pid) = name
+                    .strip_prefix(&prefix)
+                    .and_then(|rest| rest.split('_').next())
+                else {
                     continue;
                 };
                 if pid.parse::<u32>().is_ok()
@@ -213,6 +222,47 @@ async fn server_database(backend: TestBackend) -> String {
         })
         .await
         .clone()
+}
+
+/// A database of its own on the backend under test, migrated by the first
+/// application built on it: a fresh SQLite file, or a new uniquely named
+/// database (`{binary database}_{n}`) on the server backend, dropped with
+/// the binary's database by the next run once this process is gone. For
+/// tests that need the whole database to themselves (the demo tenant,
+/// database-wide counts), since every test of the binary shares its one
+/// server database.
+pub async fn own_database_url() -> String {
+    let backend = test_backend();
+    if backend == TestBackend::Sqlite {
+        return backend_database_url().await;
+    }
+    let shared = server_database(backend).await;
+    let (base, name) = shared.rsplit_once('/').expect("database URL with a path");
+    let name = format!(
+        "{name}_{}",
+        OWN_COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let Some((admin_url, mysql)) = backend.admin_url() else {
+        unreachable!("a server backend")
+    };
+    use sea_orm::{ConnectionTrait, Database};
+    // One CREATE DATABASE at a time (PostgreSQL copies template1 for each).
+    let _guard = CREATE_LOCK.lock().await;
+    let admin = Database::connect(&admin_url)
+        .await
+        .unwrap_or_else(|e| panic!("{backend:?} unreachable at {admin_url}: {e}"));
+    admin
+        .execute_unprepared(&create_sql(&name, mysql))
+        .await
+        .unwrap_or_else(|e| panic!("create test database {name}: {e}"));
+    let _ = admin.close().await;
+    format!("{base}/{name}")
+}
+
+/// [`spawn_app`] on a database of its own ([`own_database_url`]).
+pub async fn spawn_app_alone() -> TestApp {
+    let url = own_database_url().await;
+    spawn_app_with(move |s| s.database_url = url).await
 }
 
 /// A database URL on the backend under test for tests that run their own

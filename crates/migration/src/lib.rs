@@ -1,7 +1,7 @@
 //! Migrations of the identity service.
 //!
 //! The first migration creates every table of `docs/architecture.md`; the
-//! later ones add the indexes `tests/explain.rs` asked for and, on
+//! later ones add the indexes `tests/api/explain.rs` asked for and, on
 //! MariaDB/MySQL, put the model's string columns in a code-point collation
 //! (`utf8mb4_nopad_bin`) those indexes can serve OData's order with; the
 //! eighth adds the per-tenant row counters behind unfiltered `$count`. The

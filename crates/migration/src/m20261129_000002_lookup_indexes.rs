@@ -5,7 +5,7 @@
 //! write path. OData `$filter=userKey eq '...'` / `email eq '...'` /
 //! `roleKey eq '...'` / `groupKey eq '...'` compare the columns as written
 //! (case-sensitive, decided by the translator), which those indexes cannot
-//! serve; `tests/explain.rs` found the full scans.
+//! serve; `tests/api/explain.rs` found the full scans.
 
 use sea_orm_migration::prelude::*;
 

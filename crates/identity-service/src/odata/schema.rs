@@ -52,7 +52,7 @@ impl Schema for IdentitySchema {
     /// Every string column of the model compares by code point on SQLite
     /// (its default `BINARY` collation) and on MariaDB/MySQL (migration
     /// `m20261130_000004_code_point_strings`: `utf8mb4_nopad_bin`; checked
-    /// against the database's catalog by `tests/explain.rs`). PostgreSQL's
+    /// against the database's catalog by `tests/api/explain.rs`). PostgreSQL's
     /// columns are in the database's collation.
     fn code_point_collation(
         &self,

@@ -5,7 +5,7 @@
 //! property reported at once, in the one error body); these types are the
 //! wire contract those parsers and the record writers honour. They derive
 //! `Deserialize` with `deny_unknown_fields`, and the end-to-end tests
-//! (`tests/api_docs.rs`) read real answers into them, so a property the
+//! (`tests/api/api_docs.rs`) read real answers into them, so a property the
 //! service writes and the document does not describe fails a test.
 
 use chrono::{DateTime, Utc};

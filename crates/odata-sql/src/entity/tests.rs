@@ -1,6 +1,6 @@
 //! Entity sets from test entities: every type mapping, nullability, keys,
 //! renamed, hidden, replaced and added properties, and every kind of
-//! navigation. (`tests/entity_schema.rs` at the workspace root runs the
+//! navigation. (`tests/api/entity_schema.rs` at the workspace root runs the
 //! derived schemas on SQLite, PostgreSQL and MariaDB.)
 
 use super::*;
