@@ -385,9 +385,15 @@ fn records(set: &str) -> Vec<Json> {
     }
 }
 
-async fn load(db: &sea_orm::DatabaseConnection) {
-    use sea_orm::ConnectionTrait;
-    let backend = db.get_database_backend();
+async fn load(pool: &sea_orm::DatabaseConnection) {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let backend = pool.get_database_backend();
+    // One transaction, so one connection: behind pgbouncer's transaction
+    // pooling a statement outside a transaction is committed only when its
+    // pooled connection is given back, and the next table's foreign key
+    // would not find the one created just before on another connection.
+    let txn = pool.begin().await.expect("begin");
+    let db = &txn;
     for table in ["es_product_tags", "es_products", "es_tags", "es_categories"] {
         db.execute_unprepared(&format!("DROP TABLE IF EXISTS {table}"))
             .await
@@ -435,6 +441,7 @@ async fn load(db: &sea_orm::DatabaseConnection) {
     for sql in inserts {
         db.execute_unprepared(&sql).await.expect("insert");
     }
+    txn.commit().await.expect("commit");
 }
 
 /// The ids a query selects from `set` for tenant 1 on the database, in order.
