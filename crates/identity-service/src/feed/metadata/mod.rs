@@ -1,7 +1,7 @@
 //! `$metadata`: the CSDL document, as XML (always, whatever `Accept` says)
 //! or as JSON CSDL (`$format=json` only), generated from the one schema
-//! description the translator uses ([`identity_schema`]) plus the probed
-//! [`Capabilities`].
+//! description the translator uses ([`identity_schema`]) plus the
+//! [`Capabilities`] the translator states.
 //!
 //! Both serializations walk the same schema and the same annotation values
 //! ([`Annotation`]), so they cannot disagree.
