@@ -102,7 +102,17 @@ fn segments(path: &ResourcePath) -> Vec<Seg<'_>> {
             },
             ResourceSegment::Count(_) => out.push(Seg::Count),
             ResourceSegment::Value(_) => out.push(Seg::Value),
-            other => out.push(Seg::Other(other)),
+            other @ (ResourceSegment::TypeCast(_)
+            | ResourceSegment::Function { .. }
+            | ResourceSegment::Ref(_)
+            | ResourceSegment::Metadata(_)
+            | ResourceSegment::Batch(_)
+            | ResourceSegment::Entity(_)
+            | ResourceSegment::All(_)
+            | ResourceSegment::CrossJoin(..)
+            | ResourceSegment::Each(_)
+            | ResourceSegment::Filter(..)
+            | ResourceSegment::Query(_)) => out.push(Seg::Other(other)),
         }
     }
     out
@@ -130,7 +140,20 @@ fn no_resource(path: &ResourcePath) -> ApiError {
             .iter()
             .map(|s| match s {
                 ResourceSegment::Member { name, .. } => name.name.clone(),
-                _ => "…".to_owned(),
+                ResourceSegment::KeySegment(_)
+                | ResourceSegment::TypeCast(_)
+                | ResourceSegment::Function { .. }
+                | ResourceSegment::Count(_)
+                | ResourceSegment::Value(_)
+                | ResourceSegment::Ref(_)
+                | ResourceSegment::Metadata(_)
+                | ResourceSegment::Batch(_)
+                | ResourceSegment::Entity(_)
+                | ResourceSegment::All(_)
+                | ResourceSegment::CrossJoin(..)
+                | ResourceSegment::Each(_)
+                | ResourceSegment::Filter(..)
+                | ResourceSegment::Query(_) => "…".to_owned(),
             })
             .collect::<Vec<_>>()
             .join("/")
@@ -188,8 +211,15 @@ pub(super) fn resolve(path: &ResourcePath) -> Result<Target, ApiError> {
                 ResourceSegment::Filter(..) => not_supported("a $filter path segment"),
                 ResourceSegment::Function { .. } => not_supported("a function call"),
                 ResourceSegment::TypeCast(_) => not_supported("a type cast"),
-                ResourceSegment::Metadata(_) => no_resource(path),
-                _ => no_resource(path),
+                // A key segment that follows no entity set (`/(…)`).
+                ResourceSegment::Metadata(_) | ResourceSegment::KeySegment(_) => no_resource(path),
+                // Impossible: `segments` makes these `Seg::Member`,
+                // `Seg::Count` and `Seg::Value`, never `Seg::Other`.
+                ResourceSegment::Member { .. }
+                | ResourceSegment::Count(_)
+                | ResourceSegment::Value(_) => ApiError::internal(anyhow::anyhow!(
+                    "feed::paths::segments kept a member, $count or $value segment as `Other`"
+                )),
             });
         }
     }
