@@ -186,14 +186,40 @@ fn key_id(set: &EntitySet, key: Key<'_>) -> Result<Uuid, ApiError> {
             Some("key"),
         )
     };
-    match (key, expr.map(|e| &e.kind)) {
-        (_, Some(ExprKind::Literal(Literal::Guid(s)))) => Uuid::parse_str(s).map_err(|_| bad()),
-        // Key-as-segment (`Users/6f…`): the parser keeps the raw text.
-        (Key::Segment(_), Some(ExprKind::Literal(Literal::String(s)))) => {
-            Uuid::parse_str(s).map_err(|_| bad())
-        }
-        _ => Err(bad()),
-    }
+    let text = match expr.map(|e| &e.kind) {
+        Some(ExprKind::Literal(literal)) => match literal {
+            Literal::Guid(s) => Some(s),
+            // Key-as-segment (`Users/6f…`): the parser keeps the raw text.
+            Literal::String(s) if matches!(key, Key::Segment(_)) => Some(s),
+            Literal::String(_)
+            | Literal::Null
+            | Literal::Boolean(_)
+            | Literal::Integer(_)
+            | Literal::Decimal(_)
+            | Literal::Double(_)
+            | Literal::Date(_)
+            | Literal::DateTimeOffset(_)
+            | Literal::TimeOfDay(_)
+            | Literal::Duration(_)
+            | Literal::Binary(_)
+            | Literal::Enum { .. }
+            | Literal::Geo { .. } => None,
+        },
+        Some(
+            ExprKind::Path(_)
+            | ExprKind::Lambda(_)
+            | ExprKind::PathCount(_)
+            | ExprKind::Alias(_)
+            | ExprKind::Call(_)
+            | ExprKind::Binary(_)
+            | ExprKind::Unary(_)
+            | ExprKind::In(_)
+            | ExprKind::List(_)
+            | ExprKind::Json(_),
+        )
+        | None => None,
+    };
+    text.and_then(|s| Uuid::parse_str(s).ok()).ok_or_else(bad)
 }
 
 pub(super) fn resolve(path: &ResourcePath) -> Result<Target, ApiError> {
