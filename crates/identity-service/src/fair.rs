@@ -247,6 +247,16 @@ enum Conn<'a> {
     Transaction(&'a DatabaseTransaction),
 }
 
+/// The translator's backend for a SeaORM connection's (SQLite for any
+/// other: SeaORM's backend enum is non-exhaustive).
+pub(crate) fn translator_backend(backend: DbBackend) -> odata_sql::Backend {
+    match backend {
+        DbBackend::Postgres => odata_sql::Backend::Postgres,
+        DbBackend::MySql => odata_sql::Backend::MySql,
+        _ => odata_sql::Backend::Sqlite,
+    }
+}
+
 /// SeaORM (sqlx) on any backend, with the time limit of its backend.
 pub(crate) struct Limited<'a> {
     conn: Conn<'a>,
@@ -258,11 +268,7 @@ pub(crate) struct Limited<'a> {
 
 impl Source for Limited<'_> {
     fn backend(&self) -> odata_sql::Backend {
-        match self.backend {
-            DbBackend::Postgres => odata_sql::Backend::Postgres,
-            DbBackend::MySql => odata_sql::Backend::MySql,
-            _ => odata_sql::Backend::Sqlite,
-        }
+        translator_backend(self.backend)
     }
 
     async fn query(&self, stmt: &SelectStatement, sink: &mut dyn RowSink) -> Result<(), DbErr> {

@@ -19,13 +19,15 @@
 //! ```
 
 use crate::dialect::Backend;
+use crate::schema::{EntityType, Property, PropertySource};
 
 /// The query features the translator implements on one backend.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Capabilities {
     /// Canonical functions usable in `$filter`, `$orderby` and `$compute`
-    /// (lower case, as OData spells them).
+    /// (lower case, as OData spells them), in the order of the OData URL
+    /// conventions.
     pub functions: &'static [&'static str],
     /// Canonical functions OData defines that the translator recognises and
     /// refuses as not supported ([`crate::TranslateError::Unsupported`]).
@@ -48,13 +50,42 @@ pub struct Capabilities {
     pub navigation_count: bool,
 }
 
+/// The canonical functions the translator implements, in the order of the
+/// OData URL conventions (string, date and time, arithmetic functions): the
+/// order a service lists them in (`Capabilities.FilterFunctions`). The same
+/// names as the function translator's table ([`crate::suggest::FUNCTIONS`],
+/// alphabetical), which a test checks.
+const FUNCTIONS: &[&str] = &[
+    "contains",
+    "startswith",
+    "endswith",
+    "length",
+    "indexof",
+    "substring",
+    "tolower",
+    "toupper",
+    "trim",
+    "concat",
+    "year",
+    "month",
+    "day",
+    "hour",
+    "minute",
+    "second",
+    "date",
+    "now",
+    "round",
+    "floor",
+    "ceiling",
+];
+
 /// The translator's capabilities on `backend` (today the same on every
 /// backend: what differs between them is how a feature is written in SQL,
 /// not whether it is there).
 pub fn capabilities(backend: Backend) -> Capabilities {
     match backend {
         Backend::Sqlite | Backend::Postgres | Backend::MySql => Capabilities {
-            functions: crate::suggest::FUNCTIONS,
+            functions: FUNCTIONS,
             unsupported_functions: crate::expr::UNSUPPORTED_FUNCTIONS,
             apply_transformations: &[
                 "aggregate",
@@ -72,5 +103,64 @@ pub fn capabilities(backend: Backend) -> Capabilities {
             lambda_operators: &["any", "all"],
             navigation_count: true,
         },
+    }
+}
+
+/// Whether `$orderby` can sort on `property`: not on a property the
+/// service computes ([`PropertySource::Computed`]), whose value SQL does
+/// not have.
+///
+/// ```
+/// use odata_sql::capabilities::sortable;
+/// use odata_sql::schema::{EdmType, Property, PropertySource};
+/// let mut p = Property {
+///     name: "name".into(),
+///     edm_type: EdmType::String,
+///     nullable: true,
+///     max_length: None,
+///     source: PropertySource::Column("name".into()),
+///     description: None,
+/// };
+/// assert!(sortable(&p));
+/// p.source = PropertySource::Computed { columns: vec![], non_null_when: None };
+/// assert!(!sortable(&p));
+/// ```
+pub fn sortable(property: &Property) -> bool {
+    match &property.source {
+        PropertySource::Column(_) | PropertySource::Constant(_) => true,
+        PropertySource::Computed { .. } => false,
+    }
+}
+
+/// Whether `$filter` can use `property` at all: a computed property only
+/// with `eq null` / `ne null`, and only when the schema says when it has a
+/// value (`non_null_when`).
+pub fn filterable(property: &Property) -> bool {
+    match &property.source {
+        PropertySource::Column(_) | PropertySource::Constant(_) => true,
+        PropertySource::Computed { non_null_when, .. } => non_null_when.is_some(),
+    }
+}
+
+/// Whether `$search` works on `entity`: it names at least one searchable
+/// property stored in a column.
+pub fn searchable(entity: &EntityType) -> bool {
+    entity
+        .searchable
+        .iter()
+        .filter_map(|name| entity.property(name))
+        .any(|p| p.column_name().is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The listed functions are exactly the function translator's table.
+    #[test]
+    fn functions_are_the_translators_table() {
+        let mut listed = FUNCTIONS.to_vec();
+        listed.sort_unstable();
+        assert_eq!(listed, crate::suggest::FUNCTIONS);
     }
 }

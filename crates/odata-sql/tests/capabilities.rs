@@ -2,13 +2,18 @@
 //! with what it accepts: a sample of every stated function, `$apply`
 //! transformation and `$search` expression kind translates on every
 //! backend, and a sample of every OData name it leaves out is refused as
-//! not supported.
+//! not supported. The same for what the translator states per property
+//! and entity type (`sortable`, `filterable`, `searchable`).
 
-use odata_sql::capabilities::capabilities;
-use odata_sql::{Backend, TranslateError};
+use std::sync::Arc;
+
+use odata_parser::{ParserOptions, parse_query};
+use odata_sql::capabilities::{capabilities, filterable, searchable, sortable};
+use odata_sql::schema::{EntitySet, PropertySource, Schema};
+use odata_sql::{Backend, ReadPlan, TranslateError, Translator};
 
 mod common;
-use common::plan;
+use common::{mock, plan, tenant};
 
 /// A `$filter` that calls the canonical function `name` on the mock's
 /// `People` (no sample: the test fails, so a new entry needs one).
@@ -111,4 +116,103 @@ fn capabilities_agree_with_the_translator() {
         assert!(caps.navigation_count);
         accepted("$filter=roles/$count ge 1", backend);
     }
+}
+
+/// The mock's entity sets, with `picture` computed without a condition
+/// that says when it has a value (so that it cannot be filtered on at all)
+/// and no searchable property on `Roles`.
+struct Variant(Vec<EntitySet>);
+
+impl Schema for Variant {
+    fn namespace(&self) -> &str {
+        "Mock"
+    }
+
+    fn entity_sets(&self) -> &[EntitySet] {
+        &self.0
+    }
+}
+
+fn restricted() -> Variant {
+    let sets = mock()
+        .entity_sets()
+        .iter()
+        .map(|set| {
+            let mut entity = (*set.entity_type).clone();
+            if set.name == "Roles" {
+                entity.searchable.clear();
+            }
+            for p in &mut entity.properties {
+                if let PropertySource::Computed { non_null_when, .. } = &mut p.source {
+                    *non_null_when = None;
+                }
+            }
+            EntitySet {
+                name: set.name.clone(),
+                entity_type: Arc::new(entity),
+            }
+        })
+        .collect();
+    Variant(sets)
+}
+
+fn plan_on(
+    schema: &dyn Schema,
+    set: &str,
+    query: &str,
+    backend: Backend,
+) -> Result<ReadPlan, TranslateError> {
+    let options = parse_query(query, &ParserOptions::default())
+        .unwrap_or_else(|e| panic!("{query} does not parse: {e}"));
+    Translator::new(schema, backend).plan(set, &options, tenant())
+}
+
+/// `ok` when the translator plans `query` on `set`, else refused as not
+/// supported (never another error: the samples are valid).
+fn check(schema: &dyn Schema, set: &str, query: &str, backend: Backend, ok: bool) {
+    match (plan_on(schema, set, query, backend), ok) {
+        (Ok(_), true) | (Err(TranslateError::Unsupported { .. }), false) => {}
+        (other, _) => panic!(
+            "{backend:?}: `{query}` on {set} is stated as {} but gives {other:?}",
+            if ok { "supported" } else { "unsupported" }
+        ),
+    }
+}
+
+#[test]
+fn property_and_set_capabilities_agree_with_the_translator() {
+    let mock = mock();
+    let variant = restricted();
+    let schemas: [&dyn Schema; 2] = [&mock, &variant];
+    let (mut unsortable, mut unfilterable, mut unsearchable) = (0, 0, 0);
+    for backend in Backend::ALL {
+        for schema in schemas {
+            for set in schema.entity_sets() {
+                let entity = &set.entity_type;
+                for p in &entity.properties {
+                    let name = &p.name;
+                    check(
+                        schema,
+                        &set.name,
+                        &format!("$orderby={name}"),
+                        backend,
+                        sortable(p),
+                    );
+                    check(
+                        schema,
+                        &set.name,
+                        &format!("$filter={name} eq null"),
+                        backend,
+                        filterable(p),
+                    );
+                    unsortable += usize::from(!sortable(p));
+                    unfilterable += usize::from(!filterable(p));
+                }
+                check(schema, &set.name, "$search=a", backend, searchable(entity));
+                unsearchable += usize::from(!searchable(entity));
+            }
+        }
+    }
+    // Both answers were asked for.
+    assert!(unsortable > 0 && unfilterable > 0 && unsearchable > 0);
 }

@@ -1,99 +1,29 @@
-//! What the read path supports, found out by asking it.
+//! What the read path supports, as the translator states it.
 //!
-//! `$metadata` must say truthfully what the feed can do. Rather than keeping
-//! a second list that drifts from the translator, the capability
-//! annotations are the result of probing the real read path
-//! ([`crate::odata::list`]) once per database backend with small sample
-//! queries (`$top=0`, so nothing is read but for `$count` and `$apply`
-//! probes): a sample that answers `Ok` is supported, one that answers
-//! `NotSupported` (or is refused) is not listed.
-
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+//! `$metadata` must say truthfully what the feed can do. The capability
+//! annotations come from the translator's own statement of what it
+//! translates on the database's backend ([`odata_sql::capabilities`]: its
+//! functions, `$apply` transformations and `$search` expressions, and per
+//! property and entity type what can be sorted, filtered and searched),
+//! plus the limits the service sets itself: `MaxLevels` is the deepest
+//! `$expand` nesting (at most `APP_EXPAND_MAX_DEPTH`) that the translator
+//! plans within the cost budget (`APP_QUERY_COST_BUDGET`; a nested
+//! expansion of a role's users costs their fan-out, see
+//! [`odata_sql::cost`]). No database is asked: odata-sql's
+//! `tests/capabilities.rs` translates a query using every capability stated
+//! (and checks that what is not stated is refused).
 
 use odata_sql::Schema as _;
+use odata_sql::capabilities::{self as translator, filterable, searchable, sortable};
+use odata_sql::{Backend, CostBudget, TenantFilter, Translator};
 use sea_orm::DatabaseConnection;
 
-use crate::odata::{self, EntityKind, QueryError, ReadContext, schema::identity_schema};
+use crate::odata::{QueryError, ReadContext, schema::identity_schema};
 use crate::tenancy::TenantScope;
 
-/// Canonical filter functions and sample uses of each (any sample that
-/// works makes the function supported). Samples run against `Users`.
-const FILTER_FUNCTIONS: &[(&str, &[&str])] = &[
-    ("contains", &["contains(userKey,'a')"]),
-    ("startswith", &["startswith(userKey,'a')"]),
-    ("endswith", &["endswith(userKey,'a')"]),
-    ("length", &["length(name) eq 1"]),
-    ("indexof", &["indexof(name,'a') eq 1"]),
-    (
-        "substring",
-        &["substring(name,1) eq 'a'", "substring(name,1,2) eq 'a'"],
-    ),
-    ("matchesPattern", &["matchesPattern(name,'a')"]),
-    ("tolower", &["tolower(name) eq 'a'"]),
-    ("toupper", &["toupper(name) eq 'A'"]),
-    ("trim", &["trim(name) eq 'a'"]),
-    ("concat", &["concat(name,'a') eq 'a'"]),
-    ("year", &["year(createdOn) eq 2020"]),
-    ("month", &["month(createdOn) eq 1"]),
-    ("day", &["day(createdOn) eq 1"]),
-    ("hour", &["hour(createdOn) eq 1"]),
-    ("minute", &["minute(createdOn) eq 1"]),
-    ("second", &["second(createdOn) eq 1"]),
-    ("fractionalseconds", &["fractionalseconds(createdOn) eq 0"]),
-    ("totalseconds", &["totalseconds(duration'PT1S') eq 1"]),
-    ("date", &["date(createdOn) eq 2020-01-01"]),
-    ("time", &["time(createdOn) eq 12:00:00"]),
-    (
-        "totaloffsetminutes",
-        &["totaloffsetminutes(createdOn) eq 0"],
-    ),
-    ("mindatetime", &["createdOn gt mindatetime()"]),
-    ("maxdatetime", &["createdOn lt maxdatetime()"]),
-    ("now", &["createdOn lt now()"]),
-    (
-        "round",
-        &["round(version) eq 1", "round(version div 2.0) eq 1"],
-    ),
-    (
-        "floor",
-        &["floor(version) eq 1", "floor(version div 2.0) eq 1"],
-    ),
-    (
-        "ceiling",
-        &["ceiling(version) eq 1", "ceiling(version div 2.0) eq 1"],
-    ),
-    ("cast", &["cast(status,Edm.String) eq '1'"]),
-    ("isof", &["isof(Identity.User)"]),
-    ("hassubset", &["hassubset(['a','b'],['a'])"]),
-    ("hassubsequence", &["hassubsequence(['a','b'],['a'])"]),
-];
-
-/// `$search` expression kinds (`Capabilities.SearchExpressions` members)
-/// and a sample of each.
-const SEARCH_EXPRESSIONS: &[(&str, &str)] = &[
-    ("AND", "a%20AND%20b"),
-    ("OR", "a%20OR%20b"),
-    ("NOT", "NOT%20a"),
-    ("phrase", "%22a%20b%22"),
-    ("group", "(a%20OR%20b)%20AND%20c"),
-];
-
-/// `$apply` transformations (`Aggregation.ApplySupported/Transformations`)
-/// and a sample of each.
-const APPLY_TRANSFORMATIONS: &[(&str, &str)] = &[
-    ("aggregate", "aggregate($count%20as%20n)"),
-    ("groupby", "groupby((status),aggregate($count%20as%20n))"),
-    ("filter", "filter(status%20eq%201)"),
-    ("orderby", "groupby((status))/orderby(status)"),
-    ("top", "groupby((status))/top(1)"),
-    ("skip", "groupby((status))/skip(1)"),
-    ("search", "search(a)"),
-    ("compute", "compute(version%20add%201%20as%20v)"),
-    ("concat", "concat(identity,identity)"),
-    ("identity", "identity"),
-    ("expand", "expand(roles)"),
-];
+/// `$search` expression kinds (`Capabilities.SearchExpressions` members),
+/// in the order `UnsupportedExpressions` lists them.
+const SEARCH_EXPRESSIONS: &[&str] = &["AND", "OR", "NOT", "phrase", "group"];
 
 /// What one entity set supports.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -151,197 +81,151 @@ impl Capabilities {
     }
 }
 
-/// Probes the read path with sample queries.
-struct Prober<'a> {
-    db: &'a DatabaseConnection,
-    scope: &'a TenantScope,
-    ctx: &'a ReadContext,
-    /// The first database error: the probe is incomplete, so its result is
-    /// neither served nor cached.
-    failure: Option<sea_orm::DbErr>,
-}
-
-impl Prober<'_> {
-    async fn supports(&mut self, kind: EntityKind, query: &str) -> bool {
-        match odata::list_query(self.db, self.scope, kind, query, self.ctx).await {
-            Ok(_) => true,
-            Err(QueryError::Database(e)) => {
-                tracing::warn!(error = %e, query, "capability probe failed on the database");
-                self.failure.get_or_insert(e);
-                false
-            }
-            Err(e) => {
-                tracing::debug!(error = %e, query, "capability probe: not supported");
-                false
-            }
-        }
-    }
-
-    async fn any(&mut self, kind: EntityKind, queries: &[String]) -> bool {
-        for q in queries {
-            if self.supports(kind, q).await {
-                return true;
-            }
-        }
-        false
-    }
-}
-
-fn kind_of(set: &str) -> Option<EntityKind> {
-    [EntityKind::User, EntityKind::Role, EntityKind::Group]
-        .into_iter()
-        .find(|k| k.entity_set() == set)
-}
-
-async fn probe_set(p: &mut Prober<'_>, kind: EntityKind) -> SetCapabilities {
+/// The deepest `$expand` nesting from `Users` (following each entity type's
+/// first navigation: users' roles, their users, ...; every nesting of this
+/// model alternates a bounded and an unbounded navigation, so all cost the
+/// same) that the translator plans, at most `expand_max_depth`, within
+/// `budget`.
+fn max_expand_levels(backend: Backend, expand_max_depth: usize, budget: CostBudget) -> u32 {
     let schema = identity_schema();
-    let mut caps = SetCapabilities {
-        countable: p.supports(kind, "$top=0&$count=true").await,
-        top: p.supports(kind, "$top=1").await && p.supports(kind, "$top=0").await,
-        skip: p.supports(kind, "$top=0&$skip=1").await,
-        ..SetCapabilities::default()
+    let translator = Translator::new(schema, backend).with_max_expand_depth(expand_max_depth);
+    let tenant = || TenantFilter {
+        value: uuid::Uuid::nil().into(),
     };
-    let Some(set) = schema.entity_set(kind.entity_set()) else {
-        return caps;
-    };
-    let entity = &set.entity_type;
-    for prop in &entity.properties {
-        if p.supports(kind, &format!("$top=0&$filter={}%20eq%20null", prop.name))
-            .await
-        {
-            caps.filterable = true;
-        } else {
-            caps.non_filterable.push(prop.name.clone());
-        }
-        if p.supports(kind, &format!("$top=0&$orderby={}", prop.name))
-            .await
-        {
-            caps.sortable = true;
-        } else {
-            caps.non_sortable.push(prop.name.clone());
-        }
-    }
-    for nav in &entity.navigations {
-        if p.supports(kind, &format!("$top=0&$expand={}", nav.name))
-            .await
-        {
-            caps.expandable = true;
-        } else {
-            caps.non_expandable.push(nav.name.clone());
-        }
-        if !p
-            .supports(
-                kind,
-                &format!("$top=0&$filter={}/$count%20ge%200", nav.name),
-            )
-            .await
-        {
-            caps.non_countable_navigations.push(nav.name.clone());
-        }
-    }
-    caps.searchable = p.supports(kind, "$top=0&$search=a").await;
-    if caps.searchable {
-        for (name, sample) in SEARCH_EXPRESSIONS {
-            if !p.supports(kind, &format!("$top=0&$search={sample}")).await {
-                caps.unsupported_search.push(name);
-            }
-        }
-    }
-    caps
-}
-
-async fn probe(p: &mut Prober<'_>) -> Capabilities {
-    let mut caps = Capabilities::default();
-    for set in identity_schema().entity_sets() {
-        if let Some(kind) = kind_of(&set.name) {
-            let set_caps = probe_set(p, kind).await;
-            caps.sets.push((set.name.clone(), set_caps));
-        }
-    }
-    for (name, samples) in FILTER_FUNCTIONS {
-        let queries: Vec<String> = samples
+    let (mut set, mut chain, mut levels) = ("Users", Vec::new(), 0);
+    while chain.len() < expand_max_depth {
+        let Some(nav) = schema
+            .entity_set(set)
+            .and_then(|s| s.entity_type.navigations.first())
+        else {
+            break;
+        };
+        chain.push(nav.name.as_str());
+        set = &nav.target_set;
+        let expand = chain
             .iter()
-            .map(|s| format!("$top=0&$filter={}", s.replace(' ', "%20")))
-            .collect();
-        if p.any(EntityKind::User, &queries).await {
-            caps.filter_functions.push(name);
-        }
-    }
-    // Users -> roles -> users -> groups ...: the deepest nesting that works.
-    let chain = ["roles", "users", "groups", "users"];
-    for depth in 1..=chain.len() {
-        let mut expand = String::new();
-        for (i, nav) in chain[..depth].iter().enumerate().rev() {
-            expand = if i + 1 == depth {
-                (*nav).to_owned()
-            } else {
-                format!("{nav}($expand={expand})")
-            };
-        }
-        if p.supports(EntityKind::User, &format!("$top=0&$expand={expand}"))
-            .await
-        {
-            caps.max_expand_levels = depth as u32;
-        } else {
+            .rev()
+            .fold(String::new(), |inner, nav| match inner.is_empty() {
+                true => (*nav).to_owned(),
+                false => format!("{nav}($expand={inner})"),
+            });
+        let plans = crate::odata::query_string::parse(&format!("$expand={expand}"))
+            .ok()
+            .filter(|options| odata_sql::cost::check(schema, "Users", options, budget).is_ok())
+            .is_some_and(|options| translator.plan("Users", &options, tenant()).is_ok());
+        if !plans {
             break;
         }
+        levels += 1;
     }
-    for (name, sample) in APPLY_TRANSFORMATIONS {
-        if p.supports(EntityKind::User, &format!("$apply={sample}"))
-            .await
-        {
-            caps.apply_transformations.push(name);
-        }
-    }
-    caps.compute = p
-        .supports(
-            EntityKind::User,
-            "$top=0&$compute=version%20add%201%20as%20v",
-        )
-        .await;
-    caps
+    levels
 }
 
-type Cache = Mutex<HashMap<String, Arc<Capabilities>>>;
-
-fn cache() -> &'static Cache {
-    static CACHE: OnceLock<Cache> = OnceLock::new();
-    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+/// What the feed supports on `backend` with `$expand` nested at most
+/// `expand_max_depth` levels and queries costing at most `budget`, from the
+/// translator's own statement ([`odata_sql::capabilities`]) and the
+/// identity schema.
+pub fn for_backend(backend: Backend, expand_max_depth: usize, budget: CostBudget) -> Capabilities {
+    let stated = translator::capabilities(backend);
+    let sets = identity_schema()
+        .entity_sets()
+        .iter()
+        .map(|set| {
+            let entity = &set.entity_type;
+            let names = |keep: fn(&odata_sql::schema::Property) -> bool| -> Vec<String> {
+                entity
+                    .properties
+                    .iter()
+                    .filter(|p| !keep(p))
+                    .map(|p| p.name.clone())
+                    .collect()
+            };
+            let every_navigation = || entity.navigations.iter().map(|n| n.name.clone()).collect();
+            let is_searchable = searchable(entity);
+            let caps = SetCapabilities {
+                // The translator plans `$count`, `$top` and `$skip` on
+                // every entity set.
+                countable: true,
+                top: true,
+                skip: true,
+                filterable: entity.properties.iter().any(filterable),
+                non_filterable: names(filterable),
+                sortable: entity.properties.iter().any(sortable),
+                non_sortable: names(sortable),
+                // Every navigation of the schema expands.
+                expandable: !entity.navigations.is_empty(),
+                non_expandable: Vec::new(),
+                non_countable_navigations: if stated.navigation_count {
+                    Vec::new()
+                } else {
+                    every_navigation()
+                },
+                searchable: is_searchable,
+                unsupported_search: if is_searchable {
+                    SEARCH_EXPRESSIONS
+                        .iter()
+                        .copied()
+                        .filter(|kind| !stated.search_expressions.contains(kind))
+                        .collect()
+                } else {
+                    Vec::new()
+                },
+            };
+            (set.name.clone(), caps)
+        })
+        .collect();
+    Capabilities {
+        sets,
+        filter_functions: stated.functions.to_vec(),
+        max_expand_levels: max_expand_levels(backend, expand_max_depth, budget),
+        apply_transformations: stated.apply_transformations.to_vec(),
+        compute: stated.compute,
+        timestamp_precision: Some(u32::from(crate::domain::TIME_PRECISION)),
+    }
 }
 
-/// The capabilities of the read path on this database's backend (probed
-/// once per backend and process). A probe that hits a database error fails
-/// with that error (so `$metadata` answers 503 rather than understate what
-/// works) and is tried again on the next call.
+/// The capabilities of the read path on this database's backend, with the
+/// request's `$expand` depth limit and cost budget. The shape of the probing this replaced
+/// (`feed::routes` calls it so); nothing here can fail or wait.
 pub async fn capabilities(
     db: &DatabaseConnection,
-    scope: &TenantScope,
+    _scope: &TenantScope,
     ctx: &ReadContext,
-) -> Result<Arc<Capabilities>, QueryError> {
-    let key = format!("{:?}", db.get_database_backend());
-    if let Some(c) = cache().lock().ok().and_then(|m| m.get(&key).cloned()) {
-        return Ok(c);
+) -> Result<Capabilities, QueryError> {
+    Ok(for_backend(
+        crate::fair::translator_backend(db.get_database_backend()),
+        ctx.expand_max_depth,
+        ctx.cost_budget,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_translator_states_what_metadata_declares() {
+        for backend in Backend::ALL {
+            // The default budget refuses a role's users' groups (cost 546).
+            let caps = for_backend(backend, 3, CostBudget::default());
+            assert_eq!(caps.max_expand_levels, 2);
+            assert_eq!(
+                for_backend(backend, 1, CostBudget::default()).max_expand_levels,
+                1
+            );
+            assert_eq!(for_backend(backend, 5, CostBudget(0)).max_expand_levels, 5);
+            assert!(caps.filter_functions.contains(&"contains"));
+            assert!(!caps.filter_functions.contains(&"matchespattern"));
+            assert!(caps.apply_transformations.contains(&"groupby"));
+            let users = caps.set("Users").expect("Users");
+            // `picture` is computed by the service: `eq null` only, no sort.
+            assert!(users.filterable && users.non_filterable.is_empty());
+            assert_eq!(users.non_sortable, ["picture"]);
+            assert!(users.searchable && users.unsupported_search.is_empty());
+            for set in ["Roles", "Groups"] {
+                let c = caps.set(set).expect(set);
+                assert!(c.non_sortable.is_empty() && c.expandable, "{set}");
+            }
+        }
     }
-    // The probes are the service's own small queries: no time limit or
-    // tenant share, so a busy tenant cannot make them look unsupported.
-    let ctx = &ReadContext {
-        limits: crate::fair::ReadLimits::default(),
-        ..ctx.clone()
-    };
-    let mut prober = Prober {
-        db,
-        scope,
-        ctx,
-        failure: None,
-    };
-    let mut caps = probe(&mut prober).await;
-    caps.timestamp_precision = Some(u32::from(crate::domain::TIME_PRECISION));
-    if let Some(e) = prober.failure {
-        return Err(QueryError::Database(e));
-    }
-    let caps = Arc::new(caps);
-    if let Ok(mut m) = cache().lock() {
-        m.insert(key, caps.clone());
-    }
-    Ok(caps)
 }

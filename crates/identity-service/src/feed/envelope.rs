@@ -21,7 +21,9 @@ fn path_names(set: &EntitySet, segments: &[PathSegment]) -> String {
                 .or_else(|| entity.navigation(&name.name).map(|n| n.name.clone()))
                 .unwrap_or_else(|| name.name.clone()),
             PathSegment::TypeCast(i) => i.name.clone(),
-            other => other.to_string(),
+            other @ (PathSegment::Function { .. }
+            | PathSegment::Filter { .. }
+            | PathSegment::Aggregate(_)) => other.to_string(),
         })
         .collect::<Vec<_>>()
         .join("/")
@@ -79,7 +81,9 @@ pub fn select_list(
             items.push(match item {
                 SelectItem::Star(_) => "*".to_owned(),
                 SelectItem::Path { segments, .. } => path_names(set, segments),
-                other => other.to_string(),
+                other @ (SelectItem::AllOperations(_) | SelectItem::Operation { .. }) => {
+                    other.to_string()
+                }
             });
         }
     }

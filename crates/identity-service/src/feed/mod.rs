@@ -11,7 +11,7 @@
 //! page size, and wraps the records in OData JSON (context URLs, `value`,
 //! `@odata.count`, `@odata.nextLink`, metadata levels). `$metadata` is
 //! generated from the same schema description the translator uses, with
-//! capability annotations found by probing the read path.
+//! capability annotations the translator states (`odata_sql::capabilities`).
 //!
 //! Mounted in `routes` as
 //! `web::scope(FEED_SCOPE).wrap(from_fn(feed_guard)).configure(configure)`:

@@ -93,7 +93,17 @@ fn segments(path: &ResourcePath) -> Vec<Seg<'_>> {
             },
             ResourceSegment::Count(_) => out.push(Seg::Count),
             ResourceSegment::Value(_) => out.push(Seg::Value),
-            other => out.push(Seg::Other(other)),
+            other @ (ResourceSegment::TypeCast(_)
+            | ResourceSegment::Function { .. }
+            | ResourceSegment::Ref(_)
+            | ResourceSegment::Metadata(_)
+            | ResourceSegment::Batch(_)
+            | ResourceSegment::Entity(_)
+            | ResourceSegment::All(_)
+            | ResourceSegment::CrossJoin(..)
+            | ResourceSegment::Each(_)
+            | ResourceSegment::Filter(..)
+            | ResourceSegment::Query(_)) => out.push(Seg::Other(other)),
         }
     }
     out
@@ -121,7 +131,20 @@ fn no_resource(path: &ResourcePath) -> ApiError {
             .iter()
             .map(|s| match s {
                 ResourceSegment::Member { name, .. } => name.name.clone(),
-                _ => "…".to_owned(),
+                ResourceSegment::KeySegment(_)
+                | ResourceSegment::TypeCast(_)
+                | ResourceSegment::Function { .. }
+                | ResourceSegment::Count(_)
+                | ResourceSegment::Value(_)
+                | ResourceSegment::Ref(_)
+                | ResourceSegment::Metadata(_)
+                | ResourceSegment::Batch(_)
+                | ResourceSegment::Entity(_)
+                | ResourceSegment::All(_)
+                | ResourceSegment::CrossJoin(..)
+                | ResourceSegment::Each(_)
+                | ResourceSegment::Filter(..)
+                | ResourceSegment::Query(_) => "…".to_owned(),
             })
             .collect::<Vec<_>>()
             .join("/")
@@ -154,14 +177,40 @@ fn key_id(set: &EntitySet, key: Key<'_>) -> Result<Uuid, ApiError> {
             Some("key"),
         )
     };
-    match (key, expr.map(|e| &e.kind)) {
-        (_, Some(ExprKind::Literal(Literal::Guid(s)))) => Uuid::parse_str(s).map_err(|_| bad()),
-        // Key-as-segment (`Users/6f…`): the parser keeps the raw text.
-        (Key::Segment(_), Some(ExprKind::Literal(Literal::String(s)))) => {
-            Uuid::parse_str(s).map_err(|_| bad())
-        }
-        _ => Err(bad()),
-    }
+    let text = match expr.map(|e| &e.kind) {
+        Some(ExprKind::Literal(literal)) => match literal {
+            Literal::Guid(s) => Some(s),
+            // Key-as-segment (`Users/6f…`): the parser keeps the raw text.
+            Literal::String(s) if matches!(key, Key::Segment(_)) => Some(s),
+            Literal::String(_)
+            | Literal::Null
+            | Literal::Boolean(_)
+            | Literal::Integer(_)
+            | Literal::Decimal(_)
+            | Literal::Double(_)
+            | Literal::Date(_)
+            | Literal::DateTimeOffset(_)
+            | Literal::TimeOfDay(_)
+            | Literal::Duration(_)
+            | Literal::Binary(_)
+            | Literal::Enum { .. }
+            | Literal::Geo { .. } => None,
+        },
+        Some(
+            ExprKind::Path(_)
+            | ExprKind::Lambda(_)
+            | ExprKind::PathCount(_)
+            | ExprKind::Alias(_)
+            | ExprKind::Call(_)
+            | ExprKind::Binary(_)
+            | ExprKind::Unary(_)
+            | ExprKind::In(_)
+            | ExprKind::List(_)
+            | ExprKind::Json(_),
+        )
+        | None => None,
+    };
+    text.and_then(|s| Uuid::parse_str(s).ok()).ok_or_else(bad)
 }
 
 pub(super) fn resolve(path: &ResourcePath) -> Result<Target, ApiError> {
@@ -179,8 +228,15 @@ pub(super) fn resolve(path: &ResourcePath) -> Result<Target, ApiError> {
                 ResourceSegment::Filter(..) => not_supported("a $filter path segment"),
                 ResourceSegment::Function { .. } => not_supported("a function call"),
                 ResourceSegment::TypeCast(_) => not_supported("a type cast"),
-                ResourceSegment::Metadata(_) => no_resource(path),
-                _ => no_resource(path),
+                // A key segment that follows no entity set (`/(…)`).
+                ResourceSegment::Metadata(_) | ResourceSegment::KeySegment(_) => no_resource(path),
+                // Impossible: `segments` makes these `Seg::Member`,
+                // `Seg::Count` and `Seg::Value`, never `Seg::Other`.
+                ResourceSegment::Member { .. }
+                | ResourceSegment::Count(_)
+                | ResourceSegment::Value(_) => ApiError::internal(anyhow::anyhow!(
+                    "feed::paths::segments kept a member, $count or $value segment as `Other`"
+                )),
             });
         }
     }

@@ -432,7 +432,11 @@ impl<'a> RecordWriter<'a> {
                 Slot::Column(i) => value(out, row, *i, p.edm_type, self.shape.ieee754())?,
                 Slot::Constant => match &p.source {
                     PropertySource::Constant(v) => constant(out, v),
-                    _ => out.extend_from_slice(b"null"),
+                    // Impossible: the layout gives a constant property
+                    // (and only such) `Slot::Constant`; written as null.
+                    PropertySource::Column(_) | PropertySource::Computed { .. } => {
+                        out.extend_from_slice(b"null");
+                    }
                 },
                 Slot::Picture { stored, url } => {
                     if row.boolean(*stored)?.unwrap_or(false) {
