@@ -323,7 +323,8 @@ fn delta_options(options: &QueryOptions) -> QueryOptions {
                 segments.as_slice(),
                 [PathSegment::Member { name, .. }] if name.name.eq_ignore_ascii_case("id")
             ),
-            _ => false,
+            // Actions and functions select no property, the key included.
+            SelectItem::AllOperations(_) | SelectItem::Operation { .. } => false,
         });
         if !has_key {
             select.items.push(SelectItem::Path {
