@@ -55,7 +55,7 @@ pub struct Capabilities {
 /// order a service lists them in (`Capabilities.FilterFunctions`). The same
 /// names as the function translator's table ([`crate::suggest::FUNCTIONS`],
 /// alphabetical), which a test checks.
-const FUNCTIONS: &[&str] = &[
+pub(crate) const FUNCTIONS: &[&str] = &[
     "contains",
     "startswith",
     "endswith",

@@ -34,34 +34,11 @@ impl<'a> Ctx<'a> {
                 ))
             }
         };
-        let known = [
-            "contains",
-            "startswith",
-            "endswith",
-            "length",
-            "indexof",
-            "substring",
-            "tolower",
-            "toupper",
-            "trim",
-            "concat",
-            "year",
-            "month",
-            "day",
-            "hour",
-            "minute",
-            "second",
-            "date",
-            "now",
-            "round",
-            "floor",
-            "ceiling",
-        ];
-        if !known.contains(&fname) {
+        // The translator's lists: the evaluator knows and refuses exactly
+        // the functions the translator does.
+        if !crate::capabilities::FUNCTIONS.contains(&fname) {
             return Err(match fname {
-                "matchespattern" | "time" | "totaloffsetminutes" | "totalseconds"
-                | "fractionalseconds" | "maxdatetime" | "mindatetime" | "cast" | "isof"
-                | "hassubset" | "hassubsequence" | "case" => self.unsupported(
+                _ if crate::expr::UNSUPPORTED_FUNCTIONS.contains(&fname) => self.unsupported(
                     name.span,
                     format!("the function `{fname}` is not supported"),
                 ),
