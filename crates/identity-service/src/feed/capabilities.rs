@@ -16,10 +16,8 @@
 use odata_sql::Schema as _;
 use odata_sql::capabilities::{self as translator, filterable, searchable, sortable};
 use odata_sql::{Backend, CostBudget, TenantFilter, Translator};
-use sea_orm::DatabaseConnection;
 
-use crate::odata::{QueryError, ReadContext, schema::identity_schema};
-use crate::tenancy::TenantScope;
+use crate::odata::schema::identity_schema;
 
 /// `$search` expression kinds (`Capabilities.SearchExpressions` members),
 /// in the order `UnsupportedExpressions` lists them.
@@ -182,21 +180,6 @@ pub fn for_backend(backend: Backend, expand_max_depth: usize, budget: CostBudget
         compute: stated.compute,
         timestamp_precision: Some(u32::from(crate::domain::TIME_PRECISION)),
     }
-}
-
-/// The capabilities of the read path on this database's backend, with the
-/// request's `$expand` depth limit and cost budget. The shape of the probing this replaced
-/// (`feed::routes` calls it so); nothing here can fail or wait.
-pub async fn capabilities(
-    db: &DatabaseConnection,
-    _scope: &TenantScope,
-    ctx: &ReadContext,
-) -> Result<Capabilities, QueryError> {
-    Ok(for_backend(
-        crate::fair::translator_backend(db.get_database_backend()),
-        ctx.expand_max_depth,
-        ctx.cost_budget,
-    ))
 }
 
 #[cfg(test)]

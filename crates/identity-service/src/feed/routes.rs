@@ -13,7 +13,7 @@ use serde_json::{Value as Json, json};
 
 pub(super) use super::answers::{Tracking, entity_not_found, no_set, single, tracked_page};
 use super::answers::{collection, entity, property_value, related, related_entity};
-use super::capabilities::capabilities;
+use super::capabilities;
 use super::metadata::{csdl_json, csdl_xml};
 use super::paths::{Target, resolve, resource_path};
 use super::prefer::{self, percent_decode};
@@ -90,12 +90,7 @@ pub(super) async fn read(
         odata::parse(req.query_string(), &ctx).map_err(|e| e.teach(req.query_string()))?;
 
     if let [ResourceSegment::Metadata(_)] = path.segments.as_slice() {
-        // Boxed, like every rare branch below: the future of `read` is
-        // copied whole when the handler boxes it, so it carries only what
-        // collection and entity reads need.
-        // The options and the context move into it: a local borrowed
-        // across an await keeps its room in the future after it moved.
-        return Box::pin(metadata(state, scope, options, ctx)).await;
+        return metadata(state, &options, &ctx);
     }
 
     let accept = req
@@ -175,14 +170,15 @@ fn service_document(feed: &Feed<'_>) -> HttpResponse {
     feed.json(Json::Object(body).to_string().into_bytes())
 }
 
-/// `$metadata`: CSDL XML unless `$format` asks for JSON.
-async fn metadata(
+/// `$metadata`: CSDL XML unless `$format` asks for JSON. The capability
+/// annotations are what the translator states for the database's backend
+/// (no query runs).
+fn metadata(
     state: &AppState,
-    scope: &TenantScope,
-    options: QueryOptions,
-    ctx: ReadContext,
+    options: &QueryOptions,
+    ctx: &ReadContext,
 ) -> Result<HttpResponse, ApiError> {
-    reject_options(&options, &[], "$metadata")?;
+    reject_options(options, &[], "$metadata")?;
     let json = match &options.format {
         None => false,
         Some(f) => {
@@ -204,9 +200,11 @@ async fn metadata(
             }
         }
     };
-    let caps = capabilities(&state.db, scope, &ctx)
-        .await
-        .map_err(ApiError::from_query)?;
+    let caps = capabilities::for_backend(
+        crate::fair::translator_backend(state.db.get_database_backend()),
+        ctx.expand_max_depth,
+        ctx.cost_budget,
+    );
     let schema = identity_schema();
     if json {
         Ok(HttpResponse::Ok()

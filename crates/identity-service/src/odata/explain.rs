@@ -11,7 +11,7 @@ use std::time::Instant;
 use odata_parser::ast::QueryOptions;
 use odata_sql::cost::{Cost, query_cost};
 use odata_sql::{Backend, CostBudget};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use sea_query::SelectStatement;
 use serde_json::{Value as Json, json};
 
@@ -273,11 +273,7 @@ pub fn backend_name(backend: Backend) -> &'static str {
 
 /// The backend reads of `reader` run on.
 pub fn reader_backend(reader: Reader<'_>) -> Backend {
-    let of = |db: DbBackend| match db {
-        DbBackend::Postgres => Backend::Postgres,
-        DbBackend::MySql => Backend::MySql,
-        _ => Backend::Sqlite,
-    };
+    let of = crate::fair::translator_backend;
     match reader {
         Reader::Sqlx(db) => of(db.get_database_backend()),
         Reader::Txn(tx) => of(tx.get_database_backend()),
