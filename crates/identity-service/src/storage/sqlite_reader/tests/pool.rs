@@ -80,18 +80,23 @@ async fn a_caller_waiting_too_long_times_out() {
     let readers = Arc::new(
         SqliteReaders::open_with_timeout(&file.0, 1, std::time::Duration::from_millis(50)).unwrap(),
     );
+    // The slow job tells when it runs: the waiter queues only then, so a
+    // reader thread that starts late on a loaded machine cannot let the
+    // waiter through (or time the slow job out) and make the test flaky.
+    let (started, running) = tokio::sync::oneshot::channel::<()>();
     let slow = {
         let readers = readers.clone();
         tokio::spawn(async move {
             readers
-                .run(|_| {
+                .run(move |_| {
+                    let _ = started.send(());
                     std::thread::sleep(std::time::Duration::from_millis(200));
                     Ok(1)
                 })
                 .await
         })
     };
-    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    running.await.expect("the slow job ran");
     let waiting = readers.run(|_| Ok(2)).await;
     assert!(
         matches!(waiting, Err(ReaderError::Timeout(_))),
