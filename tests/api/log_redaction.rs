@@ -165,8 +165,23 @@ async fn tokens_secrets_and_invitation_paths_stay_out_of_debug_logs() {
         .await
         .expect("POST /connect/token");
 
-    // Let the last lines reach the file, then stop the server.
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // Let the last lines reach the file, then stop the server: a request
+    // for a marker path comes after every request above, so once its line
+    // is in the file, theirs are too (polled, not a fixed wait).
+    let marker = "log-flush-marker";
+    let _ = http
+        .get(format!("{address}/{marker}"))
+        .send()
+        .await
+        .expect("GET the marker");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !std::fs::read_to_string(&log_path).is_ok_and(|l| l.contains(marker)) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the marker request never reached the log"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     server.kill();
     let logged = std::fs::read_to_string(&log_path).expect("read the log");
     assert!(
