@@ -29,7 +29,7 @@ impl Chosen {
         let sqlite_file = db::sqlite_reader_file(url).map(|file| absolute(&file));
         let description = match &sqlite_file {
             Some(file) => format!("SQLite {}", file.display()),
-            None => redact(url),
+            None => db::redact(url),
         };
         let origin = match &loaded.database_origin {
             DatabaseOrigin::Environment => "DATABASE_URL".to_owned(),
@@ -40,7 +40,7 @@ impl Chosen {
             description,
             origin,
             sqlite_file,
-            read: loaded.settings.database_read_url.as_deref().map(redact),
+            read: loaded.settings.database_read_url.as_deref().map(db::redact),
             default: loaded.database_origin == DatabaseOrigin::Default,
             config_file: loaded.config_file.clone(),
         }
@@ -91,62 +91,4 @@ impl Chosen {
 /// removed (symbolic links are not resolved; the file need not exist).
 fn absolute(path: &Path) -> PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| path.to_owned())
-}
-
-/// The URL with its password (in the user info or a `password` query
-/// parameter) replaced by `***` (as in the connection errors of `storage::db`); an unparsable URL shows its scheme
-/// only.
-pub fn redact(url: &str) -> String {
-    const MASK: &str = "***";
-    let Ok(mut parsed) = url::Url::parse(url) else {
-        let scheme = url.split_once(':').map_or("database", |(scheme, _)| scheme);
-        return format!("{scheme}://(unparsable URL not shown)");
-    };
-    if parsed.password().is_some() {
-        let _ = parsed.set_password(Some(MASK));
-    }
-    let secret = |key: &str| {
-        matches!(
-            key.to_ascii_lowercase().as_str(),
-            "password" | "sslpassword" | "pass" | "pwd"
-        )
-    };
-    if parsed.query_pairs().any(|(key, _)| secret(&key)) {
-        let pairs: Vec<(String, String)> = parsed
-            .query_pairs()
-            .map(|(key, value)| {
-                let value = if secret(&key) {
-                    MASK.to_owned()
-                } else {
-                    value.into_owned()
-                };
-                (key.into_owned(), value)
-            })
-            .collect();
-        parsed.query_pairs_mut().clear().extend_pairs(pairs);
-    }
-    parsed.to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn passwords_are_redacted() {
-        assert_eq!(
-            redact("postgres://app:s3cret@db.example.com:5432/ids"),
-            "postgres://app:***@db.example.com:5432/ids"
-        );
-        assert_eq!(
-            redact("mysql://root@127.0.0.1:3306/test"),
-            "mysql://root@127.0.0.1:3306/test"
-        );
-        let url = redact("postgres://db/ids?user=app&password=s3cret&sslmode=require");
-        assert!(!url.contains("s3cret"), "{url}");
-        assert!(url.contains("sslmode=require") && url.contains("password=***"));
-        let url = redact("postgres://app:s3cret@[bad");
-        assert!(!url.contains("s3cret"), "{url}");
-        assert!(url.starts_with("postgres://"), "{url}");
-    }
 }

@@ -56,6 +56,18 @@ impl Settings {
         if let Some(v) = env("APP_MAX_PICTURE_BYTES") {
             self.max_picture_bytes = parse_env("APP_MAX_PICTURE_BYTES", &v)?;
         }
+        if let Some(v) = env("APP_DEMO_USERS") {
+            self.demo_users = parse_env("APP_DEMO_USERS", &v)?;
+        }
+        if let Some(v) = env("APP_MAX_QUERY_LENGTH") {
+            self.max_query_length = parse_env("APP_MAX_QUERY_LENGTH", &v)?;
+        }
+        if let Some(v) = env("APP_MAX_JSON_BYTES") {
+            self.max_json_bytes = parse_env("APP_MAX_JSON_BYTES", &v)?;
+        }
+        if let Some(v) = env("APP_SHUTDOWN_TIMEOUT_SECONDS") {
+            self.shutdown_timeout_seconds = parse_env("APP_SHUTDOWN_TIMEOUT_SECONDS", &v)?;
+        }
         if let Some(v) = env("APP_DEMO") {
             self.demo = parse_bool("APP_DEMO", &v)?;
         }

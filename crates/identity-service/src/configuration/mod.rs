@@ -104,7 +104,8 @@ pub struct Settings {
     /// Seed demo data when `serve` finds an empty database (`APP_DEMO`,
     /// `--no-demo`). Default true.
     pub demo: bool,
-    /// Number of users the demo seeding creates. Default 1000.
+    /// Number of users the demo seeding creates (`APP_DEMO_USERS`).
+    /// Default 1000.
     pub demo_users: usize,
     /// Base64 key used to sign tokens and skiptokens (`APP_SIGNING_KEY`).
     /// Unset: a key is generated on first start and kept in the database so
@@ -230,13 +231,16 @@ pub struct Settings {
     /// Empty (the default): no CORS headers, cross-origin browser calls are
     /// refused by the browser.
     pub cors_origins: Vec<String>,
-    /// Longest accepted query string in bytes (414 above). Default 8192.
+    /// Longest accepted query string in bytes (`APP_MAX_QUERY_LENGTH`;
+    /// 414 above). Default 8192.
     pub max_query_length: usize,
     /// Largest accepted JSON body for requests without a picture, in
-    /// bytes. Bodies that may carry a picture get room for the base64 form
-    /// of `max_picture_bytes` on top. Default 64 KiB.
+    /// bytes (`APP_MAX_JSON_BYTES`). Bodies that may carry a picture get
+    /// room for the base64 form of `max_picture_bytes` on top. Default
+    /// 64 KiB.
     pub max_json_bytes: usize,
-    /// Seconds to let in-flight requests finish on shutdown. Default 30.
+    /// Seconds to let in-flight requests finish on shutdown
+    /// (`APP_SHUTDOWN_TIMEOUT_SECONDS`). Default 30.
     pub shutdown_timeout_seconds: u64,
     /// For tests (`APP_DEBUG_READ_STATS`): every response carries
     /// `X-Read-Parses` and `X-Read-Statements`, the number of query-string

@@ -38,6 +38,29 @@ fn file_then_env_override() {
 }
 
 #[test]
+fn every_limit_has_its_variable() {
+    let s = Settings::from_sources(
+        Some("max_json_bytes = 1\nmax_query_length = 2\n"),
+        env(&[
+            ("APP_DEMO_USERS", "7"),
+            ("APP_MAX_QUERY_LENGTH", "100"),
+            ("APP_MAX_JSON_BYTES", "2048"),
+            ("APP_SHUTDOWN_TIMEOUT_SECONDS", "3"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            s.demo_users,
+            s.max_query_length,
+            s.max_json_bytes,
+            s.shutdown_timeout_seconds
+        ),
+        (7, 100, 2048, 3)
+    );
+}
+
+#[test]
 fn sqlite_readers_from_file_and_env() {
     assert!(Settings::default().sqlite_readers >= 1);
     let s = Settings::from_sources(Some("sqlite_readers = 3\n"), env(&[])).unwrap();
@@ -98,6 +121,7 @@ fn compression_and_cors_settings() {
 fn bad_values_are_errors() {
     assert!(Settings::from_sources(None, env(&[("APP_DEMO", "maybe")])).is_err());
     assert!(Settings::from_sources(None, env(&[("APP_MAX_PICTURE_BYTES", "-1")])).is_err());
+    assert!(Settings::from_sources(None, env(&[("APP_MAX_JSON_BYTES", "lots")])).is_err());
     assert!(Settings::from_sources(Some("nope = 1"), env(&[])).is_err());
     assert!(Settings::from_sources(None, env(&[("APP_PUBLIC_URL", "ftp://x")])).is_err());
     assert!(Settings::from_sources(None, env(&[("APP_TRUSTED_PROXIES", "10/8")])).is_err());

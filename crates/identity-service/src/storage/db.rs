@@ -223,18 +223,39 @@ fn create_parent_dir(file: &std::path::Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The URL without its password, for messages.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let creds = &url[scheme_end + 3..at];
-            match creds.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
+/// The URL with its password (in the user info or a `password` query
+/// parameter) replaced by `***` for messages (connection errors, the CLI's
+/// database line); an unparsable URL shows its scheme only.
+pub fn redact(url: &str) -> String {
+    const MASK: &str = "***";
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        let scheme = url.split_once(':').map_or("database", |(scheme, _)| scheme);
+        return format!("{scheme}://(unparsable URL not shown)");
+    };
+    if parsed.password().is_some() {
+        let _ = parsed.set_password(Some(MASK));
     }
+    let secret = |key: &str| {
+        matches!(
+            key.to_ascii_lowercase().as_str(),
+            "password" | "sslpassword" | "pass" | "pwd"
+        )
+    };
+    if parsed.query_pairs().any(|(key, _)| secret(&key)) {
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(key, value)| {
+                let value = if secret(&key) {
+                    MASK.to_owned()
+                } else {
+                    value.into_owned()
+                };
+                (key.into_owned(), value)
+            })
+            .collect();
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    parsed.to_string()
 }
 
 /// Logs a warning when a PostgreSQL database's `LC_CTYPE` is not UTF-8:
@@ -503,8 +524,22 @@ mod tests {
     }
 
     #[test]
-    fn redacts_passwords() {
-        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact("postgres://app:s3cret@db.example.com:5432/ids"),
+            "postgres://app:***@db.example.com:5432/ids"
+        );
+        assert_eq!(
+            redact("mysql://root@127.0.0.1:3306/test"),
+            "mysql://root@127.0.0.1:3306/test"
+        );
+        let url = redact("postgres://db/ids?user=app&password=s3cret&sslmode=require");
+        assert!(!url.contains("s3cret"), "{url}");
+        assert!(url.contains("sslmode=require") && url.contains("password=***"));
+        let url = redact("postgres://app:s3cret@[bad");
+        assert!(!url.contains("s3cret"), "{url}");
+        assert!(url.starts_with("postgres://"), "{url}");
         assert_eq!(redact("sqlite://x.db"), "sqlite://x.db");
+        assert_eq!(redact("sqlite::memory:"), "sqlite::memory:");
     }
 }
