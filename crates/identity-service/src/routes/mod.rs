@@ -334,10 +334,18 @@ fn canonical<'a>(segment: &str, words: &[&'a str]) -> Option<&'a str> {
 /// The path with its literal segments in canonical case, or `None` when it
 /// is already canonical (or not one of ours).
 pub fn canonical_path(path: &str) -> Option<String> {
-    let mut segments: Vec<&str> = path.split('/').collect();
+    // Only segments 1 to 8 are ever changed: the rest of the path stays one
+    // piece, and the pieces live on the stack (this runs on every request).
+    let mut pieces = [""; 10];
+    let mut count = 0;
+    for (slot, piece) in pieces.iter_mut().zip(path.splitn(10, '/')) {
+        *slot = piece;
+        count += 1;
+    }
     // segments[0] is the empty string before the leading '/'.
+    let segments = &mut pieces[..count];
     let mut changed = false;
-    let mut fix = |segments: &mut Vec<&str>, index: usize, words: &[&'static str]| {
+    let mut fix = |segments: &mut [&str], index: usize, words: &[&'static str]| {
         if let Some(seg) = segments.get(index).copied()
             && let Some(word) = canonical(seg, words)
         {
@@ -346,7 +354,7 @@ pub fn canonical_path(path: &str) -> Option<String> {
         }
     };
     fix(
-        &mut segments,
+        segments,
         1,
         &[
             "api",
@@ -359,11 +367,11 @@ pub fn canonical_path(path: &str) -> Option<String> {
         ],
     );
     if segments.get(1) == Some(&"connect") {
-        fix(&mut segments, 2, &["token"]);
+        fix(segments, 2, &["token"]);
     }
     if segments.get(1) == Some(&"api") {
         fix(
-            &mut segments,
+            segments,
             4,
             &["identity", "odata", explain::EXPLAIN, explain::VALIDATE],
         );
@@ -371,31 +379,27 @@ pub fn canonical_path(path: &str) -> Option<String> {
             segments.get(4).copied(),
             Some(explain::EXPLAIN | explain::VALIDATE)
         ) {
-            fix(&mut segments, 5, &["identity"]);
+            fix(segments, 5, &["identity"]);
         }
         if segments.get(4) == Some(&"identity") {
-            fix(
-                &mut segments,
-                5,
-                &["users", "roles", "groups", "invitations"],
-            );
+            fix(segments, 5, &["users", "roles", "groups", "invitations"]);
             match segments.get(5).copied() {
                 Some("users") => {
-                    fix(&mut segments, 6, &["odata", "sendInvitation"]);
-                    fix(&mut segments, 7, USER_ATTRIBUTES);
+                    fix(segments, 6, &["odata", "sendInvitation"]);
+                    fix(segments, 7, USER_ATTRIBUTES);
                     if matches!(segments.get(7).copied(), Some("roles" | "groups")) {
-                        fix(&mut segments, 8, MEMBERSHIP_OPERATIONS);
+                        fix(segments, 8, MEMBERSHIP_OPERATIONS);
                     }
                 }
                 Some("roles") => {
-                    fix(&mut segments, 6, &["odata"]);
-                    fix(&mut segments, 7, roles::SETTABLE);
+                    fix(segments, 6, &["odata"]);
+                    fix(segments, 7, roles::SETTABLE);
                 }
                 Some("groups") => {
-                    fix(&mut segments, 6, &["odata"]);
-                    fix(&mut segments, 7, groups::SETTABLE);
+                    fix(segments, 6, &["odata"]);
+                    fix(segments, 7, groups::SETTABLE);
                 }
-                Some("invitations") => fix(&mut segments, 7, &["accept"]),
+                Some("invitations") => fix(segments, 7, &["accept"]),
                 _ => {}
             }
         }
@@ -436,5 +440,12 @@ mod tests {
         assert_eq!(canonical_path("/api/t/o/identity/users/Name"), None);
         assert_eq!(canonical_path("/api/t/o/odata/Users"), None);
         assert_eq!(canonical_path("/api/t/o/identity/users/a/picture"), None);
+        // Past the segments that are ever fixed, the rest is kept as it is.
+        assert_eq!(
+            canonical_path("/API/t/o/identity/users/a/roles/add/x/Y/z").as_deref(),
+            Some("/api/t/o/identity/users/a/roles/add/x/Y/z")
+        );
+        assert_eq!(canonical_path(""), None);
+        assert_eq!(canonical_path("/"), None);
     }
 }
