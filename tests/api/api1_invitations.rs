@@ -186,6 +186,9 @@ async fn an_expired_invitation_is_410_and_the_sweep_marks_the_user() {
     }
     let after = app.get_user(&swept).await;
     assert_eq!(after["status"], 4);
+    // No client marked it: the workflow did (the invite was the client's).
+    assert_eq!(after["modifiedBy"], "invitation");
+    assert_eq!(after["createdBy"], json!(app.client_id));
     let again = invitations::sweep_expired(&db).await.expect("sweep");
     if own_database {
         assert_eq!(again, 0, "idempotent");

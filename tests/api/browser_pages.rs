@@ -290,6 +290,10 @@ async fn the_invitation_page_shows_the_invitation_escaped_and_its_button_accepts
     assert!(!page.contains("<b>"), "{page}");
     assert!(page.contains("ana@example.com"), "{page}");
     assert!(
+        page.contains(&format!("<dt>Invited by</dt><dd>{}</dd>", app.client_id)),
+        "the inviting client: {page}"
+    );
+    assert!(
         page.contains(&format!("<strong>{}</strong>", app.tenant)),
         "{page}"
     );
@@ -431,6 +435,10 @@ async fn an_expired_invitation_page_says_so_and_changes_nothing() {
     .await;
     assert!(page.contains("expired"), "{page}");
     assert!(page.contains("Late &lt;Lu&gt;"), "{page}");
+    assert!(
+        page.contains(&format!("(<strong>{}</strong>)", app.client_id)),
+        "the inviting client: {page}"
+    );
     assert!(!page.contains("id=\"accept\""), "no button: {page}");
     // Other tests' sweepers share a server database.
     if test_backend() == TestBackend::Sqlite {
@@ -458,4 +466,77 @@ async fn the_button_works_with_cors_on_for_other_origins() {
         json_of(accepted, StatusCode::OK).await,
         json!({"id": id, "status": 1})
     );
+}
+
+#[tokio::test]
+async fn the_page_names_the_client_of_the_latest_invitation_escaped() {
+    let app = spawn_app().await;
+    let (b_id, _, b) = app
+        .client_for(&app.tenant, "main", "identity.read identity.write")
+        .await;
+    invite(&app, json!({"email": "cy@example.com"})).await;
+    // Re-invited by another client: the new link names that one.
+    let response = b
+        .post(app.url("users/sendInvitation"))
+        .json(&json!({"email": "cy@example.com"}))
+        .send()
+        .await
+        .expect("POST sendInvitation");
+    assert_eq!(response.status(), StatusCode::OK);
+    let url = newest_accept_url(&app);
+    let page = html_page(
+        app.anonymous.get(&url).send().await.expect("GET"),
+        StatusCode::OK,
+    )
+    .await;
+    assert!(
+        page.contains(&format!("<dt>Invited by</dt><dd>{b_id}</dd>")),
+        "{page}"
+    );
+    assert!(!page.contains(&app.client_id), "{page}");
+    // The stored value is written as text, whatever it holds (an
+    // invitation of an older version has none: "an unknown client").
+    let token = url
+        .trim_end_matches("/accept")
+        .rsplit('/')
+        .next()
+        .expect("token");
+    let hash = identity_service::storage::invitations::hash_token(token);
+    for (stored, shown) in [
+        (
+            Some("<i>x</i> & \"y\""),
+            "&lt;i&gt;x&lt;/i&gt; &amp; &quot;y&quot;",
+        ),
+        (None, "an unknown client"),
+    ] {
+        set_invited_by(&app, &hash, stored).await;
+        let page = html_page(
+            app.anonymous.get(&url).send().await.expect("GET"),
+            StatusCode::OK,
+        )
+        .await;
+        assert!(
+            page.contains(&format!("<dt>Invited by</dt><dd>{shown}</dd>")),
+            "{page}"
+        );
+        assert!(!page.contains("<i>x"), "{page}");
+    }
+}
+
+/// Overwrites `invitations.created_by` of the invitation with token hash
+/// `hash`.
+async fn set_invited_by(app: &TestApp, hash: &str, value: Option<&str>) {
+    use identity_service::storage::entities::invitations;
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let updated = invitations::Entity::update_many()
+        .col_expr(
+            invitations::Column::CreatedBy,
+            Expr::value(value.map(str::to_owned)),
+        )
+        .filter(invitations::Column::TokenHash.eq(hash))
+        .exec(&app.pool)
+        .await
+        .expect("UPDATE invitations");
+    assert_eq!(updated.rows_affected, 1);
 }

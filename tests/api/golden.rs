@@ -40,6 +40,8 @@
 //! - RFC 3339 timestamps the test did not set (`createdOn`, `modifiedOn`)
 //!   by `<ts>`; the `lastLogin` values set here stay as they are;
 //! - `127.0.0.1:<port>` by `<host>`;
+//! - the id of the (random) client that wrote the data, the records'
+//!   `createdBy` and `modifiedBy`, by `<client>`;
 //! - the value of `$skiptoken=` (signed with a per-database key) by `<token>`.
 //!
 //! The data is the same, byte for byte, on SQLite, PostgreSQL and MariaDB
@@ -81,6 +83,8 @@ struct Golden {
     http: reqwest::Client,
     /// `127.0.0.1:PORT`
     host: String,
+    /// The id of the client `http` authenticates as (`createdBy`).
+    client_id: String,
     /// UUIDs in order of first appearance: `ids[0]` is `<id1>`.
     ids: Vec<String>,
 }
@@ -147,6 +151,7 @@ impl Golden {
     /// run-dependent parts replaced, end marker.
     fn render(&mut self, answer: &Answer) -> String {
         let body = answer.body.replace(&self.host, "<host>");
+        let body = body.replace(&format!("\"{}\"", self.client_id), "\"<client>\"");
         let body = replace_skiptokens(&body);
         let body = self.replace_uuids(&body);
         let body = replace_timestamps(&body);
@@ -353,7 +358,9 @@ async fn seed(g: &mut Golden) -> (String, String) {
 #[tokio::test]
 async fn golden_answers() {
     let app = spawn_app().await;
-    let http = app.tenant_client(TENANT, ORG).await;
+    let (client_id, _, http) = app
+        .client_for(TENANT, ORG, "identity.read identity.write")
+        .await;
     let host = app
         .address
         .strip_prefix("http://")
@@ -363,6 +370,7 @@ async fn golden_answers() {
         app,
         http,
         host,
+        client_id,
         ids: Vec::new(),
     };
     let (ana, chloe) = seed(&mut g).await;

@@ -224,6 +224,25 @@ async fn import_loads_the_generated_files_and_refuses_a_second_run() {
     )
     .await;
     assert_eq!(admin["description"], "Administrator");
+    // No client wrote the rows: the import's marker is their author.
+    assert_eq!(
+        (&admin["createdBy"], &admin["modifiedBy"]),
+        (&json!("import"), &json!("import"))
+    );
+    for set in ["users", "roles", "groups"] {
+        assert_eq!(
+            count(
+                &imp,
+                &format!(
+                    "{base}/{set}/odata?$count=true&$top=1\
+                     &$filter=createdBy%20eq%20'import'%20and%20modifiedBy%20eq%20'import'"
+                )
+            )
+            .await,
+            if set == "roles" { 20 } else { 50 },
+            "{set}"
+        );
+    }
     assert_eq!(
         (
             &admin["isAdministration"],
@@ -383,6 +402,27 @@ async fn demo_seeds_the_demo_tenant_from_the_cli_and_on_an_empty_database() {
         count(&demo, &format!("{base}/users/odata?$count=true&$top=1")).await,
         40
     );
+    // The demo data's author is the demo's marker.
+    for set in ["users", "roles", "groups"] {
+        assert_eq!(
+            count(
+                &demo,
+                &format!(
+                    "{base}/{set}/odata?$count=true&$top=1\
+                     &$filter=createdBy%20ne%20'demo'%20or%20modifiedBy%20ne%20'demo'"
+                )
+            )
+            .await,
+            0,
+            "{set}"
+        );
+    }
+    let first = json_of(
+        get(&demo, &format!("{base}/users/odata?$top=1")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(first["items"][0]["createdBy"], "demo", "{first}");
     assert_eq!(
         count(&demo, &format!("{base}/roles/odata?$count=true&$top=1")).await,
         20
@@ -533,4 +573,45 @@ fn generate_refuses_bad_arguments_with_a_message() {
     ] {
         assert!(help.contains(line), "{line} missing from:\n{help}");
     }
+}
+
+#[tokio::test]
+async fn an_import_of_links_marks_the_existing_users_it_changes() {
+    let app = spawn_app().await;
+    let user = app
+        .create_user(json!({"userKey": "kim", "name": "Kim", "isTechnician": false}))
+        .await;
+    let role = app.create_role(json!({"roleKey": "crew"})).await;
+    let dir = temp_dir();
+    std::fs::write(
+        dir.join(USER_ROLES),
+        format!("user_ID,role_ID\n{user},{role}\n"),
+    )
+    .expect("write the links file");
+    let out = cli(
+        &app.db_url,
+        &[
+            "import",
+            "--tenant",
+            &app.tenant,
+            "--org",
+            "main",
+            dir.to_str().expect("utf-8 path"),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "import failed: {}\n{}",
+        text(&out.stderr),
+        text(&out.stdout)
+    );
+    let kim = app.get_user("kim").await;
+    assert_eq!(kim["roles"], json!(["crew"]));
+    assert_eq!(
+        (&kim["createdBy"], &kim["modifiedBy"], &kim["version"]),
+        (&json!(app.client_id), &json!("import"), &json!(2))
+    );
+    // The role itself did not change.
+    let crew = json_of(app.get("roles/crew").await, StatusCode::OK).await;
+    assert_eq!(crew["modifiedBy"], json!(app.client_id));
 }

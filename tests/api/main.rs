@@ -80,3 +80,4 @@ mod products_service;
 mod query_cost;
 mod query_overflow;
 mod query_strings;
+mod record_authors;

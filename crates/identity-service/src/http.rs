@@ -28,6 +28,17 @@ pub fn base_url(req: &HttpRequest, state: &AppState) -> String {
     )
 }
 
+/// The author of a write request: the client the guard authenticated
+/// (its [`crate::auth::Principal`] in the request extensions). 500 on a
+/// route without the guard, which is a bug of the routing, not of the
+/// request.
+pub fn actor(req: &HttpRequest) -> Result<crate::domain::Actor, ApiError> {
+    req.extensions()
+        .get::<Arc<crate::auth::Principal>>()
+        .map(|principal| principal.actor())
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no principal on a guarded route")))
+}
+
 /// The read context of API 1 for this request.
 pub fn read_context(req: &HttpRequest, state: &AppState) -> ReadContext {
     ReadContext {

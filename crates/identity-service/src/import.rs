@@ -28,7 +28,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use uuid::Uuid;
 
-use crate::domain::TenantKey;
+use crate::domain::{Actor, TenantKey};
 use crate::storage::counters::Counted;
 use crate::storage::tenants;
 
@@ -356,7 +356,7 @@ pub async fn run(
     let stamp = bulk::Stamp {
         tenant_id,
         now: crate::domain::now(),
-        by: Some("import".to_owned()),
+        by: Actor::IMPORT,
     };
     spinner.finish_and_clear();
     let mut files = Vec::new();
@@ -430,12 +430,12 @@ pub(crate) async fn write_dataset<C: ConnectionTrait>(
     db: &C,
     tenant_id: Uuid,
     data: &Dataset,
-    by: &str,
+    by: &Actor,
 ) -> Result<(), sea_orm::DbErr> {
     let stamp = bulk::Stamp {
         tenant_id,
         now: crate::domain::now(),
-        by: Some(by.to_owned()),
+        by: by.clone(),
     };
     let quiet = ProgressBar::hidden();
     bulk::insert_roles(db, &stamp, &data.roles, &quiet).await?;

@@ -4,7 +4,9 @@
 //! later ones add the indexes `tests/api/explain.rs` asked for and, on
 //! MariaDB/MySQL, put the model's string columns in a code-point collation
 //! (`utf8mb4_nopad_bin`) those indexes can serve OData's order with; the
-//! eighth adds the per-tenant row counters behind unfiltered `$count`. The
+//! eighth adds the per-tenant row counters behind unfiltered `$count`, the
+//! ninth the change log of delta links, the tenth the issuer of an invitation
+//! (`invitations.created_by`). The
 //! column types are chosen to work on SQLite, PostgreSQL and MariaDB/MySQL alike:
 //! UUIDs use `uuid` (16-byte binary on MySQL, native on PostgreSQL, a blob
 //! value on SQLite), timestamps `timestamp with time zone`, every indexed
@@ -29,6 +31,7 @@ mod m20261130_000006_tenant_order_indexes;
 mod m20261130_000007_sqlite_order_indexes;
 mod m20261201_000008_entity_counts;
 mod m20261205_000009_change_log;
+mod m20261206_000010_invitation_creator;
 
 /// Every migration of the service, in order.
 pub struct Migrator;
@@ -46,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000007_sqlite_order_indexes::Migration),
             Box::new(m20261201_000008_entity_counts::Migration),
             Box::new(m20261205_000009_change_log::Migration),
+            Box::new(m20261206_000010_invitation_creator::Migration),
         ]
     }
 }

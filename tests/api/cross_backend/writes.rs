@@ -200,7 +200,7 @@ fn fill_value(value: &Value, ids: &BTreeMap<String, String>) -> Value {
     }
 }
 
-/// Ids back to their labels, the server's address to a placeholder, and
+/// Ids (and the client id) back to their labels, the server's address to a placeholder, and
 /// the timestamps the runs set (`createdOn`, `modifiedOn`) left out.
 fn label_value(value: &Value, ids: &BTreeMap<String, String>, address: &str) -> Value {
     match value {
@@ -230,6 +230,8 @@ pub async fn run(db_url: &str) -> Vec<(StatusCode, Option<String>, Value)> {
     let app: TestApp = spawn_app_with(move |s| s.database_url = url).await;
     let root = format!("{}/api/{}/main/odata", app.address, app.tenant);
     let mut ids: BTreeMap<String, String> = BTreeMap::new();
+    // The (random) client id, the records' `createdBy`/`modifiedBy`.
+    ids.insert("<client>".to_owned(), app.client_id.clone());
     let mut answers = Vec::new();
     for step in script() {
         let mut request = app.client.request(

@@ -41,6 +41,11 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// The author of the writes this principal makes: its client id.
+    pub fn actor(&self) -> crate::domain::Actor {
+        crate::domain::Actor::client(self.client_id.clone())
+    }
+
     /// Whether the principal may act on the tenant+org of a request path;
     /// keys compare case-insensitively, as the tenant lookup does.
     pub fn matches_tenant(&self, tenant: &str, org: &str) -> bool {

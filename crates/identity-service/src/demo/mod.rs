@@ -151,7 +151,7 @@ async fn seed(db: &DatabaseConnection, user_count: usize) -> anyhow::Result<Demo
             "the tenant {DEMO_TENANT}/{DEMO_ORG} already has {existing} users; demo data is only seeded into an empty tenant"
         );
     }
-    write_dataset(&txn, tenant_id, &data, "demo")
+    write_dataset(&txn, tenant_id, &data, &crate::domain::Actor::DEMO)
         .await
         .context("writing the demo data")?;
     txn.commit().await?;

@@ -2,6 +2,7 @@
 //! is built only by a `parse` that returns a [`DomainError`], so holding one
 //! means the value is valid. No I/O here.
 
+mod actor;
 mod culture;
 mod email;
 mod key;
@@ -13,6 +14,7 @@ mod tenant_key;
 mod time;
 mod user_name;
 
+pub use actor::Actor;
 pub use culture::Culture;
 pub use email::Email;
 pub use key::EntityKey;

@@ -59,7 +59,11 @@ async fn below_root(
     match *req.method() {
         Method::GET => Box::pin(dispatch(req, state, scope)).await,
         Method::POST | Method::PATCH | Method::PUT | Method::DELETE => {
-            Box::pin(super::writes::write(&req, &state, &scope, payload, None)).await
+            let actor = crate::http::actor(&req)?;
+            Box::pin(super::writes::write(
+                &req, &state, &scope, &actor, payload, None,
+            ))
+            .await
         }
         _ => Err(ApiError::MethodNotAllowed {
             method: req.method().to_string(),

@@ -23,7 +23,7 @@ use super::routes::{
     Feed, entity_not_found, feed_context, kind_of, no_set, reject_options, single,
 };
 use super::write_body::{EntityBody, bind_ids, entity_id, split, target_of};
-use crate::domain::{Culture, NewGroup, NewRole, NewUser};
+use crate::domain::{Actor, Culture, NewGroup, NewRole, NewUser};
 use crate::error::ApiError;
 use crate::etag::Precondition;
 use crate::odata::{self, EntityKind};
@@ -53,11 +53,14 @@ macro_rules! on_writer {
 }
 
 /// Every POST, PATCH, PUT and DELETE under the service root.
-/// `txn`: the caller's transaction of a `$batch` change set.
+/// `actor`: the authenticated client (the outer request's inside a
+/// `$batch`), recorded as `createdBy`/`modifiedBy`. `txn`: the caller's
+/// transaction of a `$batch` change set.
 pub(super) async fn write(
     req: &HttpRequest,
     state: &AppState,
     scope: &TenantScope,
+    actor: &Actor,
     payload: web::Payload,
     txn: Option<&crate::storage::ChangeSet>,
 ) -> Result<HttpResponse, ApiError> {
@@ -80,15 +83,15 @@ pub(super) async fn write(
     let method = req.method().clone();
     match (method, target, is_ref) {
         (Method::POST, Target::Collection { set, count: false }, false) => {
-            create(&feed, set, payload).await
+            create(&feed, actor, set, payload).await
         }
         (Method::PATCH, Target::Entity { set, id }, false) => {
-            update(&feed, set, id, payload, false).await
+            update(&feed, actor, set, id, payload, false).await
         }
         (Method::PUT, Target::Entity { set, id }, false) => {
-            update(&feed, set, id, payload, true).await
+            update(&feed, actor, set, id, payload, true).await
         }
-        (Method::DELETE, Target::Entity { set, id }, false) => delete(&feed, set, id).await,
+        (Method::DELETE, Target::Entity { set, id }, false) => delete(&feed, actor, set, id).await,
         (
             Method::POST,
             Target::Related {
@@ -100,7 +103,7 @@ pub(super) async fn write(
             true,
         ) => {
             let kind = membership(set, navigation)?;
-            add_link(&feed, set, id, navigation, kind, payload).await
+            add_link(&feed, actor, set, id, navigation, kind, payload).await
         }
         (
             Method::DELETE,
@@ -113,7 +116,7 @@ pub(super) async fn write(
             true,
         ) => {
             let kind = membership(set, navigation)?;
-            remove_link(&feed, id, kind, related_id).await
+            remove_link(&feed, actor, id, kind, related_id).await
         }
         (Method::DELETE, Target::Related { count: false, .. }, true) => {
             Err(ApiError::NotImplemented {
@@ -248,6 +251,7 @@ fn no_binds(body: &EntityBody, what: &str) -> Result<(), ApiError> {
 /// (`Prefer: return=minimal`: 204 with `Location` and `OData-EntityId`).
 async fn create(
     feed: &Feed<'_>,
+    actor: &Actor,
     set: &'static EntitySet,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
@@ -271,6 +275,7 @@ async fn create(
             on_writer!(feed, |db| users::create(
                 db,
                 feed.scope,
+                actor,
                 user,
                 Reference::Ids,
                 None
@@ -282,6 +287,7 @@ async fn create(
             on_writer!(feed, |db| catalog::create::<Roles>(
                 db,
                 feed.scope,
+                actor,
                 NewRole::from_json(&object(body.properties))?,
             )
             .await)?
@@ -291,6 +297,7 @@ async fn create(
             on_writer!(feed, |db| catalog::create::<Groups>(
                 db,
                 feed.scope,
+                actor,
                 NewGroup::from_json(&object(body.properties))?,
             )
             .await)?
@@ -382,6 +389,7 @@ async fn updated(
 /// client may set, the unsent ones to their defaults) of an entity.
 async fn update(
     feed: &Feed<'_>,
+    actor: &Actor,
     set: &'static EntitySet,
     id: Uuid,
     payload: web::Payload,
@@ -405,6 +413,7 @@ async fn update(
             on_writer!(feed, |db| users::update(
                 db,
                 feed.scope,
+                actor,
                 id,
                 changes,
                 &precondition
@@ -416,6 +425,7 @@ async fn update(
             on_writer!(feed, |db| catalog::update::<Roles>(
                 db,
                 feed.scope,
+                actor,
                 id,
                 changes,
                 &precondition
@@ -427,6 +437,7 @@ async fn update(
             on_writer!(feed, |db| catalog::update::<Groups>(
                 db,
                 feed.scope,
+                actor,
                 id,
                 changes,
                 &precondition
@@ -456,7 +467,12 @@ fn catalog_changes<C: CatalogRoutes>(
 }
 
 /// `DELETE Users(id)` (or a role or group): 204, or 404.
-async fn delete(feed: &Feed<'_>, set: &EntitySet, id: Uuid) -> Result<HttpResponse, ApiError> {
+async fn delete(
+    feed: &Feed<'_>,
+    actor: &Actor,
+    set: &EntitySet,
+    id: Uuid,
+) -> Result<HttpResponse, ApiError> {
     reject_options(&feed.options, &[], "a delete")?;
     let kind = kind_of(set).ok_or_else(|| no_set(set))?;
     let precondition = precondition(feed)?;
@@ -468,6 +484,7 @@ async fn delete(feed: &Feed<'_>, set: &EntitySet, id: Uuid) -> Result<HttpRespon
         EntityKind::Role => on_writer!(feed, |db| catalog::delete::<Roles>(
             db,
             feed.scope,
+            actor,
             id,
             &precondition
         )
@@ -475,6 +492,7 @@ async fn delete(feed: &Feed<'_>, set: &EntitySet, id: Uuid) -> Result<HttpRespon
         EntityKind::Group => on_writer!(feed, |db| catalog::delete::<Groups>(
             db,
             feed.scope,
+            actor,
             id,
             &precondition
         )
@@ -499,6 +517,7 @@ fn linked(version: i64) -> HttpResponse {
 /// user's ETag.
 async fn add_link(
     feed: &Feed<'_>,
+    actor: &Actor,
     set: &EntitySet,
     id: Uuid,
     navigation: &Navigation,
@@ -513,6 +532,7 @@ async fn add_link(
     let version = on_writer!(feed, |db| users::change_memberships(
         db,
         feed.scope,
+        actor,
         &id.to_string(),
         kind,
         MembershipOp::Add,
@@ -557,6 +577,7 @@ fn reference(body: &Value, target: &EntitySet, root_path: &str) -> Result<Uuid, 
 /// changes when there is none), `If-Match` compared with the user's ETag.
 async fn remove_link(
     feed: &Feed<'_>,
+    actor: &Actor,
     id: Uuid,
     kind: Membership,
     related_id: Uuid,
@@ -566,6 +587,7 @@ async fn remove_link(
     let version = on_writer!(feed, |db| users::change_memberships(
         db,
         feed.scope,
+        actor,
         &id.to_string(),
         kind,
         MembershipOp::Remove,

@@ -11,6 +11,7 @@ use sea_query::{Alias, Expr, ExprTrait, InsertStatement, Query, Value};
 use uuid::Uuid;
 
 use super::{GroupRow, LinkRow, RoleRow, UserRow};
+use crate::domain::Actor;
 use crate::storage::changes::{self, Op};
 use crate::storage::counters::{self, Counted};
 
@@ -24,7 +25,9 @@ const MAX_ROWS: usize = 2_000;
 pub struct Stamp {
     pub tenant_id: Uuid,
     pub now: DateTime<Utc>,
-    pub by: Option<String>,
+    /// `createdBy` and `modifiedBy` of the rows (`import`, `demo`), and
+    /// `modifiedBy` of the users [`touch_users`] changes.
+    pub by: Actor,
 }
 
 impl Stamp {
@@ -42,9 +45,9 @@ impl Stamp {
         [
             is_active.into(),
             false.into(),
-            self.by.clone().into(),
+            self.by.as_str().into(),
             self.now.into(),
-            self.by.clone().into(),
+            self.by.as_str().into(),
             self.now.into(),
             1i32.into(),
         ]
@@ -282,7 +285,7 @@ pub async fn insert_links<C: ConnectionTrait>(
 }
 
 /// Bumps `version` and `modified_on` of the tenant's users `ids` (who got
-/// new memberships from an import: a change of theirs), in the caller's
+/// new memberships from an import: a change of theirs, by `stamp.by`), in the caller's
 /// transaction, at most [`MAX_ROWS`] ids a statement.
 pub async fn touch_users<C: ConnectionTrait>(
     db: &C,
@@ -297,6 +300,7 @@ pub async fn touch_users<C: ConnectionTrait>(
                 Expr::col(Alias::new("version")).add(1),
             )
             .value(Alias::new("modified_on"), stamp.now)
+            .value(Alias::new("modified_by"), stamp.by.as_str())
             .and_where(Expr::col(Alias::new("tenant_id")).eq(stamp.tenant_id))
             .and_where(Expr::col(Alias::new("id")).is_in(chunk.iter().copied()))
             .to_owned();

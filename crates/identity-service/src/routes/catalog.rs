@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 
 use super::body::read_json;
-use crate::domain::EntityKey;
+use crate::domain::{Actor, EntityKey};
 use crate::error::ApiError;
 use crate::etag::Precondition;
 use crate::odata::EntityKind;
@@ -129,9 +129,10 @@ macro_rules! catalog_routes {
             req: actix_web::HttpRequest,
             state: actix_web::web::Data<$crate::state::AppState>,
             scope: $crate::tenancy::TenantScope,
+            actor: $crate::domain::Actor,
             payload: actix_web::web::Payload,
         ) -> Result<actix_web::HttpResponse, $crate::error::ApiError> {
-            $crate::routes::catalog::create::<$catalog>(req, state, scope, payload).await
+            $crate::routes::catalog::create::<$catalog>(req, state, scope, actor, payload).await
         }
 
         #[utoipa::path(
@@ -145,9 +146,10 @@ macro_rules! catalog_routes {
             req: actix_web::HttpRequest,
             state: actix_web::web::Data<$crate::state::AppState>,
             scope: $crate::tenancy::TenantScope,
+            actor: $crate::domain::Actor,
             path: actix_web::web::Path<(String, String, String)>,
         ) -> Result<actix_web::HttpResponse, $crate::error::ApiError> {
-            $crate::routes::catalog::delete::<$catalog>(req, state, scope, path).await
+            $crate::routes::catalog::delete::<$catalog>(req, state, scope, actor, path).await
         }
 
         #[utoipa::path(
@@ -166,10 +168,11 @@ macro_rules! catalog_routes {
             req: actix_web::HttpRequest,
             state: actix_web::web::Data<$crate::state::AppState>,
             scope: $crate::tenancy::TenantScope,
+            actor: $crate::domain::Actor,
             path: actix_web::web::Path<(String, String, String, String)>,
             payload: actix_web::web::Payload,
         ) -> Result<actix_web::HttpResponse, $crate::error::ApiError> {
-            $crate::routes::catalog::put_attribute::<$catalog>(req, state, scope, path, payload).await
+            $crate::routes::catalog::put_attribute::<$catalog>(req, state, scope, actor, path, payload).await
         }
     };
 }
@@ -234,11 +237,12 @@ pub(super) async fn create<C: CatalogRoutes>(
     req: HttpRequest,
     state: web::Data<AppState>,
     scope: TenantScope,
+    actor: Actor,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let body = read_json(&req, payload, state.settings.max_json_bytes).await?;
     let new = C::parse_new(&body)?;
-    let id = catalog::create::<C>(&state.db, &scope, new).await?;
+    let id = catalog::create::<C>(&state.db, &scope, &actor, new).await?;
     Ok(super::created(&req, &state, &scope, C::SET, id))
 }
 
@@ -246,12 +250,13 @@ pub(super) async fn delete<C: CatalogRoutes>(
     req: HttpRequest,
     state: web::Data<AppState>,
     scope: TenantScope,
+    actor: Actor,
     path: web::Path<(String, String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (_, _, key) = path.into_inner();
     let precondition = Precondition::from_request(&req)?;
     let id = require::<C>(&state, &scope, &key).await?;
-    if catalog::delete::<C>(&state.db, &scope, id, &precondition).await? {
+    if catalog::delete::<C>(&state.db, &scope, &actor, id, &precondition).await? {
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(catalog::not_found::<C>(&key))
@@ -262,6 +267,7 @@ pub(super) async fn put_attribute<C: CatalogRoutes>(
     req: HttpRequest,
     state: web::Data<AppState>,
     scope: TenantScope,
+    actor: Actor,
     path: web::Path<(String, String, String, String)>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
@@ -273,7 +279,8 @@ pub(super) async fn put_attribute<C: CatalogRoutes>(
     let body = read_json(&req, payload, state.settings.max_json_bytes).await?;
     let change = parse_change::<C>(&attr, &body)?;
     let id = require::<C>(&state, &scope, &key).await?;
-    let version = catalog::update::<C>(&state.db, &scope, id, vec![change], &precondition).await?;
+    let version =
+        catalog::update::<C>(&state.db, &scope, &actor, id, vec![change], &precondition).await?;
     Ok(super::written(version))
 }
 

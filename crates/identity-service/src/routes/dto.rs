@@ -173,8 +173,12 @@ pub struct User {
     pub is_active: Option<bool>,
     pub is_system: Option<bool>,
     pub is_deleted: Option<bool>,
+    /// The OAuth client id that created the record (`import`, `demo`: written
+    /// by the import or the demo data)
     pub created_by: Option<String>,
     pub created_on: Option<DateTime<Utc>>,
+    /// The OAuth client id of the last change that moved `version`
+    /// (`import`, `demo`, `invitation`: a change no client made)
     pub modified_by: Option<String>,
     pub modified_on: Option<DateTime<Utc>>,
     /// The record's version (its ETag is this number in quotes)

@@ -72,3 +72,14 @@ pub async fn resolve(state: &AppState, tenant: &str, org: &str) -> Result<Tenant
         }),
     }
 }
+
+/// The author of a write: the client the guard let through
+/// ([`crate::http::actor`]).
+impl FromRequest for crate::domain::Actor {
+    type Error = ApiError;
+    type Future = Ready<Result<crate::domain::Actor, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        ready(crate::http::actor(req))
+    }
+}

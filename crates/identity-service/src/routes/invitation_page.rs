@@ -4,6 +4,11 @@
 //! address, the accept route of [`super::invitations`]. Reading the page
 //! changes nothing.
 //!
+//! The page names who invited: the client id that called
+//! `sendInvitation` (stored with the invitation, `invitations.created_by`;
+//! clients have no other name), escaped like every value, or
+//! [`UNKNOWN_INVITER`] for an invitation issued before it was stored.
+//!
 //! An unknown tenant, an implausible, unknown, used or replaced token all
 //! answer the one 404 page, byte for byte: the page tells nobody which
 //! tenants exist. An expired invitation answers 410 with a page saying so.
@@ -21,6 +26,10 @@ use crate::tenancy::TenantScope;
 const INVITATION: &str = include_str!("../../assets/invitation.html");
 const EXPIRED: &str = include_str!("../../assets/invitation_expired.html");
 const UNKNOWN: &str = include_str!("../../assets/invitation_unknown.html");
+
+/// Who invited, when the invitation does not say (issued before
+/// `invitations.created_by` existed).
+pub const UNKNOWN_INVITER: &str = "an unknown client";
 
 /// Whether `token` can be a token at all (checked before any lookup).
 pub fn plausible_token(token: &str) -> bool {
@@ -60,6 +69,10 @@ pub async fn page(
         ),
         ("user_key", Value::Text(&pending.user_key)),
         ("expires", Value::Text(&expires)),
+        (
+            "invited_by",
+            Value::Text(pending.invited_by.as_deref().unwrap_or(UNKNOWN_INVITER)),
+        ),
     ];
     let (status, template) = if pending.expired {
         (StatusCode::GONE, EXPIRED)
@@ -99,6 +112,7 @@ mod tests {
                     ("email", Value::Text("e")),
                     ("user_key", Value::Text("k")),
                     ("expires", Value::Text("x")),
+                    ("invited_by", Value::Text("c")),
                 ],
             );
             assert!(!page.contains("{{"), "{page}");

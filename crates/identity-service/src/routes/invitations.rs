@@ -19,7 +19,7 @@ use super::dto::{
     UnsupportedMediaType,
 };
 use super::openapi::Documented;
-use crate::domain::{Culture, DomainError, Email, EntityKey, UserName};
+use crate::domain::{Actor, Culture, DomainError, Email, EntityKey, UserName};
 use crate::error::ApiError;
 use crate::error::invalid_fields;
 use crate::mail::{self, MailSink};
@@ -163,6 +163,7 @@ pub async fn send_invitation(
     req: HttpRequest,
     state: web::Data<AppState>,
     scope: TenantScope,
+    actor: Actor,
     sink: Option<web::Data<MailSink>>,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
@@ -179,7 +180,7 @@ pub async fn send_invitation(
         req.app_config().local_addr(),
     )?;
     let ttl = Duration::from_secs(state.settings.invitation_ttl_seconds);
-    let issued = store::invite(&state.db, &scope, invite, ttl).await?;
+    let issued = store::invite(&state.db, &scope, &actor, invite, ttl).await?;
 
     let url = mail::accept_url(&base, &scope.tenant_key, &scope.org_key, &issued.token);
     let sink = match sink {
@@ -241,7 +242,7 @@ pub async fn accept(
     };
     let token = req.match_info().get("token").unwrap_or_default();
     let outcome = if super::invitation_page::plausible_token(token) {
-        store::accept(&state.db, &scope, token).await?
+        store::accept(&state.db, &scope, &Actor::INVITATION, token).await?
     } else {
         Acceptance::Unknown
     };

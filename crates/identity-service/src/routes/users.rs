@@ -17,7 +17,7 @@ use super::dto::{
 };
 use super::openapi::{Documented, Variant, body as schema};
 use crate::domain::{
-    Culture, Email, EntityKey, NewUser, PictureInput, UserName, UserStatus, key_list,
+    Actor, Culture, Email, EntityKey, NewUser, PictureInput, UserName, UserStatus, key_list,
     parse_last_login,
 };
 use crate::error::ApiError;
@@ -176,6 +176,7 @@ async fn create(
     req: HttpRequest,
     state: web::Data<AppState>,
     scope: TenantScope,
+    actor: Actor,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let body = read_json(&req, payload, state.settings.picture_json_limit()).await?;
@@ -190,7 +191,7 @@ async fn create(
         }
         Some(PictureInput::Clear) | None => None,
     };
-    let id = users::create(&state.db, &scope, user, Reference::Keys, picture).await?;
+    let id = users::create(&state.db, &scope, &actor, user, Reference::Keys, picture).await?;
     Ok(super::created(&req, &state, &scope, "users", id))
 }
 
@@ -348,6 +349,7 @@ async fn put_picture(
     req: HttpRequest,
     state: web::Data<AppState>,
     scope: TenantScope,
+    actor: Actor,
     path: web::Path<(String, String, String)>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
@@ -356,7 +358,7 @@ async fn put_picture(
     let body = read_json(&req, payload, state.settings.picture_json_limit()).await?;
     let id = users::require(&state.db, &scope, &user).await?;
     let change = picture_change(&body, state.settings.max_picture_bytes)?;
-    let version = users::update(&state.db, &scope, id, vec![change], &precondition).await?;
+    let version = users::update(&state.db, &scope, &actor, id, vec![change], &precondition).await?;
     Ok(super::written(version))
 }
 
@@ -387,6 +389,7 @@ async fn put_attribute(
     req: HttpRequest,
     state: web::Data<AppState>,
     scope: TenantScope,
+    actor: Actor,
     path: web::Path<(String, String, String, String)>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
@@ -404,7 +407,7 @@ async fn put_attribute(
     let body = read_json(&req, payload, state.settings.max_json_bytes).await?;
     let change = user_change(&attr, &body)?;
     let id = users::require(&state.db, &scope, &user).await?;
-    let version = users::update(&state.db, &scope, id, vec![change], &precondition).await?;
+    let version = users::update(&state.db, &scope, &actor, id, vec![change], &precondition).await?;
     Ok(super::written(version))
 }
 
@@ -473,6 +476,7 @@ async fn membership(
     req: HttpRequest,
     state: web::Data<AppState>,
     scope: TenantScope,
+    actor: Actor,
     path: web::Path<(String, String, String, String, String)>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
@@ -495,6 +499,7 @@ async fn membership(
     let version = users::change_memberships(
         &state.db,
         &scope,
+        &actor,
         &user,
         kind,
         op,

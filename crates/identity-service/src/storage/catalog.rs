@@ -12,7 +12,7 @@ use super::changes::{self, Op};
 use super::counters::Counted;
 use super::entities::users;
 use super::{Writer, begin_write, conflict_or, finish_write, lock_version};
-use crate::domain::EntityKey;
+use crate::domain::{Actor, EntityKey};
 use crate::error::ApiError;
 use crate::etag::Precondition;
 use crate::tenancy::TenantScope;
@@ -47,6 +47,7 @@ pub trait Catalog: 'static {
     const KEY_NORM: Column<Self>;
     const VERSION: Column<Self>;
     const MODIFIED_ON: Column<Self>;
+    const MODIFIED_BY: Column<Self>;
     /// The membership table's column holding this catalog's record id.
     const MEMBER_ID: <Self::Membership as EntityTrait>::Column;
     /// The membership table's column holding the user's id.
@@ -57,8 +58,14 @@ pub trait Catalog: 'static {
     /// The key of a record to create.
     fn key(new: &Self::New) -> &EntityKey;
 
-    /// The first version of a record, created `now`.
-    fn record(id: Uuid, tenant_id: Uuid, new: Self::New, now: DateTime<Utc>) -> Record<Self>;
+    /// The first version of a record, created `now` by `actor`.
+    fn record(
+        id: Uuid,
+        tenant_id: Uuid,
+        new: Self::New,
+        now: DateTime<Utc>,
+        actor: &Actor,
+    ) -> Record<Self>;
 
     /// The column an attribute change writes, and its new value.
     fn assignment(attribute: Self::Attribute) -> (Column<Self>, Value);
@@ -137,10 +144,12 @@ fn key_conflict<C: Catalog>(key: &EntityKey) -> ApiError {
     )
 }
 
-/// Creates a record; 409 when the key is taken.
+/// Creates a record, `actor` its `createdBy` and `modifiedBy`; 409 when
+/// the key is taken.
 pub async fn create<C: Catalog>(
     db: &impl Writer,
     scope: &TenantScope,
+    actor: &Actor,
     new: C::New,
 ) -> Result<Uuid, ApiError> {
     let txn = begin_write(db).await?;
@@ -148,16 +157,22 @@ pub async fn create<C: Catalog>(
         return Err(key_conflict::<C>(C::key(&new)));
     }
     let id = Uuid::new_v4();
-    C::Entity::insert(C::record(id, scope.tenant_id, new, crate::domain::now()))
-        .exec_without_returning(&txn)
-        .await
-        .map_err(|e| {
-            conflict_or(
-                e,
-                format!("a {} with this key already exists", C::NOUN),
-                C::KEY_ATTRIBUTE,
-            )
-        })?;
+    C::Entity::insert(C::record(
+        id,
+        scope.tenant_id,
+        new,
+        crate::domain::now(),
+        actor,
+    ))
+    .exec_without_returning(&txn)
+    .await
+    .map_err(|e| {
+        conflict_or(
+            e,
+            format!("a {} with this key already exists", C::NOUN),
+            C::KEY_ATTRIBUTE,
+        )
+    })?;
     finish_write(
         db,
         txn,
@@ -187,12 +202,14 @@ async fn lock<C: Catalog>(
 }
 
 /// Applies attribute changes in one transaction (all or nothing), bumping
-/// `version` and `modified_on` once; `precondition` (If-Match) is checked
-/// with the record's row locked. Returns the new version (the current one
+/// `version` and `modified_on` once and recording `actor` as `modifiedBy`
+/// (of the members too, on a new key); `precondition` (If-Match) is
+/// checked with the record's row locked. Returns the new version (the current one
 /// when `changes` is empty: nothing is written).
 pub async fn update<C: Catalog>(
     db: &impl Writer,
     scope: &TenantScope,
+    actor: &Actor,
     id: Uuid,
     changes: Vec<Change<C::Attribute>>,
     precondition: &Precondition,
@@ -200,7 +217,7 @@ pub async fn update<C: Catalog>(
     // A rename bumps the members too: retried like the other writes that
     // touch many rows.
     super::retrying_on(db, || {
-        try_update::<C>(db, scope, id, changes.clone(), precondition)
+        try_update::<C>(db, scope, actor, id, changes.clone(), precondition)
     })
     .await
 }
@@ -208,6 +225,7 @@ pub async fn update<C: Catalog>(
 async fn try_update<C: Catalog>(
     db: &impl Writer,
     scope: &TenantScope,
+    actor: &Actor,
     id: Uuid,
     changes: Vec<Change<C::Attribute>>,
     precondition: &Precondition,
@@ -224,7 +242,7 @@ async fn try_update<C: Catalog>(
     // is added meanwhile).
     let mut log: Vec<changes::Change> = Vec::new();
     if changes.iter().any(|c| matches!(c, Change::Key(_))) {
-        for user in touch_members::<C>(&txn, scope, id).await? {
+        for user in touch_members::<C>(&txn, scope, actor, id).await? {
             log.push((Counted::Users, user, Op::Changed));
         }
     }
@@ -250,6 +268,7 @@ async fn try_update<C: Catalog>(
     let result = update
         .col_expr(C::VERSION, Expr::col(C::VERSION).add(1))
         .col_expr(C::MODIFIED_ON, Expr::value(crate::domain::now()))
+        .col_expr(C::MODIFIED_BY, Expr::value(actor.as_str()))
         .exec(&txn)
         .await
         .map_err(|e| {
@@ -271,11 +290,12 @@ async fn try_update<C: Catalog>(
 const TOUCH_CHUNK: usize = 1000;
 
 /// Bumps `version` and `modified_on` of every user in record `id` (whose
-/// row the caller has locked in `txn`): their records changed with it.
-/// Returns their ids.
+/// row the caller has locked in `txn`), `actor` their `modifiedBy`: their
+/// records changed with it. Returns their ids.
 async fn touch_members<C: Catalog>(
     txn: &sea_orm::DatabaseTransaction,
     scope: &TenantScope,
+    actor: &Actor,
     id: Uuid,
 ) -> Result<Vec<Uuid>, ApiError> {
     let members: Vec<Uuid> = C::Membership::find()
@@ -293,6 +313,7 @@ async fn touch_members<C: Catalog>(
                 Expr::col(users::Column::Version).add(1),
             )
             .col_expr(users::Column::ModifiedOn, Expr::value(now))
+            .col_expr(users::Column::ModifiedBy, Expr::value(actor.as_str()))
             .filter(users::Column::TenantId.eq(scope.tenant_id))
             .filter(users::Column::Id.is_in(chunk.iter().copied()))
             .exec(txn)
@@ -302,22 +323,24 @@ async fn touch_members<C: Catalog>(
 }
 
 /// Deletes a record and every membership in it, bumping the version of
-/// each user that loses it (a membership change of theirs). `false` when
+/// each user that loses it (a membership change of theirs, by `actor`). `false` when
 /// absent; `precondition` (If-Match) is checked with the record's row
 /// locked, which also keeps new memberships in it from being added
 /// meanwhile (their foreign key check waits for the lock).
 pub async fn delete<C: Catalog>(
     db: &impl Writer,
     scope: &TenantScope,
+    actor: &Actor,
     id: Uuid,
     precondition: &Precondition,
 ) -> Result<bool, ApiError> {
-    super::retrying_on(db, || try_delete::<C>(db, scope, id, precondition)).await
+    super::retrying_on(db, || try_delete::<C>(db, scope, actor, id, precondition)).await
 }
 
 async fn try_delete<C: Catalog>(
     db: &impl Writer,
     scope: &TenantScope,
+    actor: &Actor,
     id: Uuid,
     precondition: &Precondition,
 ) -> Result<bool, ApiError> {
@@ -325,7 +348,7 @@ async fn try_delete<C: Catalog>(
     if lock::<C>(&txn, scope, id, precondition).await?.is_none() {
         return Ok(false);
     }
-    let members = touch_members::<C>(&txn, scope, id).await?;
+    let members = touch_members::<C>(&txn, scope, actor, id).await?;
     C::Membership::delete_many()
         .filter(C::MEMBER_ID.eq(id))
         .exec(&txn)

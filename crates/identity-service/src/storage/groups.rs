@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::catalog::{Catalog, Column, Record};
 use super::counters::Counted;
 use super::entities::{groups, user_groups};
-use crate::domain::{Email, EntityKey, NewGroup};
+use crate::domain::{Actor, Email, EntityKey, NewGroup};
 
 /// The group catalog.
 pub struct Groups;
@@ -37,6 +37,7 @@ impl Catalog for Groups {
     const KEY_NORM: Column<Self> = groups::Column::GroupKeyNorm;
     const VERSION: Column<Self> = groups::Column::Version;
     const MODIFIED_ON: Column<Self> = groups::Column::ModifiedOn;
+    const MODIFIED_BY: Column<Self> = groups::Column::ModifiedBy;
     const MEMBER_ID: user_groups::Column = user_groups::Column::GroupId;
     const MEMBER_USER_ID: user_groups::Column = user_groups::Column::UserId;
     const COUNTED: Counted = Counted::Groups;
@@ -45,7 +46,13 @@ impl Catalog for Groups {
         &group.group_key
     }
 
-    fn record(id: Uuid, tenant_id: Uuid, group: NewGroup, now: DateTime<Utc>) -> Record<Self> {
+    fn record(
+        id: Uuid,
+        tenant_id: Uuid,
+        group: NewGroup,
+        now: DateTime<Utc>,
+        actor: &Actor,
+    ) -> Record<Self> {
         groups::ActiveModel {
             id: Set(id),
             tenant_id: Set(tenant_id),
@@ -56,9 +63,9 @@ impl Catalog for Groups {
             notes: Set(group.notes),
             is_active: Set(group.is_active),
             is_system: Set(false),
-            created_by: Set(None),
+            created_by: Set(Some(actor.as_str().to_owned())),
             created_on: Set(now),
-            modified_by: Set(None),
+            modified_by: Set(Some(actor.as_str().to_owned())),
             modified_on: Set(now),
             version: Set(1),
         }

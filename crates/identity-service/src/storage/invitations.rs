@@ -19,6 +19,7 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::domain::Actor;
 use crate::error::{ApiError, ErrorDetail};
 use crate::storage::changes::{self, Op};
 use crate::storage::counters::{self, Counted};
@@ -82,9 +83,12 @@ pub struct Issued {
 
 /// Creates or re-invites the user with `invite.email` and issues a token
 /// valid for `ttl`, revoking any earlier one; all in one transaction.
+/// `actor` is the new user's `createdBy`, the user's `modifiedBy` and the
+/// invitation's issuer (`invitations.created_by`).
 pub async fn invite(
     db: &DatabaseConnection,
     scope: &TenantScope,
+    actor: &Actor,
     invite: Invite,
     ttl: Duration,
 ) -> Result<Issued, ApiError> {
@@ -96,7 +100,7 @@ pub async fn invite(
         // it reads before it writes, and a deferred one then fails with
         // "database is locked" when another writer got there first.
         let txn = crate::storage::begin_write(db).await?;
-        let issued = invite_in(&txn, scope, invite.clone(), ttl).await?;
+        let issued = invite_in(&txn, scope, actor, invite.clone(), ttl).await?;
         txn.commit().await?;
         Ok(issued)
     })
@@ -106,6 +110,7 @@ pub async fn invite(
 async fn invite_in<C: ConnectionTrait>(
     txn: &C,
     scope: &TenantScope,
+    actor: &Actor,
     invite: Invite,
     ttl: chrono::Duration,
 ) -> Result<Issued, ApiError> {
@@ -183,6 +188,7 @@ async fn invite_in<C: ConnectionTrait>(
                 .col_expr(users::Column::Status, Expr::value(STATUS_INVITED))
                 .col_expr(users::Column::Name, Expr::value(name.clone()))
                 .col_expr(users::Column::ModifiedOn, Expr::value(now))
+                .col_expr(users::Column::ModifiedBy, Expr::value(actor.as_str()))
                 .col_expr(
                     users::Column::Version,
                     Expr::col(users::Column::Version).add(1),
@@ -242,9 +248,9 @@ async fn invite_in<C: ConnectionTrait>(
                 has_picture: Set(false),
                 is_active: Set(true),
                 is_system: Set(false),
-                created_by: Set(None),
+                created_by: Set(Some(actor.as_str().to_owned())),
                 created_on: Set(now),
-                modified_by: Set(None),
+                modified_by: Set(Some(actor.as_str().to_owned())),
                 modified_on: Set(now),
                 version: Set(1),
             };
@@ -302,6 +308,7 @@ async fn invite_in<C: ConnectionTrait>(
         used_at: Set(None),
         revoked: Set(false),
         created_on: Set(now),
+        created_by: Set(Some(actor.as_str().to_owned())),
     })
     .exec_without_returning(txn)
     .await?;
@@ -409,13 +416,16 @@ pub enum Acceptance {
 }
 
 /// Redeems `token` for a user of `scope`: single use, checked against its
-/// expiry. A used token is `Unknown`, like one that never existed.
+/// expiry. A used token is `Unknown`, like one that never existed. The
+/// user's status change (Active, or InvitationExpired) is by `actor`.
 pub async fn accept(
     db: &DatabaseConnection,
     scope: &TenantScope,
+    actor: &Actor,
     token: &str,
 ) -> Result<Acceptance, DbErr> {
     let hash = hash_token(token);
+    let actor = actor.as_str().to_owned();
     let tenant_id = scope.tenant_id;
     db.transaction::<_, Acceptance, DbErr>(|txn| {
         Box::pin(async move {
@@ -435,6 +445,7 @@ pub async fn accept(
                 let marked = users::Entity::update_many()
                     .col_expr(users::Column::Status, Expr::value(STATUS_EXPIRED))
                     .col_expr(users::Column::ModifiedOn, Expr::value(now))
+                    .col_expr(users::Column::ModifiedBy, Expr::value(actor.clone()))
                     .col_expr(
                         users::Column::Version,
                         Expr::col(users::Column::Version).add(1),
@@ -470,6 +481,7 @@ pub async fn accept(
             users::Entity::update_many()
                 .col_expr(users::Column::Status, Expr::value(STATUS_ACTIVE))
                 .col_expr(users::Column::ModifiedOn, Expr::value(now))
+                .col_expr(users::Column::ModifiedBy, Expr::value(actor))
                 .col_expr(
                     users::Column::Version,
                     Expr::col(users::Column::Version).add(1),
@@ -503,6 +515,9 @@ pub struct Pending {
     pub expires_at: DateTime<Utc>,
     /// The token's time is up (presenting it answers 410).
     pub expired: bool,
+    /// Who issued it (the inviting client's id); `None` for an invitation
+    /// older than `invitations.created_by`.
+    pub invited_by: Option<String>,
 }
 
 /// The invitation `token` of `scope` and its user, when it is neither used
@@ -537,6 +552,7 @@ pub async fn pending(
         email: user.email,
         expires_at: inv.expires_at,
         expired: inv.expires_at <= crate::domain::now(),
+        invited_by: inv.created_by,
     }))
 }
 
@@ -544,7 +560,8 @@ pub async fn pending(
 /// outstanding invitation has expired and who has no live one. One
 /// conditional UPDATE: idempotent and safe to run from several instances at
 /// once. Users imported with status 3 and no invitation are left alone.
-/// Returns the number of users changed.
+/// The change's `modifiedBy` is [`Actor::INVITATION`]. Returns the number
+/// of users changed.
 pub async fn sweep_expired(db: &DatabaseConnection) -> Result<u64, DbErr> {
     let now = crate::domain::now();
     let inv = Alias::new("inv");
@@ -594,6 +611,7 @@ pub async fn sweep_expired(db: &DatabaseConnection) -> Result<u64, DbErr> {
                 .table(users::Entity)
                 .value(users::Column::Status, STATUS_EXPIRED)
                 .value(users::Column::ModifiedOn, now)
+                .value(users::Column::ModifiedBy, Actor::INVITATION.as_str())
                 .value(
                     users::Column::Version,
                     Expr::col(users::Column::Version).add(1),

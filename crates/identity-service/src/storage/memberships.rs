@@ -8,6 +8,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelec
 use uuid::Uuid;
 
 use super::entities::{groups, roles, user_groups, user_roles, users};
+use crate::domain::Actor;
 use crate::error::{ApiError, ErrorDetail};
 use crate::tenancy::TenantScope;
 
@@ -351,10 +352,12 @@ pub async fn replace<C: ConnectionTrait>(
     Ok(true)
 }
 
-/// Bumps `version` and `modified_on` of a user (in the tenant).
+/// Bumps `version` and `modified_on` of a user (in the tenant), with
+/// `actor` as its `modifiedBy`.
 pub async fn touch_user<C: ConnectionTrait>(
     conn: &C,
     scope: &TenantScope,
+    actor: &Actor,
     user_id: Uuid,
 ) -> Result<(), ApiError> {
     users::Entity::update_many()
@@ -363,6 +366,7 @@ pub async fn touch_user<C: ConnectionTrait>(
             Expr::col(users::Column::Version).add(1),
         )
         .col_expr(users::Column::ModifiedOn, Expr::value(crate::domain::now()))
+        .col_expr(users::Column::ModifiedBy, Expr::value(actor.as_str()))
         .filter(users::Column::Id.eq(user_id))
         .filter(users::Column::TenantId.eq(scope.tenant_id))
         .exec(conn)

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::catalog::{Catalog, Column, Record};
 use super::counters::Counted;
 use super::entities::{roles, user_roles};
-use crate::domain::{EntityKey, NewRole};
+use crate::domain::{Actor, EntityKey, NewRole};
 
 /// The role catalog.
 pub struct Roles;
@@ -38,6 +38,7 @@ impl Catalog for Roles {
     const KEY_NORM: Column<Self> = roles::Column::RoleKeyNorm;
     const VERSION: Column<Self> = roles::Column::Version;
     const MODIFIED_ON: Column<Self> = roles::Column::ModifiedOn;
+    const MODIFIED_BY: Column<Self> = roles::Column::ModifiedBy;
     const MEMBER_ID: user_roles::Column = user_roles::Column::RoleId;
     const MEMBER_USER_ID: user_roles::Column = user_roles::Column::UserId;
     const COUNTED: Counted = Counted::Roles;
@@ -46,7 +47,13 @@ impl Catalog for Roles {
         &role.role_key
     }
 
-    fn record(id: Uuid, tenant_id: Uuid, role: NewRole, now: DateTime<Utc>) -> Record<Self> {
+    fn record(
+        id: Uuid,
+        tenant_id: Uuid,
+        role: NewRole,
+        now: DateTime<Utc>,
+        actor: &Actor,
+    ) -> Record<Self> {
         roles::ActiveModel {
             id: Set(id),
             tenant_id: Set(tenant_id),
@@ -58,9 +65,9 @@ impl Catalog for Roles {
             is_internal: Set(role.is_internal),
             is_active: Set(role.is_active),
             is_system: Set(false),
-            created_by: Set(None),
+            created_by: Set(Some(actor.as_str().to_owned())),
             created_on: Set(now),
-            modified_by: Set(None),
+            modified_by: Set(Some(actor.as_str().to_owned())),
             modified_on: Set(now),
             version: Set(1),
         }

@@ -15,7 +15,7 @@ use super::counters::Counted;
 use super::entities::{invitations, pictures, user_groups, user_roles, users};
 use super::memberships::{self, Membership, Reference};
 use super::{Writer, begin_write, conflict_or, finish_write, lock_version};
-use crate::domain::{Culture, Email, EntityKey, NewUser, UserName, UserStatus};
+use crate::domain::{Actor, Culture, Email, EntityKey, NewUser, UserName, UserStatus};
 use crate::error::{ApiError, ErrorDetail};
 use crate::etag::Precondition;
 use crate::pictures::Picture;
@@ -150,11 +150,13 @@ fn email_conflict(email: &Email) -> ApiError {
 
 /// Creates a user with its memberships and picture in one transaction.
 /// `members` says how `user.roles` and `user.groups` name them (keys for
-/// API 1, ids for the feed's `@odata.bind`). 409 for a taken key or
-/// e-mail; 400 naming every unknown role and group.
+/// API 1, ids for the feed's `@odata.bind`); `actor` is its `createdBy`
+/// and `modifiedBy`. 409 for a taken key or e-mail; 400 naming every
+/// unknown role and group.
 pub async fn create(
     db: &impl Writer,
     scope: &TenantScope,
+    actor: &Actor,
     user: NewUser,
     members: Reference,
     picture: Option<Picture>,
@@ -198,9 +200,9 @@ pub async fn create(
         has_picture: Set(has_picture),
         is_active: Set(user.is_active),
         is_system: Set(false),
-        created_by: Set(None),
+        created_by: Set(Some(actor.as_str().to_owned())),
         created_on: Set(now),
-        modified_by: Set(None),
+        modified_by: Set(Some(actor.as_str().to_owned())),
         modified_on: Set(now),
         version: Set(1),
     };
@@ -283,12 +285,14 @@ async fn lock_user(
 }
 
 /// Applies attribute changes to an existing user in one transaction (all
-/// or nothing), bumping `version` and `modified_on` once; `precondition`
+/// or nothing), bumping `version` and `modified_on` once and recording
+/// `actor` as `modifiedBy`; `precondition`
 /// (If-Match) is checked with the user's row locked. Returns the new
 /// version (the current one when `changes` is empty: nothing is written).
 pub async fn update(
     db: &impl Writer,
     scope: &TenantScope,
+    actor: &Actor,
     user_id: Uuid,
     changes: Vec<UserChange>,
     precondition: &Precondition,
@@ -300,16 +304,17 @@ pub async fn update(
         .any(|c| matches!(c, UserChange::Roles(_) | UserChange::Groups(_)))
     {
         return super::retrying_on(db, || {
-            try_update(db, scope, user_id, changes.clone(), precondition)
+            try_update(db, scope, actor, user_id, changes.clone(), precondition)
         })
         .await;
     }
-    try_update(db, scope, user_id, changes, precondition).await
+    try_update(db, scope, actor, user_id, changes, precondition).await
 }
 
 async fn try_update(
     db: &impl Writer,
     scope: &TenantScope,
+    actor: &Actor,
     user_id: Uuid,
     changes: Vec<UserChange>,
     precondition: &Precondition,
@@ -331,6 +336,7 @@ async fn try_update(
             Expr::col(users::Column::Version).add(1),
         )
         .col_expr(users::Column::ModifiedOn, Expr::value(crate::domain::now()))
+        .col_expr(users::Column::ModifiedBy, Expr::value(actor.as_str()))
         .exec(&txn)
         .await
         .map_err(|e| conflict_or(e, "the key or e-mail is taken by another user", "userKey"))?;
@@ -433,12 +439,14 @@ pub enum MembershipOp {
 
 /// `POST users/{userKey}/{roles|groups}/{add|addById|remove|removeById}`:
 /// all-or-nothing and idempotent. Bumps the user's version when a link
-/// changed; `precondition` (If-Match) is checked with the user's row
-/// locked. Returns the user's version after the call.
+/// changed (recording `actor` as its `modifiedBy`); `precondition`
+/// (If-Match) is checked with the user's row locked. Returns the user's
+/// version after the call.
 #[allow(clippy::too_many_arguments)]
 pub async fn change_memberships(
     db: &impl Writer,
     scope: &TenantScope,
+    actor: &Actor,
     user_key_or_id: &str,
     kind: Membership,
     op: MembershipOp,
@@ -450,6 +458,7 @@ pub async fn change_memberships(
         try_change_memberships(
             db,
             scope,
+            actor,
             user_key_or_id,
             kind,
             op,
@@ -465,6 +474,7 @@ pub async fn change_memberships(
 async fn try_change_memberships(
     db: &impl Writer,
     scope: &TenantScope,
+    actor: &Actor,
     user_key_or_id: &str,
     kind: Membership,
     op: MembershipOp,
@@ -482,7 +492,7 @@ async fn try_change_memberships(
     };
     let mut log = Vec::new();
     if changed {
-        memberships::touch_user(&txn, scope, user_id).await?;
+        memberships::touch_user(&txn, scope, actor, user_id).await?;
         log.push((Counted::Users, user_id, Op::Changed));
     }
     finish_write(db, txn, scope.tenant_id, &[], &log).await?;

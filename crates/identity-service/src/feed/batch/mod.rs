@@ -484,7 +484,8 @@ impl Runner<'_> {
                 let payload = web::Payload::from_request(&req, &mut payload)
                     .await
                     .map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
-                super::writes::write(&req, self.state, scope, payload, txn).await
+                let actor = self.principal.actor();
+                super::writes::write(&req, self.state, scope, &actor, payload, txn).await
             }
             _ => Err(ApiError::MethodNotAllowed {
                 method: inner.method.to_string(),

@@ -15,6 +15,9 @@ pub struct Model {
     pub used_at: Option<DateTimeUtc>,
     pub revoked: bool,
     pub created_on: DateTimeUtc,
+    /// Who issued it: the client id of the `sendInvitation` call (`NULL`
+    /// on invitations older than the column).
+    pub created_by: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
