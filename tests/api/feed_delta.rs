@@ -544,6 +544,16 @@ async fn imported_users_come_as_created() {
     let url = "Users?$select=id,userKey,name,status";
     let (mut snapshot, link) = track(&app, url, 50).await;
     assert_eq!(snapshot.len(), 1);
+    // Filters over the links: the imported memberships change them too.
+    let linked = [
+        "Roles?$filter=users/$count gt 0",
+        "Groups?$filter=users/any(u:u/isActive)",
+        "Users?$filter=roles/any()&$select=id",
+    ];
+    let mut tracked = Vec::new();
+    for url in linked {
+        tracked.push((url, track(&app, url, 50).await));
+    }
 
     let data = common::generate_users(40, 4242);
     common::remap_ids(&data, &app.tenant);
@@ -572,6 +582,13 @@ async fn imported_users_come_as_created() {
     assert!(seen.len() >= 40, "{}", seen.len());
     assert_eq!(snapshot.len(), 41);
     assert_eq!(snapshot, current(&app, url).await);
+    for (url, (mut snapshot, link)) in tracked {
+        assert!(snapshot.is_empty(), "{url}");
+        apply_delta(&app, &mut snapshot, &link, 7, &[]).await;
+        let now = current(&app, url).await;
+        assert!(!now.is_empty(), "{url}");
+        assert_eq!(snapshot, now, "{url}");
+    }
 }
 
 /// An `Answer` is only used through the helpers here.
