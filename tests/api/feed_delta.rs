@@ -11,6 +11,8 @@
 use crate::common;
 use crate::feed_support;
 
+mod navigation;
+
 use std::collections::BTreeMap;
 use std::process::Command;
 
@@ -466,7 +468,7 @@ async fn options_that_do_not_combine_with_tracking_answer_501_and_bad_tokens_400
         "Users?$count=true",
         "Users?$expand=roles",
         "Users?$search=a",
-        "Users?$filter=roles/any(r:r/roleKey eq 'a')",
+        "Users?$filter=roles/any(r:r/users/any(u:u/userKey eq 'a'))",
         "Users?$skiptoken=abc",
     ] {
         let error = get_with(&app, query, &[TRACK])
@@ -512,13 +514,26 @@ async fn metadata_declares_change_tracking() {
     assert_eq!(answer.status, StatusCode::OK);
     let xml = feed_support::parse_xml(&answer.body);
     let container = xml.find("EntityContainer").expect("EntityContainer");
-    for set in ["Users", "Roles", "Groups"] {
-        let set = container.child_with("EntitySet", "Name", set);
+    for (name, navigations) in [
+        ("Users", &["roles", "groups"][..]),
+        ("Roles", &["users"][..]),
+        ("Groups", &["users"][..]),
+    ] {
+        let set = container.child_with("EntitySet", "Name", name);
         let tracking = set
             .annotation("Capabilities.ChangeTracking")
             .unwrap_or_else(|| panic!("ChangeTracking on {set:?}"));
         let supported = tracking.record_value("Supported").expect("Supported");
         assert_eq!(supported.attr("Bool"), Some("true"));
+        // A tracked `$filter` may read the linked records.
+        let paths: Vec<&str> = tracking
+            .record_value("FilterableProperties")
+            .and_then(|v| v.find("Collection").or(Some(v)))
+            .map(|c| c.all("PropertyPath").map(|p| p.text.as_str()).collect())
+            .unwrap_or_default();
+        for wanted in navigations.iter().chain(&["id"]) {
+            assert!(paths.contains(wanted), "{name}: {paths:?}");
+        }
     }
 }
 
@@ -529,6 +544,16 @@ async fn imported_users_come_as_created() {
     let url = "Users?$select=id,userKey,name,status";
     let (mut snapshot, link) = track(&app, url, 50).await;
     assert_eq!(snapshot.len(), 1);
+    // Filters over the links: the imported memberships change them too.
+    let linked = [
+        "Roles?$filter=users/$count gt 0",
+        "Groups?$filter=users/any(u:u/isActive)",
+        "Users?$filter=roles/any()&$select=id",
+    ];
+    let mut tracked = Vec::new();
+    for url in linked {
+        tracked.push((url, track(&app, url, 50).await));
+    }
 
     let data = common::generate_users(40, 4242);
     common::remap_ids(&data, &app.tenant);
@@ -557,6 +582,13 @@ async fn imported_users_come_as_created() {
     assert!(seen.len() >= 40, "{}", seen.len());
     assert_eq!(snapshot.len(), 41);
     assert_eq!(snapshot, current(&app, url).await);
+    for (url, (mut snapshot, link)) in tracked {
+        assert!(snapshot.is_empty(), "{url}");
+        apply_delta(&app, &mut snapshot, &link, 7, &[]).await;
+        let now = current(&app, url).await;
+        assert!(!now.is_empty(), "{url}");
+        assert_eq!(snapshot, now, "{url}");
+    }
 }
 
 /// An `Answer` is only used through the helpers here.

@@ -237,15 +237,20 @@ async fn try_update<C: Catalog>(
     if changes.is_empty() {
         return Ok(version);
     }
-    // A user's record lists its roles' and groups' keys: a new key is a
-    // change of every member (the record is locked, so no membership in it
-    // is added meanwhile).
-    let mut log: Vec<changes::Change> = Vec::new();
-    if changes.iter().any(|c| matches!(c, Change::Key(_))) {
-        for user in touch_members::<C>(&txn, scope, actor, id).await? {
-            log.push((Counted::Users, user, Op::Changed));
-        }
-    }
+    // A user's `$filter` over its roles and groups reads every property
+    // of theirs: any change is a change of every member for delta links
+    // (the record is locked, so no membership in it is added meanwhile).
+    // A user's record lists its roles' and groups' keys: a new key also
+    // bumps the members' versions (and their `modifiedBy`).
+    let members = if changes.iter().any(|c| matches!(c, Change::Key(_))) {
+        touch_members::<C>(&txn, scope, actor, id).await?
+    } else {
+        members::<C>(&txn, id).await?
+    };
+    let mut log: Vec<changes::Change> = members
+        .into_iter()
+        .map(|user| (Counted::Users, user, Op::Changed))
+        .collect();
     let mut update = C::Entity::update_many()
         .filter(C::ID.eq(id))
         .filter(C::TENANT_ID.eq(scope.tenant_id));
@@ -286,6 +291,20 @@ async fn try_update<C: Catalog>(
     Ok(version + 1)
 }
 
+/// The ids of the users in record `id`.
+async fn members<C: Catalog>(
+    txn: &sea_orm::DatabaseTransaction,
+    id: Uuid,
+) -> Result<Vec<Uuid>, ApiError> {
+    Ok(C::Membership::find()
+        .select_only()
+        .column(C::MEMBER_USER_ID)
+        .filter(C::MEMBER_ID.eq(id))
+        .into_tuple()
+        .all(txn)
+        .await?)
+}
+
 /// Users whose version one statement bumps at most (bound values).
 const TOUCH_CHUNK: usize = 1000;
 
@@ -298,13 +317,7 @@ async fn touch_members<C: Catalog>(
     actor: &Actor,
     id: Uuid,
 ) -> Result<Vec<Uuid>, ApiError> {
-    let members: Vec<Uuid> = C::Membership::find()
-        .select_only()
-        .column(C::MEMBER_USER_ID)
-        .filter(C::MEMBER_ID.eq(id))
-        .into_tuple()
-        .all(txn)
-        .await?;
+    let members = members::<C>(txn, id).await?;
     let now = crate::domain::now();
     for chunk in members.chunks(TOUCH_CHUNK) {
         users::Entity::update_many()

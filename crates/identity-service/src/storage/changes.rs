@@ -17,6 +17,13 @@
 //! token holding `N` never skips a change that began before and committed
 //! after another one.
 //!
+//! What a change of a record is reaches as far as a delta's `$filter` can
+//! read (its linked records, see `feed::delta`): an update of a role or
+//! group logs its members as changed users, a membership added or removed
+//! (and a user's delete) logs the role or group, and a role's or group's
+//! delta with a `$filter` over `users` adds the records whose current
+//! members are logged as changed ([`changed_ids`] with members).
+//!
 //! Deletes are hard, so the log is the only trace of them; [`prune`] keeps
 //! the retention (`APP_DELTA_RETENTION_DAYS`) and remembers the highest
 //! number it removed per tenant (`pruned_seq`), so a token from before it
@@ -218,24 +225,44 @@ fn window(tenant_id: Uuid, set: Counted, since: i64, upto: i64) -> SelectStateme
         .to_owned()
 }
 
-/// Whether an import wrote rows of `set` in the window `(since, upto]`.
+/// Whether an import wrote rows of any of `sets` in the window
+/// `(since, upto]`.
 pub async fn has_bulk(
     conn: &impl ConnectionTrait,
     tenant_id: Uuid,
-    set: Counted,
+    sets: &[Counted],
     since: i64,
     upto: i64,
 ) -> Result<bool, DbErr> {
-    let stmt = window(tenant_id, set, since, upto)
-        .expr_as(Expr::val(1), col("one"))
-        .and_where(Expr::col(col("op")).eq(Op::Bulk as i16))
-        .limit(1)
-        .to_owned();
-    Ok(conn.query_one(&stmt).await?.is_some())
+    for &set in sets {
+        let stmt = window(tenant_id, set, since, upto)
+            .expr_as(Expr::val(1), col("one"))
+            .and_where(Expr::col(col("op")).eq(Op::Bulk as i16))
+            .limit(1)
+            .to_owned();
+        if conn.query_one(&stmt).await?.is_some() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// The membership table linking users to the records of `set` and its
+/// column holding the record's id; `None` for `Users`.
+fn member_link(set: Counted) -> Option<(&'static str, &'static str)> {
+    match set {
+        Counted::Users => None,
+        Counted::Roles => Some(("user_roles", "role_id")),
+        Counted::Groups => Some(("user_groups", "group_id")),
+    }
 }
 
 /// The distinct records of `set` changed in the window `(since, upto]`,
-/// in id order, after `after`, at most `limit`.
+/// in id order, after `after`, at most `limit`. With `with_members`, a
+/// role or group also counts as changed when one of its current members
+/// is logged as changed in the window (its `$filter` over `users` reads
+/// the member's properties; see the module's notes).
+#[allow(clippy::too_many_arguments)]
 pub async fn changed_ids(
     conn: &impl ConnectionTrait,
     tenant_id: Uuid,
@@ -244,16 +271,48 @@ pub async fn changed_ids(
     upto: i64,
     after: Option<Uuid>,
     limit: u64,
+    with_members: bool,
 ) -> Result<Vec<Uuid>, DbErr> {
-    let mut stmt = window(tenant_id, set, since, upto);
-    stmt.distinct()
-        .column(col("entity_id"))
-        .and_where(Expr::col(col("op")).ne(Op::Bulk as i16))
-        .order_by(col("entity_id"), Order::Asc)
-        .limit(limit);
+    let mut own = window(tenant_id, set, since, upto);
+    own.column(col("entity_id"))
+        .and_where(Expr::col(col("op")).ne(Op::Bulk as i16));
     if let Some(after) = after {
-        stmt.and_where(Expr::col(col("entity_id")).gt(after));
+        own.and_where(Expr::col(col("entity_id")).gt(after));
     }
+    let stmt = match member_link(set).filter(|_| with_members) {
+        None => own
+            .distinct()
+            .order_by(col("entity_id"), Order::Asc)
+            .limit(limit)
+            .to_owned(),
+        Some((table, id_column)) => {
+            // The records of `set` whose members changed in the window:
+            // the log's user entries joined with the current links.
+            let mut through = Query::select();
+            through
+                .expr_as(Expr::col((col("m"), col(id_column))), col("entity_id"))
+                .from_as(col(LOG), col("l"))
+                .inner_join(
+                    sea_orm::sea_query::TableRef::Table(col(table).into(), Some(col("m").into())),
+                    Expr::col((col("m"), col("user_id"))).equals((col("l"), col("entity_id"))),
+                )
+                .and_where(Expr::col((col("l"), col("tenant_id"))).eq(tenant_id))
+                .and_where(Expr::col((col("l"), col("seq"))).gt(since))
+                .and_where(Expr::col((col("l"), col("seq"))).lte(upto))
+                .and_where(Expr::col((col("l"), col("entity_set"))).eq(Counted::Users.entity_set()))
+                .and_where(Expr::col((col("l"), col("op"))).ne(Op::Bulk as i16));
+            if let Some(after) = after {
+                through.and_where(Expr::col((col("m"), col(id_column))).gt(after));
+            }
+            own.union(sea_orm::sea_query::UnionType::Distinct, through);
+            Query::select()
+                .column(col("entity_id"))
+                .from_subquery(own, col("c"))
+                .order_by(col("entity_id"), Order::Asc)
+                .limit(limit)
+                .to_owned()
+        }
+    };
     let rows = conn.query_all(&stmt).await?;
     rows.iter()
         .map(|row| row.try_get::<Uuid>("", "entity_id"))

@@ -24,6 +24,7 @@ use crate::error::{ApiError, ErrorDetail};
 use crate::storage::changes::{self, Op};
 use crate::storage::counters::{self, Counted};
 use crate::storage::entities::{groups, invitations, roles, user_groups, user_roles, users};
+use crate::storage::memberships::{self, Membership};
 use crate::tenancy::TenantScope;
 
 /// User status: Active.
@@ -262,7 +263,13 @@ async fn invite_in<C: ConnectionTrait>(
         }
     };
 
+    // The roles and groups that lose or gain the user as a member change
+    // with it (a `$filter` over their `users` reads the links).
+    let mut log: Vec<changes::Change> = Vec::new();
     if let Some(ids) = role_ids {
+        let before = memberships::current(txn, Membership::Roles, user_id).await?;
+        let touched: Vec<Uuid> = before.into_iter().chain(ids.iter().copied()).collect();
+        log.extend(Membership::Roles.changed(&touched));
         user_roles::Entity::delete_many()
             .filter(user_roles::Column::UserId.eq(user_id))
             .exec(txn)
@@ -279,6 +286,9 @@ async fn invite_in<C: ConnectionTrait>(
         }
     }
     if let Some(ids) = group_ids {
+        let before = memberships::current(txn, Membership::Groups, user_id).await?;
+        let touched: Vec<Uuid> = before.into_iter().chain(ids.iter().copied()).collect();
+        log.extend(Membership::Groups.changed(&touched));
         user_groups::Entity::delete_many()
             .filter(user_groups::Column::UserId.eq(user_id))
             .exec(txn)
@@ -316,7 +326,8 @@ async fn invite_in<C: ConnectionTrait>(
         counters::add(txn, scope.tenant_id, Counted::Users, 1).await?;
     }
     let op = if created { Op::Created } else { Op::Changed };
-    changes::record(txn, scope.tenant_id, &[(Counted::Users, user_id, op)]).await?;
+    log.insert(0, (Counted::Users, user_id, op));
+    changes::record(txn, scope.tenant_id, &log).await?;
 
     Ok(Issued {
         user_id,

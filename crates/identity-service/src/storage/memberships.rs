@@ -7,6 +7,8 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
+use super::changes::{Change, Op};
+use super::counters::Counted;
 use super::entities::{groups, roles, user_groups, user_roles, users};
 use crate::domain::Actor;
 use crate::error::{ApiError, ErrorDetail};
@@ -37,6 +39,21 @@ impl Membership {
             Membership::Roles => "roles",
             Membership::Groups => "groups",
         }
+    }
+
+    /// The entity set whose records the user is linked to.
+    pub fn counted(self) -> Counted {
+        match self {
+            Membership::Roles => Counted::Roles,
+            Membership::Groups => Counted::Groups,
+        }
+    }
+
+    /// The change-log entries of the records whose member list changed
+    /// (`ids`): a role's or group's `$filter` over `users` reads it, so
+    /// each counts as changed for delta links.
+    pub fn changed(self, ids: &[Uuid]) -> impl Iterator<Item = Change> + '_ {
+        ids.iter().map(move |&id| (self.counted(), id, Op::Changed))
     }
 }
 
@@ -191,7 +208,7 @@ pub fn unknown_entries(kind: Membership, details: Vec<ErrorDetail>) -> ApiError 
 }
 
 /// The ids a user is linked to.
-async fn current<C: ConnectionTrait>(
+pub async fn current<C: ConnectionTrait>(
     conn: &C,
     kind: Membership,
     user_id: Uuid,
@@ -306,13 +323,14 @@ async fn delete_links<C: ConnectionTrait>(
     Ok(removed)
 }
 
-/// Links the user to `ids` it is not yet linked to. Returns whether anything changed.
+/// Links the user to `ids` it is not yet linked to. Returns the ids it
+/// linked (empty when nothing changed).
 pub async fn add<C: ConnectionTrait>(
     conn: &C,
     kind: Membership,
     user_id: Uuid,
     ids: &[Uuid],
-) -> Result<bool, ApiError> {
+) -> Result<Vec<Uuid>, ApiError> {
     let have = current(conn, kind, user_id).await?;
     let missing: Vec<Uuid> = ids
         .iter()
@@ -320,36 +338,43 @@ pub async fn add<C: ConnectionTrait>(
         .filter(|id| !have.contains(id))
         .collect();
     insert_links(conn, kind, user_id, &missing).await?;
-    Ok(!missing.is_empty())
+    Ok(missing)
 }
 
-/// Unlinks the user from `ids`. Returns whether anything changed.
+/// Unlinks the user from `ids`. Returns the ids it unlinked (empty when
+/// nothing changed).
 pub async fn remove<C: ConnectionTrait>(
     conn: &C,
     kind: Membership,
     user_id: Uuid,
     ids: &[Uuid],
-) -> Result<bool, ApiError> {
-    Ok(delete_links(conn, kind, user_id, Some(ids)).await? > 0)
+) -> Result<Vec<Uuid>, ApiError> {
+    let have = current(conn, kind, user_id).await?;
+    let linked: Vec<Uuid> = ids.iter().copied().filter(|id| have.contains(id)).collect();
+    if delete_links(conn, kind, user_id, Some(&linked)).await? == 0 {
+        return Ok(Vec::new());
+    }
+    Ok(linked)
 }
 
-/// Makes `ids` the user's whole set. Returns whether anything changed.
+/// Makes `ids` the user's whole set. Returns the ids it unlinked and
+/// linked (empty when nothing changed).
 pub async fn replace<C: ConnectionTrait>(
     conn: &C,
     kind: Membership,
     user_id: Uuid,
     ids: &[Uuid],
-) -> Result<bool, ApiError> {
+) -> Result<Vec<Uuid>, ApiError> {
     let have = current(conn, kind, user_id).await?;
     let want: BTreeSet<Uuid> = ids.iter().copied().collect();
     if have == want {
-        return Ok(false);
+        return Ok(Vec::new());
     }
     let gone: Vec<Uuid> = have.difference(&want).copied().collect();
     let new: Vec<Uuid> = want.difference(&have).copied().collect();
     delete_links(conn, kind, user_id, Some(&gone)).await?;
     insert_links(conn, kind, user_id, &new).await?;
-    Ok(true)
+    Ok(gone.into_iter().chain(new).collect())
 }
 
 /// Bumps `version` and `modified_on` of a user (in the tenant), with

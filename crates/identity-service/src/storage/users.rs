@@ -10,7 +10,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::changes::Op;
+use super::changes::{Change, Op};
 use super::counters::Counted;
 use super::entities::{invitations, pictures, user_groups, user_roles, users};
 use super::memberships::{self, Membership, Reference};
@@ -216,19 +216,16 @@ pub async fn create(
                 "userKey",
             )
         })?;
-    memberships::add(&txn, Membership::Roles, id, &role_ids).await?;
-    memberships::add(&txn, Membership::Groups, id, &group_ids).await?;
+    let roles = memberships::add(&txn, Membership::Roles, id, &role_ids).await?;
+    let groups = memberships::add(&txn, Membership::Groups, id, &group_ids).await?;
     if let Some(Picture::Image { content_type, data }) = picture {
         store_image(&txn, id, content_type, data).await?;
     }
-    finish_write(
-        db,
-        txn,
-        scope.tenant_id,
-        &[(Counted::Users, 1)],
-        &[(Counted::Users, id, Op::Created)],
-    )
-    .await?;
+    let log: Vec<Change> = std::iter::once((Counted::Users, id, Op::Created))
+        .chain(Membership::Roles.changed(&roles))
+        .chain(Membership::Groups.changed(&groups))
+        .collect();
+    finish_write(db, txn, scope.tenant_id, &[(Counted::Users, 1)], &log).await?;
     Ok(id)
 }
 
@@ -327,8 +324,9 @@ async fn try_update(
     let mut update = users::Entity::update_many()
         .filter(users::Column::Id.eq(user_id))
         .filter(users::Column::TenantId.eq(scope.tenant_id));
+    let mut log: Vec<Change> = vec![(Counted::Users, user_id, Op::Changed)];
     for change in changes {
-        update = apply_change(&txn, scope, user_id, change, update).await?;
+        update = apply_change(&txn, scope, user_id, change, update, &mut log).await?;
     }
     let result = update
         .col_expr(
@@ -343,25 +341,20 @@ async fn try_update(
     if result.rows_affected == 0 {
         return Err(ApiError::not_found(format!("no user with id '{user_id}'")));
     }
-    finish_write(
-        db,
-        txn,
-        scope.tenant_id,
-        &[],
-        &[(Counted::Users, user_id, Op::Changed)],
-    )
-    .await?;
+    finish_write(db, txn, scope.tenant_id, &[], &log).await?;
     Ok(version + 1)
 }
 
 /// Adds one change to the user's `update` (writing the rows it needs
-/// besides the user's own: picture, memberships) inside `txn`.
+/// besides the user's own: picture, memberships) inside `txn`; the roles
+/// and groups whose members it changed go to `log`.
 async fn apply_change(
     txn: &sea_orm::DatabaseTransaction,
     scope: &TenantScope,
     user_id: Uuid,
     change: UserChange,
     update: sea_orm::UpdateMany<users::Entity>,
+    log: &mut Vec<Change>,
 ) -> Result<sea_orm::UpdateMany<users::Entity>, ApiError> {
     Ok(match change {
         UserChange::Email(email) => {
@@ -418,13 +411,15 @@ async fn apply_change(
         UserChange::Roles(keys) => {
             let ids =
                 memberships::resolve(txn, scope, Membership::Roles, Reference::Keys, &keys).await?;
-            memberships::replace(txn, Membership::Roles, user_id, &ids).await?;
+            let changed = memberships::replace(txn, Membership::Roles, user_id, &ids).await?;
+            log.extend(Membership::Roles.changed(&changed));
             update
         }
         UserChange::Groups(keys) => {
             let ids = memberships::resolve(txn, scope, Membership::Groups, Reference::Keys, &keys)
                 .await?;
-            memberships::replace(txn, Membership::Groups, user_id, &ids).await?;
+            let changed = memberships::replace(txn, Membership::Groups, user_id, &ids).await?;
+            log.extend(Membership::Groups.changed(&changed));
             update
         }
     })
@@ -486,14 +481,16 @@ async fn try_change_memberships(
     let user_id = require(&txn, scope, user_key_or_id).await?;
     let version = lock_user(&txn, scope, user_id, precondition).await?;
     let ids = memberships::resolve(&txn, scope, kind, by, entries).await?;
-    let changed = match op {
+    let linked = match op {
         MembershipOp::Add => memberships::add(&txn, kind, user_id, &ids).await?,
         MembershipOp::Remove => memberships::remove(&txn, kind, user_id, &ids).await?,
     };
-    let mut log = Vec::new();
+    let changed = !linked.is_empty();
+    let mut log: Vec<Change> = Vec::new();
     if changed {
         memberships::touch_user(&txn, scope, actor, user_id).await?;
         log.push((Counted::Users, user_id, Op::Changed));
+        log.extend(kind.changed(&linked));
     }
     finish_write(db, txn, scope.tenant_id, &[], &log).await?;
     Ok(if changed { version + 1 } else { version })
@@ -513,6 +510,9 @@ pub async fn delete(
         return Ok(false);
     };
     precondition.check_write(version)?;
+    // The roles and groups that lose a member change with it.
+    let roles = memberships::current(&txn, Membership::Roles, user_id).await?;
+    let groups = memberships::current(&txn, Membership::Groups, user_id).await?;
     user_roles::Entity::delete_many()
         .filter(user_roles::Column::UserId.eq(user_id))
         .exec(&txn)
@@ -537,12 +537,18 @@ pub async fn delete(
         // A concurrent delete won; dropping the transaction rolls it back.
         return Ok(false);
     }
+    let roles: Vec<Uuid> = roles.into_iter().collect();
+    let groups: Vec<Uuid> = groups.into_iter().collect();
+    let log: Vec<Change> = std::iter::once((Counted::Users, user_id, Op::Deleted))
+        .chain(Membership::Roles.changed(&roles))
+        .chain(Membership::Groups.changed(&groups))
+        .collect();
     finish_write(
         db,
         txn,
         scope.tenant_id,
         &[(Counted::Users, -(deleted as i64))],
-        &[(Counted::Users, user_id, Op::Deleted)],
+        &log,
     )
     .await?;
     Ok(true)

@@ -186,11 +186,14 @@ fn set_annotations(set: &EntitySet, c: &SetCapabilities, max_levels: u32) -> Vec
     } else {
         every_navigation.clone()
     };
+    // A tracked `$filter` reads the record's properties and its linked
+    // records (one navigation step: `roles/any(…)`, `users/$count`).
     let tracked_filterable: Vec<String> = set
         .entity_type
         .properties
         .iter()
         .map(|p| p.name.clone())
+        .chain(every_navigation.iter().cloned())
         .filter(|name| !c.non_filterable.contains(name))
         .collect();
     let mut expand = vec![("Expandable", Value::Bool(c.expandable))];
@@ -257,7 +260,8 @@ fn set_annotations(set: &EntitySet, c: &SetCapabilities, max_levels: u32) -> Vec
             ]),
         ),
         // Delta links (`Prefer: odata.track-changes`) with `$filter` on
-        // the record's own properties and `$select`; no `$expand`.
+        // the record's own properties and its linked records, and
+        // `$select`; no `$expand`.
         ann(
             "Capabilities.ChangeTracking",
             record(vec![
