@@ -3,8 +3,12 @@
 // closure only, never in storage), reads the feed's service document and
 // $metadata, completes and validates the query as it is typed, runs it,
 // pages with the next links, draws $apply groupby results as an SVG bar
-// chart, shows the explain route's SQL and plan, and writes the query as
-// curl, Python requests, JavaScript fetch and Power Query M.
+// chart, shows the explain route's SQL and plan, and writes the request
+// (the page shown or the typed query) as curl, Python requests, JavaScript
+// fetch and Power Query M. It reads the v4 feed's entity sets or API 1's
+// identity lists (users, roles, groups; their names from /openapi.json).
+// explorer-shapes.js (loaded first) reads the documents: what an $apply
+// produces (from the validate route's AST) and API 1's property names.
 //
 // Every value from the server or the data reaches the page through
 // textContent or DOM attributes, never as HTML.
@@ -20,13 +24,18 @@
     clientId: "",
     tenant: "",
     org: "",
-    sets: [], // [{name, type}]
-    types: {}, // qualified type name -> {properties: [...], navigations: {name: type}}
+    api: "feed", // "feed" (the v4 feed's entity sets) or "identity" (API 1's lists)
+    sets: [], // [{name, type}] of the chosen API
+    feedSets: [], // the feed's entity sets
+    api1Lists: [], // API 1's lists from /openapi.json
+    types: {}, // type key -> {properties: [...], navigations: {name: type key}}
+    applied: new Map(), // "api|set|$apply text" -> the type it produces, null (no AST), or "pending"
     pages: [], // the URLs of the pages seen, for Previous
     pageIndex: -1,
     validateSeq: 0,
     runSeq: 0,
     snippetKind: "curl",
+    copyWhich: "page", // "page": the page shown; "query": the typed query's first page
     completion: { items: [], index: 0, from: 0, to: 0 },
     shape: null, // the groupby and aliases of the $apply that ran (the chart's)
   };
@@ -148,8 +157,17 @@
     return $("query").value;
   }
 
+  /** The path of the chosen set or list: `read` (its rows), `validate` or `explain`. */
+  function setPath(route, api, set) {
+    const name = encodeURIComponent(set || currentSet());
+    if ((api || state.api) === "identity") {
+      return route === "read" ? `${apiBase()}/identity/${name}/odata` : `${apiBase()}/${route}/identity/${name}`;
+    }
+    return route === "read" ? `${apiBase()}/odata/${name}` : `${apiBase()}/${route}/${name}`;
+  }
+
   function feedUrl(raw) {
-    const path = `${apiBase()}/odata/${encodeURIComponent(currentSet())}`;
+    const path = setPath("read");
     return raw ? `${path}?${raw}` : path;
   }
 
@@ -277,15 +295,16 @@
     state.tenant = $("tenant").value.trim();
     state.org = $("org").value.trim();
     const out = $("target-status");
-    status(out, "Reading the service document and $metadata…", "muted");
-    const select = $("entity-set");
-    clear(select);
+    status(out, "Reading the service document, $metadata and API 1's description…", "muted");
+    clear($("entity-set"));
     let service;
     let metadata;
+    let openapi;
     try {
-      [service, metadata] = await Promise.all([
+      [service, metadata, openapi] = await Promise.all([
         call(`${apiBase()}/odata/`),
         call(`${apiBase()}/odata/$metadata?$format=json`),
+        call("/openapi.json"),
       ]);
     } catch (error) {
       status(out, `The server could not be reached: ${error.message}`, "error");
@@ -300,19 +319,86 @@
       return;
     }
     const { types, sets } = readMetadata(metadata.body);
-    state.types = types;
-    state.sets = (service.body.value || [])
+    // API 1's lists and names; without its description the feed still works.
+    const api1 = openapi.ok && openapi.body ? window.explorerShapes.api1Types(openapi.body) : { lists: [], types: {} };
+    state.types = Object.assign({}, types, api1.types);
+    state.applied = new Map();
+    state.feedSets = (service.body.value || [])
       .filter((s) => !s.kind || s.kind === "EntitySet")
       .map((s) => ({ name: s.name, type: sets[s.name] }));
+    state.api1Lists = api1.lists.map((list) => ({ name: list, type: `api1.${list}` }));
+    fillSets();
+  }
+
+  /** The entity set list of the chosen API: the feed's sets or API 1's lists. */
+  function fillSets() {
+    state.api = $("api").value === "identity" ? "identity" : "feed";
+    state.sets = state.api === "identity" ? state.api1Lists : state.feedSets;
+    const select = $("entity-set");
+    clear(select);
     for (const set of state.sets) select.append(el("option", { value: set.name }, set.name));
-    status(out, `${state.sets.length} entity sets in the feed of ${state.tenant}/${state.org}.`, "muted");
+    status($("target-status"), state.api === "identity"
+      ? `${state.sets.length} API 1 lists of ${state.tenant}/${state.org} (GET …/identity/{list}/odata).`
+      : `${state.sets.length} entity sets in the feed of ${state.tenant}/${state.org}.`, "muted");
     resetPaging();
+    clear($("rows"));
     onQueryChanged();
   }
 
   function setType() {
     const set = state.sets.find((s) => s.name === currentSet());
     return (set && state.types[set.type]) || { properties: [], navigations: {} };
+  }
+
+  // ------------------------------------------- what an $apply produces
+
+  function appliedKey(applyText) {
+    return `${state.api}|${currentSet()}|${applyText}`;
+  }
+
+  /**
+   * The type the completion offers in `ctx`: after an $apply (for the other
+   * options) or after earlier transformations (in $apply, after a "/"),
+   * what those transformations produce, read from the validate route's AST;
+   * the entity type's otherwise, and while that AST is being asked for or
+   * is not available (the $apply is not valid).
+   */
+  function completionType(ctx) {
+    const base = setType();
+    let applyText = null;
+    if (ctx.option === "$apply") {
+      applyText = window.explorerShapes.transformationsBefore(ctx.before);
+    } else {
+      const apply = splitOptions(queryText()).find(([name]) => name.trim().toLowerCase() === "$apply");
+      applyText = apply && apply[1].trim() ? apply[1] : null;
+    }
+    if (applyText === null) return base;
+    const key = appliedKey(applyText);
+    const known = state.applied.get(key);
+    if (known === undefined) askApplied(applyText, key, base);
+    return known && known !== "pending" ? known : base;
+  }
+
+  /** Asks the validate route for the AST of `$apply=applyText` alone; completion is redrawn with it. */
+  async function askApplied(applyText, key, base) {
+    state.applied.set(key, "pending");
+    const { raw } = encodeQuery(`$apply=${applyText}`);
+    let answer;
+    try {
+      answer = await call(`${setPath("validate")}?${raw}`);
+    } catch (_) {
+      state.applied.delete(key);
+      return;
+    }
+    rememberApplied(key, answer.ok && answer.body && answer.body.valid ? answer.body.ast : null, base);
+    if (document.activeElement === $("query")) updateCompletions();
+  }
+
+  function rememberApplied(key, ast, base) {
+    if (state.applied.size > 200) state.applied.clear();
+    const type = ast ? window.explorerShapes.applyOutput(ast, base) : null;
+    if (type) type.hint = "from $apply";
+    state.applied.set(key, type);
   }
 
   // ---------------------------------------------------------- completion
@@ -359,14 +445,15 @@
     const prefix = word ? word[0] : "";
     const head = before.slice(0, before.length - prefix.length);
     const path = /([A-Za-z_][A-Za-z0-9_]*)\/$/.exec(head);
-    return { kind: "value", option, prefix, from: caret - prefix.length, parent: path ? path[1] : null };
+    return { kind: "value", option, prefix, from: caret - prefix.length, parent: path ? path[1] : null, before: head };
   }
 
   function candidates(ctx) {
     if (ctx.kind === "option") {
       return OPTIONS.map((o) => ({ text: `${o}=`, label: o, hint: "query option" }));
     }
-    const type = setType();
+    const type = completionType(ctx);
+    const propHint = type.hint || "property";
     let props = type.properties;
     let navs = Object.keys(type.navigations);
     if (ctx.parent) {
@@ -397,26 +484,26 @@
     };
     switch (ctx.option) {
       case "$select":
-        add(props, "property");
+        add(props, propHint);
         add(navs, "navigation");
         break;
       case "$expand":
         add(navs, "navigation");
         break;
       case "$orderby":
-        add(props, "property");
+        add(props, propHint);
         add(["asc", "desc"], "direction");
         break;
       case "$filter":
       case "$compute":
-        add(props, "property");
+        add(props, propHint);
         add(navs, "navigation");
         add(FUNCTIONS, "function", "(");
         add(OPERATORS, "operator");
         break;
       case "$apply":
         add(TRANSFORMATIONS, "transformation", "(");
-        add(props, "property");
+        add(props, propHint);
         add(navs, "navigation");
         add(AGGREGATION, "aggregation");
         add(FUNCTIONS, "function", "(");
@@ -555,7 +642,7 @@
     const seq = ++state.validateSeq;
     const text = queryText();
     const { raw, origin } = encodeQuery(text);
-    const path = `${apiBase()}/validate/${encodeURIComponent(currentSet())}`;
+    const path = setPath("validate");
     let answer;
     try {
       answer = await call(raw ? `${path}?${raw}` : path);
@@ -571,6 +658,9 @@
       box.className = "problem ok";
       box.append(el("p", { id: "problem-message" }, "The query is valid."));
       showAst(answer.body);
+      // The AST asked for anyway tells what its $apply produces.
+      const apply = splitOptions(text).find(([name]) => name.trim().toLowerCase() === "$apply");
+      if (apply && answer.body.ast && answer.body.ast.apply) rememberApplied(appliedKey(apply[1]), answer.body.ast, setType());
     } else {
       showProblem(answer, origin);
     }
@@ -609,6 +699,7 @@
   function resetPaging() {
     state.pages = [];
     state.pageIndex = -1;
+    state.nextUrl = null;
     $("prev").disabled = true;
     $("next").disabled = true;
     $("page-info").textContent = "";
@@ -653,13 +744,18 @@
     state.pages = state.pages.slice(0, index);
     state.pages[index] = url;
     state.pageIndex = index;
-    const rows = Array.isArray(answer.body.value) ? answer.body.value : [answer.body];
+    // The feed answers {"value":[...],"@odata.nextLink":…,"@odata.count":…};
+    // API 1 {"items":[...],"nextPageLink":…,"count":…}.
+    const identity = Array.isArray(answer.body.items);
+    const list = identity ? answer.body.items : answer.body.value;
+    const rows = Array.isArray(list) ? list : [answer.body];
     renderTable(table, rows);
-    const next = answer.body["@odata.nextLink"];
+    const next = identity ? answer.body.nextPageLink : answer.body["@odata.nextLink"];
     state.nextUrl = next ? samePath(next) : null;
     $("next").disabled = !next;
     $("prev").disabled = index === 0;
-    const count = answer.body["@odata.count"];
+    updateSnippets();
+    const count = identity ? answer.body.count : answer.body["@odata.count"];
     $("page-info").textContent = `Page ${index + 1}: ${rows.length} row${rows.length === 1 ? "" : "s"}` +
       (typeof count === "number" ? ` of ${count}` : "") + (next ? "; more on the next page" : "");
     $("page-info").className = "muted";
@@ -788,7 +884,7 @@
     clear(out);
     out.append(el("p", { className: "muted" }, "Explaining…"));
     const { raw } = encodeQuery(queryText());
-    const path = `${apiBase()}/explain/${encodeURIComponent(currentSet())}`;
+    const path = setPath("explain");
     let answer;
     try {
       answer = await call(raw ? `${path}?${raw}` : path);
@@ -843,9 +939,51 @@
     return out;
   }
 
+  /** A query string's pairs, decoded ("+" is a space). */
+  function decodePairs(search) {
+    const decode = (text) => {
+      try {
+        return decodeURIComponent(text.replace(/\+/g, " "));
+      } catch (_) {
+        return text;
+      }
+    };
+    const pairs = [];
+    for (const part of search.replace(/^\?/, "").split("&")) {
+      if (!part) continue;
+      const eq = part.indexOf("=");
+      pairs.push(eq < 0 ? [decode(part), ""] : [decode(part.slice(0, eq)), decode(part.slice(eq + 1))]);
+    }
+    return pairs;
+  }
+
+  /**
+   * The request a snippet writes: with "the page shown", the request of the
+   * page on screen (a later page's next link, with its $skiptoken); with
+   * "the typed query", the text in the box (its first page). Power Query's
+   * OData.Feed follows the next links itself and reads every page, so its
+   * snippet is always a first page: the first page of the pages shown.
+   */
+  function snippetRequest(kind) {
+    const index = kind === "powerquery" ? 0 : state.pageIndex;
+    const shown = state.copyWhich === "page" && state.pageIndex >= 0 ? state.pages[index] : null;
+    if (shown) {
+      const url = new URL(shown, location.origin);
+      return { path: url.pathname, options: decodePairs(url.search) };
+    }
+    return { path: feedUrl(""), options: splitOptions(queryText()) };
+  }
+
+  /** The feed's set of an API 1 list (users -> Users), for Power Query. */
+  function feedSetOf(list) {
+    const set = state.feedSets.find((s) => s.name.toLowerCase() === list.toLowerCase());
+    return set ? set.name : list;
+  }
+
   function snippet(kind) {
-    const url = location.origin + feedUrl("");
-    const options = splitOptions(queryText());
+    const request = snippetRequest(kind);
+    const url = location.origin + request.path;
+    const options = request.options;
     switch (kind) {
       case "curl": {
         const lines = [`curl -sSfG ${shellQuote(url)}`, `  -H "Authorization: Bearer $TOKEN"`];
@@ -886,10 +1024,17 @@
       }
       case "powerquery": {
         const query = options.map(([n, v]) => `${urlComponent(n)}=${urlComponent(v)}`).join("&");
-        const full = query ? `${url}?${query}` : url;
+        // API 1's lists are not an OData feed: the same options on the feed's set.
+        const identity = /\/identity\/[^/]+\/odata$/.test(request.path);
+        const base = identity
+          ? location.origin + setPath("read", "feed", feedSetOf(request.path.split("/").slice(-2)[0]))
+          : url;
+        const full = query ? `${base}?${query}` : base;
         return [
           "// Power BI or Excel: Get Data > Blank query > Advanced editor. Sign in with",
           "// Basic: the client id as the user name, the client secret as the password.",
+          "// OData.Feed follows the next links itself: it reads every page from the first.",
+          ...(identity ? ["// API 1's lists are not an OData feed: this reads the v4 feed's set with the same options."] : []),
           "let",
           `    Source = OData.Feed("${full.replace(/"/g, '""')}", null, [Implementation = "2.0"])`,
           "in",
@@ -903,6 +1048,11 @@
 
   function updateSnippets() {
     if (!currentSet()) return;
+    const shown = state.pageIndex >= 0;
+    $("copy-page-label").textContent = shown
+      ? `(page ${state.pageIndex + 1}${state.pageIndex > 0 ? ", its next link with the $skiptoken" : ""})`
+      : "(nothing read yet: the typed query)";
+    $("copy-note").hidden = !(state.snippetKind === "powerquery" && state.copyWhich === "page" && state.pageIndex > 0);
     $("snippet").textContent = snippet(state.snippetKind);
     $("snippet").setAttribute("data-kind", state.snippetKind);
     $("token-snippet").textContent =
@@ -947,7 +1097,13 @@
     const input = $("query");
     input.addEventListener("input", onQueryChanged);
     input.addEventListener("click", updateCompletions);
-    input.addEventListener("blur", () => setTimeout(closeCompletions, 100));
+    // Closed a moment after the box loses focus (a click on a suggestion
+    // lands first), unless it has the focus again by then.
+    let blurTimer = null;
+    input.addEventListener("blur", () => {
+      blurTimer = setTimeout(closeCompletions, 100);
+    });
+    input.addEventListener("focus", () => clearTimeout(blurTimer));
     input.addEventListener("scroll", () => {
       $("highlight").scrollTop = input.scrollTop;
     });
@@ -999,5 +1155,14 @@
       });
     }
     $("copy").addEventListener("click", copySnippet);
+    for (const radio of document.querySelectorAll('input[name="copy-which"]')) {
+      radio.addEventListener("change", () => {
+        if (radio.checked) state.copyWhich = radio.value;
+        updateSnippets();
+      });
+    }
+    $("api").addEventListener("change", () => {
+      if (state.token) fillSets();
+    });
   });
 })();
