@@ -80,6 +80,8 @@ async fn the_explorer_is_a_static_page_under_the_policy() {
     let get = |path: &str| app.anonymous.get(format!("{}{path}", app.address)).send();
     let page = html_page(get("/explorer").await.expect("GET"), StatusCode::OK).await;
     for needle in [
+        "src=\"/assets/explorer-text.js\"",
+        "src=\"/assets/explorer-view.js\"",
         "src=\"/assets/explorer-shapes.js\"",
         "src=\"/assets/explorer.js\"",
         "href=\"/assets/explorer.css\"",
@@ -89,7 +91,12 @@ async fn the_explorer_is_a_static_page_under_the_policy() {
         assert!(page.contains(needle), "{needle} in {page}");
     }
     // The scripts are served from the binary, and they write data only as text.
-    for path in ["/assets/explorer.js", "/assets/explorer-shapes.js"] {
+    for path in [
+        "/assets/explorer.js",
+        "/assets/explorer-text.js",
+        "/assets/explorer-view.js",
+        "/assets/explorer-shapes.js",
+    ] {
         let script = get(path).await.expect("GET js");
         assert_eq!(script.status(), StatusCode::OK, "{path}");
         assert!(header(&script, "content-type").starts_with("text/javascript"));
@@ -153,6 +160,8 @@ async fn the_landing_page_answers_html_and_json() {
     for path in [
         "/explorer",
         "/assets/explorer.js",
+        "/assets/explorer-text.js",
+        "/assets/explorer-view.js",
         "/assets/explorer-shapes.js",
         "/assets/explorer.css",
         "/docs/",

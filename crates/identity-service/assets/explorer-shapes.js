@@ -1,8 +1,9 @@
 // The query explorer's readers of server documents (/explorer; loaded
 // before explorer.js, no library, no build step): what an $apply pipeline
 // produces, read from the validate route's AST (the parser's own reading of
-// the query, not a second parser in JavaScript), and API 1's lists and
-// property names, read from /openapi.json (the names API 1 answers with).
+// the query, not a second parser in JavaScript), the feed's types from its
+// $metadata, and API 1's lists and property names, read from /openapi.json
+// (the names API 1 answers with).
 //
 // A type here is {properties: [names], navigations: {name: type key}}.
 "use strict";
@@ -129,6 +130,34 @@ window.explorerShapes = (() => {
     return last > 0 ? text.slice(0, last) : null;
   }
 
+  // ------------------------------------------------ the feed's $metadata
+
+  /** The feed's types and sets from its CSDL JSON ($metadata?$format=json). */
+  function readMetadata(csdl) {
+    const types = {};
+    const sets = {};
+    for (const [namespace, schema] of Object.entries(csdl)) {
+      if (namespace.startsWith("$") || typeof schema !== "object") continue;
+      for (const [name, item] of Object.entries(schema)) {
+        if (!item || typeof item !== "object") continue;
+        if (item.$Kind === "EntityType" || item.$Kind === "ComplexType") {
+          const type = { properties: [], navigations: {} };
+          for (const [member, def] of Object.entries(item)) {
+            if (member.startsWith("$") || !def || typeof def !== "object") continue;
+            if (def.$Kind === "NavigationProperty") type.navigations[member] = def.$Type;
+            else type.properties.push(member);
+          }
+          types[`${namespace}.${name}`] = type;
+        } else if (item.$Kind === "EntityContainer") {
+          for (const [setName, def] of Object.entries(item)) {
+            if (def && def.$Collection && def.$Type) sets[setName] = def.$Type;
+          }
+        }
+      }
+    }
+    return { types, sets };
+  }
+
   // ------------------------------------------------------------ API 1
 
   const LISTS = ["users", "roles", "groups"];
@@ -176,5 +205,5 @@ window.explorerShapes = (() => {
     return { lists, types: out };
   }
 
-  return { applyOutput, transformationsBefore, api1Types, EMPTY };
+  return { applyOutput, transformationsBefore, readMetadata, api1Types, EMPTY };
 })();
