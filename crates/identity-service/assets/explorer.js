@@ -2,16 +2,14 @@
 // library. It signs in with client credentials (the token is kept in this
 // closure only, never in storage), reads the feed's service document and
 // $metadata, completes and validates the query as it is typed, runs it,
-// pages with the next links, draws $apply groupby results as an SVG bar
-// chart, shows the explain route's SQL and plan, and writes the request
-// (the page shown or the typed query) as curl, Python requests, JavaScript
-// fetch and Power Query M. It reads the v4 feed's entity sets or API 1's
-// identity lists (users, roles, groups; their names from /openapi.json).
+// pages with the next links, charts groupby results, shows the explain
+// route's SQL and plan and writes the request (the page shown or the typed
+// query) as code, on the v4 feed's entity sets or API 1's identity lists.
 // This file holds the state and the wiring; loaded before it,
-// explorer-text.js encodes the query, completes and writes the snippets,
-// explorer-view.js draws (table, AST, chart, explain) and
-// explorer-shapes.js reads the documents: what an $apply produces (from the
-// validate route's AST), the feed's $metadata, API 1's property names.
+// explorer-text.js encodes, completes and writes the snippets,
+// explorer-view.js draws (table, AST, chart, explain) and explorer-shapes.js
+// reads what an $apply produces (from the validate route's AST), the
+// feed's $metadata and API 1's property names (from /openapi.json).
 //
 // Every value from the server or the data reaches the page through
 // textContent or DOM attributes, never as HTML.
