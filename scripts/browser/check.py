@@ -23,7 +23,7 @@ from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 CONFIG = json.load(open(os.environ["BROWSER_CONFIG"], encoding="utf-8"))
 BASE = CONFIG["address"]
@@ -189,6 +189,42 @@ def completion():
     log("completion: $fil -> $filter=, stat -> status, conta -> contains(, na -> name; the result is valid")
 
 
+def completion_labels():
+    return [(li.find_element(By.CLASS_NAME, "label").text, li.find_element(By.CLASS_NAME, "hint").text)
+            for li in driver.find_elements(By.CSS_SELECTOR, "#completions li")]
+
+
+def completion_after_apply():
+    """After a $apply, the completion offers what it produces (read from the
+    validate route's AST): the aggregate alias and grouping properties, not
+    the entity type's properties; in $apply, after a "/"; without $apply,
+    the entity type's again."""
+    box = by_id("query")
+    apply = "$apply=groupby((status,isTechnician),aggregate($count as users))"
+    set_query(apply + "&$orderby=us")
+    until("the aggregate alias offered", lambda: ("users", "from $apply") in completion_labels())
+    labels = [label for label, _ in completion_labels()]
+    if labels != ["users"]:
+        fail(f"completions of us after a groupby: {labels} (userKey is not in the groups)")
+    box.send_keys(Keys.TAB)
+    until("users taken", lambda: box.get_attribute("value") == apply + "&$orderby=users")
+    box.send_keys(" desc")
+    wait_valid()
+    set_query(apply + "&$select=is")
+    until("the grouping property offered", lambda: ("isTechnician", "from $apply") in completion_labels())
+    set_query(apply + "&$orderby=na")
+    if by_id("completions").is_displayed():
+        fail(f"the entity type's name offered after a groupby: {completion_labels()}")
+    set_query(apply + "/orderby(us")
+    until("the alias after a /", lambda: ("users", "from $apply") in completion_labels())
+    set_query("$apply=aggregate($count as total)&$orderby=to")
+    until("the aggregate's alias", lambda: ("total", "from $apply") in completion_labels())
+    set_query("$orderby=us")
+    until("the entity type's property without $apply", lambda: ("userKey", "property") in completion_labels())
+    log("completion after $apply: the alias users and the grouping isTechnician after a groupby "
+        "(not name), in $apply after a /, total after aggregate; userKey without $apply")
+
+
 def errors():
     # An unknown property after characters the explorer encodes (a plus,
     # spaces): the mark must sit on the first character of the name.
@@ -322,47 +358,137 @@ def explain_with_admin():
     log("explain with identity.admin: the SQL of three backends and the plan")
 
 
-def snippets():
-    text = "$filter=contains(name,'+') or startswith(name,'Zo')&$select=userKey,name&$orderby=userKey"
-    run_query(text)
-    expected = [[k, n] for k, n in zip(column("userKey"), column("name"))]
-    if len(expected) < 2:
-        fail(f"the snippet query should find rows: {expected}")
-    tab("copy")
+def token_env():
     token = requests.post(f"{BASE}/connect/token", timeout=30, data={
         "grant_type": "client_credentials",
         "client_id": CONFIG["clientId"], "client_secret": CONFIG["clientSecret"]}).json()["access_token"]
-    env = dict(os.environ, TOKEN=token)
-    got = {}
+    return dict(os.environ, TOKEN=token)
+
+
+def snippet_rows(kind, env):
+    """The snippet of `kind` as the Copy as tab shows it, run: (code, [[userKey, name]])."""
+    driver.find_element(By.CSS_SELECTOR, f'.snippet-kind[data-kind="{kind}"]').click()
+    until(f"the {kind} snippet", lambda: by_id("snippet").get_attribute("data-kind") == kind)
+    code = by_id("snippet").get_attribute("textContent")
+    if kind == "curl":
+        out = subprocess.run(["bash", "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    elif kind == "python":
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    elif kind == "fetch":
+        node = shutil.which("node")
+        if not node:
+            fail("node is needed to run the fetch snippet")
+        out = subprocess.run([node, "--input-type=module"], input=code, env=env,
+                             capture_output=True, text=True, timeout=60)
+    else:
+        match = re.search(r'OData\.Feed\("((?:[^"]|"")*)", null', code)
+        if not match:
+            fail(f"no OData.Feed URL in {code}")
+        url = match.group(1).replace('""', '"')
+        response = requests.get(url, auth=(CONFIG["clientId"], CONFIG["clientSecret"]), timeout=30)
+        out = subprocess.CompletedProcess([url], 0 if response.ok else 1, response.text, "")
+    if out.returncode != 0:
+        fail(f"the {kind} snippet failed ({out.returncode}):\n{code}\n{out.stdout}\n{out.stderr}")
+    return code, [[r["userKey"], r["name"]] for r in json.loads(out.stdout)["value"]]
+
+
+def shown_rows():
+    return [[k, n] for k, n in zip(column("userKey"), column("name"))]
+
+
+def snippets():
+    text = "$filter=contains(name,'+') or startswith(name,'Zo')&$select=userKey,name&$orderby=userKey"
+    run_query(text)
+    expected = shown_rows()
+    if len(expected) < 2:
+        fail(f"the snippet query should find rows: {expected}")
+    tab("copy")
+    env = token_env()
     for kind in ("curl", "python", "fetch", "powerquery"):
-        driver.find_element(By.CSS_SELECTOR, f'.snippet-kind[data-kind="{kind}"]').click()
-        until(f"the {kind} snippet", lambda: by_id("snippet").get_attribute("data-kind") == kind)
-        code = by_id("snippet").get_attribute("textContent")
-        if kind == "curl":
-            out = subprocess.run(["bash", "-c", code], env=env, capture_output=True, text=True, timeout=60)
-        elif kind == "python":
-            out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
-        elif kind == "fetch":
-            node = shutil.which("node")
-            if not node:
-                fail("node is needed to run the fetch snippet")
-            out = subprocess.run([node, "--input-type=module"], input=code, env=env,
-                                 capture_output=True, text=True, timeout=60)
-        else:
-            match = re.search(r'OData\.Feed\("((?:[^"]|"")*)", null', code)
-            if not match:
-                fail(f"no OData.Feed URL in {code}")
-            url = match.group(1).replace('""', '"')
-            response = requests.get(url, auth=(CONFIG["clientId"], CONFIG["clientSecret"]), timeout=30)
-            out = subprocess.CompletedProcess([url], 0 if response.ok else 1, response.text, "")
-        if out.returncode != 0:
-            fail(f"the {kind} snippet failed ({out.returncode}):\n{code}\n{out.stdout}\n{out.stderr}")
-        rows = [[r["userKey"], r["name"]] for r in json.loads(out.stdout)["value"]]
+        code, rows = snippet_rows(kind, env)
         if rows != expected:
             fail(f"the {kind} snippet read {rows}, the explorer {expected}:\n{code}")
-        got[kind] = len(rows)
     shot("explorer-copy")
     log(f"copy as: the curl, Python, fetch and Power Query read the explorer's {len(expected)} rows")
+
+
+def snippets_of_page_two():
+    """After Next page, Copy as writes page 2's request (its next link's
+    $skiptoken); Power Query the first page's (OData.Feed pages itself);
+    "the typed query" the first page's."""
+    tab("rows")
+    run_query("$filter=status eq 1&$orderby=userKey&$select=userKey,name&$count=true")
+    first = shown_rows()
+    by_id("next").click()
+    until("page 2", lambda: by_id("page-info").text.startswith("Page 2:"))
+    second = shown_rows()
+    if not second or second == first:
+        fail(f"page 2 {second} after page 1 {first}")
+    tab("copy")
+    by_id("copy-page").click()
+    env = token_env()
+    for kind in ("curl", "python", "fetch"):
+        code, rows = snippet_rows(kind, env)
+        if "$skiptoken" not in code or rows != second:
+            fail(f"the {kind} snippet of page 2 read {rows}, the explorer {second}:\n{code}")
+    code, rows = snippet_rows("powerquery", env)
+    if "skiptoken" in code.lower() or rows != first:
+        fail(f"Power Query of page 2 should be the first page's query; it read {rows}:\n{code}")
+    if not by_id("copy-note").is_displayed():
+        fail("no note saying why Power Query copies the first page")
+    shot("explorer-copy-page-2")
+    by_id("copy-query").click()
+    code, rows = snippet_rows("curl", env)
+    if "$skiptoken" in code or rows != first:
+        fail(f"the typed query's curl read {rows}, the first page is {first}:\n{code}")
+    by_id("copy-page").click()
+    tab("rows")
+    log(f"copy as page 2: curl, Python and fetch read page 2's {len(second)} rows (its $skiptoken); "
+        f"Power Query and the typed query the first page's {len(first)}")
+
+
+def api1():
+    """API 1's groups list: its names completed, rows, paging by nextPageLink."""
+    Select(by_id("api")).select_by_value("identity")
+    until("API 1's lists", lambda: [o.text for o in driver.find_elements(By.CSS_SELECTOR, "#entity-set option")]
+          == ["users", "roles", "groups"])
+    Select(by_id("entity-set")).select_by_value("groups")
+    box = by_id("query")
+    box.clear()
+    box.send_keys("$orderby=groupK")
+    until("groupKey offered", lambda: ("groupKey", "property") in completion_labels())
+    box.send_keys(Keys.TAB)
+    until("groupKey taken", lambda: box.get_attribute("value") == "$orderby=groupKey")
+    box.send_keys("&$select=groupKey,name&$count=true")
+    wait_valid()
+    if "/identity/groups/odata?" not in by_id("request-url").text:
+        fail(f"the request line: {by_id('request-url').text}")
+    by_id("run").click()
+    until("API 1's rows", lambda: by_id("page-info").text.startswith("Page 1:"))
+    expected = sorted(CONFIG["groupKeys"])
+    seen = []
+    page = 1
+    while True:
+        keys = column("groupKey")
+        if len(keys) > 100:
+            fail(f"API 1 page {page} has {len(keys)} rows")
+        seen.extend(keys)
+        if f"of {len(expected)}" not in by_id("page-info").text:
+            fail(f"the count on API 1's page {page}: {by_id('page-info').text}")
+        if page == 1:
+            shot("explorer-api1")
+        if not by_id("next").is_enabled():
+            break
+        by_id("next").click()
+        page += 1
+        until(f"API 1 page {page}", lambda: by_id("page-info").text.startswith(f"Page {page}:"))
+    if seen != expected or page != 2:
+        fail(f"API 1's groups over {page} pages: {seen}, expected {expected}")
+    Select(by_id("api")).select_by_value("feed")
+    until("the feed's sets again", lambda: [o.text for o in driver.find_elements(By.CSS_SELECTOR, "#entity-set option")][:1]
+          == ["Users"])
+    box.clear()
+    log(f"api 1: groups completed (groupKey), {len(seen)} rows over {page} pages by nextPageLink")
 
 
 def readme_shot():
@@ -375,12 +501,15 @@ def readme_shot():
 def explorer():
     sign_in(CONFIG["clientId"], CONFIG["clientSecret"])
     completion()
+    completion_after_apply()
     errors()
     paging()
     escaping()
     chart()
     explain_without_admin()
     snippets()
+    snippets_of_page_two()
+    api1()
     check_console("the explorer")
     by_id("signout").click()
     until("the sign-in form again", lambda: by_id("signin").is_displayed())

@@ -3,10 +3,12 @@
 //! `scripts/browser/requirements.txt`): `scripts/browser.sh check` runs
 //! `scripts/browser/check.py` against an application this test starts with
 //! known data. The landing page and its links; the explorer: sign in,
-//! completion, an error marked under the right character, rows and paging
-//! by next links, values shown as text, a groupby chart, explain with and
-//! without `identity.admin`, the "copy as" snippets run (curl, Python
-//! requests, JavaScript fetch under Node, Power Query's URL); the API docs
+//! completion (of the aliases an `$apply` produces too), an error marked
+//! under the right character, rows and paging by next links, values shown
+//! as text, a groupby chart, explain with and without `identity.admin`,
+//! the "copy as" snippets run (curl, Python requests, JavaScript fetch
+//! under Node, Power Query's URL), of the first page and of page 2 (its
+//! `$skiptoken`); API 1's groups list read and paged; the API docs
 //! (Swagger UI): an API 1 operation called with "try it out", 401 without a
 //! token, 200 after Authorize with client credentials and with a pasted
 //! Bearer token; the invitation page accepted by clicking. Screenshots go to
@@ -134,6 +136,17 @@ async fn the_pages_work_in_a_real_browser() {
     )
     .await;
     let invited_id = invited.as_str().expect("id").to_owned();
+    // More groups than API 1's page (100): its list pages by next links.
+    let group_keys: Vec<String> = (0..103).map(|i| format!("group-{i:03}")).collect();
+    for key in &group_keys {
+        let created = app
+            .post_json(
+                "groups",
+                &json!({"groupKey": key, "name": format!("Group {key}")}),
+            )
+            .await;
+        assert!(created.status().is_success(), "create {key}");
+    }
     let invitation_url = newest_accept_url(&app.outbox);
 
     let mut status1: Vec<String> = users
@@ -177,6 +190,7 @@ async fn the_pages_work_in_a_real_browser() {
         "markupNames": markup,
         "invitationUrl": invitation_url,
         "invitedName": "Ivy Invited",
+        "groupKeys": group_keys,
         "screenshots": shots,
     });
     let config_path = app.dir.join("browser.json");
@@ -205,12 +219,15 @@ async fn the_pages_work_in_a_real_browser() {
     for line in [
         "landing page:",
         "completion:",
+        "completion after $apply:",
         "errors: an unknown property marked under its first character",
         "paging:",
         "escaping:",
         "chart:",
         "explain without identity.admin",
         "copy as: the curl",
+        "copy as page 2:",
+        "api 1: groups",
         "explain with identity.admin",
         "docs: listUsers called from /docs/",
         "invitation: accepted by clicking",

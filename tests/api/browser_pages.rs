@@ -80,6 +80,9 @@ async fn the_explorer_is_a_static_page_under_the_policy() {
     let get = |path: &str| app.anonymous.get(format!("{}{path}", app.address)).send();
     let page = html_page(get("/explorer").await.expect("GET"), StatusCode::OK).await;
     for needle in [
+        "src=\"/assets/explorer-text.js\"",
+        "src=\"/assets/explorer-view.js\"",
+        "src=\"/assets/explorer-shapes.js\"",
         "src=\"/assets/explorer.js\"",
         "href=\"/assets/explorer.css\"",
         "id=\"client-id\"",
@@ -87,13 +90,20 @@ async fn the_explorer_is_a_static_page_under_the_policy() {
     ] {
         assert!(page.contains(needle), "{needle} in {page}");
     }
-    // The script is served from the binary, and it writes data only as text.
-    let script = get("/assets/explorer.js").await.expect("GET js");
-    assert_eq!(script.status(), StatusCode::OK);
-    assert!(header(&script, "content-type").starts_with("text/javascript"));
-    let script = script.text().await.expect("js");
-    assert!(!script.contains("innerHTML") && !script.contains("localStorage"));
-    assert!(!script.contains("eval(") && !script.contains("new Function"));
+    // The scripts are served from the binary, and they write data only as text.
+    for path in [
+        "/assets/explorer.js",
+        "/assets/explorer-text.js",
+        "/assets/explorer-view.js",
+        "/assets/explorer-shapes.js",
+    ] {
+        let script = get(path).await.expect("GET js");
+        assert_eq!(script.status(), StatusCode::OK, "{path}");
+        assert!(header(&script, "content-type").starts_with("text/javascript"));
+        let script = script.text().await.expect("js");
+        assert!(!script.contains("innerHTML") && !script.contains("localStorage"));
+        assert!(!script.contains("eval(") && !script.contains("new Function"));
+    }
     // HEAD answers too; other methods do not.
     let head = app
         .anonymous
@@ -150,6 +160,9 @@ async fn the_landing_page_answers_html_and_json() {
     for path in [
         "/explorer",
         "/assets/explorer.js",
+        "/assets/explorer-text.js",
+        "/assets/explorer-view.js",
+        "/assets/explorer-shapes.js",
         "/assets/explorer.css",
         "/docs/",
         "/health",

@@ -2,9 +2,14 @@
 // library. It signs in with client credentials (the token is kept in this
 // closure only, never in storage), reads the feed's service document and
 // $metadata, completes and validates the query as it is typed, runs it,
-// pages with the next links, draws $apply groupby results as an SVG bar
-// chart, shows the explain route's SQL and plan, and writes the query as
-// curl, Python requests, JavaScript fetch and Power Query M.
+// pages with the next links, charts groupby results, shows the explain
+// route's SQL and plan and writes the request (the page shown or the typed
+// query) as code, on the v4 feed's entity sets or API 1's identity lists.
+// This file holds the state and the wiring; loaded before it,
+// explorer-text.js encodes, completes and writes the snippets,
+// explorer-view.js draws (table, AST, chart, explain) and explorer-shapes.js
+// reads what an $apply produces (from the validate route's AST), the
+// feed's $metadata and API 1's property names (from /openapi.json).
 //
 // Every value from the server or the data reaches the page through
 // textContent or DOM attributes, never as HTML.
@@ -12,7 +17,8 @@
 
 (() => {
   const $ = (id) => document.getElementById(id);
-  const SVG = "http://www.w3.org/2000/svg";
+  const { el, clear, status, tree, renderTable, renderExplain, applyShape, drawChart } = window.explorerView;
+  const { encodeQuery, splitOptions, decodePairs, contextAt, completions, snippetText } = window.explorerText;
 
   const state = {
     token: null,
@@ -20,119 +26,21 @@
     clientId: "",
     tenant: "",
     org: "",
-    sets: [], // [{name, type}]
-    types: {}, // qualified type name -> {properties: [...], navigations: {name: type}}
+    api: "feed", // "feed" (the v4 feed's entity sets) or "identity" (API 1's lists)
+    sets: [], // [{name, type}] of the chosen API
+    feedSets: [], // the feed's entity sets
+    api1Lists: [], // API 1's lists from /openapi.json
+    types: {}, // type key -> {properties: [...], navigations: {name: type key}}
+    applied: new Map(), // "api|set|$apply text" -> the type it produces, null (no AST), or "pending"
     pages: [], // the URLs of the pages seen, for Previous
     pageIndex: -1,
     validateSeq: 0,
     runSeq: 0,
     snippetKind: "curl",
+    copyWhich: "page", // "page": the page shown; "query": the typed query's first page
     completion: { items: [], index: 0, from: 0, to: 0 },
     shape: null, // the groupby and aliases of the $apply that ran (the chart's)
   };
-
-  // ---------------------------------------------------------------- DOM
-
-  /** An element with attributes and children (strings become text nodes). */
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(attrs || {})) {
-      if (name === "className") node.className = value;
-      else node.setAttribute(name, value);
-    }
-    for (const child of children) {
-      if (child === null || child === undefined) continue;
-      node.append(typeof child === "string" ? document.createTextNode(child) : child);
-    }
-    return node;
-  }
-
-  function svg(tag, attrs, text) {
-    const node = document.createElementNS(SVG, tag);
-    for (const [name, value] of Object.entries(attrs || {})) node.setAttribute(name, String(value));
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
-
-  function clear(node) {
-    while (node.firstChild) node.removeChild(node.firstChild);
-  }
-
-  function status(node, text, kind) {
-    node.textContent = text;
-    node.className = kind || "";
-  }
-
-  // ----------------------------------------------------- query encoding
-
-  // Characters sent as they are; everything else is percent-encoded, a
-  // space becomes "+" (the README's query-string convention: "+" is a
-  // space, a literal plus is %2B). Outside string literals "&" separates
-  // options; inside them it is data (%26). A quote is sent as %27, as the
-  // browser would send it anyway (its URL parser encodes ' in a query):
-  // the offsets the server answers count what was sent.
-  const SAFE = /^[A-Za-z0-9\-._~!$()*,;:@/?=]$/;
-
-  function percent(ch) {
-    let out = "";
-    for (const byte of new TextEncoder().encode(ch)) {
-      out += "%" + byte.toString(16).toUpperCase().padStart(2, "0");
-    }
-    return out;
-  }
-
-  /**
-   * The raw query string of the typed text and, for each of its characters,
-   * the index of the typed character it came from (the server's offsets are
-   * byte offsets into the raw text with "+" read as a space, one ASCII
-   * character per byte).
-   */
-  function encodeQuery(text) {
-    let raw = "";
-    const origin = [];
-    let quoted = false;
-    for (let i = 0; i < text.length; ) {
-      const ch = String.fromCodePoint(text.codePointAt(i));
-      let out;
-      if (ch === "'") {
-        quoted = !quoted;
-        out = "%27";
-      } else if (ch === " ") {
-        out = "+";
-      } else if (ch === "&") {
-        out = quoted ? "%26" : "&";
-      } else if (SAFE.test(ch)) {
-        out = ch;
-      } else {
-        out = percent(ch);
-      }
-      for (let k = 0; k < out.length; k++) origin.push(i);
-      raw += out;
-      i += ch.length;
-    }
-    origin.push(text.length);
-    return { raw, origin };
-  }
-
-  /** The options of the typed text: [[name, value]] split at unquoted "&". */
-  function splitOptions(text) {
-    const parts = [];
-    let quoted = false;
-    let start = 0;
-    for (let i = 0; i <= text.length; i++) {
-      const ch = text[i];
-      if (ch === "'") quoted = !quoted;
-      if (i === text.length || (ch === "&" && !quoted)) {
-        const part = text.slice(start, i);
-        if (part.trim() !== "") {
-          const eq = part.indexOf("=");
-          parts.push(eq < 0 ? [part.trim(), ""] : [part.slice(0, eq).trim(), part.slice(eq + 1)]);
-        }
-        start = i + 1;
-      }
-    }
-    return parts;
-  }
 
   // --------------------------------------------------------------- HTTP
 
@@ -148,8 +56,17 @@
     return $("query").value;
   }
 
+  /** The path of the chosen set or list: `read` (its rows), `validate` or `explain`. */
+  function setPath(route, api, set) {
+    const name = encodeURIComponent(set || currentSet());
+    if ((api || state.api) === "identity") {
+      return route === "read" ? `${apiBase()}/identity/${name}/odata` : `${apiBase()}/${route}/identity/${name}`;
+    }
+    return route === "read" ? `${apiBase()}/odata/${name}` : `${apiBase()}/${route}/${name}`;
+  }
+
   function feedUrl(raw) {
-    const path = `${apiBase()}/odata/${encodeURIComponent(currentSet())}`;
+    const path = setPath("read");
     return raw ? `${path}?${raw}` : path;
   }
 
@@ -247,45 +164,22 @@
 
   // --------------------------------------------- service document, $metadata
 
-  function readMetadata(csdl) {
-    const types = {};
-    const sets = {};
-    for (const [namespace, schema] of Object.entries(csdl)) {
-      if (namespace.startsWith("$") || typeof schema !== "object") continue;
-      for (const [name, item] of Object.entries(schema)) {
-        if (!item || typeof item !== "object") continue;
-        if (item.$Kind === "EntityType" || item.$Kind === "ComplexType") {
-          const type = { properties: [], navigations: {} };
-          for (const [member, def] of Object.entries(item)) {
-            if (member.startsWith("$") || !def || typeof def !== "object") continue;
-            if (def.$Kind === "NavigationProperty") type.navigations[member] = def.$Type;
-            else type.properties.push(member);
-          }
-          types[`${namespace}.${name}`] = type;
-        } else if (item.$Kind === "EntityContainer") {
-          for (const [setName, def] of Object.entries(item)) {
-            if (def && def.$Collection && def.$Type) sets[setName] = def.$Type;
-          }
-        }
-      }
-    }
-    return { types, sets };
-  }
 
   async function loadFeed(event) {
     if (event) event.preventDefault();
     state.tenant = $("tenant").value.trim();
     state.org = $("org").value.trim();
     const out = $("target-status");
-    status(out, "Reading the service document and $metadata…", "muted");
-    const select = $("entity-set");
-    clear(select);
+    status(out, "Reading the service document, $metadata and API 1's description…", "muted");
+    clear($("entity-set"));
     let service;
     let metadata;
+    let openapi;
     try {
-      [service, metadata] = await Promise.all([
+      [service, metadata, openapi] = await Promise.all([
         call(`${apiBase()}/odata/`),
         call(`${apiBase()}/odata/$metadata?$format=json`),
+        call("/openapi.json"),
       ]);
     } catch (error) {
       status(out, `The server could not be reached: ${error.message}`, "error");
@@ -299,14 +193,30 @@
       status(out, `$metadata: ${errorText(metadata)}`, "error");
       return;
     }
-    const { types, sets } = readMetadata(metadata.body);
-    state.types = types;
-    state.sets = (service.body.value || [])
+    const { types, sets } = window.explorerShapes.readMetadata(metadata.body);
+    // API 1's lists and names; without its description the feed still works.
+    const api1 = openapi.ok && openapi.body ? window.explorerShapes.api1Types(openapi.body) : { lists: [], types: {} };
+    state.types = Object.assign({}, types, api1.types);
+    state.applied = new Map();
+    state.feedSets = (service.body.value || [])
       .filter((s) => !s.kind || s.kind === "EntitySet")
       .map((s) => ({ name: s.name, type: sets[s.name] }));
+    state.api1Lists = api1.lists.map((list) => ({ name: list, type: `api1.${list}` }));
+    fillSets();
+  }
+
+  /** The entity set list of the chosen API: the feed's sets or API 1's lists. */
+  function fillSets() {
+    state.api = $("api").value === "identity" ? "identity" : "feed";
+    state.sets = state.api === "identity" ? state.api1Lists : state.feedSets;
+    const select = $("entity-set");
+    clear(select);
     for (const set of state.sets) select.append(el("option", { value: set.name }, set.name));
-    status(out, `${state.sets.length} entity sets in the feed of ${state.tenant}/${state.org}.`, "muted");
+    status($("target-status"), state.api === "identity"
+      ? `${state.sets.length} API 1 lists of ${state.tenant}/${state.org} (GET …/identity/{list}/odata).`
+      : `${state.sets.length} entity sets in the feed of ${state.tenant}/${state.org}.`, "muted");
     resetPaging();
+    clear($("rows"));
     onQueryChanged();
   }
 
@@ -315,123 +225,62 @@
     return (set && state.types[set.type]) || { properties: [], navigations: {} };
   }
 
-  // ---------------------------------------------------------- completion
+  // ------------------------------------------- what an $apply produces
 
-  const OPTIONS = [
-    "$filter", "$select", "$orderby", "$top", "$skip", "$count", "$expand",
-    "$search", "$apply", "$compute", "$format", "$skiptoken",
-  ];
-  const FUNCTIONS = [
-    "contains", "startswith", "endswith", "length", "indexof", "substring",
-    "tolower", "toupper", "trim", "concat", "matchespattern", "year", "month",
-    "day", "hour", "minute", "second", "fractionalseconds", "totalseconds",
-    "totaloffsetminutes", "date", "time", "now", "mindatetime", "maxdatetime",
-    "round", "floor", "ceiling", "cast", "isof", "hassubset", "hassubsequence",
-  ];
-  const OPERATORS = [
-    "eq", "ne", "gt", "ge", "lt", "le", "and", "or", "not", "in", "has",
-    "add", "sub", "mul", "div", "divby", "mod", "true", "false", "null",
-  ];
-  const LAMBDAS = ["any", "all", "$count"];
-  const TRANSFORMATIONS = [
-    "groupby", "aggregate", "filter", "compute", "orderby", "top", "skip",
-    "search", "topcount", "bottomcount", "concat", "identity",
-  ];
-  const AGGREGATION = ["with", "sum", "min", "max", "average", "countdistinct", "as", "$count"];
-
-  /** Where the caret is: the option it is in and the word before it. */
-  function contextAt(text, caret) {
-    let quoted = false;
-    let start = 0;
-    for (let i = 0; i < caret; i++) {
-      if (text[i] === "'") quoted = !quoted;
-      else if (text[i] === "&" && !quoted) start = i + 1;
-    }
-    const segment = text.slice(start, caret);
-    const eq = segment.indexOf("=");
-    if (eq < 0) {
-      return { kind: "option", from: start, prefix: segment };
-    }
-    if (quoted) return null;
-    const option = segment.slice(0, eq).trim().toLowerCase();
-    const before = segment.slice(eq + 1);
-    const word = /[A-Za-z_$][A-Za-z0-9_$]*$/.exec(before);
-    const prefix = word ? word[0] : "";
-    const head = before.slice(0, before.length - prefix.length);
-    const path = /([A-Za-z_][A-Za-z0-9_]*)\/$/.exec(head);
-    return { kind: "value", option, prefix, from: caret - prefix.length, parent: path ? path[1] : null };
+  function appliedKey(applyText) {
+    return `${state.api}|${currentSet()}|${applyText}`;
   }
 
+  /**
+   * The type the completion offers in `ctx`: after an $apply (for the other
+   * options) or after earlier transformations (in $apply, after a "/"),
+   * what those transformations produce, read from the validate route's AST;
+   * the entity type's otherwise, and while that AST is being asked for or
+   * is not available (the $apply is not valid).
+   */
+  function completionType(ctx) {
+    const base = setType();
+    let applyText = null;
+    if (ctx.option === "$apply") {
+      applyText = window.explorerShapes.transformationsBefore(ctx.before);
+    } else {
+      const apply = splitOptions(queryText()).find(([name]) => name.trim().toLowerCase() === "$apply");
+      applyText = apply && apply[1].trim() ? apply[1] : null;
+    }
+    if (applyText === null) return base;
+    const key = appliedKey(applyText);
+    const known = state.applied.get(key);
+    if (known === undefined) askApplied(applyText, key, base);
+    return known && known !== "pending" ? known : base;
+  }
+
+  /** Asks the validate route for the AST of `$apply=applyText` alone; completion is redrawn with it. */
+  async function askApplied(applyText, key, base) {
+    state.applied.set(key, "pending");
+    const { raw } = encodeQuery(`$apply=${applyText}`);
+    let answer;
+    try {
+      answer = await call(`${setPath("validate")}?${raw}`);
+    } catch (_) {
+      state.applied.delete(key);
+      return;
+    }
+    rememberApplied(key, answer.ok && answer.body && answer.body.valid ? answer.body.ast : null, base);
+    if (document.activeElement === $("query")) updateCompletions();
+  }
+
+  function rememberApplied(key, ast, base) {
+    if (state.applied.size > 200) state.applied.clear();
+    const type = ast ? window.explorerShapes.applyOutput(ast, base) : null;
+    if (type) type.hint = "from $apply";
+    state.applied.set(key, type);
+  }
+
+  // ---------------------------------------------------------- completion
+
+
   function candidates(ctx) {
-    if (ctx.kind === "option") {
-      return OPTIONS.map((o) => ({ text: `${o}=`, label: o, hint: "query option" }));
-    }
-    const type = setType();
-    let props = type.properties;
-    let navs = Object.keys(type.navigations);
-    if (ctx.parent) {
-      const target = state.types[type.navigations[ctx.parent]];
-      if (target) {
-        props = target.properties;
-        navs = Object.keys(target.navigations);
-      } else {
-        // A lambda variable or a path below the set: every property of the
-        // set's navigation targets.
-        const all = new Set();
-        for (const t of Object.values(type.navigations)) {
-          for (const p of (state.types[t] || { properties: [] }).properties) all.add(p);
-        }
-        props = [...all];
-        navs = [];
-      }
-      if (ctx.option === "$filter" || ctx.option === "$apply") {
-        return [
-          ...props.map((p) => ({ text: p, label: p, hint: "property" })),
-          ...LAMBDAS.map((l) => ({ text: l === "$count" ? l : `${l}(`, label: l, hint: "lambda" })),
-        ];
-      }
-    }
-    const list = [];
-    const add = (items, hint, suffix) => {
-      for (const item of items) list.push({ text: item + (suffix || ""), label: item, hint });
-    };
-    switch (ctx.option) {
-      case "$select":
-        add(props, "property");
-        add(navs, "navigation");
-        break;
-      case "$expand":
-        add(navs, "navigation");
-        break;
-      case "$orderby":
-        add(props, "property");
-        add(["asc", "desc"], "direction");
-        break;
-      case "$filter":
-      case "$compute":
-        add(props, "property");
-        add(navs, "navigation");
-        add(FUNCTIONS, "function", "(");
-        add(OPERATORS, "operator");
-        break;
-      case "$apply":
-        add(TRANSFORMATIONS, "transformation", "(");
-        add(props, "property");
-        add(navs, "navigation");
-        add(AGGREGATION, "aggregation");
-        add(FUNCTIONS, "function", "(");
-        add(OPERATORS, "operator");
-        break;
-      case "$count":
-        add(["true", "false"], "value");
-        break;
-      case "$format":
-        add(["json"], "value");
-        break;
-      default:
-        break;
-    }
-    return list;
+    return ctx.kind === "option" ? completions(ctx, null, state.types) : completions(ctx, completionType(ctx), state.types);
   }
 
   function updateCompletions() {
@@ -555,7 +404,7 @@
     const seq = ++state.validateSeq;
     const text = queryText();
     const { raw, origin } = encodeQuery(text);
-    const path = `${apiBase()}/validate/${encodeURIComponent(currentSet())}`;
+    const path = setPath("validate");
     let answer;
     try {
       answer = await call(raw ? `${path}?${raw}` : path);
@@ -571,6 +420,9 @@
       box.className = "problem ok";
       box.append(el("p", { id: "problem-message" }, "The query is valid."));
       showAst(answer.body);
+      // The AST asked for anyway tells what its $apply produces.
+      const apply = splitOptions(text).find(([name]) => name.trim().toLowerCase() === "$apply");
+      if (apply && answer.body.ast && answer.body.ast.apply) rememberApplied(appliedKey(apply[1]), answer.body.ast, setType());
     } else {
       showProblem(answer, origin);
     }
@@ -578,24 +430,6 @@
 
   // ------------------------------------------------------------ the AST
 
-  function spanText(value) {
-    return value && typeof value === "object" && typeof value.start === "number" && typeof value.end === "number" && Object.keys(value).length === 2
-      ? `${value.start}..${value.end}`
-      : null;
-  }
-
-  function tree(name, value) {
-    const span = spanText(value);
-    if (span !== null) return el("div", { className: "leaf" }, el("span", { className: "key" }, `${name}: `), el("span", { className: "span" }, span));
-    if (value === null || typeof value !== "object") {
-      return el("div", { className: "leaf" }, el("span", { className: "key" }, `${name}: `), el("span", { className: `value ${typeof value}` }, JSON.stringify(value)));
-    }
-    const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v]) : Object.entries(value);
-    const label = Array.isArray(value) ? `${name} [${value.length}]` : name;
-    const details = el("details", { open: "" }, el("summary", {}, el("span", { className: "key" }, label)));
-    for (const [k, v] of entries) details.append(tree(k, v));
-    return details;
-  }
 
   function showAst(body) {
     const box = $("ast");
@@ -609,6 +443,7 @@
   function resetPaging() {
     state.pages = [];
     state.pageIndex = -1;
+    state.nextUrl = null;
     $("prev").disabled = true;
     $("next").disabled = true;
     $("page-info").textContent = "";
@@ -625,7 +460,7 @@
     resetPaging();
     const { raw } = encodeQuery(queryText());
     // The chart follows the query that ran, not the text edited since.
-    state.shape = applyShape();
+    state.shape = applyShape(queryText());
     await showPage(feedUrl(raw), 0);
     if (state.scopes.includes("identity.admin")) explain();
     else explainUnavailable();
@@ -653,120 +488,24 @@
     state.pages = state.pages.slice(0, index);
     state.pages[index] = url;
     state.pageIndex = index;
-    const rows = Array.isArray(answer.body.value) ? answer.body.value : [answer.body];
+    // The feed answers {"value":[...],"@odata.nextLink":…,"@odata.count":…};
+    // API 1 {"items":[...],"nextPageLink":…,"count":…}.
+    const identity = Array.isArray(answer.body.items);
+    const list = identity ? answer.body.items : answer.body.value;
+    const rows = Array.isArray(list) ? list : [answer.body];
     renderTable(table, rows);
-    const next = answer.body["@odata.nextLink"];
+    const next = identity ? answer.body.nextPageLink : answer.body["@odata.nextLink"];
     state.nextUrl = next ? samePath(next) : null;
     $("next").disabled = !next;
     $("prev").disabled = index === 0;
-    const count = answer.body["@odata.count"];
+    updateSnippets();
+    const count = identity ? answer.body.count : answer.body["@odata.count"];
     $("page-info").textContent = `Page ${index + 1}: ${rows.length} row${rows.length === 1 ? "" : "s"}` +
       (typeof count === "number" ? ` of ${count}` : "") + (next ? "; more on the next page" : "");
     $("page-info").className = "muted";
-    drawChart(rows);
+    drawChart(rows, state.shape);
   }
 
-  function cellText(value) {
-    if (value === null || value === undefined) return "null";
-    if (typeof value === "object") return JSON.stringify(value);
-    return String(value);
-  }
-
-  function renderTable(table, rows) {
-    const columns = [];
-    for (const row of rows) {
-      for (const key of Object.keys(row || {})) {
-        if (!key.includes("@odata.") && !columns.includes(key)) columns.push(key);
-      }
-    }
-    if (!rows.length) {
-      table.append(el("caption", { className: "muted" }, "No rows."));
-      return;
-    }
-    table.append(el("thead", {}, el("tr", {}, ...columns.map((c) => el("th", { scope: "col" }, c)))));
-    const body = el("tbody");
-    for (const row of rows) {
-      body.append(el("tr", {}, ...columns.map((c) => {
-        const value = row[c];
-        return el("td", { className: value === null ? "null" : typeof value }, cellText(value));
-      })));
-    }
-    table.append(body);
-  }
-
-  // -------------------------------------------------------------- chart
-
-  /** The groupby properties and aggregate aliases of the query's $apply. */
-  function applyShape() {
-    const apply = splitOptions(queryText()).find(([name]) => name.toLowerCase() === "$apply");
-    if (!apply || !/groupby\s*\(/i.test(apply[1])) return null;
-    const groups = [];
-    const group = /groupby\s*\(\s*\(([^)]*)\)/i.exec(apply[1]);
-    if (group) for (const g of group[1].split(",")) if (g.trim()) groups.push(g.trim());
-    const aliases = [];
-    for (const m of apply[1].matchAll(/\bas\s+([A-Za-z_][A-Za-z0-9_]*)/g)) aliases.push(m[1]);
-    return { groups, aliases };
-  }
-
-  function groupValue(row, path) {
-    let value = row;
-    for (const part of path.split("/")) value = value && typeof value === "object" ? value[part] : undefined;
-    return value;
-  }
-
-  function drawChart(rows) {
-    const box = $("chart");
-    clear(box);
-    const note = $("chart-note");
-    const noMeasure = $("chart-no-measure");
-    const shape = state.shape;
-    noMeasure.hidden = true;
-    if (!shape) {
-      note.hidden = false;
-      return;
-    }
-    const numeric = (key) => rows.length > 0 && rows.every((r) => typeof r[key] === "number");
-    const keys = Object.keys(rows[0] || {}).filter((k) => !k.includes("@odata."));
-    const measure = shape.aliases.find(numeric) || keys.find((k) => !shape.groups.includes(k) && numeric(k));
-    if (!measure) {
-      note.hidden = true;
-      noMeasure.hidden = false;
-      return;
-    }
-    note.hidden = true;
-    const labelOf = (row) => {
-      const parts = shape.groups.length
-        ? shape.groups.map((g) => cellText(groupValue(row, g)))
-        : keys.filter((k) => k !== measure).map((k) => cellText(row[k]));
-      return parts.join(" / ") || "(all)";
-    };
-    const shown = rows.slice(0, 60);
-    const max = Math.max(0, ...shown.map((r) => r[measure]));
-    const min = Math.min(0, ...shown.map((r) => r[measure]));
-    const barHeight = 22;
-    const labelWidth = 180;
-    const plotWidth = 420;
-    const width = labelWidth + plotWidth + 90;
-    const height = shown.length * (barHeight + 6) + 34;
-    const chart = svg("svg", { id: "chart-svg", viewBox: `0 0 ${width} ${height}`, width, height, role: "img", "aria-label": `${measure} by ${shape.groups.join(", ") || "group"}` });
-    chart.append(svg("text", { x: labelWidth, y: 14, class: "chart-title" }, `${measure} by ${shape.groups.join(", ") || "group"}`));
-    const scale = (v) => ((v - min) / (max - min || 1)) * plotWidth;
-    shown.forEach((row, i) => {
-      const y = 24 + i * (barHeight + 6);
-      const value = row[measure];
-      const x0 = labelWidth + scale(Math.min(0, value));
-      const w = Math.max(1, Math.abs(scale(value) - scale(0)));
-      const label = labelOf(row);
-      const g = svg("g", { class: "bar" });
-      g.append(svg("title", {}, `${label}: ${value}`));
-      g.append(svg("text", { x: labelWidth - 8, y: y + barHeight * 0.7, "text-anchor": "end", class: "bar-label" }, label.length > 28 ? `${label.slice(0, 27)}…` : label));
-      g.append(svg("rect", { x: x0, y, width: w, height: barHeight, rx: 3, class: "bar-rect", "data-value": value }));
-      g.append(svg("text", { x: x0 + w + 6, y: y + barHeight * 0.7, class: "bar-value" }, String(value)));
-      chart.append(g);
-    });
-    box.append(chart);
-    if (rows.length > shown.length) box.append(el("p", { className: "muted" }, `The first ${shown.length} of ${rows.length} groups.`));
-  }
 
   // ------------------------------------------------------------ explain
 
@@ -788,7 +527,7 @@
     clear(out);
     out.append(el("p", { className: "muted" }, "Explaining…"));
     const { raw } = encodeQuery(queryText());
-    const path = `${apiBase()}/explain/${encodeURIComponent(currentSet())}`;
+    const path = setPath("explain");
     let answer;
     try {
       answer = await call(raw ? `${path}?${raw}` : path);
@@ -802,107 +541,49 @@
       out.append(el("p", { className: "error" }, errorText(answer)));
       return;
     }
-    const body = answer.body;
-    const cost = body.cost || {};
-    const timings = body.timings || {};
-    out.append(el("p", {}, `Running on ${body.backend}. Cost ${cost.total} of a budget of ${cost.budget}` +
-      `${cost.withinBudget === false ? " (over the budget: the read is refused)" : ""}; parse ${timings.parseMicros} µs, ` +
-      `translate ${timings.translateMicros} µs, plan ${timings.planMicros} µs.`));
-    const backends = Object.keys(body.sql || {});
-    backends.sort((a, b) => (a === body.backend ? -1 : b === body.backend ? 1 : a.localeCompare(b)));
-    for (const backend of backends) {
-      const section = el("details", backend === body.backend ? { open: "", className: "backend" } : { className: "backend" },
-        el("summary", {}, backend === body.backend ? `${backend} (running)` : backend));
-      for (const statement of body.sql[backend]) {
-        section.append(el("h4", {}, statement.statement));
-        section.append(el("pre", { className: "sql", "data-backend": backend }, statement.sql));
-        if (statement.values && statement.values.length) {
-          section.append(el("p", { className: "muted" }, `Bound values: ${statement.values.map((v) => JSON.stringify(v)).join(", ")}`));
-        }
-      }
-      if (backend === body.backend) {
-        for (const plan of body.plan || []) {
-          section.append(el("h4", {}, `Plan of ${plan.statement}`));
-          section.append(el("pre", { className: "plan" }, (plan.lines || []).join("\n")));
-        }
-      }
-      out.append(section);
-    }
+    renderExplain(out, answer.body);
   }
 
   // --------------------------------------------------------- copy as
 
-  function shellQuote(text) {
-    return `'${text.replace(/'/g, "'\\''")}'`;
+  /**
+   * The request a snippet writes: with "the page shown", the request of the
+   * page on screen (a later page's next link, with its $skiptoken); with
+   * "the typed query", the text in the box (its first page). Power Query's
+   * OData.Feed follows the next links itself and reads every page, so its
+   * snippet is always a first page: the first page of the pages shown.
+   */
+  function snippetRequest(kind) {
+    const index = kind === "powerquery" ? 0 : state.pageIndex;
+    const shown = state.copyWhich === "page" && state.pageIndex >= 0 ? state.pages[index] : null;
+    if (shown) {
+      const url = new URL(shown, location.origin);
+      return { path: url.pathname, options: decodePairs(url.search) };
+    }
+    return { path: feedUrl(""), options: splitOptions(queryText()) };
   }
 
-  /** A URL query component for Power Query: percent-encoded, spaces as %20. */
-  function urlComponent(text) {
-    let out = "";
-    for (const ch of text) out += /^[A-Za-z0-9\-._~!$'()*,;:@/]$/.test(ch) ? ch : percent(ch);
-    return out;
+  /** The feed's set of an API 1 list (users -> Users), for Power Query. */
+  function feedSetOf(list) {
+    const set = state.feedSets.find((s) => s.name.toLowerCase() === list.toLowerCase());
+    return set ? set.name : list;
   }
+
 
   function snippet(kind) {
-    const url = location.origin + feedUrl("");
-    const options = splitOptions(queryText());
-    switch (kind) {
-      case "curl": {
-        const lines = [`curl -sSfG ${shellQuote(url)}`, `  -H "Authorization: Bearer $TOKEN"`];
-        for (const [name, value] of options) lines.push(`  --data-urlencode ${shellQuote(`${name}=${value}`)}`);
-        return lines.join(" \\\n");
-      }
-      case "python": {
-        const params = options.map(([n, v]) => `        (${JSON.stringify(n)}, ${JSON.stringify(v)}),`).join("\n");
-        return [
-          "import json",
-          "import os",
-          "",
-          "import requests",
-          "",
-          "response = requests.get(",
-          `    ${JSON.stringify(url)},`,
-          options.length ? `    params=[\n${params}\n    ],` : "    params=[],",
-          '    headers={"Authorization": "Bearer " + os.environ["TOKEN"]},',
-          "    timeout=30,",
-          ")",
-          "response.raise_for_status()",
-          "print(json.dumps(response.json(), indent=2))",
-        ].join("\n");
-      }
-      case "fetch": {
-        const params = options.map(([n, v]) => `  [${JSON.stringify(n)}, ${JSON.stringify(v)}],`).join("\n");
-        return [
-          "// Node 18+ as an ES module (node --input-type=module, or a .mjs file);",
-          "// in a browser, set TOKEN to the access token instead.",
-          "const TOKEN = process.env.TOKEN;",
-          options.length ? `const params = new URLSearchParams([\n${params}\n]);` : "const params = new URLSearchParams();",
-          `const response = await fetch(${JSON.stringify(url)} + "?" + params, {`,
-          '  headers: { Authorization: "Bearer " + TOKEN },',
-          "});",
-          "if (!response.ok) throw new Error(`${response.status}: ${await response.text()}`);",
-          "console.log(JSON.stringify(await response.json(), null, 2));",
-        ].join("\n");
-      }
-      case "powerquery": {
-        const query = options.map(([n, v]) => `${urlComponent(n)}=${urlComponent(v)}`).join("&");
-        const full = query ? `${url}?${query}` : url;
-        return [
-          "// Power BI or Excel: Get Data > Blank query > Advanced editor. Sign in with",
-          "// Basic: the client id as the user name, the client secret as the password.",
-          "let",
-          `    Source = OData.Feed("${full.replace(/"/g, '""')}", null, [Implementation = "2.0"])`,
-          "in",
-          "    Source",
-        ].join("\n");
-      }
-      default:
-        return "";
-    }
+    const request = snippetRequest(kind);
+    const list = /\/identity\/([^/]+)\/odata$/.exec(request.path);
+    const feed = list ? location.origin + setPath("read", "feed", feedSetOf(decodeURIComponent(list[1]))) : null;
+    return snippetText(kind, location.origin + request.path, request.options, feed);
   }
 
   function updateSnippets() {
     if (!currentSet()) return;
+    const shown = state.pageIndex >= 0;
+    $("copy-page-label").textContent = shown
+      ? `(page ${state.pageIndex + 1}${state.pageIndex > 0 ? ", its next link with the $skiptoken" : ""})`
+      : "(nothing read yet: the typed query)";
+    $("copy-note").hidden = !(state.snippetKind === "powerquery" && state.copyWhich === "page" && state.pageIndex > 0);
     $("snippet").textContent = snippet(state.snippetKind);
     $("snippet").setAttribute("data-kind", state.snippetKind);
     $("token-snippet").textContent =
@@ -947,7 +628,13 @@
     const input = $("query");
     input.addEventListener("input", onQueryChanged);
     input.addEventListener("click", updateCompletions);
-    input.addEventListener("blur", () => setTimeout(closeCompletions, 100));
+    // Closed a moment after the box loses focus (a click on a suggestion
+    // lands first), unless it has the focus again by then.
+    let blurTimer = null;
+    input.addEventListener("blur", () => {
+      blurTimer = setTimeout(closeCompletions, 100);
+    });
+    input.addEventListener("focus", () => clearTimeout(blurTimer));
     input.addEventListener("scroll", () => {
       $("highlight").scrollTop = input.scrollTop;
     });
@@ -999,5 +686,14 @@
       });
     }
     $("copy").addEventListener("click", copySnippet);
+    for (const radio of document.querySelectorAll('input[name="copy-which"]')) {
+      radio.addEventListener("change", () => {
+        if (radio.checked) state.copyWhich = radio.value;
+        updateSnippets();
+      });
+    }
+    $("api").addEventListener("change", () => {
+      if (state.token) fillSets();
+    });
   });
 })();

@@ -27,6 +27,9 @@ const SITE_CSS: &str = include_str!("../../assets/site.css");
 const INVITATION_JS: &str = include_str!("../../assets/invitation.js");
 const EXPLORER: &str = include_str!("../../assets/explorer.html");
 const EXPLORER_JS: &str = include_str!("../../assets/explorer.js");
+const EXPLORER_SHAPES_JS: &str = include_str!("../../assets/explorer-shapes.js");
+const EXPLORER_TEXT_JS: &str = include_str!("../../assets/explorer-text.js");
+const EXPLORER_VIEW_JS: &str = include_str!("../../assets/explorer-view.js");
 const EXPLORER_CSS: &str = include_str!("../../assets/explorer.css");
 
 /// The embedded assets: name, content type, text.
@@ -38,6 +41,21 @@ const ASSETS: &[(&str, &str, &str)] = &[
         INVITATION_JS,
     ),
     ("explorer.js", "text/javascript; charset=utf-8", EXPLORER_JS),
+    (
+        "explorer-shapes.js",
+        "text/javascript; charset=utf-8",
+        EXPLORER_SHAPES_JS,
+    ),
+    (
+        "explorer-text.js",
+        "text/javascript; charset=utf-8",
+        EXPLORER_TEXT_JS,
+    ),
+    (
+        "explorer-view.js",
+        "text/javascript; charset=utf-8",
+        EXPLORER_VIEW_JS,
+    ),
     ("explorer.css", "text/css; charset=utf-8", EXPLORER_CSS),
 ];
 
