@@ -89,12 +89,13 @@ pub enum ApiError {
         target: Option<String>,
     },
     /// 412 with the current `ETag` (when the record exists): `If-Match`
-    /// does not match the record's current version, or `If-None-Match`
-    /// does on a write.
+    /// does not match the record's current version (or names a record that
+    /// does not exist), or `If-None-Match` does on a write.
     #[error("{message}")]
     PreconditionFailed {
         message: String,
-        version: Option<i64>,
+        /// The current ETag, quoted (`"3"`); `None` when there is none.
+        etag: Option<String>,
     },
     /// 428: the feed requires `If-Match` on this write
     /// (`APP_FEED_REQUIRE_IF_MATCH`) and the request has none.
@@ -327,10 +328,9 @@ impl ResponseError for ApiError {
                 }
             }
             ApiError::PreconditionFailed {
-                version: Some(version),
-                ..
+                etag: Some(etag), ..
             } => {
-                response.insert_header(crate::etag::header(*version));
+                response.insert_header(crate::etag::tag_header(etag));
             }
             ApiError::Forbidden {
                 challenge: Some(challenge),

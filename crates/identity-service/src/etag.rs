@@ -6,7 +6,10 @@
 //! `ETag` (and the feed in `@odata.etag`); writes take `If-Match` and
 //! `If-None-Match` ([`Precondition`]), checked with the record's row locked
 //! in the write's own transaction, so that of two writers holding the same
-//! ETag exactly one wins and the other gets 412.
+//! ETag exactly one wins and the other gets 412. A write with `If-Match`
+//! on a record that does not exist is 412 too ([`Precondition::absent`]).
+//! A stored picture has an ETag of its own, a hash of its bytes
+//! ([`picture_tag`]).
 
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
@@ -20,10 +23,7 @@ pub fn format(version: i64) -> String {
 
 /// The `ETag` header of a record at `version`.
 pub fn header(version: i64) -> (header::HeaderName, HeaderValue) {
-    // Quotes and digits always make a valid header value.
-    let value = HeaderValue::from_str(&format(version))
-        .unwrap_or_else(|_| HeaderValue::from_static("\"0\""));
-    (header::ETAG, value)
+    tag_header(&format(version))
 }
 
 /// One entity tag of a conditional header.
@@ -42,17 +42,15 @@ enum Condition {
 }
 
 impl Condition {
-    /// Whether the record at `version` matches, by strong comparison
-    /// (`If-Match`: a weak tag never matches) or weak comparison
-    /// (`If-None-Match`).
-    fn matches(&self, version: i64, strong: bool) -> bool {
+    /// Whether a representation whose entity tags are `current` (their
+    /// opaque parts) matches, by strong comparison (`If-Match`: a weak tag
+    /// never matches) or weak comparison (`If-None-Match`).
+    fn matches(&self, current: &[&str], strong: bool) -> bool {
         match self {
             Condition::Any => true,
-            Condition::Tags(tags) => {
-                let current = version.to_string();
-                tags.iter()
-                    .any(|t| t.opaque == current && !(strong && t.weak))
-            }
+            Condition::Tags(tags) => tags
+                .iter()
+                .any(|t| current.contains(&t.opaque.as_str()) && !(strong && t.weak)),
         }
     }
 }
@@ -143,31 +141,63 @@ impl Precondition {
         self.if_match.is_some()
     }
 
+    /// Whether the request sent neither `If-Match` nor `If-None-Match`.
+    pub fn is_unconditional(&self) -> bool {
+        self.if_match.is_none() && self.if_none_match.is_none()
+    }
+
     /// Checks a write against the record's current version (RFC 9110
     /// §13.2.2): 412 with the current ETag when `If-Match` does not match
     /// (strong comparison; `*` matches any existing record) or
     /// `If-None-Match` does (weak comparison; `*` matches any).
     pub fn check_write(&self, current: i64) -> Result<(), ApiError> {
+        self.check_write_tags(current, None)
+    }
+
+    /// [`check_write`](Self::check_write) of a write that replaces the
+    /// user's picture: the record's ETag or the picture's (`picture`, see
+    /// [`picture_tag`]) both name the current state, so either matches.
+    /// The 412 carries the record's ETag.
+    pub fn check_write_tags(&self, current: i64, picture: Option<&str>) -> Result<(), ApiError> {
+        let version = current.to_string();
+        let mut tags = vec![version.as_str()];
+        tags.extend(picture);
         if let Some(condition) = &self.if_match
-            && !condition.matches(current, true)
+            && !condition.matches(&tags, true)
         {
             return Err(ApiError::PreconditionFailed {
                 message: format!(
                     "If-Match does not match the current ETag {}: the record was changed since it was read; read it again",
                     format(current)
                 ),
-                version: Some(current),
+                etag: Some(format(current)),
             });
         }
         if let Some(condition) = &self.if_none_match
-            && condition.matches(current, false)
+            && condition.matches(&tags, false)
         {
             return Err(ApiError::PreconditionFailed {
                 message: format!("If-None-Match matches the current ETag {}", format(current)),
-                version: Some(current),
+                etag: Some(format(current)),
             });
         }
         Ok(())
+    }
+
+    /// The error of a write whose record does not exist (any more): 412
+    /// when the request sent `If-Match` (RFC 9110 §13.1.1: with no current
+    /// representation, `*` and every list of tags are false; and a write
+    /// with `If-Match` is never a create), else `not_found`.
+    pub fn absent(&self, not_found: ApiError) -> ApiError {
+        if self.if_match.is_none() {
+            return not_found;
+        }
+        ApiError::PreconditionFailed {
+            message: "If-Match was sent but the record does not exist (it was deleted, or never \
+                      existed): there is no current ETag to match"
+                .into(),
+            etag: None,
+        }
     }
 
     /// Checks a read of the record at `current`: `Err` 412 when `If-Match`
@@ -180,29 +210,67 @@ impl Precondition {
         current: i64,
         expanded: bool,
     ) -> Result<Option<HttpResponse>, ApiError> {
+        self.check_read_tag(&current.to_string(), expanded)
+    }
+
+    /// [`check_read`](Self::check_read) of a representation whose ETag has
+    /// the opaque part `current` (a record's version, or a picture's
+    /// [`picture_tag`]). The 304 carries the ETag.
+    pub fn check_read_tag(
+        &self,
+        current: &str,
+        expanded: bool,
+    ) -> Result<Option<HttpResponse>, ApiError> {
+        let etag = quoted(current);
         if let Some(condition) = &self.if_match
-            && !condition.matches(current, true)
+            && !condition.matches(&[current], true)
         {
             return Err(ApiError::PreconditionFailed {
-                message: format!(
-                    "If-Match does not match the current ETag {}",
-                    format(current)
-                ),
-                version: Some(current),
+                message: format!("If-Match does not match the current ETag {etag}"),
+                etag: Some(etag),
             });
         }
         if let Some(condition) = &self.if_none_match
             && !expanded
-            && condition.matches(current, false)
+            && condition.matches(&[current], false)
         {
             return Ok(Some(
                 HttpResponse::NotModified()
-                    .insert_header(header(current))
+                    .insert_header(tag_header(&etag))
                     .finish(),
             ));
         }
         Ok(None)
     }
+}
+
+/// The opaque part of a stored picture's ETag: `p-` and the first 128 bits
+/// of the SHA-256 of its bytes in hex. It changes exactly when the image
+/// does (storing the same bytes again keeps it) and never looks like a
+/// record's version, which is digits only.
+pub fn picture_tag(data: &[u8]) -> String {
+    use sha2::Digest;
+    use std::fmt::Write;
+    let digest = sha2::Sha256::digest(data);
+    let mut tag = String::with_capacity(2 + 32);
+    tag.push_str("p-");
+    for byte in &digest[..16] {
+        // Writing into a String cannot fail.
+        let _ = write!(tag, "{byte:02x}");
+    }
+    tag
+}
+
+/// An entity tag with opaque part `opaque`: `"<opaque>"`.
+pub fn quoted(opaque: &str) -> String {
+    format!("\"{opaque}\"")
+}
+
+/// The `ETag` header holding `etag` (already quoted, see [`quoted`]).
+pub fn tag_header(etag: &str) -> (header::HeaderName, HeaderValue) {
+    // The tags made here are quotes around digits, `p-` and hex digits.
+    let value = HeaderValue::from_str(etag).unwrap_or_else(|_| HeaderValue::from_static("\"0\""));
+    (header::ETAG, value)
 }
 
 #[cfg(test)]
@@ -231,9 +299,9 @@ mod tests {
         assert!(matches!(
             p.check_write(4),
             Err(ApiError::PreconditionFailed {
-                version: Some(4),
+                etag: Some(tag),
                 ..
-            })
+            }) if tag == "\"4\""
         ));
         let weak = precondition(&[("If-Match", "W/\"3\"")]).unwrap();
         assert!(weak.check_write(3).is_err());
@@ -264,6 +332,61 @@ mod tests {
         let stale = precondition(&[("If-Match", "\"2\"")]).unwrap();
         assert!(stale.check_read(3, false).is_err());
         assert!(stale.check_read(3, true).is_err());
+    }
+
+    #[test]
+    fn a_missing_record_fails_if_match_only() {
+        let not_found = || ApiError::not_found("gone");
+        for value in ["*", "\"1\"", "W/\"1\", \"2\""] {
+            let p = precondition(&[("If-Match", value)]).unwrap();
+            assert!(
+                matches!(
+                    p.absent(not_found()),
+                    ApiError::PreconditionFailed { etag: None, .. }
+                ),
+                "{value:?}"
+            );
+        }
+        for headers in [&[][..], &[("If-None-Match", "*")][..]] {
+            let p = precondition(headers).unwrap();
+            assert!(matches!(p.absent(not_found()), ApiError::NotFound { .. }));
+        }
+    }
+
+    #[test]
+    fn pictures_have_tags_of_their_bytes() {
+        let tag = picture_tag(b"\x89PNG one");
+        assert_eq!(tag, picture_tag(b"\x89PNG one"));
+        assert_ne!(tag, picture_tag(b"\x89PNG two"));
+        assert!(tag.starts_with("p-") && tag.len() == 34, "{tag}");
+        assert!(tag[2..].bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(tag_header(&quoted(&tag)).1, quoted(&tag).as_str());
+        // A read compares with the picture's tag only.
+        let held = precondition(&[("If-None-Match", &quoted(&tag))]).unwrap();
+        assert!(matches!(held.check_read_tag(&tag, false), Ok(Some(r)) if r.status() == 304));
+        assert!(matches!(held.check_read_tag("p-00", false), Ok(None)));
+        let stale = precondition(&[("If-Match", "\"p-00\"")]).unwrap();
+        assert!(matches!(
+            stale.check_read_tag(&tag, false),
+            Err(ApiError::PreconditionFailed { etag: Some(e), .. }) if e == quoted(&tag)
+        ));
+        // A picture write takes the record's ETag or the picture's.
+        assert!(
+            held.check_write_tags(3, Some(&tag)).is_err(),
+            "If-None-Match matches"
+        );
+        let by_picture = precondition(&[("If-Match", &quoted(&tag))]).unwrap();
+        assert!(by_picture.check_write_tags(3, Some(&tag)).is_ok());
+        assert!(by_picture.check_write_tags(3, None).is_err());
+        assert!(by_picture.check_write(3).is_err());
+        let by_record = precondition(&[("If-Match", "\"3\"")]).unwrap();
+        assert!(by_record.check_write_tags(3, Some(&tag)).is_ok());
+        assert!(matches!(
+            by_record.check_write_tags(4, Some(&tag)),
+            Err(ApiError::PreconditionFailed { etag: Some(e), .. }) if e == "\"4\""
+        ));
+        assert!(precondition(&[]).unwrap().is_unconditional());
+        assert!(!by_record.is_unconditional() && !held.is_unconditional());
     }
 
     #[test]

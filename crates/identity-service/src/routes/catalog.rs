@@ -202,9 +202,20 @@ async fn require<C: Catalog>(
     scope: &TenantScope,
     key_or_id: &str,
 ) -> Result<uuid::Uuid, ApiError> {
+    require_for::<C>(state, scope, key_or_id, &Precondition::default()).await
+}
+
+/// [`require`] for a write under `precondition`: absent is 412 with
+/// `If-Match` ([`Precondition::absent`]).
+async fn require_for<C: Catalog>(
+    state: &AppState,
+    scope: &TenantScope,
+    key_or_id: &str,
+    precondition: &Precondition,
+) -> Result<uuid::Uuid, ApiError> {
     catalog::resolve::<C>(&state.db, scope, key_or_id)
         .await?
-        .ok_or_else(|| catalog::not_found::<C>(key_or_id))
+        .ok_or_else(|| precondition.absent(catalog::not_found::<C>(key_or_id)))
 }
 
 pub(super) async fn list<C: CatalogRoutes>(
@@ -255,7 +266,7 @@ pub(super) async fn delete<C: CatalogRoutes>(
 ) -> Result<HttpResponse, ApiError> {
     let (_, _, key) = path.into_inner();
     let precondition = Precondition::from_request(&req)?;
-    let id = require::<C>(&state, &scope, &key).await?;
+    let id = require_for::<C>(&state, &scope, &key, &precondition).await?;
     if catalog::delete::<C>(&state.db, &scope, &actor, id, &precondition).await? {
         Ok(HttpResponse::NoContent().finish())
     } else {
@@ -278,7 +289,7 @@ pub(super) async fn put_attribute<C: CatalogRoutes>(
     let precondition = Precondition::from_request(&req)?;
     let body = read_json(&req, payload, state.settings.max_json_bytes).await?;
     let change = parse_change::<C>(&attr, &body)?;
-    let id = require::<C>(&state, &scope, &key).await?;
+    let id = require_for::<C>(&state, &scope, &key, &precondition).await?;
     let version =
         catalog::update::<C>(&state.db, &scope, &actor, id, vec![change], &precondition).await?;
     Ok(super::written(version))

@@ -100,6 +100,28 @@ pub struct ConditionalRead {
     pub if_match: Option<String>,
 }
 
+/// The conditional headers of a picture download: compared with the
+/// picture's own ETag (a hash of the image, not the user's version).
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct ConditionalPicture {
+    /// The picture ETag(s) the client holds (weak comparison, or `*`): 304 without a body when the stored image still has one of them
+    #[param(rename = "If-None-Match")]
+    pub if_none_match: Option<String>,
+    /// Only if the stored image's ETag is one of these (`*`: any stored image); else 412
+    #[param(rename = "If-Match")]
+    pub if_match: Option<String>,
+}
+
+/// `If-Match` on `PUT users/{userKey}/picture`.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IfMatchPicture {
+    /// Only if the user's ETag (e.g. `"3"`) or the stored picture's ETag is one of these (`*`: any existing user); else 412. Never required.
+    #[param(rename = "If-Match")]
+    pub if_match: Option<String>,
+}
+
 /// `GET users/{id}/picture?fileName=`.
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -472,8 +494,8 @@ pub struct NotImplemented(pub ErrorBody);
 
 /// 412 with the current ETag.
 #[derive(IntoResponses)]
-#[response(status = 412, headers(("ETag" = String, description = "The record's current ETag")))]
-/// `If-Match` does not match the record's current ETag (or `If-None-Match` does)
+#[response(status = 412, headers(("ETag" = String, description = "The record's current ETag (absent when the record does not exist)")))]
+/// `If-Match` does not match the record's current ETag (or `If-None-Match` does), or `If-Match` names a record that does not exist
 pub struct PreconditionFailed(pub ErrorBody);
 
 /// 304 of a conditional read.

@@ -11,9 +11,10 @@ use serde_json::Value;
 
 use super::body::read_json;
 use super::dto::{
-    AuthErrors, BadRequest, ConditionalRead, Conflict, IfMatch, NewUser as NewUserBody, NotFound,
-    NotImplemented, NotModified, ODataOptions, Page, PictureQuery as PictureParams,
-    PreconditionFailed, RecordPath, TenantPath, TooLarge, UnsupportedMediaType, User, UserPath,
+    AuthErrors, BadRequest, ConditionalPicture, ConditionalRead, Conflict, ErrorBody, IfMatch,
+    IfMatchPicture, NewUser as NewUserBody, NotFound, NotImplemented, NotModified, ODataOptions,
+    Page, PictureQuery as PictureParams, PreconditionFailed, RecordPath, TenantPath, TooLarge,
+    UnsupportedMediaType, User, UserPath,
 };
 use super::openapi::{Documented, Variant, body as schema};
 use crate::domain::{
@@ -21,7 +22,7 @@ use crate::domain::{
     parse_last_login,
 };
 use crate::error::ApiError;
-use crate::etag::Precondition;
+use crate::etag::{self, Precondition};
 use crate::odata::EntityKind;
 use crate::pictures;
 use crate::state::AppState;
@@ -212,13 +213,17 @@ async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     let (_, _, user) = path.into_inner();
     let precondition = Precondition::from_request(&req)?;
-    let id = users::require(&state.db, &scope, &user).await?;
+    let id = users::require_for(&state.db, &scope, &user, &precondition).await?;
     if users::delete(&state.db, &scope, id, &precondition).await? {
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(users::not_found(&user))
     }
 }
+
+/// A picture download is the user's (`private`) and is revalidated with
+/// its ETag before reuse (`no-cache`).
+const PICTURE_CACHE_CONTROL: &str = "private, no-cache";
 
 #[derive(Debug, Deserialize)]
 struct PictureQuery {
@@ -227,16 +232,26 @@ struct PictureQuery {
 }
 
 /// `GET users/{id}/picture?fileName=`: the stored image with its content
-/// type, a 302 to an external picture, or 404.
+/// type and its own `ETag` (a hash of the bytes, [`etag::picture_tag`]:
+/// it changes exactly when the image does), `If-None-Match` → 304 and
+/// `If-Match` → 412 against it; a 302 to an external picture, or 404.
+/// The 302 and the 404s carry no ETag and evaluate no condition (RFC 9110
+/// §13.2.1: without the conditions they would not be 2xx): an external
+/// image is validated by its own server.
 #[utoipa::path(
     get, path = "/users/{id}/picture", tag = "Users", operation_id = "getUserPicture",
     summary = "The user's picture (302 to an external picture)",
-    params(TenantPath, RecordPath, PictureParams),
+    params(TenantPath, RecordPath, PictureParams, ConditionalPicture),
     responses(
         (status = 200, description = "The image, with its sniffed type and `Content-Disposition`",
-            content(("image/png"), ("image/jpeg"), ("image/gif"), ("image/webp"))),
-        (status = 302, description = "The picture is an external URL",
+            content(("image/png"), ("image/jpeg"), ("image/gif"), ("image/webp")),
+            headers(("ETag" = String, description = "The picture's ETag: a hash of the image, e.g. \"p-3f2a…\"; the same bytes keep it"))),
+        (status = 302, description = "The picture is an external URL (no ETag; conditions are not evaluated)",
             headers(("Location" = String, description = "The picture's URL"))),
+        (status = 304, description = "Not modified: the image still has the ETag of `If-None-Match`",
+            headers(("ETag" = String, description = "The picture's ETag"))),
+        (status = 412, description = "`If-Match` does not match the picture's ETag", body = ErrorBody,
+            headers(("ETag" = String, description = "The picture's current ETag"))),
         BadRequest, NotFound, AuthErrors
     ),
     security(("bearerAuth" = []), ("clientCredentials" = ["identity.read"]))
@@ -251,6 +266,7 @@ async fn get_picture(
     let query = web::Query::<PictureQuery>::from_query(req.query_string())
         .map_err(|e| ApiError::bad_request(format!("invalid query string: {e}"), None))?
         .into_inner();
+    let precondition = Precondition::from_request(&req)?;
     let id = users::require(&state.db, &scope, &user).await?;
     match users::picture(&state.db, &scope, id).await? {
         None => Err(users::not_found(&user)),
@@ -262,12 +278,22 @@ async fn get_picture(
             .insert_header((header::LOCATION, url))
             .finish()),
         Some(Some(StoredPicture::Image { content_type, data })) => {
+            let tag = etag::picture_tag(&data);
+            // A 304 carries the ETag and Cache-Control the 200 would.
+            if let Some(mut not_modified) = precondition.check_read_tag(&tag, false)? {
+                not_modified.headers_mut().insert(
+                    header::CACHE_CONTROL,
+                    header::HeaderValue::from_static(PICTURE_CACHE_CONTROL),
+                );
+                return Ok(not_modified);
+            }
             let name = file_name(query.file_name.as_deref(), &user, &content_type);
             Ok(HttpResponse::Ok()
                 .content_type(content_type)
                 .insert_header(disposition(name))
                 .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-                .insert_header((header::CACHE_CONTROL, "private, no-cache"))
+                .insert_header((header::CACHE_CONTROL, PICTURE_CACHE_CONTROL))
+                .insert_header(etag::tag_header(&etag::quoted(&tag)))
                 .body(data))
         }
     }
@@ -334,10 +360,11 @@ fn is_bidi_control(c: char) -> bool {
 }
 
 /// `PUT users/{userKey}/picture`: a data URL, base64 or `null`.
+/// `If-Match` takes the user's ETag or the stored picture's.
 #[utoipa::path(
     put, path = "/users/{userKey}/picture", tag = "Users", operation_id = "setUserPicture",
     summary = "Set the picture: data URL, base64 (PNG, JPEG, GIF, WebP) or null",
-    params(TenantPath, UserPath, IfMatch),
+    params(TenantPath, UserPath, IfMatchPicture),
     request_body(content = Option<String>, description = "The new value as a bare JSON value"),
     responses(
         (status = 200, description = "Done; the body is empty", headers(("ETag" = String, description = "The record's ETag: its version in quotes, e.g. \"3\""))),
@@ -356,7 +383,7 @@ async fn put_picture(
     let (_, _, user) = path.into_inner();
     let precondition = Precondition::from_request(&req)?;
     let body = read_json(&req, payload, state.settings.picture_json_limit()).await?;
-    let id = users::require(&state.db, &scope, &user).await?;
+    let id = users::require_for(&state.db, &scope, &user, &precondition).await?;
     let change = picture_change(&body, state.settings.max_picture_bytes)?;
     let version = users::update(&state.db, &scope, &actor, id, vec![change], &precondition).await?;
     Ok(super::written(version))
@@ -406,7 +433,7 @@ async fn put_attribute(
     let precondition = Precondition::from_request(&req)?;
     let body = read_json(&req, payload, state.settings.max_json_bytes).await?;
     let change = user_change(&attr, &body)?;
-    let id = users::require(&state.db, &scope, &user).await?;
+    let id = users::require_for(&state.db, &scope, &user, &precondition).await?;
     let version = users::update(&state.db, &scope, &actor, id, vec![change], &precondition).await?;
     Ok(super::written(version))
 }

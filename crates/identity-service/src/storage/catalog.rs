@@ -233,7 +233,7 @@ async fn try_update<C: Catalog>(
     let txn = begin_write(db).await?;
     let version = lock::<C>(&txn, scope, id, precondition)
         .await?
-        .ok_or_else(|| not_found::<C>(&id.to_string()))?;
+        .ok_or_else(|| precondition.absent(not_found::<C>(&id.to_string())))?;
     if changes.is_empty() {
         return Ok(version);
     }
@@ -337,7 +337,7 @@ async fn touch_members<C: Catalog>(
 
 /// Deletes a record and every membership in it, bumping the version of
 /// each user that loses it (a membership change of theirs, by `actor`). `false` when
-/// absent; `precondition` (If-Match) is checked with the record's row
+/// absent (412 with `If-Match`, see [`Precondition::absent`]); `precondition` (If-Match) is checked with the record's row
 /// locked, which also keeps new memberships in it from being added
 /// meanwhile (their foreign key check waits for the lock).
 pub async fn delete<C: Catalog>(
@@ -359,6 +359,9 @@ async fn try_delete<C: Catalog>(
 ) -> Result<bool, ApiError> {
     let txn = begin_write(db).await?;
     if lock::<C>(&txn, scope, id, precondition).await?.is_none() {
+        if precondition.has_if_match() {
+            return Err(precondition.absent(not_found::<C>(&id.to_string())));
+        }
         return Ok(false);
     }
     let members = touch_members::<C>(&txn, scope, actor, id).await?;

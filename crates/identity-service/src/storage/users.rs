@@ -92,6 +92,19 @@ pub async fn require<C: ConnectionTrait>(
         .ok_or_else(|| not_found(key_or_id))
 }
 
+/// Like [`require`], for a write under `precondition`: absent is 412 when
+/// it has `If-Match` ([`Precondition::absent`]).
+pub async fn require_for<C: ConnectionTrait>(
+    conn: &C,
+    scope: &TenantScope,
+    key_or_id: &str,
+    precondition: &Precondition,
+) -> Result<Uuid, ApiError> {
+    resolve(conn, scope, key_or_id)
+        .await?
+        .ok_or_else(|| precondition.absent(not_found(key_or_id)))
+}
+
 /// The 404 of an unknown user.
 pub fn not_found(key_or_id: &str) -> ApiError {
     ApiError::not_found(format!(
@@ -267,17 +280,29 @@ async fn store_image<C: ConnectionTrait>(
 }
 
 /// Locks the user's row in `txn` and checks `precondition` against its
-/// version, which it returns; 404 when the user is gone.
+/// version, which it returns; 404 when the user is gone (412 with
+/// `If-Match`, see [`Precondition::absent`]). `picture`: the write
+/// replaces the picture, so the stored picture's ETag matches too.
 async fn lock_user(
     txn: &sea_orm::DatabaseTransaction,
     scope: &TenantScope,
     user_id: Uuid,
     precondition: &Precondition,
+    picture: bool,
 ) -> Result<i64, ApiError> {
     let version = lock_user_version(txn, scope, user_id)
         .await?
-        .ok_or_else(|| not_found(&user_id.to_string()))?;
-    precondition.check_write(version)?;
+        .ok_or_else(|| precondition.absent(not_found(&user_id.to_string())))?;
+    let tag = if picture && !precondition.is_unconditional() {
+        // The row is locked: the picture cannot change until `txn` ends.
+        pictures::Entity::find_by_id(user_id)
+            .one(txn)
+            .await?
+            .map(|image| crate::etag::picture_tag(&image.data))
+    } else {
+        None
+    };
+    precondition.check_write_tags(version, tag.as_deref())?;
     Ok(version)
 }
 
@@ -317,7 +342,8 @@ async fn try_update(
     precondition: &Precondition,
 ) -> Result<i64, ApiError> {
     let txn = begin_write(db).await?;
-    let version = lock_user(&txn, scope, user_id, precondition).await?;
+    let picture = changes.iter().any(|c| matches!(c, UserChange::Picture(_)));
+    let version = lock_user(&txn, scope, user_id, precondition, picture).await?;
     if changes.is_empty() {
         return Ok(version);
     }
@@ -478,8 +504,8 @@ async fn try_change_memberships(
     precondition: &Precondition,
 ) -> Result<i64, ApiError> {
     let txn = begin_write(db).await?;
-    let user_id = require(&txn, scope, user_key_or_id).await?;
-    let version = lock_user(&txn, scope, user_id, precondition).await?;
+    let user_id = require_for(&txn, scope, user_key_or_id, precondition).await?;
+    let version = lock_user(&txn, scope, user_id, precondition, false).await?;
     let ids = memberships::resolve(&txn, scope, kind, by, entries).await?;
     let linked = match op {
         MembershipOp::Add => memberships::add(&txn, kind, user_id, &ids).await?,
@@ -497,8 +523,9 @@ async fn try_change_memberships(
 }
 
 /// Deletes a user with its memberships, picture and invitations in one
-/// transaction. `false` when the user does not exist in the tenant;
-/// `precondition` (If-Match) is checked with the user's row locked.
+/// transaction. `false` when the user does not exist in the tenant (412
+/// with `If-Match`, see [`Precondition::absent`]); `precondition`
+/// (If-Match) is checked with the user's row locked.
 pub async fn delete(
     db: &impl Writer,
     scope: &TenantScope,
@@ -507,6 +534,9 @@ pub async fn delete(
 ) -> Result<bool, ApiError> {
     let txn = begin_write(db).await?;
     let Some(version) = lock_user_version(&txn, scope, user_id).await? else {
+        if precondition.has_if_match() {
+            return Err(precondition.absent(not_found(&user_id.to_string())));
+        }
         return Ok(false);
     };
     precondition.check_write(version)?;
