@@ -574,11 +574,17 @@ mod tests {
             );
             assert!(write["responses"]["412"].is_object(), "{path}");
         }
-        for (path, method) in [
-            ("/users/odata", "get"),
-            ("/users/{id}/picture", "get"),
-            ("/users/sendInvitation", "post"),
-        ] {
+        // The picture download: its own ETag, 304 and 412 (no ETag on the 302).
+        let picture = op("/users/{id}/picture", "get");
+        for status in ["200", "304", "412"] {
+            assert!(
+                picture["responses"][status]["headers"]["ETag"].is_object(),
+                "{status}"
+            );
+        }
+        assert!(picture["responses"]["302"]["headers"]["ETag"].is_null());
+        assert_eq!(header_params(&picture), ["If-None-Match", "If-Match"]);
+        for (path, method) in [("/users/odata", "get"), ("/users/sendInvitation", "post")] {
             let other = op(path, method);
             assert!(other["responses"]["412"].is_null(), "{path}");
             assert!(header_params(&other).is_empty(), "{path}");
