@@ -3,10 +3,10 @@
 //!
 //! The bodies of the creates (`POST users`, `roles`, `groups`,
 //! `users/sendInvitation`, and the feed's `POST Users|Roles|Groups`) are
-//! parsed into the DTOs of [`bodies`] (each property a lenient [`Field`],
-//! unknown properties collected) and converted into the domain's values
-//! with `TryFrom` ([`convert`]), which reports every invalid or unknown
-//! property at once. The answers' types derive `Deserialize` with
+//! parsed into the DTOs [`NewUser`], [`NewRole`], [`NewGroup`] and
+//! [`InvitedUser`] (each property a lenient [`Field`], unknown properties
+//! collected) and converted into the domain's values with `TryFrom`
+//! ([`convert`]), which reports every invalid or unknown property at once. The answers' types derive `Deserialize` with
 //! `deny_unknown_fields`, and the end-to-end tests (`tests/api/api_docs.rs`)
 //! read real answers into them, so a property the service writes and the
 //! document does not describe fails a test.
