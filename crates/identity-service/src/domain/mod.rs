@@ -19,12 +19,13 @@ pub use culture::Culture;
 pub use email::Email;
 pub use key::EntityKey;
 pub use new_user::{
-    MAX_TEXT_CHARS, NewGroup, NewRole, NewUser, PictureInput, key_list, parse_last_login,
+    LAST_LOGIN_TYPE, MAX_TEXT_CHARS, NewGroup, NewRole, NewUser, PictureInput, bounded_text,
+    key_list, parse_last_login, parse_last_login_text,
 };
-pub use status::UserStatus;
+pub use status::{STATUS_TYPE, UserStatus};
 pub use tenant_key::TenantKey;
 pub use time::{PRECISION as TIME_PRECISION, now, stored};
-pub use user_name::UserName;
+pub use user_name::{MAX_NAME_CHARS, UserName};
 
 /// Longest submitted value an error message repeats, in characters.
 pub const ECHO_CHARS: usize = 64;

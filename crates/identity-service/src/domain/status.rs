@@ -1,5 +1,8 @@
 use super::DomainError;
 
+/// What a `status` that is not an integer is told.
+pub const STATUS_TYPE: &str = "must be an integer: 1 (Active) or 2 (Inactive)";
+
 /// The user status enum of the seed: 1 Active, 2 Inactive,
 /// 3 InvitationSent, 4 InvitationExpired.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,11 +34,13 @@ impl UserStatus {
     /// are the invitation workflow's).
     pub fn parse_settable(value: &serde_json::Value) -> Result<UserStatus, DomainError> {
         let Some(n) = value.as_i64() else {
-            return Err(DomainError::new(
-                "status",
-                "must be an integer: 1 (Active) or 2 (Inactive)",
-            ));
+            return Err(DomainError::new("status", STATUS_TYPE));
         };
+        UserStatus::settable(n)
+    }
+
+    /// [`UserStatus::parse_settable`] of an integer.
+    pub fn settable(n: i64) -> Result<UserStatus, DomainError> {
         match UserStatus::from_i64(n) {
             Some(s @ (UserStatus::Active | UserStatus::Inactive)) => Ok(s),
             Some(_) => Err(DomainError::new(

@@ -2,8 +2,10 @@
 //! of an entity, and a user's role and group links through `$ref`.
 //!
 //! Nothing here decides what a valid user, role or group is: bodies are
-//! split by [`super::write_body`] and parsed by the parsers API 1 uses
-//! ([`NewUser::from_json`], [`user_change`], [`parse_change`]); the writes
+//! split by [`super::write_body`] and parsed as API 1 parses them (a
+//! create's or `PUT`'s properties into API 1's DTO, converted with
+//! `TryFrom`: [`crate::routes::dto::convert`]; a `PATCH`'s properties one by
+//! one with [`user_change`], [`parse_change`]); the writes
 //! are the storage functions API 1 calls, each one transaction that checks
 //! `If-Match` with the record's row locked. The guard in front of the
 //! feed already asked for the write scope (`identity.write`), Bearer or
@@ -23,12 +25,13 @@ use super::routes::{
     Feed, entity_not_found, feed_context, kind_of, no_set, reject_options, single,
 };
 use super::write_body::{EntityBody, bind_ids, entity_id, split, target_of};
-use crate::domain::{Actor, Culture, NewGroup, NewRole, NewUser};
+use crate::domain::{Actor, Culture, NewUser};
 use crate::error::ApiError;
 use crate::etag::Precondition;
 use crate::odata::{self, EntityKind};
 use crate::routes::body::read_json;
 use crate::routes::catalog::{CatalogRoutes, parse_change};
+use crate::routes::dto::{self, parse_body};
 use crate::routes::users::user_change;
 use crate::state::AppState;
 use crate::storage::catalog::{self, Catalog};
@@ -225,6 +228,16 @@ fn object(properties: serde_json::Map<String, Value>) -> Value {
     Value::Object(properties)
 }
 
+/// The user of a create or `PUT` body's properties: API 1's DTO and
+/// conversion, with the request's `Accept-Language` culture as default.
+fn new_user(
+    feed: &Feed<'_>,
+    properties: serde_json::Map<String, Value>,
+) -> Result<NewUser, ApiError> {
+    let body = parse_body::<dto::NewUser>(object(properties))?;
+    Ok(NewUser::try_from((body, default_culture(feed.req)))?)
+}
+
 /// The path of the service root (`/api/t/o/odata`), which entity ids in
 /// bodies may start with.
 fn root_path<'a>(feed: &'a Feed<'_>) -> &'a str {
@@ -269,7 +282,7 @@ async fn create(
                     _ => groups = ids,
                 }
             }
-            let mut user = NewUser::from_json(&object(body.properties), default_culture(feed.req))?;
+            let mut user = new_user(feed, body.properties)?;
             user.roles = roles;
             user.groups = groups;
             on_writer!(feed, |db| users::create(
@@ -288,7 +301,7 @@ async fn create(
                 db,
                 feed.scope,
                 actor,
-                NewRole::from_json(&object(body.properties))?,
+                Roles::parse_new(object(body.properties))?,
             )
             .await)?
         }
@@ -298,7 +311,7 @@ async fn create(
                 db,
                 feed.scope,
                 actor,
-                NewGroup::from_json(&object(body.properties))?,
+                Groups::parse_new(object(body.properties))?,
             )
             .await)?
         }
@@ -402,7 +415,7 @@ async fn update(
     let version = match kind {
         EntityKind::User => {
             let changes = if replace {
-                let user = NewUser::from_json(&object(body.properties), default_culture(feed.req))?;
+                let user = new_user(feed, body.properties)?;
                 users::replacement(user)
             } else {
                 body.properties
@@ -453,10 +466,10 @@ async fn update(
 fn catalog_changes<C: CatalogRoutes>(
     body: EntityBody,
     replace: bool,
-    parse_new: fn(&Value) -> Result<C::New, ApiError>,
+    parse_new: fn(Value) -> Result<C::New, ApiError>,
 ) -> Result<Vec<catalog::Change<<C as Catalog>::Attribute>>, ApiError> {
     if replace {
-        return Ok(catalog::replacement::<C>(parse_new(&object(
+        return Ok(catalog::replacement::<C>(parse_new(object(
             body.properties,
         ))?));
     }

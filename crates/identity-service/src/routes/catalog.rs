@@ -24,8 +24,8 @@ pub trait CatalogRoutes: Catalog {
     /// The attributes `PUT {set}/{key}/{attr}` accepts, the key among them.
     const SETTABLE: &'static [&'static str];
 
-    /// Parses a `POST {set}` body.
-    fn parse_new(body: &Value) -> Result<Self::New, ApiError>;
+    /// Parses a `POST {set}` body (its DTO, converted with `TryFrom`).
+    fn parse_new(body: Value) -> Result<Self::New, ApiError>;
 
     /// Parses the body of `PUT {set}/{key}/{attr}` for an attribute other
     /// than the key.
@@ -252,7 +252,7 @@ pub(super) async fn create<C: CatalogRoutes>(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let body = read_json(&req, payload, state.settings.max_json_bytes).await?;
-    let new = C::parse_new(&body)?;
+    let new = C::parse_new(body)?;
     let id = catalog::create::<C>(&state.db, &scope, &actor, new).await?;
     Ok(super::created(&req, &state, &scope, C::SET, id))
 }

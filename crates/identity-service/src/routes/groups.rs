@@ -3,6 +3,7 @@
 use serde_json::Value;
 
 use super::catalog::{self, CatalogRoutes, boolean};
+use super::dto::parse_body;
 use crate::domain::{Email, MAX_TEXT_CHARS, NewGroup};
 use crate::error::ApiError;
 use crate::odata::EntityKind;
@@ -35,8 +36,10 @@ impl CatalogRoutes for Groups {
     const KIND: EntityKind = EntityKind::Group;
     const SETTABLE: &'static [&'static str] = SETTABLE;
 
-    fn parse_new(body: &Value) -> Result<NewGroup, ApiError> {
-        Ok(NewGroup::from_json(body)?)
+    fn parse_new(body: Value) -> Result<NewGroup, ApiError> {
+        Ok(NewGroup::try_from(parse_body::<super::dto::NewGroup>(
+            body,
+        )?)?)
     }
 
     fn parse_attribute(attr: &str, body: &Value) -> Result<GroupAttribute, ApiError> {

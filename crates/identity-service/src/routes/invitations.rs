@@ -16,12 +16,11 @@ use serde_json::{Value, json};
 
 use super::dto::{
     Accepted, AuthErrors, BadRequest, Conflict, Gone, InvitedUser, NotFound, TenantPath,
-    UnsupportedMediaType,
+    UnsupportedMediaType, parse_body,
 };
 use super::openapi::Documented;
-use crate::domain::{Actor, Culture, DomainError, Email, EntityKey, UserName};
+use crate::domain::{Actor, Culture};
 use crate::error::ApiError;
-use crate::error::invalid_fields;
 use crate::mail::{self, MailSink};
 use crate::state::AppState;
 use crate::storage::invitations::{self as store, Acceptance, Invite};
@@ -53,97 +52,13 @@ pub struct TokenPath {
     pub token: String,
 }
 
-/// The body properties of InvitedUser.
-const PROPERTIES: &[&str] = &["email", "name", "userKey", "culture", "roles", "groups"];
-
-/// Parses an InvitedUser body; every invalid property is reported at once.
-pub fn parse_invited_user(body: &Value, default_culture: Culture) -> Result<Invite, ApiError> {
-    let Some(object) = body.as_object() else {
-        return Err(ApiError::bad_request(
-            "the request body must be a JSON object",
-            None,
-        ));
-    };
-    let mut errors: Vec<DomainError> = object
-        .keys()
-        .filter(|k| !PROPERTIES.contains(&k.as_str()))
-        .map(|k| {
-            DomainError::new(
-                k,
-                format!(
-                    "unknown property; expected one of: {}",
-                    PROPERTIES.join(", ")
-                ),
-            )
-        })
-        .collect();
-    let mut string = |name: &str, required: bool| -> Option<String> {
-        match object.get(name) {
-            Some(Value::String(s)) => Some(s.clone()),
-            None | Some(Value::Null) => {
-                if required {
-                    errors.push(DomainError::new(name, "is required"));
-                }
-                None
-            }
-            Some(_) => {
-                errors.push(DomainError::new(name, "must be a string"));
-                None
-            }
-        }
-    };
-    let email = string("email", true);
-    let name = string("name", false);
-    let user_key = string("userKey", false);
-    let culture = string("culture", false);
-    let mut record = |result: Result<String, DomainError>| match result {
-        Ok(v) => Some(v),
-        Err(e) => {
-            errors.push(e);
-            None
-        }
-    };
-    let email = email.and_then(|e| record(Email::parse(&e, "email").map(Email::into_inner)));
-    let name = name.and_then(|n| record(UserName::parse(&n).map(UserName::into_inner)));
-    let user_key =
-        user_key.and_then(|k| record(EntityKey::parse(&k, "userKey").map(EntityKey::into_inner)));
-    let culture = culture.and_then(|c| record(Culture::parse(&c).map(Culture::into_inner)));
-    let mut keys = |name: &str| -> Option<Vec<String>> {
-        match object.get(name) {
-            None | Some(Value::Null) => None,
-            Some(Value::Array(items)) => {
-                let keys: Option<Vec<String>> = items
-                    .iter()
-                    .map(|i| i.as_str().map(str::to_owned))
-                    .collect();
-                if keys.is_none() {
-                    errors.push(DomainError::new(name, "must be a JSON array of strings"));
-                }
-                keys
-            }
-            Some(_) => {
-                errors.push(DomainError::new(name, "must be a JSON array of strings"));
-                None
-            }
-        }
-    };
-    let roles = keys("roles");
-    let groups = keys("groups");
-    if !errors.is_empty() {
-        return Err(invalid_fields(errors));
-    }
-    let Some(email) = email else {
-        return Err(ApiError::bad_request("email: is required", Some("email")));
-    };
-    Ok(Invite {
-        email,
-        name,
-        user_key,
-        culture,
-        default_culture: default_culture.into_inner(),
-        roles,
-        groups,
-    })
+/// Parses an InvitedUser body (its DTO, converted with `TryFrom`); every
+/// invalid property is reported at once.
+pub fn parse_invited_user(body: Value, default_culture: Culture) -> Result<Invite, ApiError> {
+    Ok(Invite::try_from((
+        parse_body::<InvitedUser>(body)?,
+        default_culture,
+    ))?)
 }
 
 /// `POST /api/{tenantKey}/{orgKey}/identity/users/sendInvitation`: 200 with
@@ -171,7 +86,10 @@ pub async fn send_invitation(
         .headers()
         .get(ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok());
-    let invite = parse_invited_user(&body, Culture::from_accept_language(accept_language))?;
+    let invite = parse_invited_user(
+        body.into_inner(),
+        Culture::from_accept_language(accept_language),
+    )?;
     // Mail links never come from the request (Host, forwarded headers):
     // the configured public URL, else the bound address; checked before
     // anything is stored.
@@ -275,7 +193,7 @@ mod tests {
 
     #[test]
     fn a_minimal_body_is_an_email() {
-        let invite = parse_invited_user(&json!({"email": "Ana@Example.pt"}), en()).expect("valid");
+        let invite = parse_invited_user(json!({"email": "Ana@Example.pt"}), en()).expect("valid");
         assert_eq!(invite.email, "Ana@Example.pt");
         assert_eq!(
             (invite.name, invite.user_key, invite.culture),
@@ -288,7 +206,7 @@ mod tests {
     #[test]
     fn every_property_is_checked() {
         let invite = parse_invited_user(
-            &json!({"email": "a@b.co", "name": " Ana ", "userKey": "ana", "culture": "pt-pt",
+            json!({"email": "a@b.co", "name": " Ana ", "userKey": "ana", "culture": "pt-pt",
                     "roles": ["admin"], "groups": []}),
             en(),
         )
@@ -311,7 +229,7 @@ mod tests {
             json!({"email": "a@b.co", "status": 1}),
             json!(["a@b.co"]),
         ] {
-            assert!(parse_invited_user(&bad, en()).is_err(), "{bad}");
+            assert!(parse_invited_user(bad.clone(), en()).is_err(), "{bad}");
         }
     }
 }

@@ -17,7 +17,7 @@ use actix_web::{HttpRequest, HttpResponse, Resource, ResponseError, Route, web};
 use serde_json::{Value, json};
 use utoipa::openapi::path::{Operation, Paths};
 use utoipa::openapi::request_body::RequestBody;
-use utoipa::openapi::schema::Schema;
+use utoipa::openapi::schema::{AdditionalProperties, Schema};
 use utoipa::openapi::security::{
     ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes, SecurityScheme,
 };
@@ -121,10 +121,15 @@ pub fn document() -> Document {
     doc.paths.merge(scope.paths());
     let mut schemas = Vec::new();
     scope.schemas(&mut schemas);
-    doc.components
-        .get_or_insert_with(Default::default)
-        .schemas
-        .extend(schemas);
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.schemas.extend(schemas);
+    // The request bodies' DTOs collect unknown properties to report them:
+    // the derive cannot close their schemas, the document does.
+    for name in dto::closed() {
+        if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(&name) {
+            object.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+        }
+    }
     doc
 }
 
@@ -431,6 +436,21 @@ mod tests {
     use super::*;
 
     const BASE: &str = "/api/{tenantKey}/{orgKey}/identity";
+
+    #[test]
+    fn request_bodies_are_closed() {
+        let doc = document_for("http://x");
+        for name in dto::closed() {
+            let schema = &doc["components"]["schemas"][&name];
+            assert_eq!(schema["additionalProperties"], json!(false), "{name}");
+            assert_eq!(schema["type"], "object", "{name}");
+            assert!(schema["properties"].get("unknown").is_none(), "{name}");
+        }
+        assert_eq!(
+            doc["components"]["schemas"]["ApiUserResource"]["required"],
+            json!(["userKey", "name", "isTechnician"])
+        );
+    }
 
     #[test]
     fn every_seed_operation_is_described() {

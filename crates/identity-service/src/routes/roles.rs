@@ -3,6 +3,7 @@
 use serde_json::Value;
 
 use super::catalog::{self, CatalogRoutes, boolean};
+use super::dto::parse_body;
 use crate::domain::{MAX_TEXT_CHARS, NewRole};
 use crate::error::ApiError;
 use crate::odata::EntityKind;
@@ -43,8 +44,8 @@ impl CatalogRoutes for Roles {
     const KIND: EntityKind = EntityKind::Role;
     const SETTABLE: &'static [&'static str] = SETTABLE;
 
-    fn parse_new(body: &Value) -> Result<NewRole, ApiError> {
-        Ok(NewRole::from_json(body)?)
+    fn parse_new(body: Value) -> Result<NewRole, ApiError> {
+        Ok(NewRole::try_from(parse_body::<super::dto::NewRole>(body)?)?)
     }
 
     fn parse_attribute(attr: &str, body: &Value) -> Result<RoleAttribute, ApiError> {

@@ -14,7 +14,7 @@ use super::dto::{
     AuthErrors, BadRequest, ConditionalPicture, ConditionalRead, Conflict, ErrorBody, IfMatch,
     IfMatchPicture, NewUser as NewUserBody, NotFound, NotImplemented, NotModified, ODataOptions,
     Page, PictureQuery as PictureParams, PreconditionFailed, RecordPath, TenantPath, TooLarge,
-    UnsupportedMediaType, User, UserPath,
+    UnsupportedMediaType, User, UserPath, parse_body,
 };
 use super::openapi::{Documented, Variant, body as schema};
 use crate::domain::{
@@ -185,7 +185,8 @@ async fn create(
         .headers()
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok());
-    let mut user = NewUser::from_json(&body, Culture::from_accept_language(accept_language))?;
+    let culture = Culture::from_accept_language(accept_language);
+    let mut user = NewUser::try_from((parse_body::<NewUserBody>(body)?, culture))?;
     let picture = match user.picture.take() {
         Some(PictureInput::Value(raw)) => {
             Some(pictures::decode(&raw, state.settings.max_picture_bytes)?)

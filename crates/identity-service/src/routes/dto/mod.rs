@@ -1,12 +1,23 @@
 //! The typed shapes of API 1's requests and answers, as the OpenAPI
 //! document describes them (`ToSchema`, `IntoParams`, `IntoResponses`).
 //!
-//! The handlers keep parsing bodies with the domain parsers (every invalid
-//! property reported at once, in the one error body); these types are the
-//! wire contract those parsers and the record writers honour. They derive
-//! `Deserialize` with `deny_unknown_fields`, and the end-to-end tests
-//! (`tests/api/api_docs.rs`) read real answers into them, so a property the
-//! service writes and the document does not describe fails a test.
+//! The bodies of the creates (`POST users`, `roles`, `groups`,
+//! `users/sendInvitation`, and the feed's `POST Users|Roles|Groups`) are
+//! parsed into the DTOs [`NewUser`], [`NewRole`], [`NewGroup`] and
+//! [`InvitedUser`] (each property a lenient [`Field`], unknown properties
+//! collected) and converted into the domain's values with `TryFrom`
+//! ([`convert`]), which reports every invalid or unknown property at once. The answers' types derive `Deserialize` with
+//! `deny_unknown_fields`, and the end-to-end tests (`tests/api/api_docs.rs`)
+//! read real answers into them, so a property the service writes and the
+//! document does not describe fails a test.
+
+mod bodies;
+pub mod convert;
+mod field;
+
+pub use bodies::{InvitedUser, NewGroup, NewRole, NewUser, closed};
+pub use convert::parse_body;
+pub use field::Field;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -261,63 +272,6 @@ pub struct Page<T> {
     pub count: Option<u64>,
 }
 
-/// The body of `POST users` (Valuekeep's ApiUserResource).
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schema(as = ApiUserResource, example = json!({
-    "userKey": "ana.lima", "name": "Ana Lima", "isTechnician": true,
-    "email": "ana.lima@example.pt", "culture": "pt-PT", "roles": [], "groups": []
-}))]
-pub struct NewUser {
-    #[schema(max_length = 100)]
-    pub user_key: String,
-    #[schema(max_length = 255)]
-    pub name: String,
-    pub is_technician: bool,
-    /// BCP 47; default from `Accept-Language`, else `en-US`
-    #[serde(default)]
-    pub culture: Option<String>,
-    #[serde(default)]
-    #[schema(format = Email)]
-    pub email: Option<String>,
-    /// Role keys
-    #[serde(default)]
-    pub roles: Option<Vec<String>>,
-    /// Group keys
-    #[serde(default)]
-    pub groups: Option<Vec<String>>,
-    /// 1 Active or 2 Inactive
-    #[serde(default)]
-    #[schema(minimum = 1, maximum = 2)]
-    pub status: Option<i32>,
-    #[serde(default)]
-    pub is_active: Option<bool>,
-    #[serde(default)]
-    pub last_login: Option<DateTime<Utc>>,
-    /// Data URL, base64 or http(s) URL
-    #[serde(default)]
-    pub picture: Option<String>,
-}
-
-/// The body of `POST users/sendInvitation`.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schema(example = json!({"email": "new.person@example.com", "roles": []}))]
-pub struct InvitedUser {
-    #[schema(format = Email)]
-    pub email: String,
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub user_key: Option<String>,
-    #[serde(default)]
-    pub culture: Option<String>,
-    #[serde(default)]
-    pub roles: Option<Vec<String>>,
-    #[serde(default)]
-    pub groups: Option<Vec<String>>,
-}
-
 /// The answer of an accepted invitation.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -325,41 +279,6 @@ pub struct Accepted {
     pub id: Uuid,
     /// 1: the user is active
     pub status: i32,
-}
-
-/// The body of `POST roles`.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schema(example = json!({"roleKey": "auditor", "description": "Reads everything"}))]
-pub struct NewRole {
-    pub role_key: String,
-    #[serde(default)]
-    pub description: Option<String>,
-    #[serde(default)]
-    pub is_administration: Option<bool>,
-    #[serde(default)]
-    pub is_default: Option<bool>,
-    #[serde(default)]
-    pub is_internal: Option<bool>,
-    #[serde(default)]
-    pub is_active: Option<bool>,
-}
-
-/// The body of `POST groups`.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schema(example = json!({"groupKey": "field-team", "name": "Field team"}))]
-pub struct NewGroup {
-    pub group_key: String,
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    #[schema(format = Email)]
-    pub email: Option<String>,
-    #[serde(default)]
-    pub notes: Option<String>,
-    #[serde(default)]
-    pub is_active: Option<bool>,
 }
 
 /// The form of `POST /connect/token`.
