@@ -281,7 +281,7 @@ struct ChosenRequestId(HeaderValue);
 /// The root span of every request, made by tracing-actix-web's
 /// [`TracingLogger`]: `request` with the request's id only (a span's
 /// fields are formatted when it is made, on every request), and `status`
-/// recorded when the answer is ready. The method, the path and the time
+/// recorded when the answer is ready if spans are exported (OTLP). The method, the path and the time
 /// taken are in the request's last event (`request finished`, or `request
 /// failed` for a 5xx), not in the span.
 pub struct RequestSpan;
@@ -304,6 +304,13 @@ impl RootSpanBuilder for RequestSpan {
         span: Span,
         outcome: &Result<ServiceResponse<B>, actix_web::Error>,
     ) {
+        // Only for the OpenTelemetry export: recording a field makes the
+        // log layer format the span's fields again (a couple of thousand
+        // instructions a request), and the log has the status in the
+        // request's last event anyway.
+        if !crate::telemetry::exporting() {
+            return;
+        }
         let status = match outcome {
             Ok(response) => response.status(),
             Err(error) => error.as_response_error().status_code(),
@@ -326,13 +333,16 @@ fn chosen_request_id(request: &ServiceRequest) -> HeaderValue {
     if let Some(sent) = sent {
         return sent.clone();
     }
-    let generated = match request.extensions().get::<tracing_actix_web::RequestId>() {
-        Some(id) => id.to_string(),
-        // TracingLogger inserts one before it builds the span; a UUID of
-        // our own if it ever stops doing so.
-        None => uuid::Uuid::new_v4().to_string(),
+    // The UUID TracingLogger made for the request (it inserts one before it
+    // builds the span; one of our own if it ever stops doing so), written
+    // into a buffer on the stack.
+    let uuid = match request.extensions().get::<tracing_actix_web::RequestId>() {
+        Some(id) => **id,
+        None => uuid::Uuid::new_v4(),
     };
-    HeaderValue::from_str(&generated).unwrap_or(HeaderValue::from_static("invalid"))
+    let mut buffer = uuid::Uuid::encode_buffer();
+    let text = uuid.hyphenated().encode_lower(&mut buffer);
+    HeaderValue::from_str(text).unwrap_or(HeaderValue::from_static("invalid"))
 }
 
 /// Folds the request latencies into the `/metrics` histogram every five

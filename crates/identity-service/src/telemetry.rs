@@ -14,6 +14,7 @@ use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use tracing_subscriber::EnvFilter;
+#[cfg(feature = "otlp")]
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
@@ -27,6 +28,15 @@ static JSON_LINES: AtomicBool = AtomicBool::new(false);
 /// so that every stderr line is one JSON object.
 pub fn json_lines() -> bool {
     JSON_LINES.load(Ordering::Relaxed)
+}
+
+/// Whether spans are exported over OTLP.
+static EXPORTING: AtomicBool = AtomicBool::new(false);
+
+/// Whether the installed subscriber exports spans over OTLP (then span
+/// fields recorded late, such as a request's status, are worth their cost).
+pub fn exporting() -> bool {
+    EXPORTING.load(Ordering::Relaxed)
 }
 
 /// The installed telemetry: holds the OpenTelemetry exporter, if any, and
@@ -61,52 +71,71 @@ pub fn init(
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         EnvFilter::new(format!("{default_filter},sqlx::postgres::notice=error"))
     });
-    // One of the two formats, as `Option`al layers (no boxing: a layer's
-    // calls stay static).
-    let text = (format == LogFormat::Text).then(|| {
-        tracing_subscriber::fmt::layer()
-            .with_writer(std::io::stderr)
-            .with_ansi(std::io::stderr().is_terminal())
-            .with_target(false)
-    });
-    let json = (format == LogFormat::Json).then(|| {
-        tracing_subscriber::fmt::layer()
-            .json()
-            .with_writer(std::io::stderr)
-            .with_current_span(true)
-            .with_span_list(false)
-    });
-    let registry = tracing_subscriber::registry()
-        .with(filter)
-        .with(text)
-        .with(json);
-    let json_format = format == LogFormat::Json;
+    #[cfg(feature = "otlp")]
+    let provider = otlp_endpoint.map(otlp::provider).transpose()?;
+    #[cfg(not(feature = "otlp"))]
+    if otlp_endpoint.is_some() {
+        anyhow::bail!(
+            "an OTLP endpoint is set, but this build has no OpenTelemetry export \
+             (build with `--features otlp`)"
+        );
+    }
+    // tracing-subscriber's own fmt subscriber (the filter outermost, as
+    // `fmt().with_env_filter()` builds it): fewer layers for every span
+    // enter and exit than a registry with optional layers.
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let installed = match format {
+        LogFormat::Text => install(
+            builder
+                .with_ansi(std::io::stderr().is_terminal())
+                .with_target(false)
+                .finish(),
+            #[cfg(feature = "otlp")]
+            provider.as_ref(),
+        ),
+        LogFormat::Json => install(
+            builder
+                .json()
+                .with_current_span(true)
+                .with_span_list(false)
+                .finish(),
+            #[cfg(feature = "otlp")]
+            provider.as_ref(),
+        ),
+    };
+    if installed {
+        JSON_LINES.store(format == LogFormat::Json, Ordering::Relaxed);
+    }
     #[cfg(feature = "otlp")]
     {
-        let provider = otlp_endpoint.map(otlp::provider).transpose()?;
-        let layer = provider.as_ref().map(otlp::layer);
+        EXPORTING.store(installed && provider.is_some(), Ordering::Relaxed);
         // Installed already (a second call): this call's exporter goes.
-        let installed = registry.with(layer).try_init().is_ok();
-        if installed {
-            JSON_LINES.store(json_format, Ordering::Relaxed);
-        }
         Ok(Telemetry {
             provider: provider.filter(|_| installed),
         })
     }
     #[cfg(not(feature = "otlp"))]
-    {
-        if otlp_endpoint.is_some() {
-            anyhow::bail!(
-                "an OTLP endpoint is set, but this build has no OpenTelemetry export \
-                 (build with `--features otlp`)"
-            );
-        }
-        if registry.try_init().is_ok() {
-            JSON_LINES.store(json_format, Ordering::Relaxed);
-        }
-        Ok(Telemetry::default())
+    Ok(Telemetry::default())
+}
+
+/// Installs `subscriber` as the global default, with the OTLP layer of
+/// `provider` on top when there is one; false when one was installed
+/// already.
+fn install<S>(
+    subscriber: S,
+    #[cfg(feature = "otlp")] provider: Option<&opentelemetry_sdk::trace::SdkTracerProvider>,
+) -> bool
+where
+    S: tracing::Subscriber + for<'span> tracing_subscriber::registry::LookupSpan<'span>,
+    S: Send + Sync + 'static,
+{
+    #[cfg(feature = "otlp")]
+    if let Some(provider) = provider {
+        return subscriber.with(otlp::layer(provider)).try_init().is_ok();
     }
+    subscriber.try_init().is_ok()
 }
 
 /// The OpenTelemetry pieces of the `otlp` feature.
@@ -149,6 +178,7 @@ mod otlp {
 
     #[cfg(test)]
     mod tests {
+        #[cfg(feature = "otlp")]
         use tracing_subscriber::layer::SubscriberExt;
 
         /// The exporter is built, and spans go through the layer, with no
