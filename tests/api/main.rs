@@ -75,6 +75,7 @@ mod feed_writes;
 mod golden;
 mod import_cli;
 mod links;
+mod log_format;
 mod log_redaction;
 mod products_service;
 mod query_cost;

@@ -110,7 +110,12 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     TRACING.call_once(|| {
         if std::env::var_os("TEST_LOG").is_some() {
-            identity_service::telemetry::init("debug");
+            // Text lines, no OTLP export: nothing to flush, the guard goes.
+            let _ = identity_service::telemetry::init(
+                "debug",
+                identity_service::configuration::LogFormat::Text,
+                None,
+            );
         }
     });
     let dir = temp_dir();

@@ -4,13 +4,15 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
 use actix_web::Either;
-use actix_web::dev::{Server, Service, ServiceResponse};
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, Service, ServiceRequest, ServiceResponse};
 use actix_web::http::Uri;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Condition;
 use actix_web::{App, HttpMessage, HttpServer, web};
 use anyhow::Context;
-use tracing::Instrument;
+use tracing::Span;
+use tracing_actix_web::{RootSpanBuilder, TracingLogger};
 
 use crate::configuration::Settings;
 use crate::demo::DemoInfo;
@@ -38,8 +40,9 @@ pub struct Application {
     server: Server,
     state: web::Data<AppState>,
     demo: Option<DemoInfo>,
-    /// The invitation sweeper and the statistics upkeep.
-    background: [tokio::task::JoinHandle<()>; 3],
+    /// The invitation sweeper, the statistics upkeep, the change log's
+    /// pruner and the metrics' upkeep.
+    background: [tokio::task::JoinHandle<()>; 4],
 }
 
 impl Application {
@@ -70,22 +73,23 @@ impl Application {
         if settings.public_url.is_none() && address.ip().is_unspecified() {
             tracing::warn!("{}", crate::links::unreachable_bind_message(address));
         }
-        let background = [
-            crate::storage::invitations::spawn_sweeper(db.clone(), &settings),
-            db::spawn_statistics_upkeep(db.clone()),
-            // The change log's retention, checked hourly.
-            crate::storage::changes::spawn_pruner(
-                db.clone(),
-                settings.delta_retention(),
-                std::time::Duration::from_secs(3600),
-            ),
-        ];
-        let mut app_state = AppState::new(db, settings, key)
+        let mut app_state = AppState::new(db.clone(), settings, key)
             .with_sqlite_readers(sqlite_readers)
             .with_health_db(health_db);
         if let Some(read_db) = read_db {
             app_state = app_state.with_read_db(read_db);
         }
+        let background = [
+            crate::storage::invitations::spawn_sweeper(db.clone(), &app_state.settings),
+            db::spawn_statistics_upkeep(db.clone()),
+            // The change log's retention, checked hourly.
+            crate::storage::changes::spawn_pruner(
+                db.clone(),
+                app_state.settings.delta_retention(),
+                std::time::Duration::from_secs(3600),
+            ),
+            spawn_metrics_upkeep(Arc::clone(&app_state.metrics)),
+        ];
         let state = web::Data::new(app_state);
         let server = run(listener, state.clone(), web::Data::new(mail))?;
         Ok(Application {
@@ -175,29 +179,8 @@ fn run(
                         req.head_mut().uri = uri;
                     }
                 }
-                let request_id = req
-                    .headers()
-                    .get(&REQUEST_ID)
-                    .and_then(|v| v.to_str().ok())
-                    .filter(|v| {
-                        !v.is_empty()
-                            && v.len() <= 64
-                            && v.bytes()
-                                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-                    })
-                    .map(str::to_owned)
-                    // A random (version 4) id from the thread's generator:
-                    // no getrandom system call per request.
-                    .unwrap_or_else(|| {
-                        uuid::Builder::from_random_bytes(rand::random())
-                            .into_uuid()
-                            .to_string()
-                    });
-                // The request's span carries its id only: events inside it
-                // are correlated by the id, and the final event of the
-                // request (below) names the method and the path. A span's
-                // fields are formatted when it is made, on every request.
-                let span = tracing::info_span!("request", request_id = %request_id);
+                // Chosen, and set on the root span, by `RequestSpan`.
+                let request_id = req.extensions_mut().remove::<ChosenRequestId>();
                 let method = req.method().clone();
                 let uri = req.uri().clone();
                 let started = std::time::Instant::now();
@@ -221,7 +204,7 @@ fn run(
                     crate::cors::refuse_preflight(&req)
                 };
                 let next = match refusal {
-                    None => Either::Left(span.in_scope(|| srv.call(req))),
+                    None => Either::Left(srv.call(req)),
                     Some(error) => Either::Right((req, error)),
                 };
                 let metrics = metrics.clone();
@@ -258,7 +241,7 @@ fn run(
                         );
                     }
                     let mut response = result?;
-                    if let Ok(value) = HeaderValue::from_str(&request_id) {
+                    if let Some(ChosenRequestId(value)) = request_id {
                         response.headers_mut().insert(REQUEST_ID, value);
                     }
                     if let Some(stats) = read_stats {
@@ -269,8 +252,9 @@ fn run(
                     }
                     Ok(response)
                 }
-                .instrument(span)
             })
+            // Outermost: every request (refusals too) runs in its span.
+            .wrap(TracingLogger::<RequestSpan>::new())
     })
     .shutdown_timeout(shutdown)
     // A client that closes its side of the connection has gone: stop its
@@ -288,6 +272,91 @@ fn run(
     .listen(listener)?
     .run();
     Ok(server)
+}
+
+/// The request's id as the `X-Request-Id` header of its response, left in
+/// the request's extensions by [`RequestSpan`].
+struct ChosenRequestId(HeaderValue);
+
+/// The root span of every request, made by tracing-actix-web's
+/// [`TracingLogger`]: `request` with the request's id only (a span's
+/// fields are formatted when it is made, on every request), and `status`
+/// recorded when the answer is ready if spans are exported (OTLP). The method, the path and the time
+/// taken are in the request's last event (`request finished`, or `request
+/// failed` for a 5xx), not in the span.
+pub struct RequestSpan;
+
+impl RootSpanBuilder for RequestSpan {
+    fn on_request_start(request: &ServiceRequest) -> Span {
+        let chosen = chosen_request_id(request);
+        let span = match chosen.to_str() {
+            Ok(id) => {
+                tracing::info_span!("request", request_id = %id, status = tracing::field::Empty)
+            }
+            // Not reached: the id is a checked token or a UUID.
+            Err(_) => tracing::info_span!("request", status = tracing::field::Empty),
+        };
+        request.extensions_mut().insert(ChosenRequestId(chosen));
+        span
+    }
+
+    fn on_request_end<B: MessageBody>(
+        span: Span,
+        outcome: &Result<ServiceResponse<B>, actix_web::Error>,
+    ) {
+        // Only for the OpenTelemetry export: recording a field makes the
+        // log layer format the span's fields again (a couple of thousand
+        // instructions a request), and the log has the status in the
+        // request's last event anyway.
+        if !crate::telemetry::exporting() {
+            return;
+        }
+        let status = match outcome {
+            Ok(response) => response.status(),
+            Err(error) => error.as_response_error().status_code(),
+        };
+        span.record("status", status.as_u16());
+    }
+}
+
+/// The request's id: the client's `X-Request-Id` when it is a sane token
+/// (1 to 64 ASCII letters, digits, `-` and `_`), else the random (version
+/// 4) UUID that `TracingLogger` made for the request.
+fn chosen_request_id(request: &ServiceRequest) -> HeaderValue {
+    let sent = request.headers().get(&REQUEST_ID).filter(|v| {
+        let v = v.as_bytes();
+        !v.is_empty()
+            && v.len() <= 64
+            && v.iter()
+                .all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
+    });
+    if let Some(sent) = sent {
+        return sent.clone();
+    }
+    // The UUID TracingLogger made for the request (it inserts one before it
+    // builds the span; one of our own if it ever stops doing so), written
+    // into a buffer on the stack.
+    let uuid = match request.extensions().get::<tracing_actix_web::RequestId>() {
+        Some(id) => **id,
+        None => uuid::Uuid::new_v4(),
+    };
+    let mut buffer = uuid::Uuid::encode_buffer();
+    let text = uuid.hyphenated().encode_lower(&mut buffer);
+    HeaderValue::from_str(text).unwrap_or(HeaderValue::from_static("invalid"))
+}
+
+/// Folds the request latencies into the `/metrics` histogram every five
+/// seconds, so that its samples stay few however long nobody scrapes.
+fn spawn_metrics_upkeep(
+    metrics: Arc<crate::state::metrics::Metrics>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(std::time::Duration::from_secs(5));
+        loop {
+            ticks.tick().await;
+            metrics.upkeep();
+        }
+    })
 }
 
 /// The request path as logged: every segment after an `invitations`

@@ -24,7 +24,7 @@ pub mod verifier;
 pub use crate::domain::scopes::{Scope, Scopes};
 /// Client ids, secrets and their argon2 hashes (in [`crate::domain`], below storage).
 pub use crate::domain::{scopes, secrets};
-pub use state::AuthState;
+pub use state::{AuthCounts, AuthState};
 
 /// The authenticated caller of a request (in the request extensions once
 /// the guard let it through).

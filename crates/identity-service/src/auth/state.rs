@@ -6,7 +6,10 @@
 //!   once per period, so a revocation reaches every instance within it;
 //! - successful HTTP Basic verifications (argon2 costs tens of
 //!   milliseconds, far too much per request), keyed by a SHA-256 of the
-//!   credentials; failures are never cached.
+//!   credentials; failures are never cached. A `moka` cache, bounded in
+//!   entries (the least used go first) and kept [`KNOWN_CREDENTIALS`]
+//!   long: within `auth_cache_seconds` an entry answers, after that it
+//!   only exempts its credentials from the failure throttle.
 //!
 //! Credential checks (HTTP Basic in the guard, `POST /connect/token` too) share
 //! one path, [`AuthState::verify_client`]: argon2 runs on the fixed threads
@@ -19,7 +22,7 @@
 //! client's id from the client's own address does not lock it out.
 
 use std::collections::{HashMap, HashSet};
-use std::fmt::Write;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::net::IpAddr;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, RwLock};
@@ -37,8 +40,8 @@ use crate::configuration::Settings;
 use crate::error::ApiError;
 use crate::storage::clients;
 
-/// Verified credentials kept before expired ones are dropped.
-const BASIC_CACHE_PRUNE_ABOVE: usize = 10_000;
+/// Most verified credentials kept (moka evicts the least used beyond).
+const BASIC_CACHE_CAPACITY: u64 = 10_000;
 
 /// How long credentials verified on this instance stay exempt from the
 /// throttling of failures (they are still verified every time the success
@@ -54,6 +57,17 @@ type Verified = (Arc<Principal>, Instant);
 /// A verification in progress that requests with the same credentials join.
 type Flight = Arc<tokio::sync::OnceCell<Option<Principal>>>;
 
+/// What the credential checks of one instance did since it started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AuthCounts {
+    /// argon2 verifications of client secrets run.
+    pub argon2_runs: u64,
+    /// Checks refused with 503: the verification queue was full.
+    pub verify_busy: u64,
+    /// Attempts refused with 429 by the failure throttle.
+    pub throttled: u64,
+}
+
 /// Authentication state of one instance: token keys, caches, rate limiter.
 pub struct AuthState {
     /// Signs and verifies access tokens.
@@ -67,7 +81,9 @@ pub struct AuthState {
     /// Credentials (SHA-256 of `id:secret`) verified successfully, with
     /// their principal and when: the success cache within `cache_ttl`, the
     /// exemption from throttling within [`KNOWN_CREDENTIALS`].
-    basic: Mutex<HashMap<[u8; 32], Verified>>,
+    /// A moka cache bounded by [`BASIC_CACHE_CAPACITY`] entries and by
+    /// [`KNOWN_CREDENTIALS`] of age.
+    basic: moka::sync::Cache<[u8; 32], Verified, BuildHasherDefault<DigestHasher>>,
     /// Verifications in progress, by the same key.
     flights: Mutex<HashMap<[u8; 32], Flight>>,
     /// argon2 on a fixed set of threads behind a bounded queue.
@@ -113,7 +129,10 @@ impl AuthState {
             cache_ttl: Duration::from_secs(settings.auth_cache_seconds),
             revoked: RwLock::new(Revocations::default()),
             refresh: tokio::sync::Mutex::new(()),
-            basic: Mutex::new(HashMap::new()),
+            basic: moka::sync::Cache::builder()
+                .max_capacity(BASIC_CACHE_CAPACITY)
+                .time_to_live(KNOWN_CREDENTIALS)
+                .build_with_hasher(BuildHasherDefault::default()),
             flights: Mutex::new(HashMap::new()),
             verifier: Verifier::new(settings.auth_verify_threads, settings.auth_verify_queue),
             throttle: FailureThrottle::new(
@@ -123,34 +142,16 @@ impl AuthState {
         }
     }
 
-    /// The credential checks' lines of `/metrics`: argon2 runs, checks
+    /// The credential checks' counts for `/metrics`: argon2 runs, checks
     /// refused with a full queue (503), attempts refused by the failure
     /// throttle (429).
-    pub fn render_metrics(&self) -> String {
+    pub fn counts(&self) -> AuthCounts {
         let counts = self.verifier.counts();
-        let mut out = String::new();
-        for (name, help, value) in [
-            (
-                "auth_argon2_runs_total",
-                "argon2 verifications of client secrets run.",
-                counts.runs.load(Ordering::Relaxed),
-            ),
-            (
-                "auth_verify_busy_total",
-                "Client authentications refused with 503: verification queue full.",
-                counts.busy.load(Ordering::Relaxed),
-            ),
-            (
-                "auth_throttled_total",
-                "Client authentications refused with 429: too many failures.",
-                self.throttle.refused(),
-            ),
-        ] {
-            let _ = writeln!(out, "# HELP {name} {help}");
-            let _ = writeln!(out, "# TYPE {name} counter");
-            let _ = writeln!(out, "{name} {value}");
+        AuthCounts {
+            argon2_runs: counts.runs.load(Ordering::Relaxed),
+            verify_busy: counts.busy.load(Ordering::Relaxed),
+            throttled: self.throttle.refused(),
         }
-        out
     }
 
     /// Lifetime of the access tokens this instance issues, in seconds.
@@ -293,32 +294,17 @@ impl AuthState {
 
     /// The principal of credentials verified successfully less than `age` ago.
     fn verified_within(&self, key: &[u8; 32], age: Duration) -> Option<Arc<Principal>> {
-        let cache = self.basic.lock().ok()?;
-        let (principal, verified) = cache.get(key)?;
-        (verified.elapsed() < age).then(|| Arc::clone(principal))
+        let (principal, verified) = self.basic.get(key)?;
+        (verified.elapsed() < age).then_some(principal)
     }
 
     fn remember(&self, key: [u8; 32], principal: &Principal) {
-        let Ok(mut cache) = self.basic.lock() else {
-            return;
-        };
-        if cache.len() > BASIC_CACHE_PRUNE_ABOVE {
-            cache.retain(|_, (_, verified)| verified.elapsed() < KNOWN_CREDENTIALS);
-            if cache.len() > BASIC_CACHE_PRUNE_ABOVE {
-                // Still full of recent ones: keep the newer half.
-                let mut times: Vec<Instant> = cache.values().map(|(_, t)| *t).collect();
-                let middle = times.len() / 2;
-                let median = *times.select_nth_unstable(middle).1;
-                cache.retain(|_, (_, verified)| *verified > median);
-            }
-        }
-        cache.insert(key, (Arc::new(principal.clone()), Instant::now()));
+        self.basic
+            .insert(key, (Arc::new(principal.clone()), Instant::now()));
     }
 
     fn forget(&self, key: &[u8; 32]) {
-        if let Ok(mut cache) = self.basic.lock() {
-            cache.remove(key);
-        }
+        self.basic.invalidate(key);
     }
 
     /// Whether `client_id` was revoked, from a list refreshed at most once
@@ -370,6 +356,26 @@ impl AuthState {
         let refreshed = list.refreshed?;
         (refreshed.elapsed() < self.cache_ttl).then(|| list.ids.contains(client_id))
     }
+}
+
+/// The hash of a cache key, which is a SHA-256 digest already: its first
+/// eight bytes (no need to hash a hash; nobody picks a digest's bytes).
+#[derive(Default)]
+struct DigestHasher(u64);
+
+impl Hasher for DigestHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        if let Some(head) = bytes.first_chunk::<8>() {
+            self.0 ^= u64::from_le_bytes(*head);
+        }
+    }
+
+    /// The array's length (always 32): nothing to mix in.
+    fn write_usize(&mut self, _: usize) {}
 }
 
 /// The key of credentials in the caches: SHA-256 of `id:secret`.

@@ -208,19 +208,38 @@ pub enum ClientsCommand {
 /// a failure as one `error: ...` line on stderr (exit code 1).
 pub fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    crate::telemetry::init("info,sea_orm_migration=warn");
+    // The log format and the OTLP endpoint are settings (file, then
+    // environment). Settings that do not load are the command's own error
+    // to report: logging then starts with the defaults.
+    let (format, otlp_endpoint) = Settings::load(cli.config.as_deref())
+        .map(|s| (s.log_format, s.otlp_endpoint))
+        .unwrap_or_default();
+    let telemetry = match crate::telemetry::init(
+        "info,sea_orm_migration=warn",
+        format,
+        otlp_endpoint.as_deref(),
+    ) {
+        Ok(telemetry) => telemetry,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     let result = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(anyhow::Error::from)
         .and_then(|runtime| runtime.block_on(run(cli)));
-    match result {
+    let code = match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            output::fail(&err);
             std::process::ExitCode::FAILURE
         }
-    }
+    };
+    // Flushes the OTLP export, if any, before the exit.
+    drop(telemetry);
+    code
 }
 
 /// Runs one parsed command line.

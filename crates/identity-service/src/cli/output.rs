@@ -12,10 +12,25 @@ pub fn say(text: &str) {
 }
 
 /// Writes one line to stderr (notes beside the result, such as the
-/// database used), ignoring a closed pipe.
+/// database used), ignoring a closed pipe; an `INFO` event instead when
+/// the log is JSON lines (see [`crate::telemetry::json_lines`]).
 pub fn note(text: &str) {
+    if crate::telemetry::json_lines() {
+        tracing::info!("{text}");
+        return;
+    }
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "{text}");
+}
+
+/// The `error: ...` line of a failed command on stderr; an `ERROR` event
+/// instead when the log is JSON lines.
+pub fn fail(error: &anyhow::Error) {
+    if crate::telemetry::json_lines() {
+        tracing::error!("{error:#}");
+    } else {
+        eprintln!("error: {error:#}");
+    }
 }
 
 /// A plain-text table: the header, then one line per row, columns

@@ -143,6 +143,15 @@ impl Settings {
                 .map(str::to_owned)
                 .collect();
         }
+        if let Some(v) = env("APP_LOG_FORMAT") {
+            self.log_format = parse_env("APP_LOG_FORMAT", &v)?;
+        }
+        if let Some(v) = env("APP_OTLP_ENDPOINT") {
+            self.otlp_endpoint = non_empty(v);
+        }
+        if let Some(v) = env("APP_DB_SLOW_STATEMENT_MS") {
+            self.db_slow_statement_ms = parse_env("APP_DB_SLOW_STATEMENT_MS", &v)?;
+        }
         if let Some(v) = env("APP_DEBUG_READ_STATS") {
             self.debug_read_stats = parse_bool("APP_DEBUG_READ_STATS", &v)?;
         }

@@ -37,6 +37,29 @@ pub const MAX_EXPAND_DEPTH: usize = 8;
 /// Largest accepted `sqlite_readers` (one thread and connection each).
 pub const MAX_SQLITE_READERS: usize = 256;
 
+/// How log lines are written (the `log_format` setting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One human-readable line per event (tracing-subscriber's full format).
+    #[default]
+    Text,
+    /// One JSON object per event, with the fields of its spans.
+    Json,
+}
+
+impl std::str::FromStr for LogFormat {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            _ => Err("expected text or json".to_owned()),
+        }
+    }
+}
+
 /// Who named the database of loaded settings (see [`Settings::load_traced`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DatabaseOrigin {
@@ -242,6 +265,22 @@ pub struct Settings {
     /// Seconds to let in-flight requests finish on shutdown
     /// (`APP_SHUTDOWN_TIMEOUT_SECONDS`). Default 30.
     pub shutdown_timeout_seconds: u64,
+    /// Log lines as text (`text`, the default: one human-readable line
+    /// each) or as JSON objects (`json`: one object per line, with the
+    /// span fields) (`APP_LOG_FORMAT`). Logs go to stderr either way.
+    pub log_format: LogFormat,
+    /// OTLP endpoint to export the request spans to over HTTP/protobuf,
+    /// e.g. `http://127.0.0.1:4318/v1/traces` (`APP_OTLP_ENDPOINT`; an
+    /// `http://` URL: the exporter has no TLS, it talks to a collector on
+    /// the host or the local network).
+    /// Unset or empty: no export. Needs a build with the `otlp` cargo
+    /// feature (a build without it refuses to start with an endpoint set).
+    pub otlp_endpoint: Option<String>,
+    /// Statements of the database pools (SeaORM/sqlx) slower than this many
+    /// milliseconds (fractions allowed: `0.5`) draw a warning that names
+    /// the statement's kind and table and its duration, never its text or
+    /// values (`APP_DB_SLOW_STATEMENT_MS`). Default 1000; 0 turns it off.
+    pub db_slow_statement_ms: f64,
     /// For tests (`APP_DEBUG_READ_STATS`): every response carries
     /// `X-Read-Parses` and `X-Read-Statements`, the number of query-string
     /// parses and SQL statements of the read path for that request.
@@ -297,6 +336,9 @@ impl Default for Settings {
             max_query_length: 8192,
             max_json_bytes: 64 * 1024,
             shutdown_timeout_seconds: 30,
+            log_format: LogFormat::Text,
+            otlp_endpoint: None,
+            db_slow_statement_ms: 1000.0,
             debug_read_stats: false,
         }
     }

@@ -290,3 +290,68 @@ fn picture_limit_leaves_room_for_base64() {
     let s = Settings::default();
     assert!(s.picture_json_limit() > s.max_picture_bytes * 4 / 3);
 }
+
+#[test]
+fn logging_and_telemetry_settings() {
+    let s = Settings::from_sources(None, env(&[])).unwrap();
+    assert_eq!(
+        (
+            s.log_format,
+            s.otlp_endpoint.as_deref(),
+            s.db_slow_statement_ms
+        ),
+        (LogFormat::Text, None, 1000.0)
+    );
+    let file = "log_format = \"json\"\ndb_slow_statement_ms = 0.25\notlp_endpoint = \"\"\n";
+    let s = Settings::from_sources(Some(file), env(&[])).unwrap();
+    assert_eq!(
+        (
+            s.log_format,
+            s.otlp_endpoint.as_deref(),
+            s.db_slow_statement_ms
+        ),
+        (LogFormat::Json, None, 0.25)
+    );
+    let s = Settings::from_sources(
+        Some(file),
+        env(&[
+            ("APP_LOG_FORMAT", "Text"),
+            ("APP_DB_SLOW_STATEMENT_MS", "0"),
+            ("APP_OTLP_ENDPOINT", " "),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            s.log_format,
+            s.otlp_endpoint.as_deref(),
+            s.db_slow_statement_ms
+        ),
+        (LogFormat::Text, None, 0.0)
+    );
+    for bad in [
+        ("APP_LOG_FORMAT", "yaml"),
+        ("APP_DB_SLOW_STATEMENT_MS", "-1"),
+        ("APP_DB_SLOW_STATEMENT_MS", "NaN"),
+        (
+            "APP_OTLP_ENDPOINT",
+            "https://collector.example.com/v1/traces",
+        ),
+        ("APP_OTLP_ENDPOINT", "collector:4318"),
+    ] {
+        assert!(
+            Settings::from_sources(None, env(&[bad])).is_err(),
+            "{bad:?}"
+        );
+    }
+    assert!(Settings::from_sources(Some("log_format = \"yaml\"\n"), env(&[])).is_err());
+    // An http:// endpoint: taken with the `otlp` feature, refused without.
+    let endpoint = "http://127.0.0.1:4318/v1/traces";
+    let loaded = Settings::from_sources(None, env(&[("APP_OTLP_ENDPOINT", endpoint)]));
+    if cfg!(feature = "otlp") {
+        assert_eq!(loaded.unwrap().otlp_endpoint.as_deref(), Some(endpoint));
+    } else {
+        let error = loaded.unwrap_err().to_string();
+        assert!(error.contains("--features otlp"), "{error}");
+    }
+}

@@ -45,6 +45,30 @@ impl Settings {
                 self.token_ttl_seconds
             );
         }
+        if !(self.db_slow_statement_ms.is_finite() && self.db_slow_statement_ms >= 0.0) {
+            anyhow::bail!(
+                "db_slow_statement_ms must be a number of milliseconds, 0 or more, got {}",
+                self.db_slow_statement_ms
+            );
+        }
+        // An empty endpoint in the file means none, as in the environment.
+        self.otlp_endpoint = self.otlp_endpoint.take().filter(|e| !e.trim().is_empty());
+        if let Some(endpoint) = &self.otlp_endpoint {
+            // The exporter's HTTP client is built without TLS: spans go to
+            // a collector or agent on the host or the local network.
+            if !endpoint.starts_with("http://") {
+                anyhow::bail!(
+                    "otlp_endpoint must be an http:// URL (a local OpenTelemetry collector; \
+                     TLS is not built in), got {endpoint:?}"
+                );
+            }
+            if !cfg!(feature = "otlp") {
+                anyhow::bail!(
+                    "otlp_endpoint (APP_OTLP_ENDPOINT) is set, but this build has no OpenTelemetry \
+                     export: build with `--features otlp`, or unset it"
+                );
+            }
+        }
         if self.signing_key.is_some() && self.signing_key_file.is_some() {
             anyhow::bail!(
                 "set either signing_key (APP_SIGNING_KEY) or signing_key_file (APP_SIGNING_KEY_FILE), not both"

@@ -1,5 +1,6 @@
-//! Prometheus `/metrics`: request counts by status class, latency totals
-//! and in-flight requests of this instance (text exposition format 0.0.4).
+//! Prometheus `/metrics`: request counts by status class, the latency
+//! histogram, in-flight requests and the credential checks' counters of
+//! this instance (text exposition format 0.0.4, see [`Metrics`]).
 
 use actix_web::{HttpResponse, web};
 
@@ -13,5 +14,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(state.metrics.render() + &state.auth.render_metrics())
+        .body(state.metrics.render(state.auth.counts()))
 }

@@ -69,7 +69,7 @@ impl AppState {
             auth,
             settings: Arc::new(settings),
             signing_key: Arc::new(signing_key),
-            metrics: Arc::new(Metrics::default()),
+            metrics: Arc::new(Metrics::new()),
             tenants: RwLock::new(HashMap::new()),
         }
     }

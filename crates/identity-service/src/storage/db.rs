@@ -22,7 +22,7 @@ use sea_orm::{
 };
 
 use super::entities::settings;
-use super::sqlite_functions;
+use super::{slow_statements, sqlite_functions};
 use crate::configuration::Settings;
 
 /// The `settings` row that holds the base64 signing key.
@@ -96,9 +96,11 @@ async fn connect_url(settings: &Settings, url: &str) -> anyhow::Result<DatabaseC
             // MySQL/MariaDB: every statement is prepared again on each use.
             options.map_sqlx_mysql_opts(|o| o.statement_cache_capacity(0));
         }
-        Database::connect(options)
+        let mut conn = Database::connect(options)
             .await
-            .with_context(|| format!("cannot connect to {}", redact(url)))
+            .with_context(|| format!("cannot connect to {}", redact(url)))?;
+        slow_statements::watch(&mut conn, settings.db_slow_statement_ms);
+        Ok(conn)
     }
 }
 
@@ -148,6 +150,7 @@ async fn connect_postgres_pinned(
     let options = PgConnectOptions::from_str(url)
         .with_context(|| format!("invalid PostgreSQL URL {}", redact(url)))?
         .statement_cache_capacity(0);
+    let options = slow_statements::quiet_slow_statements(options);
     let pool = PgPoolOptions::new()
         .max_connections(settings.db_max_connections)
         .min_connections(0)
@@ -174,7 +177,9 @@ async fn connect_postgres_pinned(
         .connect_with(options)
         .await
         .with_context(|| format!("cannot connect to {}", redact(url)))?;
-    Ok(SqlxPostgresConnector::from_sqlx_postgres_pool(pool))
+    let mut conn = SqlxPostgresConnector::from_sqlx_postgres_pool(pool);
+    slow_statements::watch(&mut conn, settings.db_slow_statement_ms);
+    Ok(conn)
 }
 
 async fn connect_sqlite(settings: &Settings, url: &str) -> anyhow::Result<DatabaseConnection> {
@@ -185,6 +190,7 @@ async fn connect_sqlite(settings: &Settings, url: &str) -> anyhow::Result<Databa
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
         .busy_timeout(super::sqlite_reader::BUSY_TIMEOUT);
+    let options = slow_statements::quiet_slow_statements(options);
     let file = options.get_filename().to_owned();
     let memory = is_memory(&file);
     if !memory {
@@ -207,7 +213,9 @@ async fn connect_sqlite(settings: &Settings, url: &str) -> anyhow::Result<Databa
         .connect_with(options)
         .await
         .with_context(|| format!("cannot open SQLite database {}", file.display()))?;
-    Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
+    let mut conn = SqlxSqliteConnector::from_sqlx_sqlite_pool(pool);
+    slow_statements::watch(&mut conn, settings.db_slow_statement_ms);
+    Ok(conn)
 }
 
 fn is_memory(file: &std::path::Path) -> bool {

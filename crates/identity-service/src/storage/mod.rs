@@ -13,6 +13,7 @@ pub mod groups;
 pub mod invitations;
 pub mod memberships;
 pub mod roles;
+pub mod slow_statements;
 mod sqlite_functions;
 pub mod sqlite_reader;
 pub mod tenants;
