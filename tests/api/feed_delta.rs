@@ -415,7 +415,15 @@ async fn clients_of_401_get_removed_entries() {
 
 #[tokio::test]
 async fn a_token_past_the_retention_answers_410() {
-    let app = spawn_app_with(|s| s.delta_retention_days = 0.0).await;
+    // A database of its own: with a retention of 0 the server's pruner
+    // empties the change log of every tenant in its database, which on a
+    // server backend is shared by the tests of this binary.
+    let url = common::own_database_url().await;
+    let app = spawn_app_with(move |s| {
+        s.database_url = url;
+        s.delta_retention_days = 0.0;
+    })
+    .await;
     create_user(&app, "a", true).await;
     let (_, link) = track(&app, "Users", 10).await;
     let error = get_with(&app, &link, &[])
@@ -428,7 +436,8 @@ async fn a_token_past_the_retention_answers_410() {
 
 #[tokio::test]
 async fn a_token_whose_changes_were_pruned_answers_410() {
-    let app = spawn_app().await;
+    // A database of its own: the sweep below prunes every tenant's log.
+    let app = common::spawn_app_alone().await;
     create_user(&app, "a", true).await;
     let (_, link) = track(&app, "Users", 10).await;
     create_user(&app, "b", true).await;
