@@ -66,22 +66,6 @@ fn missing_tools(dir: &Path) -> Vec<String> {
     missing
 }
 
-/// The accept URL of the newest message in the outbox.
-fn newest_accept_url(outbox: &Path) -> String {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(outbox)
-        .expect("outbox")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
-        .collect();
-    files.sort();
-    let text = std::fs::read_to_string(files.last().expect("a message")).expect("read .eml");
-    text.lines()
-        .map(str::trim)
-        .find(|l| l.starts_with("http") && l.ends_with("/accept"))
-        .unwrap_or_else(|| panic!("no accept URL in {text}"))
-        .to_owned()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_pages_work_in_a_real_browser() {
     if test_backend() != TestBackend::Sqlite {
@@ -147,7 +131,7 @@ async fn the_pages_work_in_a_real_browser() {
             .await;
         assert!(created.status().is_success(), "create {key}");
     }
-    let invitation_url = newest_accept_url(&app.outbox);
+    let invitation_url = common::newest_accept_url(&app.outbox);
 
     let mut status1: Vec<String> = users
         .iter()

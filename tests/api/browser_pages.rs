@@ -6,29 +6,11 @@
 
 use crate::common;
 
-use std::path::PathBuf;
-
 use common::{TestApp, TestBackend, json_of, spawn_app, spawn_app_with, test_backend};
 use identity_service::domain::TenantKey;
 use identity_service::storage::tenants;
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
-
-/// The accept URL of the newest message in the outbox.
-fn newest_accept_url(app: &TestApp) -> String {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&app.outbox)
-        .expect("outbox")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
-        .collect();
-    files.sort();
-    let text = std::fs::read_to_string(files.last().expect("a message")).expect("read .eml");
-    text.lines()
-        .map(str::trim)
-        .find(|l| l.starts_with("http") && l.ends_with("/accept"))
-        .unwrap_or_else(|| panic!("no accept URL in {text}"))
-        .to_owned()
-}
 
 /// Invites through API 1 (200) and returns the user id and the mailed URL.
 async fn invite(app: &TestApp, body: Value) -> (String, String) {
@@ -37,7 +19,10 @@ async fn invite(app: &TestApp, body: Value) -> (String, String) {
         StatusCode::OK,
     )
     .await;
-    (id.as_str().expect("id").to_owned(), newest_accept_url(app))
+    (
+        id.as_str().expect("id").to_owned(),
+        common::newest_accept_url(&app.outbox),
+    )
 }
 
 fn header<'a>(response: &'a Response, name: &str) -> &'a str {
@@ -496,7 +481,7 @@ async fn the_page_names_the_client_of_the_latest_invitation_escaped() {
         .await
         .expect("POST sendInvitation");
     assert_eq!(response.status(), StatusCode::OK);
-    let url = newest_accept_url(&app);
+    let url = common::newest_accept_url(&app.outbox);
     let page = html_page(
         app.anonymous.get(&url).send().await.expect("GET"),
         StatusCode::OK,

@@ -344,7 +344,7 @@ async fn invitation_status_changes_move_the_etag() {
     .await;
     let second = current(&app, &format!("users/{id}")).await;
     assert_eq!(version_of(&second), version_of(&first) + 1);
-    let url = newest_accept_url(&app);
+    let url = common::newest_accept_url(&app.outbox);
     let response = app.anonymous.post(&url).send().await.expect("accept");
     assert_eq!(response.status(), StatusCode::OK);
     let accepted = current(&app, &format!("users/{id}")).await;
@@ -382,28 +382,12 @@ async fn invitation_status_changes_move_the_etag() {
     .await;
     let late = late.as_str().expect("id").to_owned();
     let before = current(&expiring, &format!("users/{late}")).await;
-    let url = newest_accept_url(&expiring);
+    let url = common::newest_accept_url(&expiring.outbox);
     let response = expiring.anonymous.post(&url).send().await.expect("accept");
     assert_eq!(response.status(), StatusCode::GONE);
     assert_eq!(expiring.get_user(&late).await["status"], 4);
     let after = current(&expiring, &format!("users/{late}")).await;
     assert_eq!(version_of(&after), version_of(&before) + 1);
-}
-
-/// The accept URL of the newest message in the outbox.
-fn newest_accept_url(app: &TestApp) -> String {
-    let mut files: Vec<_> = std::fs::read_dir(&app.outbox)
-        .expect("outbox")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
-        .collect();
-    files.sort();
-    let text = std::fs::read_to_string(files.last().expect("a message")).expect("read");
-    text.lines()
-        .map(str::trim)
-        .find(|l| l.starts_with("http") && l.ends_with("/accept"))
-        .expect("an accept URL")
-        .to_owned()
 }
 
 /// An import that adds memberships to users that already exist changes

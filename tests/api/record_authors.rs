@@ -307,22 +307,6 @@ async fn batch_inner_writes_record_the_batch_client_in_and_outside_a_change_set(
     );
 }
 
-/// The accept URL of the newest message in the outbox.
-fn newest_accept_url(app: &TestApp) -> String {
-    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(&app.outbox)
-        .expect("outbox")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
-        .collect();
-    files.sort();
-    let text = std::fs::read_to_string(files.last().expect("a message")).expect("read .eml");
-    text.lines()
-        .map(str::trim)
-        .find(|l| l.starts_with("http") && l.ends_with("/accept"))
-        .unwrap_or_else(|| panic!("no accept URL in {text}"))
-        .to_owned()
-}
-
 #[tokio::test]
 async fn invitations_record_the_inviting_client_and_the_link_writes_invitation() {
     let app = spawn_app().await;
@@ -354,7 +338,7 @@ async fn invitations_record_the_inviting_client_and_the_link_writes_invitation()
     // Accepted through the mailed link: no client, the workflow's marker.
     let accepted = app
         .anonymous
-        .post(newest_accept_url(&app))
+        .post(common::newest_accept_url(&app.outbox))
         .send()
         .await
         .expect("POST accept");
@@ -386,7 +370,7 @@ async fn an_expiry_noticed_on_the_link_is_written_by_invitation() {
     let id = id.as_str().expect("id");
     let gone = app
         .anonymous
-        .post(newest_accept_url(&app))
+        .post(common::newest_accept_url(&app.outbox))
         .send()
         .await
         .expect("POST accept");

@@ -181,3 +181,20 @@ pub fn generate_users(n: usize, seed: u64) -> PathBuf {
     identity_service::sample_data::write_dir(&dir, n, seed).expect("generate the test data");
     dir
 }
+
+/// The accept URL of the newest invitation mail in `outbox` (the file
+/// sink's `.eml` files).
+pub fn newest_accept_url(outbox: &std::path::Path) -> String {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(outbox)
+        .expect("outbox")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+        .collect();
+    files.sort();
+    let text = std::fs::read_to_string(files.last().expect("a message")).expect("read .eml");
+    text.lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("http") && l.ends_with("/accept"))
+        .unwrap_or_else(|| panic!("no accept URL in {text}"))
+        .to_owned()
+}
