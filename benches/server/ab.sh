@@ -24,6 +24,7 @@
 set -euo pipefail
 HERE=$(dirname "$(readlink -f "$0")")
 ROOT=$(readlink -f "$HERE/../..")
+. "$HERE/lib.sh"
 DB=$1; shift
 export DATABASE_URL="sqlite://$DB"
 Q=${Q:-"Users?\$filter=userKey%20eq%20'matthew.allen.50000'"}
@@ -33,8 +34,8 @@ SPIN=$(pin "${PIN:-}"); WRKPIN=$(pin "${WPIN:-}")
 OURS=
 for b in "$@"; do [[ "$b" == *ceiling* ]] || { OURS=$b; break; }; done
 OURS=${OURS:-$ROOT/target/release/odata-users}
-creds=$("$OURS" clients create --tenant bench --org main --json 2>/dev/null)
-AUTH="Authorization: Basic $(printf '%s:%s' "$(jq -r .clientId <<<"$creds")" "$(jq -r .clientSecret <<<"$creds")" | base64 -w0)"
+new_basic_client "$OURS" bench main 2>/dev/null
+AUTH=$OURS_AUTH
 declare -A URL PID
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
@@ -45,8 +46,7 @@ for b in "$@"; do
     bin=$b; [ "$b" = ceiling ] && bin=$HERE/ceiling/target/release/odata-ceiling
     $SPIN "$bin" --db "$DB" --bind 127.0.0.1:$port > /tmp/ab.$port.log 2>&1 &
   else
-    APP_RATE_LIMIT_PER_MINUTE=0 APP_READS_PER_CLIENT=0 APP_READS_PER_TENANT=0 APP_READS_TENANT_SHARE=0 \
-      $SPIN "$b" serve --bind 127.0.0.1:$port --no-demo > /tmp/ab.$port.log 2>&1 &
+    env "${OURS_LOAD_ENV[@]}" $SPIN "$b" serve --bind 127.0.0.1:$port --no-demo > /tmp/ab.$port.log 2>&1 &
   fi
   pids+=($!); PID[$b]=$!; URL[$b]="http://127.0.0.1:$port/api/bench/main/odata/"
 done

@@ -21,6 +21,7 @@
 set -euo pipefail
 HERE=$(dirname "$(readlink -f "$0")")
 ROOT=$(readlink -f "$HERE/../..")
+. "$HERE/lib.sh"
 DB=$1; shift
 BIN=${BIN:-$ROOT/target/release/odata-users}
 CEILING=${CEILING:-$HERE/ceiling/target/release/odata-ceiling}
@@ -28,8 +29,10 @@ SERVERS=${SERVERS:-"ours ceiling"}
 OUT=${OUT:-/tmp/odata-instructions}
 mkdir -p "$OUT"
 export DATABASE_URL="sqlite://$DB"
-creds=$(cd "$OUT" && "$BIN" clients create --tenant bench --org main --json)
-AUTH="Authorization: Basic $(printf '%s:%s' "$(jq -r .clientId <<<"$creds")" "$(jq -r .clientSecret <<<"$creds")" | base64 -w0)"
+cd "$OUT"
+new_basic_client "$BIN" bench main
+cd - >/dev/null
+AUTH=$OURS_AUTH
 for q in "$@"; do
   for server in $SERVERS; do
     rm -f "$OUT/cg.$server.$q".*

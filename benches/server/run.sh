@@ -77,6 +77,7 @@ set -euo pipefail
 
 HERE=$(dirname "$(readlink -f "$0")")
 ROOT=$(readlink -f "$HERE/../..")
+. "$HERE/lib.sh"
 if [ -z "${SHARED:-}" ]; then
   for c in "$ROOT/../shared" "$ROOT/../../shared"; do
     [ -f "$c/peers/bench_wrk.sh" ] && { SHARED=$(readlink -f "$c"); break; }
@@ -184,11 +185,7 @@ t0=$(date +%s.%N)
 "$BIN" import --tenant "$TENANT" --org "$ORG" "$DATA" > "$WORK/import.log" 2>&1 || { cat "$WORK/import.log" >&2; exit 1; }
 t1=$(date +%s.%N)
 log "- fresh SQLite database $DB; import of $N users: $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}') s wall; $(du -m "$DB" | cut -f1) MiB after import"
-creds=$("$BIN" clients create --tenant "$TENANT" --org "$ORG" --json)
-CLIENT_ID=$(jq -er .clientId <<<"$creds") && CLIENT_SECRET=$(jq -er .clientSecret <<<"$creds") \
-  || { echo "clients create --json printed no clientId/clientSecret" >&2; exit 1; }
-OURS_AUTH="Authorization: Basic $(printf '%s:%s' "$CLIENT_ID" "$CLIENT_SECRET" | base64 -w0)"
-unset creds CLIENT_SECRET
+new_basic_client "$BIN" "$TENANT" "$ORG"
 log "- API client $CLIENT_ID created for $TENANT/$ORG (clients create --json); our server is called with HTTP Basic client_id:client_secret"
 
 if [ -n "${WHATIF_SQL:-}" ]; then  # diagnostic only: not the stock schema
@@ -202,7 +199,7 @@ if [ -n "${DIAG_AUTH_CACHE_SECONDS:-}" ]; then  # diagnostic only: not the defau
   export APP_AUTH_CACHE_SECONDS=$DIAG_AUTH_CACHE_SECONDS
   log "- **DIAGNOSTIC RUN, not the default settings**: our server with APP_AUTH_CACHE_SECONDS=$APP_AUTH_CACHE_SECONDS"
 fi
-APP_RATE_LIMIT_PER_MINUTE=0 APP_READS_PER_CLIENT=0 APP_READS_PER_TENANT=0 APP_READS_TENANT_SHARE=0 "$BIN" serve --bind 127.0.0.1:0 --no-demo > "$WORK/ours.out" 2> "$WORK/ours.log" &
+env "${OURS_LOAD_ENV[@]}" "$BIN" serve --bind 127.0.0.1:0 --no-demo > "$WORK/ours.out" 2> "$WORK/ours.log" &
 OURS_PID=$!
 addr=""
 for _ in $(seq 1 200); do
