@@ -69,7 +69,9 @@ def until(what, predicate):
         return wait.until(lambda d: predicate())
     except TimeoutException:
         shot(f"failed-{re.sub('[^a-z0-9]+', '-', what.lower())}")
-        fail(f"timed out waiting for {what}")
+        # Swagger UI's own complaint, when it refused to send a request.
+        complaints = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".validation-errors, .errors-wrapper")]
+        fail(f"timed out waiting for {what}" + (f" (the page says: {complaints})" if complaints else ""))
 
 
 def console_errors():
@@ -550,6 +552,20 @@ def docs_fill(op, values):
         field = op.find_element(By.CSS_SELECTOR, f'tr[data-param-name="{name}"] input')
         if field.get_attribute("value") != value:
             fail(f"the parameter {name} reads {field.get_attribute('value')!r}, not {value!r}")
+    # A field's input is debounced: Swagger UI's state (what Execute
+    # validates and sends) takes the value a moment after the page shows
+    # it. Clicking Execute before then sent no orgKey ("Required field is
+    # not provided") on a slow machine; wait until the state holds them.
+    path = op.find_element(By.CSS_SELECTOR, ".opblock-summary-path").get_attribute("data-path")
+    method = next(c.removeprefix("opblock-") for c in op.get_attribute("class").split()
+                  if c.removeprefix("opblock-") in ("get", "post", "put", "patch", "delete"))
+
+    def held():
+        state = driver.execute_script(
+            "return Object.values(window.ui.getSystem().specSelectors"
+            ".parameterValues([arguments[0], arguments[1]]).toJS())", path, method)
+        return all(value in state for value in values.values())
+    until("Swagger UI holding the parameter values", held)
 
 
 def docs_execute(op, status):
