@@ -153,14 +153,17 @@ pub struct ReadGate {
 /// A read admitted by [`ReadGate::admit`]; gives its places back on drop.
 #[derive(Debug)]
 pub struct ReadPermit {
-    gate: Arc<ReadGate>,
+    /// `None` when both caps are off: nothing was counted.
+    gate: Option<Arc<ReadGate>>,
     keys: Vec<String>,
 }
 
 impl Drop for ReadPermit {
     fn drop(&mut self) {
-        let mut in_flight = self
-            .gate
+        let Some(gate) = &self.gate else {
+            return;
+        };
+        let mut in_flight = gate
             .in_flight
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
@@ -188,6 +191,13 @@ impl ReadGate {
 
     /// Admits one more read of `principal`, or refuses it with 429.
     pub fn admit(self: &Arc<Self>, principal: &Principal) -> Result<ReadPermit, ApiError> {
+        if self.per_client == 0 && self.per_tenant == 0 {
+            // No cap: no key to format, no lock shared by every worker.
+            return Ok(ReadPermit {
+                gate: None,
+                keys: Vec::new(),
+            });
+        }
         let mut caps = Vec::with_capacity(2);
         if self.per_client > 0 {
             caps.push((
@@ -228,7 +238,7 @@ impl ReadGate {
             keys.push(key);
         }
         Ok(ReadPermit {
-            gate: self.clone(),
+            gate: Some(self.clone()),
             keys,
         })
     }

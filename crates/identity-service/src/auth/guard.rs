@@ -104,10 +104,10 @@ async fn guard<B: MessageBody>(
             // Reads in flight per client and tenant (crate::fair), held
             // until the handler has answered.
             let _read = if matches!(*req.method(), Method::GET | Method::HEAD) {
-                let gate = req
+                let admitted = req
                     .app_data::<web::Data<AppState>>()
-                    .map(|s| s.read_gate.clone());
-                match gate.map(|g| g.admit(&principal)).transpose() {
+                    .map(|s| s.read_gate.admit(&principal));
+                match admitted.transpose() {
                     Ok(permit) => permit,
                     Err(err) => return Ok(req.error_response(err).map_into_right_body()),
                 }
@@ -232,7 +232,6 @@ fn malformed_basic(accepts: Accepts) -> ApiError {
 async fn authorize(req: &ServiceRequest, accepts: Accepts) -> Result<Arc<Principal>, ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
-        .cloned()
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no AppState")))?;
     let auth = &state.auth;
     let principal = match credentials(req, accepts)? {
@@ -274,7 +273,7 @@ async fn authorize(req: &ServiceRequest, accepts: Accepts) -> Result<Arc<Princip
     } else {
         req.method().clone()
     };
-    admit(&state, &principal, &method, req.path(), tenant, org)?;
+    admit(state, &principal, &method, req.path(), tenant, org)?;
     Ok(principal)
 }
 

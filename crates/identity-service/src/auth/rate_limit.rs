@@ -36,6 +36,10 @@ impl RateLimiter {
     /// Takes one request from `client`'s bucket: `Ok` when allowed, else
     /// `Err(seconds)` until the next request would be (at least 1).
     pub fn check(&self, client: &str) -> Result<(), u64> {
+        if self.interval.is_none() {
+            // Off: not even the clock is read.
+            return Ok(());
+        }
         self.check_at(client, Instant::now())
     }
 
