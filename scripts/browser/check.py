@@ -555,7 +555,8 @@ def docs_fill(op, values):
     # A field's input is debounced: Swagger UI's state (what Execute
     # validates and sends) takes the value a moment after the page shows
     # it. Clicking Execute before then sent no orgKey ("Required field is
-    # not provided") on a slow machine; wait until the state holds them.
+    # not provided": CI and a fresh machine failed so); wait until the
+    # state holds them.
     path = op.find_element(By.CSS_SELECTOR, ".opblock-summary-path").get_attribute("data-path")
     method = next(c.removeprefix("opblock-") for c in op.get_attribute("class").split()
                   if c.removeprefix("opblock-") in ("get", "post", "put", "patch", "delete"))

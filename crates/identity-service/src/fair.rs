@@ -422,6 +422,8 @@ mod tests {
         assert!(gate.admit(&a2).is_ok());
         let open = Arc::new(ReadGate::new(0, 0));
         let held: Vec<_> = (0..100).map(|_| open.admit(&a1).unwrap()).collect();
+        // Without caps nothing is counted, not even while the reads run.
+        assert!(open.in_flight.lock().unwrap().is_empty());
         drop(held);
         assert!(open.in_flight.lock().unwrap().is_empty());
     }
