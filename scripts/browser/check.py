@@ -558,8 +558,7 @@ def docs_fill(op, values):
     # not provided": CI and a fresh machine failed so); wait until the
     # state holds them.
     path = op.find_element(By.CSS_SELECTOR, ".opblock-summary-path").get_attribute("data-path")
-    method = next(c.removeprefix("opblock-") for c in op.get_attribute("class").split()
-                  if c.removeprefix("opblock-") in ("get", "post", "put", "patch", "delete"))
+    method = op.find_element(By.CSS_SELECTOR, ".opblock-summary-method").text.lower()
 
     def held():
         state = driver.execute_script(
