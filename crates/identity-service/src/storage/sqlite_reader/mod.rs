@@ -319,6 +319,14 @@ impl SqliteReaders {
                 })?,
             );
         }
+        if let Some(conn) = connections.first() {
+            for option in build_options::costly_options(conn)? {
+                tracing::warn!(
+                    "the linked SQLite is built with {option} (this repository builds it \
+                     with LIBSQLITE3_FLAGS from .cargo/config.toml)"
+                );
+            }
+        }
         let shared = Arc::new(Shared {
             queue: Mutex::new(Queue::default()),
             ready: Condvar::new(),
@@ -555,10 +563,12 @@ fn open_connection(file: &Path) -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
+mod build_options;
 mod decode;
 mod functions;
 mod statements;
 
+pub use build_options::costly_options;
 pub use decode::{boolean, date, double, int64, json, text, timestamp, uuid};
 pub use functions::register_functions;
 pub use statements::{

@@ -288,3 +288,13 @@ async fn a_dropped_caller_interrupts_its_statement() {
     .await;
     assert_eq!(one.expect("the reader stayed busy").unwrap(), 1);
 }
+
+/// This repository builds SQLite with a page cache per connection and no
+/// global memory statistics (`LIBSQLITE3_FLAGS` in `.cargo/config.toml`):
+/// with libsqlite3-sys's defaults, one reader's scan evicts the other
+/// readers' cached pages (BENCHMARKS.md, "One page cache per connection").
+#[test]
+fn the_linked_sqlite_is_built_for_concurrent_readers() {
+    let conn = Connection::open_in_memory().unwrap();
+    assert_eq!(costly_options(&conn).unwrap(), Vec::<&str>::new());
+}
