@@ -319,13 +319,18 @@ impl SqliteReaders {
                 })?,
             );
         }
-        if let Some(conn) = connections.first() {
-            for option in build_options::costly_options(conn)? {
-                tracing::warn!(
-                    "the linked SQLite is built with {option} (this repository builds it \
-                     with LIBSQLITE3_FLAGS from .cargo/config.toml)"
-                );
-            }
+        // A SQLite built without its compile-option functions cannot be
+        // checked; that is no reason not to serve.
+        let costly = connections
+            .first()
+            .map(build_options::costly_options)
+            .and_then(Result::ok)
+            .unwrap_or_default();
+        for option in costly {
+            tracing::warn!(
+                "the linked SQLite is built with {option} (this repository builds it with \
+                 LIBSQLITE3_FLAGS from .cargo/config.toml)"
+            );
         }
         let shared = Arc::new(Shared {
             queue: Mutex::new(Queue::default()),
