@@ -49,13 +49,19 @@ pub fn request_base(
             return format!("{scheme}://{}", info.host());
         }
     }
-    let host = req
+    // The Host header, borrowed (one allocation for the whole base).
+    if let Some(host) = req
         .headers()
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
         .filter(|h| is_authority(h))
-        .map(str::to_owned)
-        .or_else(|| req.uri().authority().map(|a| a.as_str().to_owned()))
+    {
+        return [local_scheme, "://", host].concat();
+    }
+    let host = req
+        .uri()
+        .authority()
+        .map(|a| a.as_str().to_owned())
         .filter(|h| is_authority(h))
         .unwrap_or_else(|| bound_authority(req.app_config().local_addr()));
     [local_scheme, "://", &host].concat()

@@ -3,16 +3,17 @@
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
+use std::future::Future;
+
 use actix_web::Either;
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Server, Service, ServiceRequest, ServiceResponse};
 use actix_web::http::Uri;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Condition;
 use actix_web::{App, HttpMessage, HttpServer, web};
 use anyhow::Context;
-use tracing::Span;
-use tracing_actix_web::{RootSpanBuilder, TracingLogger};
+use tracing::{Instrument, Span};
 
 use crate::configuration::Settings;
 use crate::demo::DemoInfo;
@@ -21,10 +22,13 @@ use crate::mail::MailSink;
 use crate::odata::ReadStats;
 use crate::routes;
 pub use crate::state::AppState;
+use crate::state::metrics::Metrics;
 use crate::storage::db;
+use crate::telemetry::RequestId;
 
 /// The request id header: taken from the request when it is a sane token,
-/// else generated; echoed on the response and recorded in every log line.
+/// else generated; echoed on the response and written in every log line of
+/// the request.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Query-string parses of the request (with `APP_DEBUG_READ_STATS`).
 pub const READ_PARSES: HeaderName = HeaderName::from_static("x-read-parses");
@@ -168,93 +172,27 @@ fn run(
                 cors_enabled,
                 crate::cors::middleware(&cors_settings),
             ))
-            .wrap_fn(move |mut req, srv| {
-                if let Some(path) = routes::canonical_path(req.path()) {
-                    let with_query = match req.query_string() {
-                        "" => path,
-                        q => format!("{path}?{q}"),
-                    };
-                    if let Ok(uri) = with_query.parse::<Uri>() {
-                        req.match_info_mut().get_mut().update(&uri);
-                        req.head_mut().uri = uri;
-                    }
-                }
-                // Chosen, and set on the root span, by `RequestSpan`.
-                let request_id = req.extensions_mut().remove::<ChosenRequestId>();
-                let method = req.method().clone();
-                let uri = req.uri().clone();
-                let started = std::time::Instant::now();
-                let query_length = req.query_string().len();
-                let read_stats = debug_read_stats.then(|| {
-                    let stats = Arc::new(ReadStats::default());
-                    req.extensions_mut().insert(stats.clone());
-                    stats
-                });
-                // Refuse an over-long query string, and a CORS preflight
-                // from an origin that is not allowed (without credentials,
-                // see crate::cors), before any routing work; the refusal
-                // still gets the request id and is counted.
-                let refusal = if query_length > max_query {
-                    Some(ApiError::UriTooLong {
-                        message: format!(
-                            "the query string has {query_length} bytes, more than the limit of {max_query}"
-                        ),
-                    })
-                } else {
-                    crate::cors::refuse_preflight(&req)
-                };
-                let next = match refusal {
-                    None => Either::Left(srv.call(req)),
-                    Some(error) => Either::Right((req, error)),
-                };
+            // Outermost: every request (refusals too) runs as its request id
+            // (see crate::telemetry's log lines).
+            .wrap_fn(move |req, srv| {
+                let id = chosen_request_id(&req);
+                let span = request_span(id);
                 let metrics = metrics.clone();
-                metrics.begin();
-                async move {
-                    let result = match next {
-                        Either::Left(fut) => fut.await.map(ServiceResponse::map_into_left_body),
-                        Either::Right((req, error)) => {
-                            Ok(req.error_response(error).map_into_right_body())
+                let inner = crate::telemetry::request_sync_scope(id, || {
+                    handle(req, srv, debug_read_stats, max_query, metrics)
+                });
+                crate::telemetry::request_scope(id, async move {
+                    let result = inner.instrument(span.clone()).await;
+                    record_status(&span, &result);
+                    if let Ok(mut response) = result {
+                        if let Ok(value) = HeaderValue::from_str(id.as_str()) {
+                            response.headers_mut().insert(REQUEST_ID, value);
                         }
-                    };
-                    let status = match &result {
-                        Ok(response) => response.status(),
-                        Err(err) => err.as_response_error().status_code(),
-                    };
-                    metrics.finish(status.as_u16(), started.elapsed());
-                    let elapsed_ms = started.elapsed().as_millis() as u64;
-                    let path = || loggable_path(uri.path());
-                    if status.is_server_error() {
-                        tracing::warn!(
-                            status = status.as_u16(),
-                            elapsed_ms,
-                            %method,
-                            path = %path(),
-                            "request failed"
-                        );
-                    } else {
-                        tracing::debug!(
-                            status = status.as_u16(),
-                            elapsed_ms,
-                            %method,
-                            path = %path(),
-                            "request finished"
-                        );
+                        return Ok(response);
                     }
-                    let mut response = result?;
-                    if let Some(ChosenRequestId(value)) = request_id {
-                        response.headers_mut().insert(REQUEST_ID, value);
-                    }
-                    if let Some(stats) = read_stats {
-                        let headers = response.headers_mut();
-                        headers.insert(READ_PARSES, HeaderValue::from(stats.parses()));
-                        headers.insert(READ_STATEMENTS, HeaderValue::from(stats.statements()));
-                        headers.insert(READ_TEMPLATED, HeaderValue::from(stats.templated()));
-                    }
-                    Ok(response)
-                }
+                    result
+                })
             })
-            // Outermost: every request (refusals too) runs in its span.
-            .wrap(TracingLogger::<RequestSpan>::new())
     })
     .shutdown_timeout(shutdown)
     // A client that closes its side of the connection has gone: stop its
@@ -274,75 +212,131 @@ fn run(
     Ok(server)
 }
 
-/// The request's id as the `X-Request-Id` header of its response, left in
-/// the request's extensions by [`RequestSpan`].
-struct ChosenRequestId(HeaderValue);
-
-/// The root span of every request, made by tracing-actix-web's
-/// [`TracingLogger`]: `request` with the request's id only (a span's
-/// fields are formatted when it is made, on every request), and `status`
-/// recorded when the answer is ready if spans are exported (OTLP). The method, the path and the time
-/// taken are in the request's last event (`request finished`, or `request
-/// failed` for a 5xx), not in the span.
-pub struct RequestSpan;
-
-impl RootSpanBuilder for RequestSpan {
-    fn on_request_start(request: &ServiceRequest) -> Span {
-        let chosen = chosen_request_id(request);
-        let span = match chosen.to_str() {
-            Ok(id) => {
-                tracing::info_span!("request", request_id = %id, status = tracing::field::Empty)
-            }
-            // Not reached: the id is a checked token or a UUID.
-            Err(_) => tracing::info_span!("request", status = tracing::field::Empty),
+/// Everything of a request inside its request id: the canonical path, the
+/// refusals that need no routing (an over-long query string, a CORS
+/// preflight from an origin that is not allowed), the `/metrics` counts,
+/// the `request finished` event and the read statistics' headers.
+fn handle<S, B>(
+    mut req: ServiceRequest,
+    srv: &S,
+    debug_read_stats: bool,
+    max_query: usize,
+    metrics: Arc<Metrics>,
+) -> impl Future<Output = Result<ServiceResponse<EitherBody<B>>, actix_web::Error>> + use<S, B>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    if let Some(path) = routes::canonical_path(req.path()) {
+        let with_query = match req.query_string() {
+            "" => path,
+            q => format!("{path}?{q}"),
         };
-        request.extensions_mut().insert(ChosenRequestId(chosen));
-        span
-    }
-
-    fn on_request_end<B: MessageBody>(
-        span: Span,
-        outcome: &Result<ServiceResponse<B>, actix_web::Error>,
-    ) {
-        // Only for the OpenTelemetry export: recording a field makes the
-        // log layer format the span's fields again (a couple of thousand
-        // instructions a request), and the log has the status in the
-        // request's last event anyway.
-        if !crate::telemetry::exporting() {
-            return;
+        if let Ok(uri) = with_query.parse::<Uri>() {
+            req.match_info_mut().get_mut().update(&uri);
+            req.head_mut().uri = uri;
         }
-        let status = match outcome {
-            Ok(response) => response.status(),
-            Err(error) => error.as_response_error().status_code(),
+    }
+    let method = req.method().clone();
+    let uri = req.uri().clone();
+    let started = std::time::Instant::now();
+    let query_length = req.query_string().len();
+    let read_stats = debug_read_stats.then(|| {
+        let stats = Arc::new(ReadStats::default());
+        req.extensions_mut().insert(stats.clone());
+        stats
+    });
+    // Refuse an over-long query string, and a CORS preflight from an origin
+    // that is not allowed (without credentials, see crate::cors), before
+    // any routing work; the refusal still gets the request id and is
+    // counted.
+    let refusal = if query_length > max_query {
+        Some(ApiError::UriTooLong {
+            message: format!(
+                "the query string has {query_length} bytes, more than the limit of {max_query}"
+            ),
+        })
+    } else {
+        crate::cors::refuse_preflight(&req)
+    };
+    let next = match refusal {
+        None => Either::Left(srv.call(req)),
+        Some(error) => Either::Right((req, error)),
+    };
+    metrics.begin();
+    async move {
+        let result = match next {
+            Either::Left(fut) => fut.await.map(ServiceResponse::map_into_left_body),
+            Either::Right((req, error)) => Ok(req.error_response(error).map_into_right_body()),
         };
-        span.record("status", status.as_u16());
+        let status = match &result {
+            Ok(response) => response.status(),
+            Err(err) => err.as_response_error().status_code(),
+        };
+        metrics.finish(status.as_u16(), started.elapsed());
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        let path = || loggable_path(uri.path());
+        if status.is_server_error() {
+            tracing::warn!(
+                status = status.as_u16(),
+                elapsed_ms,
+                %method,
+                path = %path(),
+                "request failed"
+            );
+        } else {
+            tracing::debug!(
+                status = status.as_u16(),
+                elapsed_ms,
+                %method,
+                path = %path(),
+                "request finished"
+            );
+        }
+        let mut response = result?;
+        if let Some(stats) = read_stats {
+            let headers = response.headers_mut();
+            headers.insert(READ_PARSES, HeaderValue::from(stats.parses()));
+            headers.insert(READ_STATEMENTS, HeaderValue::from(stats.statements()));
+            headers.insert(READ_TEMPLATED, HeaderValue::from(stats.templated()));
+        }
+        Ok(response)
     }
 }
 
-/// The request's id: the client's `X-Request-Id` when it is a sane token
-/// (1 to 64 ASCII letters, digits, `-` and `_`), else the random (version
-/// 4) UUID that `TracingLogger` made for the request.
-fn chosen_request_id(request: &ServiceRequest) -> HeaderValue {
-    let sent = request.headers().get(&REQUEST_ID).filter(|v| {
-        let v = v.as_bytes();
-        !v.is_empty()
-            && v.len() <= 64
-            && v.iter()
-                .all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
-    });
-    if let Some(sent) = sent {
-        return sent.clone();
+/// The request's span, made only when spans are exported over OTLP:
+/// `request` with the request's id, and `status` recorded when the answer
+/// is ready. The log does not need it: its lines get the id from the
+/// request's task-local (see crate::telemetry), and its last event has the
+/// method, the path, the status and the time taken.
+fn request_span(id: RequestId) -> Span {
+    if !crate::telemetry::exporting() {
+        return Span::none();
     }
-    // The UUID TracingLogger made for the request (it inserts one before it
-    // builds the span; one of our own if it ever stops doing so), written
-    // into a buffer on the stack.
-    let uuid = match request.extensions().get::<tracing_actix_web::RequestId>() {
-        Some(id) => **id,
-        None => uuid::Uuid::new_v4(),
+    tracing::info_span!("request", request_id = %id.as_str(), status = tracing::field::Empty)
+}
+
+/// Records the answer's status on an exported request span.
+fn record_status<B>(span: &Span, outcome: &Result<ServiceResponse<B>, actix_web::Error>) {
+    if span.is_none() {
+        return;
+    }
+    let status = match outcome {
+        Ok(response) => response.status(),
+        Err(error) => error.as_response_error().status_code(),
     };
-    let mut buffer = uuid::Uuid::encode_buffer();
-    let text = uuid.hyphenated().encode_lower(&mut buffer);
-    HeaderValue::from_str(text).unwrap_or(HeaderValue::from_static("invalid"))
+    span.record("status", status.as_u16());
+}
+
+/// The request's id: the client's `X-Request-Id` when it is a sane token
+/// (1 to 64 ASCII letters, digits, `-` and `_`), else a random (version 4)
+/// UUID.
+fn chosen_request_id(request: &ServiceRequest) -> RequestId {
+    request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|sent| RequestId::new(sent.as_bytes()))
+        .unwrap_or_else(RequestId::random)
 }
 
 /// Folds the request latencies into the `/metrics` histogram every five

@@ -20,6 +20,13 @@ use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::configuration::LogFormat;
 
+mod lines;
+
+pub use lines::{
+    MAX_REQUEST_ID, RequestId, current as current_request_id, scope as request_scope,
+    sync_scope as request_sync_scope,
+};
+
 /// Whether the installed subscriber writes JSON lines.
 static JSON_LINES: AtomicBool = AtomicBool::new(false);
 
@@ -86,20 +93,21 @@ pub fn init(
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
+    // Our own event format (see `lines`): the request id comes from the
+    // request's task-local, not from a span.
     let installed = match format {
         LogFormat::Text => install(
             builder
                 .with_ansi(std::io::stderr().is_terminal())
-                .with_target(false)
+                .event_format(lines::Lines::text())
                 .finish(),
             #[cfg(feature = "otlp")]
             provider.as_ref(),
         ),
         LogFormat::Json => install(
             builder
-                .json()
-                .with_current_span(true)
-                .with_span_list(false)
+                .with_ansi(false)
+                .event_format(lines::Lines::json())
                 .finish(),
             #[cfg(feature = "otlp")]
             provider.as_ref(),

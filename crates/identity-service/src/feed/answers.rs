@@ -98,6 +98,9 @@ pub(super) struct Tracking {
 }
 
 /// [`page`], with change tracking when `tracking` says.
+/// Up to this many bytes, a page is sent as one buffer (see [`tracked_page`]).
+const ONE_PIECE: usize = 8 * 1024;
+
 pub(super) async fn tracked_page(
     feed: &Feed<'_>,
     set: &EntitySet,
@@ -179,7 +182,15 @@ pub(super) async fn tracked_page(
                 // was a second `sendto` and a second TCP segment.
                 let mut items = page.items;
                 items.extend_from_slice(&tail);
-                let mut response = feed.json(Pieces::new([head, items]));
+                let mut response = if head.len() + items.len() <= ONE_PIECE {
+                    // A small answer (a key lookup) is one buffer: the
+                    // copy costs less than a body of pieces (a queue and a
+                    // box more to allocate).
+                    head.extend_from_slice(&items);
+                    feed.json(head)
+                } else {
+                    feed.json(Pieces::new([head, items]))
+                };
                 crate::compress::mark(&mut response, settings, false);
                 response
             }
