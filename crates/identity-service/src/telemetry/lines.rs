@@ -138,6 +138,15 @@ fn paint(writer: &Writer<'_>, code: &str, text: &str) -> String {
     }
 }
 
+/// The time of an event, as tracing-subscriber's default formats write it.
+fn timestamp() -> String {
+    let mut time = String::new();
+    if SystemTime.format_time(&mut Writer::new(&mut time)).is_err() {
+        time = "<unknown time>".to_owned();
+    }
+    time
+}
+
 fn level_text(level: Level) -> (&'static str, &'static str) {
     match level {
         Level::TRACE => ("TRACE", "35"),
@@ -158,10 +167,7 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
     N: for<'a> FormatFields<'a> + 'static,
 {
-    let mut time = String::new();
-    if SystemTime.format_time(&mut Writer::new(&mut time)).is_err() {
-        time = "<unknown time>".to_owned();
-    }
+    let time = timestamp();
     let (level, colour) = level_text(*event.metadata().level());
     write!(
         writer,
@@ -182,10 +188,7 @@ where
 }
 
 fn json_line(writer: &mut Writer<'_>, event: &Event<'_>, id: Option<&str>) -> fmt::Result {
-    let mut time = String::new();
-    if SystemTime.format_time(&mut Writer::new(&mut time)).is_err() {
-        time = "<unknown time>".to_owned();
-    }
+    let time = timestamp();
     let meta = event.metadata();
     let mut fields = String::new();
     let mut visitor = JsonVisitor::new(&mut fields);
