@@ -1,9 +1,8 @@
 //! Building and running the HTTP application.
 
+use std::future::Future;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
-
-use std::future::Future;
 
 use actix_web::Either;
 use actix_web::body::{EitherBody, MessageBody};
@@ -182,8 +181,7 @@ fn run(
                     handle(req, srv, debug_read_stats, max_query, metrics)
                 });
                 crate::telemetry::request_scope(id, async move {
-                    let result = inner.instrument(span.clone()).await;
-                    record_status(&span, &result);
+                    let result = inner.instrument(span).await;
                     if let Ok(mut response) = result {
                         if let Ok(value) = HeaderValue::from_str(id.as_str()) {
                             response.headers_mut().insert(REQUEST_ID, value);
@@ -274,6 +272,10 @@ where
             Err(err) => err.as_response_error().status_code(),
         };
         metrics.finish(status.as_u16(), started.elapsed());
+        if crate::telemetry::exporting() {
+            // The request's exported span (see `request_span`).
+            Span::current().record("status", status.as_u16());
+        }
         let elapsed_ms = started.elapsed().as_millis() as u64;
         let path = || loggable_path(uri.path());
         if status.is_server_error() {
@@ -305,8 +307,8 @@ where
 }
 
 /// The request's span, made only when spans are exported over OTLP:
-/// `request` with the request's id, and `status` recorded when the answer
-/// is ready. The log does not need it: its lines get the id from the
+/// `request` with the request's id, and `status` recorded by [`handle`]
+/// when the answer is ready. The log does not need it: its lines get the id from the
 /// request's task-local (see crate::telemetry), and its last event has the
 /// method, the path, the status and the time taken.
 fn request_span(id: RequestId) -> Span {
@@ -314,18 +316,6 @@ fn request_span(id: RequestId) -> Span {
         return Span::none();
     }
     tracing::info_span!("request", request_id = %id.as_str(), status = tracing::field::Empty)
-}
-
-/// Records the answer's status on an exported request span.
-fn record_status<B>(span: &Span, outcome: &Result<ServiceResponse<B>, actix_web::Error>) {
-    if span.is_none() {
-        return;
-    }
-    let status = match outcome {
-        Ok(response) => response.status(),
-        Err(error) => error.as_response_error().status_code(),
-    };
-    span.record("status", status.as_u16());
 }
 
 /// The request's id: the client's `X-Request-Id` when it is a sane token
