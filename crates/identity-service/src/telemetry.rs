@@ -23,8 +23,7 @@ use crate::configuration::LogFormat;
 mod lines;
 
 pub use lines::{
-    MAX_REQUEST_ID, RequestId, current as current_request_id, scope as request_scope,
-    sync_scope as request_sync_scope,
+    MAX_REQUEST_ID, RequestId, scope as request_scope, sync_scope as request_sync_scope,
 };
 
 /// Whether the installed subscriber writes JSON lines.

@@ -97,10 +97,10 @@ pub(super) struct Tracking {
     pub(super) delta_link: String,
 }
 
-/// [`page`], with change tracking when `tracking` says.
 /// Up to this many bytes, a page is sent as one buffer (see [`tracked_page`]).
 const ONE_PIECE: usize = 8 * 1024;
 
+/// [`page`], with change tracking when `tracking` says.
 pub(super) async fn tracked_page(
     feed: &Feed<'_>,
     set: &EntitySet,
