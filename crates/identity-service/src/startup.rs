@@ -271,12 +271,13 @@ where
             Ok(response) => response.status(),
             Err(err) => err.as_response_error().status_code(),
         };
-        metrics.finish(status.as_u16(), started.elapsed());
+        let elapsed = started.elapsed();
+        metrics.finish(status.as_u16(), elapsed);
         if crate::telemetry::exporting() {
             // The request's exported span (see `request_span`).
             Span::current().record("status", status.as_u16());
         }
-        let elapsed_ms = started.elapsed().as_millis() as u64;
+        let elapsed_ms = elapsed.as_millis() as u64;
         let path = || loggable_path(uri.path());
         if status.is_server_error() {
             tracing::warn!(
